@@ -1,0 +1,39 @@
+# vigil build and test targets. `make test` is what CI runs (.ci/run).
+GO ?= go
+PKGS := ./...
+FUZZTIME ?= 5s
+
+.PHONY: all build test vet fmt-check unit fuzz-short fuzz bench swarm clean
+
+all: build
+
+build:
+	$(GO) build -o bin/vigil ./cmd/vigil
+
+# The full suite: static checks, every unit, scenario and (as root) namespace
+# test, plus short bounded fuzz runs.
+test: fmt-check vet unit fuzz-short
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+unit:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# Each fuzz target for FUZZTIME (default 5 s) — the bounded lane of make test.
+fuzz-short:
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+# Long fuzzing: FUZZTIME=10m make fuzz
+fuzz:
+	@./scripts/fuzz.sh $(or $(FUZZTIME),2m)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin

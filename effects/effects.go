@@ -1,0 +1,421 @@
+// Package effects is vigil's output vocabulary: everything the engine wants
+// done in the world — send an advert, add an address, send gratuitous ARPs,
+// set a timer, run a script — is one of the typed effects defined here.
+// Adapters execute effects; the simulator executes them against its model of
+// the world; the journal records them.
+//
+// Ownership: the engine may reuse effect values between calls to Step to
+// stay allocation-free. An effect returned by Step is valid until the next
+// Step; a consumer that keeps it (the simulator's delivery queue, an
+// executor's queue) must keep a Clone.
+package effects
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+// Kind identifies an effect's type. Values are stable: they are written to
+// journals and must never be renumbered.
+type Kind uint8
+
+// Effect kinds. Append only.
+const (
+	KindSendAdvert   Kind = 1
+	KindAddAddress   Kind = 2
+	KindDelAddress   Kind = 3
+	KindAddRoute     Kind = 4
+	KindDelRoute     Kind = 5
+	KindAddRule      Kind = 6
+	KindDelRule      Kind = 7
+	KindCreateVMAC   Kind = 8
+	KindDeleteVMAC   Kind = 9
+	KindSendGARP     Kind = 10
+	KindSendNA       Kind = 11
+	KindSetTimer     Kind = 12
+	KindCancelTimer  Kind = 13
+	KindRunScript    Kind = 14
+	KindNotify       Kind = 15
+	KindCount        Kind = 16
+	KindStateChanged Kind = 17
+	KindLog          Kind = 18
+	KindSetIPVS      Kind = 19
+	KindJoinGroup    Kind = 20
+	KindLeaveGroup   Kind = 21
+)
+
+var kindNames = [...]string{
+	KindSendAdvert:   "SendAdvert",
+	KindAddAddress:   "AddAddress",
+	KindDelAddress:   "DelAddress",
+	KindAddRoute:     "AddRoute",
+	KindDelRoute:     "DelRoute",
+	KindAddRule:      "AddRule",
+	KindDelRule:      "DelRule",
+	KindCreateVMAC:   "CreateVMAC",
+	KindDeleteVMAC:   "DeleteVMAC",
+	KindSendGARP:     "SendGARP",
+	KindSendNA:       "SendNA",
+	KindSetTimer:     "SetTimer",
+	KindCancelTimer:  "CancelTimer",
+	KindRunScript:    "RunScript",
+	KindNotify:       "Notify",
+	KindCount:        "Count",
+	KindStateChanged: "StateChanged",
+	KindLog:          "Log",
+	KindSetIPVS:      "SetIPVS",
+	KindJoinGroup:    "JoinGroup",
+	KindLeaveGroup:   "LeaveGroup",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Effect is implemented by every effect type. Effects are passed by pointer.
+type Effect interface {
+	// EffectKind reports the effect's type.
+	EffectKind() Kind
+}
+
+// State is a VRRP instance or sync group state.
+type State uint8
+
+// VRRP states, numbered as keepalived numbers them in its dumps.
+const (
+	StateInit    State = 0
+	StateBackup  State = 1
+	StateMaster  State = 2
+	StateFault   State = 3
+	StateStop    State = 97 // keepalived's VRRP_STATE_STOP
+	StateDeleted State = 98 // removed by a reload
+)
+
+func (s State) String() string {
+	switch s {
+	case StateInit:
+		return "INIT"
+	case StateBackup:
+		return "BACKUP"
+	case StateMaster:
+		return "MASTER"
+	case StateFault:
+		return "FAULT"
+	case StateStop:
+		return "STOP"
+	case StateDeleted:
+		return "DELETED"
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// SendAdvert transmits one VRRP advertisement.
+type SendAdvert struct {
+	Instance  string `json:"instance"`
+	Interface string `json:"interface"`
+	// VMAC, when set, is the macvlan interface to send from (use_vmac
+	// without vmac_xmit_base).
+	VMAC     string `json:"vmac,omitempty"`
+	Version  uint8  `json:"version"`
+	VRID     uint8  `json:"vrid"`
+	Priority uint8  `json:"priority"`
+	// Interval in centiseconds (v2: whole seconds × 100).
+	Interval uint16       `json:"interval"`
+	Addrs    []netip.Addr `json:"addrs"`
+	// AuthType and AuthData are VRRPv2 authentication (0 none, 1 PASS, 2 AH).
+	AuthType uint8   `json:"auth_type,omitempty"`
+	AuthData [8]byte `json:"auth_data,omitempty"`
+	// Src is the source address (mcast_src_ip / unicast_src_ip, or the
+	// interface's primary address when unset: the adapter resolves it).
+	Src netip.Addr `json:"src,omitempty"`
+	// Dst holds the multicast group, or the unicast peers.
+	Dst []netip.Addr `json:"dst"`
+	TTL uint8        `json:"ttl"`
+}
+
+// AddAddress configures a virtual address (VIP or eVIP or static address).
+type AddAddress struct {
+	Instance string       `json:"instance,omitempty"`
+	Address  conf.Address `json:"address"`
+}
+
+// DelAddress removes a virtual address.
+type DelAddress struct {
+	Instance string       `json:"instance,omitempty"`
+	Address  conf.Address `json:"address"`
+}
+
+// AddRoute installs a virtual or static route.
+type AddRoute struct {
+	Instance string     `json:"instance,omitempty"`
+	Route    conf.Route `json:"route"`
+}
+
+// DelRoute removes a virtual or static route.
+type DelRoute struct {
+	Instance string     `json:"instance,omitempty"`
+	Route    conf.Route `json:"route"`
+}
+
+// AddRule installs a virtual or static policy routing rule.
+type AddRule struct {
+	Instance string    `json:"instance,omitempty"`
+	Rule     conf.Rule `json:"rule"`
+}
+
+// DelRule removes a virtual or static policy routing rule.
+type DelRule struct {
+	Instance string    `json:"instance,omitempty"`
+	Rule     conf.Rule `json:"rule"`
+}
+
+// CreateVMAC creates a macvlan interface in private mode with the VRRP
+// virtual MAC (use_vmac).
+type CreateVMAC struct {
+	Instance string `json:"instance"`
+	Name     string `json:"name"`
+	Parent   string `json:"parent"`
+	// MAC is 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6).
+	MAC string `json:"mac"`
+}
+
+// DeleteVMAC removes a macvlan interface created by CreateVMAC.
+type DeleteVMAC struct {
+	Instance string `json:"instance"`
+	Name     string `json:"name"`
+}
+
+// SendGARP sends gratuitous ARP requests ("who-has A tell A" to broadcast)
+// for an IPv4 address.
+type SendGARP struct {
+	Instance  string     `json:"instance,omitempty"`
+	Interface string     `json:"interface"`
+	Addr      netip.Addr `json:"addr"`
+	// Count packets, Interval apart (garp_interval).
+	Count    int           `json:"count"`
+	Interval time.Duration `json:"interval"`
+}
+
+// SendNA sends unsolicited neighbour advertisements for an IPv6 address.
+type SendNA struct {
+	Instance  string        `json:"instance,omitempty"`
+	Interface string        `json:"interface"`
+	Addr      netip.Addr    `json:"addr"`
+	Count     int           `json:"count"`
+	Interval  time.Duration `json:"interval"`
+}
+
+// SetTimer arms (or re-arms) the timer Key to fire at At. A TimerFired event
+// with the same key reports its expiry. Setting an armed timer replaces it.
+type SetTimer struct {
+	Key string      `json:"key"`
+	At  events.Time `json:"at"`
+}
+
+// CancelTimer disarms the timer Key; cancelling an unarmed timer is a no-op.
+type CancelTimer struct {
+	Key string `json:"key"`
+}
+
+// RunScript runs a track script (vrrp_script). Its outcome returns as a
+// ScriptResult event. The executor never runs two instances of one script
+// at once.
+type RunScript struct {
+	Script  string        `json:"script"`
+	Command []string      `json:"command"`
+	Timeout time.Duration `json:"timeout"`
+	User    string        `json:"user,omitempty"`
+	Group   string        `json:"group,omitempty"`
+}
+
+// Notify reports a state transition to the outside world: the scripts to
+// run, with keepalived's exact arguments, and the line to write to notify
+// FIFOs.
+type Notify struct {
+	// Type is "INSTANCE" or "GROUP" (or "VS"/"RS" for LVS).
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	State string `json:"state"`
+	// Priority is the priority reported (keepalived reports the effective
+	// priority; 0 for groups).
+	Priority int `json:"priority"`
+	// Scripts are the commands to run, in order, each already split into
+	// argv as keepalived would; keepalived forks them concurrently.
+	Scripts [][]string `json:"scripts,omitempty"`
+	// User and Group run the scripts (script_user or the instance's user).
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+	// FIFOLine is the line for notify_fifo / vrrp_notify_fifo, without the
+	// newline, e.g. `INSTANCE "VI_1" MASTER 100`.
+	FIFOLine string `json:"fifo_line"`
+}
+
+// Count increments one of keepalived's per-instance statistics.
+type Count struct {
+	Instance string `json:"instance"`
+	Counter  string `json:"counter"`
+	Delta    int    `json:"delta"`
+}
+
+// StateChanged records an instance's or sync group's transition. It changes
+// nothing in the world; it feeds timelines, the simulator and `explain`.
+type StateChanged struct {
+	Instance string `json:"instance"`
+	From     State  `json:"from"`
+	To       State  `json:"to"`
+	Priority int    `json:"priority"`
+	// Reason names the rule that fired, e.g. "master-down-timer",
+	// "higher-priority-advert", "priority-0-advert", "interface-down".
+	Reason string `json:"reason"`
+}
+
+// Log is a message for the operator, as keepalived would log it.
+type Log struct {
+	Level    string `json:"level"`
+	Instance string `json:"instance,omitempty"`
+	Message  string `json:"message"`
+}
+
+// JoinGroup asks the network adapter to receive VRRP on an interface: join
+// the multicast group (224.0.0.18 or ff02::12) or open the unicast socket.
+type JoinGroup struct {
+	Interface string     `json:"interface"`
+	Group     netip.Addr `json:"group"`
+}
+
+// LeaveGroup undoes JoinGroup.
+type LeaveGroup struct {
+	Interface string     `json:"interface"`
+	Group     netip.Addr `json:"group"`
+}
+
+// IPVSOp is an operation on the kernel's IPVS table.
+type IPVSOp uint8
+
+// IPVS operations.
+const (
+	IPVSAddService IPVSOp = 1
+	IPVSDelService IPVSOp = 2
+	IPVSAddDest    IPVSOp = 3
+	IPVSDelDest    IPVSOp = 4
+	IPVSEditDest   IPVSOp = 5
+)
+
+// SetIPVS changes the IPVS table: add or remove a virtual service or a real
+// server, or change a real server's weight.
+type SetIPVS struct {
+	Op            IPVSOp `json:"op"`
+	VirtualServer string `json:"virtual_server"`
+	RealServer    string `json:"real_server,omitempty"`
+	Weight        int    `json:"weight,omitempty"`
+}
+
+// EffectKind implementations.
+
+func (*SendAdvert) EffectKind() Kind   { return KindSendAdvert }
+func (*AddAddress) EffectKind() Kind   { return KindAddAddress }
+func (*DelAddress) EffectKind() Kind   { return KindDelAddress }
+func (*AddRoute) EffectKind() Kind     { return KindAddRoute }
+func (*DelRoute) EffectKind() Kind     { return KindDelRoute }
+func (*AddRule) EffectKind() Kind      { return KindAddRule }
+func (*DelRule) EffectKind() Kind      { return KindDelRule }
+func (*CreateVMAC) EffectKind() Kind   { return KindCreateVMAC }
+func (*DeleteVMAC) EffectKind() Kind   { return KindDeleteVMAC }
+func (*SendGARP) EffectKind() Kind     { return KindSendGARP }
+func (*SendNA) EffectKind() Kind       { return KindSendNA }
+func (*SetTimer) EffectKind() Kind     { return KindSetTimer }
+func (*CancelTimer) EffectKind() Kind  { return KindCancelTimer }
+func (*RunScript) EffectKind() Kind    { return KindRunScript }
+func (*Notify) EffectKind() Kind       { return KindNotify }
+func (*Count) EffectKind() Kind        { return KindCount }
+func (*StateChanged) EffectKind() Kind { return KindStateChanged }
+func (*Log) EffectKind() Kind          { return KindLog }
+func (*SetIPVS) EffectKind() Kind      { return KindSetIPVS }
+func (*JoinGroup) EffectKind() Kind    { return KindJoinGroup }
+func (*LeaveGroup) EffectKind() Kind   { return KindLeaveGroup }
+
+// Clone returns a deep copy of e that stays valid after the engine's next
+// Step.
+func Clone(e Effect) Effect {
+	switch v := e.(type) {
+	case *SendAdvert:
+		c := *v
+		c.Addrs = slices.Clone(v.Addrs)
+		c.Dst = slices.Clone(v.Dst)
+		return &c
+	case *AddAddress:
+		c := *v
+		return &c
+	case *DelAddress:
+		c := *v
+		return &c
+	case *AddRoute:
+		c := *v
+		return &c
+	case *DelRoute:
+		c := *v
+		return &c
+	case *AddRule:
+		c := *v
+		return &c
+	case *DelRule:
+		c := *v
+		return &c
+	case *CreateVMAC:
+		c := *v
+		return &c
+	case *DeleteVMAC:
+		c := *v
+		return &c
+	case *SendGARP:
+		c := *v
+		return &c
+	case *SendNA:
+		c := *v
+		return &c
+	case *SetTimer:
+		c := *v
+		return &c
+	case *CancelTimer:
+		c := *v
+		return &c
+	case *RunScript:
+		c := *v
+		c.Command = slices.Clone(v.Command)
+		return &c
+	case *Notify:
+		c := *v
+		c.Scripts = make([][]string, len(v.Scripts))
+		for i, s := range v.Scripts {
+			c.Scripts[i] = slices.Clone(s)
+		}
+		return &c
+	case *Count:
+		c := *v
+		return &c
+	case *StateChanged:
+		c := *v
+		return &c
+	case *Log:
+		c := *v
+		return &c
+	case *SetIPVS:
+		c := *v
+		return &c
+	case *JoinGroup:
+		c := *v
+		return &c
+	case *LeaveGroup:
+		c := *v
+		return &c
+	}
+	return e
+}

@@ -1,0 +1,412 @@
+// Package conf is the typed model of a keepalived.conf: what the config
+// package parses into, what the engine consumes, and what a ConfigLoaded event
+// carries into the journal.
+//
+// It is pure data. JSON keys are keepalived's own keyword names (this is the
+// stable `vigil dump` interface); collections are slices in config order;
+// addresses are net/netip values; durations are Duration (microsecond
+// resolution, printed as seconds).
+package conf
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// Duration is a configuration time value. It has microsecond resolution,
+// as keepalived's timers do, and marshals to JSON as a number of seconds.
+type Duration time.Duration
+
+// Std returns the duration as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Seconds returns the duration in seconds.
+func (d Duration) Seconds() float64 { return time.Duration(d).Seconds() }
+
+// MarshalJSON prints the duration as seconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, time.Duration(d).Seconds(), 'f', -1, 64), nil
+}
+
+// UnmarshalJSON reads seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return err
+	}
+	*d = Duration(time.Duration(f*1e6+0.5) * time.Microsecond)
+	return nil
+}
+
+// Pos is a position in the configuration source, kept on blocks so that
+// diagnostics raised after parsing (references, duplicates) can name a line.
+type Pos struct {
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Config is a whole keepalived configuration.
+type Config struct {
+	GlobalDefs          GlobalDefs           `json:"global_defs"`
+	LinkbeatInterfaces  []string             `json:"linkbeat_interfaces,omitempty"`
+	TrackGroups         []TrackGroup         `json:"track_groups,omitempty"`
+	VRRPScripts         []VRRPScript         `json:"vrrp_scripts"`
+	TrackFiles          []TrackFile          `json:"track_files"`
+	TrackProcesses      []TrackProcess       `json:"vrrp_track_processes"`
+	BFDInstances        []BFDInstance        `json:"bfd_instances"`
+	SyncGroups          []SyncGroup          `json:"vrrp_sync_groups"`
+	GARPGroups          []GARPGroup          `json:"garp_groups"`
+	Instances           []Instance           `json:"vrrp_instances"`
+	StaticAddresses     []Address            `json:"static_ipaddress"`
+	StaticRoutes        []Route              `json:"static_routes"`
+	StaticRules         []Rule               `json:"static_rules"`
+	VirtualServerGroups []VirtualServerGroup `json:"virtual_server_groups"`
+	VirtualServers      []VirtualServer      `json:"virtual_servers"`
+}
+
+// GlobalDefs is the global_defs block. Only keywords with a meaning for
+// vigil's behaviour are typed; Other keeps the rest verbatim.
+type GlobalDefs struct {
+	Pos                   Pos      `json:"-"`
+	RouterID              string   `json:"router_id,omitempty"`
+	NotificationEmail     []string `json:"notification_email,omitempty"`
+	NotificationEmailFrom string   `json:"notification_email_from,omitempty"`
+	SMTPServer            string   `json:"smtp_server,omitempty"`
+	SMTPConnectTimeout    Duration `json:"smtp_connect_timeout,omitempty"`
+
+	// VRRP defaults.
+	VRRPVersion                 int         `json:"vrrp_version"`
+	VRRPMcastGroup4             netip.Addr  `json:"vrrp_mcast_group4"`
+	VRRPMcastGroup6             netip.Addr  `json:"vrrp_mcast_group6"`
+	VRRPGARPMasterDelay         Duration    `json:"vrrp_garp_master_delay"`
+	VRRPGARPMasterRepeat        int         `json:"vrrp_garp_master_repeat"`
+	VRRPGARPMasterRefresh       Duration    `json:"vrrp_garp_master_refresh"`
+	VRRPGARPMasterRefreshRepeat int         `json:"vrrp_garp_master_refresh_repeat"`
+	VRRPGARPLowerPrioDelay      Duration    `json:"vrrp_garp_lower_prio_delay"`
+	VRRPGARPLowerPrioRepeat     int         `json:"vrrp_garp_lower_prio_repeat"`
+	VRRPGARPInterval            Duration    `json:"vrrp_garp_interval"`
+	VRRPGNAInterval             Duration    `json:"vrrp_gna_interval"`
+	VRRPLowerPrioNoAdvert       bool        `json:"vrrp_lower_prio_no_advert"`
+	VRRPHigherPrioSendAdvert    bool        `json:"vrrp_higher_prio_send_advert"`
+	VRRPSkipCheckAdvAddr        bool        `json:"vrrp_skip_check_adv_addr"`
+	VRRPStrict                  bool        `json:"vrrp_strict"`
+	VRRPCheckUnicastSrc         bool        `json:"vrrp_check_unicast_src"`
+	VRRPStartupDelay            Duration    `json:"vrrp_startup_delay"`
+	VRRPNoSwap                  bool        `json:"vrrp_no_swap"`
+	VRRPPriority                int         `json:"vrrp_priority,omitempty"`
+	VRRPNotifyFIFO              *NotifyFIFO `json:"vrrp_notify_fifo,omitempty"`
+	NotifyFIFO                  *NotifyFIFO `json:"notify_fifo,omitempty"`
+	LVSNotifyFIFO               *NotifyFIFO `json:"lvs_notify_fifo,omitempty"`
+	VRRPNotifyPriorityChanges   bool        `json:"vrrp_notify_priority_changes,omitempty"`
+
+	// Scripts.
+	ScriptUser           string `json:"script_user,omitempty"`
+	ScriptGroup          string `json:"script_group,omitempty"`
+	EnableScriptSecurity bool   `json:"enable_script_security,omitempty"`
+	RandomSeed           *int64 `json:"random_seed,omitempty"`
+
+	// Other holds keywords vigil parses but does not act on, as
+	// keyword → arguments joined by spaces, in config order.
+	Other []KeyValue `json:"other,omitempty"`
+}
+
+// KeyValue is a keyword with its raw arguments.
+type KeyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// NotifyFIFO is a notify FIFO and its optional reader script.
+type NotifyFIFO struct {
+	Path   string  `json:"path"`
+	User   string  `json:"user,omitempty"`
+	Group  string  `json:"group,omitempty"`
+	Script *Script `json:"script,omitempty"`
+}
+
+// Script is a command line as keepalived would run it: split into argv
+// (quoted words kept whole), with the user and group to run it as.
+type Script struct {
+	// Raw is the command line as written.
+	Raw   string   `json:"raw"`
+	Argv  []string `json:"argv"`
+	User  string   `json:"user,omitempty"`
+	Group string   `json:"group,omitempty"`
+}
+
+// VRRPScript is a vrrp_script block (a track script).
+type VRRPScript struct {
+	Pos      Pos      `json:"-"`
+	Name     string   `json:"name"`
+	Script   Script   `json:"script"`
+	Interval Duration `json:"interval"` // default 1 s
+	Timeout  Duration `json:"timeout"`  // default: interval
+	Weight   int      `json:"weight"`
+	// WeightReverse is `weight N reverse`.
+	WeightReverse bool `json:"weight_reverse,omitempty"`
+	Rise          int  `json:"rise"` // default 1
+	Fall          int  `json:"fall"` // default 1
+	InitFail      bool `json:"init_fail,omitempty"`
+}
+
+// TrackFile is a track_file (or legacy vrrp_track_file) block.
+type TrackFile struct {
+	Pos           Pos    `json:"-"`
+	Name          string `json:"name"`
+	File          string `json:"file"`
+	Weight        int    `json:"weight"` // default 1
+	WeightReverse bool   `json:"weight_reverse,omitempty"`
+	// InitFile is `init_file [VALUE] [overwrite]`.
+	InitFile      bool  `json:"init_file,omitempty"`
+	InitValue     int64 `json:"init_value,omitempty"`
+	InitOverwrite bool  `json:"init_overwrite,omitempty"`
+}
+
+// TrackProcess is a vrrp_track_process block.
+type TrackProcess struct {
+	Pos            Pos      `json:"-"`
+	Name           string   `json:"name"`
+	Process        string   `json:"process"`
+	Params         []string `json:"param,omitempty"`
+	ParamMatch     string   `json:"param_match,omitempty"` // initial|partial|exact
+	Weight         int      `json:"weight"`
+	WeightReverse  bool     `json:"weight_reverse,omitempty"`
+	Quorum         int      `json:"quorum"`     // default 1
+	QuorumMax      int      `json:"quorum_max"` // default 0: unlimited
+	ForkDelay      Duration `json:"fork_delay,omitempty"`
+	TerminateDelay Duration `json:"terminate_delay,omitempty"`
+	FullCommand    bool     `json:"full_command,omitempty"`
+}
+
+// BFDInstance is a bfd_instance block.
+type BFDInstance struct {
+	Pos        Pos        `json:"-"`
+	Name       string     `json:"name"`
+	Neighbor   netip.Addr `json:"neighbor_ip"`
+	Source     netip.Addr `json:"source_ip,omitempty"`
+	MinRx      Duration   `json:"min_rx,omitempty"`
+	MinTx      Duration   `json:"min_tx,omitempty"`
+	IdleTx     Duration   `json:"idle_tx,omitempty"`
+	Multiplier int        `json:"multiplier,omitempty"`
+	Passive    bool       `json:"passive,omitempty"`
+	TTL        int        `json:"ttl,omitempty"`
+	MaxHops    int        `json:"max_hops,omitempty"`
+	Weight     int        `json:"weight,omitempty"`
+	Other      []KeyValue `json:"other,omitempty"`
+}
+
+// TrackGroup is a track_group block: static addresses/routes/rules that
+// follow a set of VRRP instances.
+type TrackGroup struct {
+	Pos   Pos      `json:"-"`
+	Name  string   `json:"name"`
+	Group []string `json:"group"`
+}
+
+// GARPGroup is a garp_group block.
+type GARPGroup struct {
+	Pos         Pos      `json:"-"`
+	Interval    Duration `json:"garp_interval,omitempty"`
+	GNAInterval Duration `json:"gna_interval,omitempty"`
+	Interface   string   `json:"interface,omitempty"`
+	Interfaces  []string `json:"interfaces,omitempty"`
+}
+
+// SyncGroup is a vrrp_sync_group block.
+type SyncGroup struct {
+	Pos                     Pos        `json:"-"`
+	Name                    string     `json:"name"`
+	Group                   []string   `json:"group"`
+	Notify                  Notifies   `json:"notify"`
+	TrackInterfaces         []TrackRef `json:"track_interface,omitempty"`
+	TrackScripts            []TrackRef `json:"track_script,omitempty"`
+	TrackFiles              []TrackRef `json:"track_file,omitempty"`
+	TrackProcesses          []TrackRef `json:"track_process,omitempty"`
+	TrackBFDs               []TrackRef `json:"track_bfd,omitempty"`
+	SMTPAlert               bool       `json:"smtp_alert,omitempty"`
+	GlobalTracking          bool       `json:"global_tracking,omitempty"`
+	SyncGroupTrackingWeight bool       `json:"sync_group_tracking_weight,omitempty"`
+}
+
+// Notifies are the notify scripts of an instance or sync group.
+type Notifies struct {
+	Master           *Script `json:"notify_master,omitempty"`
+	Backup           *Script `json:"notify_backup,omitempty"`
+	Fault            *Script `json:"notify_fault,omitempty"`
+	Stop             *Script `json:"notify_stop,omitempty"`
+	Deleted          *Script `json:"notify_deleted,omitempty"`
+	Notify           *Script `json:"notify,omitempty"`
+	MasterRxLowerPri *Script `json:"notify_master_rx_lower_pri,omitempty"`
+}
+
+// TrackRef is one line of a track_* block: a name (interface, script, file,
+// process or BFD instance) and an optional weight.
+type TrackRef struct {
+	Name string `json:"name"`
+	// Weight is nil when the line gives none (the tracked object's own
+	// default weight applies).
+	Weight  *int `json:"weight,omitempty"`
+	Reverse bool `json:"reverse,omitempty"`
+	Pos     Pos  `json:"-"`
+}
+
+// UnicastPeer is one unicast_peer line.
+type UnicastPeer struct {
+	Addr   netip.Addr `json:"addr"`
+	MinTTL int        `json:"min_ttl,omitempty"`
+	MaxTTL int        `json:"max_ttl,omitempty"`
+}
+
+// Instance is a vrrp_instance block. Fields hold the effective values: the
+// parser applies global defaults (vrrp_version, garp settings, ...).
+type Instance struct {
+	Pos  Pos    `json:"-"`
+	Name string `json:"name"`
+	// State is the configured initial state: "MASTER" or "BACKUP" ("" if unset).
+	State     string `json:"state,omitempty"`
+	Interface string `json:"interface,omitempty"`
+	VRF       string `json:"vrf,omitempty"`
+
+	UseVMAC      bool   `json:"use_vmac,omitempty"`
+	VMACName     string `json:"vmac_name,omitempty"`
+	VMACAddr     string `json:"vmac_addr,omitempty"`
+	UseVMACAddr  bool   `json:"use_vmac_addr,omitempty"`
+	VMACXmitBase bool   `json:"vmac_xmit_base,omitempty"`
+	NativeIPv6   bool   `json:"native_ipv6,omitempty"`
+	// Family is 4 or 6, derived from the virtual addresses (or native_ipv6).
+	Family int `json:"family"`
+
+	DontTrackPrimary bool       `json:"dont_track_primary,omitempty"`
+	TrackInterfaces  []TrackRef `json:"track_interface,omitempty"`
+	TrackScripts     []TrackRef `json:"track_script,omitempty"`
+	TrackFiles       []TrackRef `json:"track_file,omitempty"`
+	TrackProcesses   []TrackRef `json:"track_process,omitempty"`
+	TrackBFDs        []TrackRef `json:"track_bfd,omitempty"`
+
+	McastSrcIP         netip.Addr    `json:"mcast_src_ip,omitempty"`
+	UnicastSrcIP       netip.Addr    `json:"unicast_src_ip,omitempty"`
+	McastDstIP         netip.Addr    `json:"mcast_dst_ip,omitempty"`
+	TrackSrcIP         bool          `json:"track_src_ip,omitempty"`
+	UnicastPeers       []UnicastPeer `json:"unicast_peer,omitempty"`
+	CheckUnicastSrc    bool          `json:"check_unicast_src,omitempty"`
+	UnicastFaultNoPeer bool          `json:"unicast_fault_no_peer,omitempty"`
+	UnicastTTL         int           `json:"unicast_ttl"` // default 255
+	OldUnicastChecksum bool          `json:"old_unicast_checksum,omitempty"`
+
+	Version  int `json:"version"` // 2 or 3
+	VRID     int `json:"virtual_router_id"`
+	Priority int `json:"priority"` // default 100
+	// AdvertInt is the advertisement interval (v2 whole seconds; v3 in
+	// centisecond steps).
+	AdvertInt        Duration `json:"advert_int"`
+	DownTimerAdverts int      `json:"down_timer_adverts"` // default 3
+
+	AuthType string `json:"auth_type,omitempty"` // "", "PASS" or "AH"
+	AuthPass string `json:"auth_pass,omitempty"` // at most 8 bytes
+
+	VirtualIPAddresses         []Address `json:"virtual_ipaddress"`
+	VirtualIPAddressesExcluded []Address `json:"virtual_ipaddress_excluded,omitempty"`
+	VirtualRoutes              []Route   `json:"virtual_routes,omitempty"`
+	VirtualRules               []Rule    `json:"virtual_rules,omitempty"`
+	PromoteSecondaries         bool      `json:"promote_secondaries,omitempty"`
+
+	// Accept is the effective accept mode (accept / no_accept / strict).
+	Accept           bool     `json:"accept"`
+	NoPreempt        bool     `json:"nopreempt,omitempty"`
+	PreemptDelay     Duration `json:"preempt_delay,omitempty"`
+	SkipCheckAdvAddr bool     `json:"skip_check_adv_addr,omitempty"`
+	StrictMode       bool     `json:"strict_mode,omitempty"`
+
+	GARPMasterDelay         Duration `json:"garp_master_delay"`
+	GARPMasterRepeat        int      `json:"garp_master_repeat"`
+	GARPMasterRefresh       Duration `json:"garp_master_refresh,omitempty"`
+	GARPMasterRefreshRepeat int      `json:"garp_master_refresh_repeat"`
+	GARPLowerPrioDelay      Duration `json:"garp_lower_prio_delay"`
+	GARPLowerPrioRepeat     int      `json:"garp_lower_prio_repeat"`
+	GARPInterval            Duration `json:"garp_interval,omitempty"`
+	GNAInterval             Duration `json:"gna_interval,omitempty"`
+	LowerPrioNoAdvert       bool     `json:"lower_prio_no_advert,omitempty"`
+	HigherPrioSendAdvert    bool     `json:"higher_prio_send_advert,omitempty"`
+
+	Notify                Notifies `json:"notify"`
+	NotifyPriorityChanges bool     `json:"notify_priority_changes,omitempty"`
+	SMTPAlert             bool     `json:"smtp_alert,omitempty"`
+	Debug                 int      `json:"debug,omitempty"`
+	KernelRxBufSize       int      `json:"kernel_rx_buf_size,omitempty"`
+
+	Other []KeyValue `json:"other,omitempty"`
+}
+
+// Address is one virtual_ipaddress / virtual_ipaddress_excluded /
+// static_ipaddress line, with the options of `ip address add`.
+type Address struct {
+	Prefix        netip.Prefix `json:"address"`
+	Broadcast     netip.Addr   `json:"brd,omitempty"`
+	Dev           string       `json:"dev,omitempty"`
+	UseVMAC       bool         `json:"use_vmac,omitempty"`
+	Scope         string       `json:"scope,omitempty"`
+	Label         string       `json:"label,omitempty"`
+	Peer          netip.Prefix `json:"peer,omitempty"`
+	Home          bool         `json:"home,omitempty"`
+	NoDAD         bool         `json:"nodad,omitempty"`
+	MngTmpAddr    bool         `json:"mngtmpaddr,omitempty"`
+	NoPrefixRoute bool         `json:"noprefixroute,omitempty"`
+	AutoJoin      bool         `json:"autojoin,omitempty"`
+	NoTrack       bool         `json:"no_track,omitempty"`
+	// PreferredLft is nil when unset; -1 means forever.
+	PreferredLft *int64 `json:"preferred_lft,omitempty"`
+	TrackGroup   string `json:"track_group,omitempty"`
+}
+
+// Route is one virtual_routes / static_routes line, with the options of
+// `ip route add`. Options vigil does not type are kept in Other, in order.
+type Route struct {
+	// Type is "" (unicast) or blackhole, unreachable, prohibit, throw, ...
+	Type       string       `json:"type,omitempty"`
+	Src        netip.Addr   `json:"src,omitempty"`
+	Dst        netip.Prefix `json:"to"`
+	Via        netip.Addr   `json:"via,omitempty"`
+	Or         netip.Addr   `json:"or,omitempty"`
+	Dev        string       `json:"dev,omitempty"`
+	Scope      string       `json:"scope,omitempty"`
+	Table      int          `json:"table,omitempty"`
+	Metric     int          `json:"metric,omitempty"`
+	Protocol   string       `json:"protocol,omitempty"`
+	NoTrack    bool         `json:"no_track,omitempty"`
+	TrackGroup string       `json:"track_group,omitempty"`
+	Other      []KeyValue   `json:"other,omitempty"`
+}
+
+// Rule is one virtual_rules / static_rules line, with the options of
+// `ip rule add`.
+type Rule struct {
+	From       netip.Prefix `json:"from,omitempty"`
+	To         netip.Prefix `json:"to,omitempty"`
+	Family     int          `json:"family,omitempty"`
+	Priority   int          `json:"priority,omitempty"`
+	Table      int          `json:"table,omitempty"`
+	FwMark     string       `json:"fwmark,omitempty"`
+	IIf        string       `json:"iif,omitempty"`
+	OIf        string       `json:"oif,omitempty"`
+	Action     string       `json:"action,omitempty"` // goto, blackhole, ...
+	NoTrack    bool         `json:"no_track,omitempty"`
+	TrackGroup string       `json:"track_group,omitempty"`
+	Other      []KeyValue   `json:"other,omitempty"`
+}
+
+// VirtualServerGroup is a virtual_server_group block.
+type VirtualServerGroup struct {
+	Pos  Pos    `json:"-"`
+	Name string `json:"name"`
+	// Entries are "IP port", "IP-range port" or "fwmark N" lines, as written.
+	Entries []string `json:"entries"`
+}
+
+// VirtualServer is a virtual_server block.
+type VirtualServer struct {
+	Pos Pos `json:"-"`
+	// Key identifies the server as written: "10.0.0.1 80", "fwmark 1",
+	// "group NAME".
+	Key string `json:"key"`
+}

@@ -1,0 +1,300 @@
+// Package events is vigil's input vocabulary: every fact that reaches the
+// engine — a configuration, an advert, a timer, a link or address change, a
+// script or checker result — is one of the typed events defined here.
+//
+// Events are plain data. Each carries the monotonic time at which it
+// happened; the engine never reads a clock, so time enters only through
+// events. The journal stores events with the codec in codec.go.
+package events
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+// Time is a monotonic instant in nanoseconds since an arbitrary origin: the
+// daemon's start, or zero in a simulation. It is never wall-clock time.
+type Time int64
+
+// Add returns t advanced by d.
+func (t Time) Add(d time.Duration) Time { return t + Time(d) }
+
+// Sub returns the duration t-u.
+func (t Time) Sub(u Time) time.Duration { return time.Duration(t - u) }
+
+// String prints the time as seconds with microsecond precision, the form
+// used in scenario files and timelines.
+func (t Time) String() string { return time.Duration(t).String() }
+
+// Kind identifies an event's type. Values are stable: they are written to
+// journals and must never be renumbered.
+type Kind uint8
+
+// Event kinds. Append only.
+const (
+	KindConfigLoaded   Kind = 1
+	KindStart          Kind = 2
+	KindStop           Kind = 3
+	KindAdvertReceived Kind = 4
+	KindTimerFired     Kind = 5
+	KindLinkChanged    Kind = 6
+	KindAddressChanged Kind = 7
+	KindRouteChanged   Kind = 8
+	KindRuleChanged    Kind = 9
+	KindScriptResult   Kind = 10
+	KindTrackFileValue Kind = 11
+	KindProcessCount   Kind = 12
+	KindBFDState       Kind = 13
+	KindCheckResult    Kind = 14
+)
+
+var kindNames = [...]string{
+	KindConfigLoaded:   "ConfigLoaded",
+	KindStart:          "Start",
+	KindStop:           "Stop",
+	KindAdvertReceived: "AdvertReceived",
+	KindTimerFired:     "TimerFired",
+	KindLinkChanged:    "LinkChanged",
+	KindAddressChanged: "AddressChanged",
+	KindRouteChanged:   "RouteChanged",
+	KindRuleChanged:    "RuleChanged",
+	KindScriptResult:   "ScriptResult",
+	KindTrackFileValue: "TrackFileValue",
+	KindProcessCount:   "ProcessCount",
+	KindBFDState:       "BFDState",
+	KindCheckResult:    "CheckResult",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Event is implemented by every event type. Events are passed by pointer.
+type Event interface {
+	// EventKind reports the event's type.
+	EventKind() Kind
+	// EventTime reports when the event happened.
+	EventTime() Time
+}
+
+// Header holds the fields common to all events.
+type Header struct {
+	// At is the monotonic time of the event.
+	At Time `json:"at"`
+}
+
+// EventTime implements Event.
+func (h Header) EventTime() Time { return h.At }
+
+// ConfigLoaded delivers a parsed configuration: at start, and again on every
+// reload. The whole model travels in the event so a journal replays without
+// the original files.
+type ConfigLoaded struct {
+	Header
+	Config *conf.Config `json:"config"`
+	// Digest identifies the configuration text (sha256 of the files read).
+	Digest string `json:"digest,omitempty"`
+}
+
+// Start tells the engine to begin running the loaded configuration.
+type Start struct {
+	Header
+	// Seed seeds the engine's PRNG (checker warmup and similar jitter), so a
+	// journal replays the same random choices.
+	Seed uint64 `json:"seed"`
+}
+
+// Stop is a graceful shutdown request (SIGTERM): masters send priority-0
+// adverts and release their addresses.
+type Stop struct {
+	Header
+	// KeepAddresses is keepalived's --dont-release-vrrp.
+	KeepAddresses bool `json:"keep_addresses,omitempty"`
+}
+
+// Verdict is the decoder's judgement on a received VRRP packet. Anything
+// other than VerdictOK is counted by the engine and the packet dropped.
+type Verdict uint8
+
+// Decoder verdicts. Append only.
+const (
+	VerdictOK          Verdict = 0
+	VerdictTooShort    Verdict = 1 // shorter than the VRRP header or the address list
+	VerdictBadVersion  Verdict = 2
+	VerdictBadType     Verdict = 3
+	VerdictBadChecksum Verdict = 4
+	VerdictBadAuthAH   Verdict = 5 // IPSEC-AH present but HMAC does not verify
+	VerdictBadLength   Verdict = 6 // IP length disagrees with the VRRP length
+)
+
+var verdictNames = [...]string{"ok", "too-short", "bad-version", "bad-type", "bad-checksum", "bad-ah", "bad-length"}
+
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return "verdict(" + strconv.Itoa(int(v)) + ")"
+}
+
+// Advert is a decoded VRRP advertisement (RFC 3768 for version 2, RFC 5798
+// for version 3).
+type Advert struct {
+	Version  uint8 `json:"version"`
+	Type     uint8 `json:"type"`
+	VRID     uint8 `json:"vrid"`
+	Priority uint8 `json:"priority"`
+	// CountAddrs is the address count field as received.
+	CountAddrs uint8 `json:"count_addrs"`
+	// AuthType is the VRRPv2 authentication type field (0 for v3).
+	AuthType uint8 `json:"auth_type,omitempty"`
+	// Interval is the advertisement interval in centiseconds. A v2 advert's
+	// whole seconds are converted (1 s = 100).
+	Interval uint16 `json:"interval"`
+	// Addrs are the virtual addresses carried by the advert.
+	Addrs []netip.Addr `json:"addrs"`
+	// AuthData is the v2 authentication data (the PASS password, zero padded).
+	AuthData [8]byte `json:"auth_data,omitempty"`
+	// AH is set when the packet arrived inside an IPSEC-AH header that
+	// verified; its sequence number is in AHSeq.
+	AH    bool   `json:"ah,omitempty"`
+	AHSeq uint32 `json:"ah_seq,omitempty"`
+}
+
+// AdvertReceived is a VRRP packet seen on an interface, with the facts of its
+// reception and the decoder's verdict.
+type AdvertReceived struct {
+	Header
+	Interface string     `json:"interface"`
+	Src       netip.Addr `json:"src"`
+	Dst       netip.Addr `json:"dst"`
+	// TTL is the IPv4 TTL or IPv6 hop limit.
+	TTL     uint8   `json:"ttl"`
+	Verdict Verdict `json:"verdict"`
+	// Length is the VRRP payload length in bytes.
+	Length int    `json:"length"`
+	Advert Advert `json:"advert"`
+}
+
+// TimerFired reports that a timer set by a SetTimer effect expired.
+type TimerFired struct {
+	Header
+	Key string `json:"key"`
+}
+
+// LinkChanged reports an interface's state (from the initial snapshot or the
+// link monitor).
+type LinkChanged struct {
+	Header
+	Interface string `json:"interface"`
+	Index     int    `json:"index,omitempty"`
+	// Present is false when the interface was deleted.
+	Present bool `json:"present"`
+	// Up is IFF_UP; Running is IFF_RUNNING (carrier).
+	Up      bool   `json:"up"`
+	Running bool   `json:"running"`
+	MTU     int    `json:"mtu,omitempty"`
+	HWAddr  string `json:"hwaddr,omitempty"`
+}
+
+// AddressChanged reports an address added to or removed from an interface.
+type AddressChanged struct {
+	Header
+	Interface string       `json:"interface"`
+	Prefix    netip.Prefix `json:"prefix"`
+	Added     bool         `json:"added"`
+}
+
+// RouteChanged reports a route added or removed.
+type RouteChanged struct {
+	Header
+	Dst       netip.Prefix `json:"dst"`
+	Table     int          `json:"table,omitempty"`
+	Interface string       `json:"interface,omitempty"`
+	Gateway   netip.Addr   `json:"gateway,omitempty"`
+	Added     bool         `json:"added"`
+}
+
+// RuleChanged reports a policy routing rule added or removed.
+type RuleChanged struct {
+	Header
+	Family   int          `json:"family"`
+	Priority int          `json:"priority,omitempty"`
+	From     netip.Prefix `json:"from,omitempty"`
+	To       netip.Prefix `json:"to,omitempty"`
+	Table    int          `json:"table,omitempty"`
+	Added    bool         `json:"added"`
+}
+
+// ScriptResult is the outcome of one run of a track script (vrrp_script).
+type ScriptResult struct {
+	Header
+	Script string `json:"script"`
+	// Status is the exit status; meaningful when neither TimedOut nor Failed.
+	Status   int  `json:"status"`
+	TimedOut bool `json:"timed_out,omitempty"`
+	// Failed is set when the script could not be run at all (not found, not
+	// executable); Error says why.
+	Failed bool   `json:"failed,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// TrackFileValue is the value read from a track_file after it changed.
+type TrackFileValue struct {
+	Header
+	File  string `json:"file"`
+	Value int64  `json:"value"`
+	// Failed is set when the file could not be read or parsed; keepalived
+	// then treats the value as 0.
+	Failed bool `json:"failed,omitempty"`
+}
+
+// ProcessCount is the number of running processes matching a
+// vrrp_track_process.
+type ProcessCount struct {
+	Header
+	Process string `json:"process"`
+	Count   int    `json:"count"`
+}
+
+// BFDState reports a BFD session going up or down.
+type BFDState struct {
+	Header
+	Name string `json:"name"`
+	Up   bool   `json:"up"`
+}
+
+// CheckResult is the outcome of one health check of a real server.
+type CheckResult struct {
+	Header
+	// VirtualServer and RealServer identify the server as in the
+	// configuration ("10.0.0.1:80" or "fwmark 1" or "group NAME").
+	VirtualServer string `json:"virtual_server"`
+	RealServer    string `json:"real_server"`
+	// Checker is the checker's index within the real server, as in config order.
+	Checker int    `json:"checker"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message,omitempty"`
+}
+
+// EventKind implementations.
+
+func (*ConfigLoaded) EventKind() Kind   { return KindConfigLoaded }
+func (*Start) EventKind() Kind          { return KindStart }
+func (*Stop) EventKind() Kind           { return KindStop }
+func (*AdvertReceived) EventKind() Kind { return KindAdvertReceived }
+func (*TimerFired) EventKind() Kind     { return KindTimerFired }
+func (*LinkChanged) EventKind() Kind    { return KindLinkChanged }
+func (*AddressChanged) EventKind() Kind { return KindAddressChanged }
+func (*RouteChanged) EventKind() Kind   { return KindRouteChanged }
+func (*RuleChanged) EventKind() Kind    { return KindRuleChanged }
+func (*ScriptResult) EventKind() Kind   { return KindScriptResult }
+func (*TrackFileValue) EventKind() Kind { return KindTrackFileValue }
+func (*ProcessCount) EventKind() Kind   { return KindProcessCount }
+func (*BFDState) EventKind() Kind       { return KindBFDState }
+func (*CheckResult) EventKind() Kind    { return KindCheckResult }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the module for the given duration each.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t="${1:-5s}"
+found=0
+while IFS= read -r f; do
+	pkg="./$(dirname "$f")"
+	for fn in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$f" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
+		found=1
+		echo "fuzz $pkg $fn for $t"
+		go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" "$pkg" >/tmp/vigil-fuzz.log 2>&1 || { cat /tmp/vigil-fuzz.log; exit 1; }
+	done
+done < <(grep -rl --include='*_test.go' '^func Fuzz' . | sort)
+[ "$found" = 1 ] || echo "no fuzz targets"
