@@ -139,18 +139,31 @@ type SendAdvert struct {
 	// Dst holds the multicast group, or the unicast peers.
 	Dst []netip.Addr `json:"dst"`
 	TTL uint8        `json:"ttl"`
+	// Checksum selects the VRRPv3 IPv4 checksum computation
+	// (old_unicast_checksum, v3_checksum_as_v2, or keepalived's automatic
+	// switch after receiving an old-style checksum).
+	Checksum events.ChecksumKind `json:"checksum,omitempty"`
+	// ChecksumGroup is the pseudo-header destination for
+	// events.ChecksumOldUnicast: vrrp_mcast_group4, 224.0.0.18 when unset.
+	ChecksumGroup netip.Addr `json:"checksum_group,omitempty"`
 }
 
 // AddAddress configures a virtual address (VIP or eVIP or static address).
 type AddAddress struct {
 	Instance string       `json:"instance,omitempty"`
 	Address  conf.Address `json:"address"`
+	// Interface is the interface to use when Address.Dev is empty: the
+	// instance's interface, or its VMAC.
+	Interface string `json:"interface,omitempty"`
 }
 
 // DelAddress removes a virtual address.
 type DelAddress struct {
 	Instance string       `json:"instance,omitempty"`
 	Address  conf.Address `json:"address"`
+	// Interface is the interface to use when Address.Dev is empty: the
+	// instance's interface, or its VMAC.
+	Interface string `json:"interface,omitempty"`
 }
 
 // AddRoute installs a virtual or static route.

@@ -164,6 +164,36 @@ type Advert struct {
 	// verified; its sequence number is in AHSeq.
 	AH    bool   `json:"ah,omitempty"`
 	AHSeq uint32 `json:"ah_seq,omitempty"`
+	// Checksum says which checksum computation verified (VRRPv3 over IPv4
+	// has three in the wild); keepalived switches its own sending to the
+	// old unicast variant when a peer uses it.
+	Checksum ChecksumKind `json:"checksum,omitempty"`
+}
+
+// ChecksumKind names a VRRP checksum computation.
+type ChecksumKind uint8
+
+// Checksum computations. Append only.
+const (
+	// ChecksumStandard: VRRPv2 over the VRRP message; VRRPv3 with the IPv4
+	// or IPv6 pseudo-header holding the packet's real destination.
+	ChecksumStandard ChecksumKind = 0
+	// ChecksumOldUnicast: keepalived before 1.3.6 (old_unicast_checksum):
+	// VRRPv3 IPv4 unicast with the multicast group as the pseudo-header
+	// destination.
+	ChecksumOldUnicast ChecksumKind = 1
+	// ChecksumAsV2: VRRPv3 IPv4 without a pseudo-header (v3_checksum_as_v2;
+	// some routers' reading of RFC 5798).
+	ChecksumAsV2 ChecksumKind = 2
+)
+
+var checksumNames = [...]string{"standard", "old-unicast", "as-v2"}
+
+func (c ChecksumKind) String() string {
+	if int(c) < len(checksumNames) {
+		return checksumNames[c]
+	}
+	return "checksum(" + strconv.Itoa(int(c)) + ")"
 }
 
 // AdvertReceived is a VRRP packet seen on an interface, with the facts of its
