@@ -48,21 +48,41 @@ type Pos struct {
 
 // Config is a whole keepalived configuration.
 type Config struct {
-	GlobalDefs          GlobalDefs           `json:"global_defs"`
-	LinkbeatInterfaces  []string             `json:"linkbeat_interfaces,omitempty"`
-	TrackGroups         []TrackGroup         `json:"track_groups,omitempty"`
-	VRRPScripts         []VRRPScript         `json:"vrrp_scripts"`
-	TrackFiles          []TrackFile          `json:"track_files"`
-	TrackProcesses      []TrackProcess       `json:"vrrp_track_processes"`
-	BFDInstances        []BFDInstance        `json:"bfd_instances"`
-	SyncGroups          []SyncGroup          `json:"vrrp_sync_groups"`
-	GARPGroups          []GARPGroup          `json:"garp_groups"`
-	Instances           []Instance           `json:"vrrp_instances"`
-	StaticAddresses     []Address            `json:"static_ipaddress"`
-	StaticRoutes        []Route              `json:"static_routes"`
-	StaticRules         []Rule               `json:"static_rules"`
-	VirtualServerGroups []VirtualServerGroup `json:"virtual_server_groups"`
-	VirtualServers      []VirtualServer      `json:"virtual_servers"`
+	GlobalDefs         GlobalDefs `json:"global_defs"`
+	LinkbeatInterfaces []string   `json:"linkbeat_interfaces,omitempty"`
+	// LinkbeatPolling lists the linkbeat_interfaces lines that name a
+	// polling type (MII, ETHTOOL or IOCTL), in config order.
+	LinkbeatPolling       []LinkbeatInterface  `json:"linkbeat_polling,omitempty"`
+	InterfaceUpDownDelays []UpDownDelay        `json:"interface_up_down_delays,omitempty"`
+	TrackGroups           []TrackGroup         `json:"track_groups,omitempty"`
+	VRRPScripts           []VRRPScript         `json:"vrrp_scripts"`
+	TrackFiles            []TrackFile          `json:"track_files"`
+	TrackProcesses        []TrackProcess       `json:"vrrp_track_processes"`
+	BFDInstances          []BFDInstance        `json:"bfd_instances"`
+	SyncGroups            []SyncGroup          `json:"vrrp_sync_groups"`
+	GARPGroups            []GARPGroup          `json:"garp_groups"`
+	Instances             []Instance           `json:"vrrp_instances"`
+	StaticAddresses       []Address            `json:"static_ipaddress"`
+	StaticRoutes          []Route              `json:"static_routes"`
+	StaticRules           []Rule               `json:"static_rules"`
+	VirtualServerGroups   []VirtualServerGroup `json:"virtual_server_groups"`
+	VirtualServers        []VirtualServer      `json:"virtual_servers"`
+	// SSL is the SSL block used by SSL_GET checkers (nil when absent).
+	SSL *SSL `json:"ssl,omitempty"`
+}
+
+// LinkbeatInterface is a linkbeat_interfaces line with a polling type.
+type LinkbeatInterface struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // MII, ETHTOOL or IOCTL
+}
+
+// UpDownDelay is an interface_up_down_delays line: how long an interface
+// state change must persist before tracking VRRP instances react.
+type UpDownDelay struct {
+	Interface string   `json:"interface"`
+	Down      Duration `json:"down_delay"`
+	Up        Duration `json:"up_delay"` // defaults to the down delay
 }
 
 // GlobalDefs is the global_defs block. Only keywords with a meaning for
@@ -73,7 +93,46 @@ type GlobalDefs struct {
 	NotificationEmail     []string `json:"notification_email,omitempty"`
 	NotificationEmailFrom string   `json:"notification_email_from,omitempty"`
 	SMTPServer            string   `json:"smtp_server,omitempty"`
-	SMTPConnectTimeout    Duration `json:"smtp_connect_timeout,omitempty"`
+	// SMTPServer holds the server as written (address or name); the port
+	// defaults to 25.
+	SMTPPort           int      `json:"smtp_port,omitempty"`
+	SMTPHeloName       string   `json:"smtp_helo_name,omitempty"`
+	SMTPConnectTimeout Duration `json:"smtp_connect_timeout,omitempty"` // default 30 s
+	// SMTPAlert, SMTPAlertVRRP and SMTPAlertChecker are nil when unset:
+	// they are defaults for the per-block smtp_alert settings, which the
+	// parser has already resolved.
+	SMTPAlert             *bool `json:"smtp_alert,omitempty"`
+	SMTPAlertVRRP         *bool `json:"smtp_alert_vrrp,omitempty"`
+	SMTPAlertChecker      *bool `json:"smtp_alert_checker,omitempty"`
+	CheckerLogAllFailures bool  `json:"checker_log_all_failures,omitempty"`
+	NoEmailFaults         bool  `json:"no_email_faults,omitempty"`
+
+	// Top-level daemon keywords (outside global_defs in keepalived.conf).
+	NetNamespace        string   `json:"net_namespace,omitempty"`
+	NetNamespaceIPVS    *string  `json:"net_namespace_ipvs,omitempty"`
+	NamespaceWithIPSets bool     `json:"namespace_with_ipsets,omitempty"`
+	Instance            string   `json:"instance,omitempty"`
+	UsePIDDir           bool     `json:"use_pid_dir,omitempty"`
+	LinkbeatUsePolling  bool     `json:"linkbeat_use_polling,omitempty"`
+	ChildWaitTime       Duration `json:"child_wait_time"` // default 5 s
+
+	StartupScript         *Script  `json:"startup_script,omitempty"`
+	StartupScriptTimeout  Duration `json:"startup_script_timeout"` // default 10 s
+	ShutdownScript        *Script  `json:"shutdown_script,omitempty"`
+	ShutdownScriptTimeout Duration `json:"shutdown_script_timeout"` // default 10 s
+
+	// DefaultInterface is where static addresses without dev go
+	// (default eth0).
+	DefaultInterface  string `json:"default_interface"`
+	DynamicInterfaces bool   `json:"dynamic_interfaces,omitempty"`
+	AllowIfChanges    bool   `json:"allow_if_changes,omitempty"`
+	VMACPrefix        string `json:"vmac_prefix"`      // default "vrrp"
+	VMACAddrPrefix    string `json:"vmac_addr_prefix"` // default vmac_prefix
+
+	LVSSyncDaemon  *LVSSyncDaemon `json:"lvs_sync_daemon,omitempty"`
+	LVSTimeouts    *LVSTimeouts   `json:"lvs_timeouts,omitempty"`
+	LVSFlush       bool           `json:"lvs_flush,omitempty"`
+	LVSFlushOnStop string         `json:"lvs_flush_on_stop,omitempty"` // "", "RS" or "VS"
 
 	// VRRP defaults.
 	VRRPVersion                 int         `json:"vrrp_version"`
@@ -85,6 +144,10 @@ type GlobalDefs struct {
 	VRRPGARPMasterRefreshRepeat int         `json:"vrrp_garp_master_refresh_repeat"`
 	VRRPGARPLowerPrioDelay      Duration    `json:"vrrp_garp_lower_prio_delay"`
 	VRRPGARPLowerPrioRepeat     int         `json:"vrrp_garp_lower_prio_repeat"`
+	VRRPDownTimerAdverts        int         `json:"vrrp_down_timer_adverts"` // default 3
+	VRRPMinGARP                 bool        `json:"vrrp_min_garp,omitempty"`
+	VRRPGARPExtraIf             Duration    `json:"vrrp_garp_extra_if,omitempty"`
+	VRRPGARPExtraIfAll          bool        `json:"vrrp_garp_extra_if_all,omitempty"`
 	VRRPGARPInterval            Duration    `json:"vrrp_garp_interval"`
 	VRRPGNAInterval             Duration    `json:"vrrp_gna_interval"`
 	VRRPLowerPrioNoAdvert       bool        `json:"vrrp_lower_prio_no_advert"`
@@ -99,16 +162,58 @@ type GlobalDefs struct {
 	NotifyFIFO                  *NotifyFIFO `json:"notify_fifo,omitempty"`
 	LVSNotifyFIFO               *NotifyFIFO `json:"lvs_notify_fifo,omitempty"`
 	VRRPNotifyPriorityChanges   bool        `json:"vrrp_notify_priority_changes,omitempty"`
+	FIFOWriteVRRPStatesOnReload bool        `json:"fifo_write_vrrp_states_on_reload,omitempty"`
+	RSInitNotifies              bool        `json:"rs_init_notifies,omitempty"`
+	NoCheckerEmails             bool        `json:"no_checker_emails,omitempty"`
+	LogUnknownVRIDs             bool        `json:"log_unknown_vrids,omitempty"`
 
-	// Scripts.
-	ScriptUser           string `json:"script_user,omitempty"`
+	// Scripts. ScriptUser is the effective default user: when
+	// script_user is not configured it is keepalived_script and
+	// ScriptUserDefault is set, meaning "run as the daemon's own user
+	// if keepalived_script does not exist" (keepalived's rule).
+	ScriptUser           string `json:"script_user"`
 	ScriptGroup          string `json:"script_group,omitempty"`
+	ScriptUserDefault    bool   `json:"script_user_default,omitempty"`
 	EnableScriptSecurity bool   `json:"enable_script_security,omitempty"`
 	RandomSeed           *int64 `json:"random_seed,omitempty"`
 
 	// Other holds keywords vigil parses but does not act on, as
 	// keyword → arguments joined by spaces, in config order.
 	Other []KeyValue `json:"other,omitempty"`
+}
+
+// Default values keepalived documents for global_defs.
+const (
+	DefaultScriptUser   = "keepalived_script"
+	DefaultInterface    = "eth0"
+	DefaultVMACPrefix   = "vrrp"
+	DefaultSMTPPort     = 25
+	DefaultLVSSyncPort  = 8848
+	DefaultVRRPVersion  = 2
+	DefaultPriority     = 100
+	OwnerPriority       = 255
+	DefaultGARPRepeat   = 5
+	DefaultDownAdverts  = 3
+	DefaultUnicastTTL   = 255
+	DefaultLVSScheduler = "wlc"
+)
+
+// LVSSyncDaemon is global_defs lvs_sync_daemon.
+type LVSSyncDaemon struct {
+	Interface string     `json:"interface"`
+	Instance  string     `json:"inst,omitempty"`
+	SyncID    *int       `json:"id,omitempty"` // default: the instance's VRID, or 0
+	MaxLen    int        `json:"maxlen,omitempty"`
+	Port      int        `json:"port"` // default 8848
+	TTL       int        `json:"ttl,omitempty"`
+	Group     netip.Addr `json:"group,omitzero"`
+}
+
+// LVSTimeouts is global_defs lvs_timeouts; nil fields are left unchanged.
+type LVSTimeouts struct {
+	TCP    *Duration `json:"tcp,omitempty"`
+	TCPFin *Duration `json:"tcpfin,omitempty"`
+	UDP    *Duration `json:"udp,omitempty"`
 }
 
 // KeyValue is a keyword with its raw arguments.
@@ -184,7 +289,7 @@ type BFDInstance struct {
 	Pos        Pos        `json:"-"`
 	Name       string     `json:"name"`
 	Neighbor   netip.Addr `json:"neighbor_ip"`
-	Source     netip.Addr `json:"source_ip,omitempty"`
+	Source     netip.Addr `json:"source_ip,omitzero"`
 	MinRx      Duration   `json:"min_rx,omitempty"`
 	MinTx      Duration   `json:"min_tx,omitempty"`
 	IdleTx     Duration   `json:"idle_tx,omitempty"`
@@ -194,6 +299,14 @@ type BFDInstance struct {
 	MaxHops    int        `json:"max_hops,omitempty"`
 	Weight     int        `json:"weight,omitempty"`
 	Other      []KeyValue `json:"other,omitempty"`
+	// Hoplimit is the IPv6 hop limit (default 64; TTL, default 255,
+	// applies to IPv4 neighbours).
+	Hoplimit      int  `json:"hoplimit,omitempty"`
+	WeightReverse bool `json:"weight_reverse,omitempty"`
+	// VRRPOnly and CheckerOnly restrict event delivery to one process
+	// (`vrrp` / `checker` keywords).
+	VRRPOnly    bool `json:"vrrp,omitempty"`
+	CheckerOnly bool `json:"checker,omitempty"`
 }
 
 // TrackGroup is a track_group block: static addresses/routes/rules that
@@ -227,6 +340,9 @@ type SyncGroup struct {
 	SMTPAlert               bool       `json:"smtp_alert,omitempty"`
 	GlobalTracking          bool       `json:"global_tracking,omitempty"`
 	SyncGroupTrackingWeight bool       `json:"sync_group_tracking_weight,omitempty"`
+	// NotifyPriorityChanges is nil when unset (members then use the
+	// global vrrp_notify_priority_changes).
+	NotifyPriorityChanges *bool `json:"notify_priority_changes,omitempty"`
 }
 
 // Notifies are the notify scripts of an instance or sync group.
@@ -238,6 +354,9 @@ type Notifies struct {
 	Deleted          *Script `json:"notify_deleted,omitempty"`
 	Notify           *Script `json:"notify,omitempty"`
 	MasterRxLowerPri *Script `json:"notify_master_rx_lower_pri,omitempty"`
+	// SendDeleted is notify_deleted (with or without a script): report
+	// DELETED rather than FAULT when an instance is removed on reload.
+	SendDeleted bool `json:"send_deleted,omitempty"`
 }
 
 // TrackRef is one line of a track_* block: a name (interface, script, file,
@@ -276,6 +395,16 @@ type Instance struct {
 	NativeIPv6   bool   `json:"native_ipv6,omitempty"`
 	// Family is 4 or 6, derived from the virtual addresses (or native_ipv6).
 	Family int `json:"family"`
+	// SyncGroup is the vrrp_sync_group this instance belongs to, if any.
+	SyncGroup string `json:"sync_group,omitempty"`
+
+	// use_ipvlan [NAME] [ADDRESS] [bridge|private|vepa]
+	UseIPVLAN  bool         `json:"use_ipvlan,omitempty"`
+	IPVLANName string       `json:"ipvlan_name,omitempty"`
+	IPVLANAddr netip.Prefix `json:"ipvlan_addr,omitzero"`
+	IPVLANMode string       `json:"ipvlan_mode,omitempty"`
+	// LinkbeatUsePolling is the deprecated per-instance linkbeat_use_polling.
+	LinkbeatUsePolling bool `json:"linkbeat_use_polling,omitempty"`
 
 	DontTrackPrimary bool       `json:"dont_track_primary,omitempty"`
 	TrackInterfaces  []TrackRef `json:"track_interface,omitempty"`
@@ -284,15 +413,18 @@ type Instance struct {
 	TrackProcesses   []TrackRef `json:"track_process,omitempty"`
 	TrackBFDs        []TrackRef `json:"track_bfd,omitempty"`
 
-	McastSrcIP         netip.Addr    `json:"mcast_src_ip,omitempty"`
-	UnicastSrcIP       netip.Addr    `json:"unicast_src_ip,omitempty"`
-	McastDstIP         netip.Addr    `json:"mcast_dst_ip,omitempty"`
+	McastSrcIP         netip.Addr    `json:"mcast_src_ip,omitzero"`
+	UnicastSrcIP       netip.Addr    `json:"unicast_src_ip,omitzero"`
+	McastDstIP         netip.Addr    `json:"mcast_dst_ip,omitzero"`
 	TrackSrcIP         bool          `json:"track_src_ip,omitempty"`
 	UnicastPeers       []UnicastPeer `json:"unicast_peer,omitempty"`
 	CheckUnicastSrc    bool          `json:"check_unicast_src,omitempty"`
 	UnicastFaultNoPeer bool          `json:"unicast_fault_no_peer,omitempty"`
 	UnicastTTL         int           `json:"unicast_ttl"` // default 255
 	OldUnicastChecksum bool          `json:"old_unicast_checksum,omitempty"`
+	// OldUnicastChecksumNever is `old_unicast_checksum never`: no
+	// automatic detection of the pre-1.3.6 checksum.
+	OldUnicastChecksumNever bool `json:"old_unicast_checksum_never,omitempty"`
 
 	Version  int `json:"version"` // 2 or 3
 	VRID     int `json:"virtual_router_id"`
@@ -326,8 +458,13 @@ type Instance struct {
 	GARPLowerPrioRepeat     int      `json:"garp_lower_prio_repeat"`
 	GARPInterval            Duration `json:"garp_interval,omitempty"`
 	GNAInterval             Duration `json:"gna_interval,omitempty"`
-	LowerPrioNoAdvert       bool     `json:"lower_prio_no_advert,omitempty"`
-	HigherPrioSendAdvert    bool     `json:"higher_prio_send_advert,omitempty"`
+	// GARPExtraIf is garp_extra_if (periodic GARP/NA on VIP interfaces
+	// other than the instance's own; 0 = off); All extends it from VMACs
+	// to every interface.
+	GARPExtraIf          Duration `json:"garp_extra_if,omitempty"`
+	GARPExtraIfAll       bool     `json:"garp_extra_if_all,omitempty"`
+	LowerPrioNoAdvert    bool     `json:"lower_prio_no_advert,omitempty"`
+	HigherPrioSendAdvert bool     `json:"higher_prio_send_advert,omitempty"`
 
 	Notify                Notifies `json:"notify"`
 	NotifyPriorityChanges bool     `json:"notify_priority_changes,omitempty"`
@@ -342,12 +479,12 @@ type Instance struct {
 // static_ipaddress line, with the options of `ip address add`.
 type Address struct {
 	Prefix        netip.Prefix `json:"address"`
-	Broadcast     netip.Addr   `json:"brd,omitempty"`
+	Broadcast     netip.Addr   `json:"brd,omitzero"`
 	Dev           string       `json:"dev,omitempty"`
 	UseVMAC       bool         `json:"use_vmac,omitempty"`
 	Scope         string       `json:"scope,omitempty"`
 	Label         string       `json:"label,omitempty"`
-	Peer          netip.Prefix `json:"peer,omitempty"`
+	Peer          netip.Prefix `json:"peer,omitzero"`
 	Home          bool         `json:"home,omitempty"`
 	NoDAD         bool         `json:"nodad,omitempty"`
 	MngTmpAddr    bool         `json:"mngtmpaddr,omitempty"`
@@ -364,10 +501,10 @@ type Address struct {
 type Route struct {
 	// Type is "" (unicast) or blackhole, unreachable, prohibit, throw, ...
 	Type       string       `json:"type,omitempty"`
-	Src        netip.Addr   `json:"src,omitempty"`
+	Src        netip.Addr   `json:"src,omitzero"`
 	Dst        netip.Prefix `json:"to"`
-	Via        netip.Addr   `json:"via,omitempty"`
-	Or         netip.Addr   `json:"or,omitempty"`
+	Via        netip.Addr   `json:"via,omitzero"`
+	Or         netip.Addr   `json:"or,omitzero"`
 	Dev        string       `json:"dev,omitempty"`
 	Scope      string       `json:"scope,omitempty"`
 	Table      int          `json:"table,omitempty"`
@@ -376,13 +513,28 @@ type Route struct {
 	NoTrack    bool         `json:"no_track,omitempty"`
 	TrackGroup string       `json:"track_group,omitempty"`
 	Other      []KeyValue   `json:"other,omitempty"`
+	// TableName is set when the table is given by a name that is not
+	// one of main, local or default (resolved from rt_tables at run time).
+	TableName string    `json:"table_name,omitempty"`
+	Family    int       `json:"family,omitempty"`
+	Append    bool      `json:"append,omitempty"`
+	OnLink    bool      `json:"onlink,omitempty"`
+	Nexthops  []Nexthop `json:"nexthop,omitempty"`
+}
+
+// Nexthop is one `nexthop` of a multipath route.
+type Nexthop struct {
+	Via    netip.Addr `json:"via,omitzero"`
+	Dev    string     `json:"dev,omitempty"`
+	Weight int        `json:"weight,omitempty"`
+	OnLink bool       `json:"onlink,omitempty"`
 }
 
 // Rule is one virtual_rules / static_rules line, with the options of
 // `ip rule add`.
 type Rule struct {
-	From       netip.Prefix `json:"from,omitempty"`
-	To         netip.Prefix `json:"to,omitempty"`
+	From       netip.Prefix `json:"from,omitzero"`
+	To         netip.Prefix `json:"to,omitzero"`
 	Family     int          `json:"family,omitempty"`
 	Priority   int          `json:"priority,omitempty"`
 	Table      int          `json:"table,omitempty"`
@@ -393,20 +545,10 @@ type Rule struct {
 	NoTrack    bool         `json:"no_track,omitempty"`
 	TrackGroup string       `json:"track_group,omitempty"`
 	Other      []KeyValue   `json:"other,omitempty"`
-}
-
-// VirtualServerGroup is a virtual_server_group block.
-type VirtualServerGroup struct {
-	Pos  Pos    `json:"-"`
-	Name string `json:"name"`
-	// Entries are "IP port", "IP-range port" or "fwmark N" lines, as written.
-	Entries []string `json:"entries"`
-}
-
-// VirtualServer is a virtual_server block.
-type VirtualServer struct {
-	Pos Pos `json:"-"`
-	// Key identifies the server as written: "10.0.0.1 80", "fwmark 1",
-	// "group NAME".
-	Key string `json:"key"`
+	TableName  string       `json:"table_name,omitempty"`
+	Goto       int          `json:"goto,omitempty"`
+	Not        bool         `json:"not,omitempty"`
+	// PrioritySet distinguishes an explicit preference 0 from none
+	// (keepalived then assigns one, with a warning).
+	PrioritySet bool `json:"priority_set,omitempty"`
 }

@@ -1,0 +1,158 @@
+//go:build linux
+
+package vrrpnet
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawSock is one non-blocking raw socket registered with the Go runtime's
+// poller, so a blocked receive ends when the socket is closed.
+type rawSock struct {
+	f   *os.File
+	rc  syscall.RawConn
+	buf []byte // receive buffers: one reader per socket
+	oob []byte
+}
+
+// rxBufLen holds the largest VRRP packet (about 4.1 kB for IPv6 with 255
+// addresses); anything longer is flagged truncated and judged bad.
+const rxBufLen = 8192
+
+// openRaw opens a raw socket for protocol proto bound to the interface, with
+// the multicast and ancillary-data options VRRP needs.
+func openRaw(family, proto int, ifname string, ifindex int) (*rawSock, error) {
+	domain := unix.AF_INET
+	if family == IPv6 {
+		domain = unix.AF_INET6
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return nil, fmt.Errorf("raw socket for protocol %d: %w", proto, err)
+	}
+	if err := setupRaw(fd, family, proto, ifname, ifindex); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), fmt.Sprintf("vrrp%d-%d:%s", family, proto, ifname))
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("raw socket on %s: %w", ifname, err)
+	}
+	return &rawSock{f: f, rc: rc, buf: make([]byte, rxBufLen), oob: make([]byte, 128)}, nil
+}
+
+type sockopt struct {
+	name         string
+	level, opt   int
+	value        int
+	onlyIfProto  int // 0: always
+	ignoreErrors bool
+}
+
+func setupRaw(fd, family, proto int, ifname string, ifindex int) error {
+	if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifname); err != nil {
+		return fmt.Errorf("SO_BINDTODEVICE %s: %w", ifname, err)
+	}
+	var opts []sockopt
+	if family == IPv4 {
+		opts = []sockopt{
+			{"IP_HDRINCL", unix.IPPROTO_IP, unix.IP_HDRINCL, 1, ProtoVRRP, false},
+			{"IP_MULTICAST_LOOP", unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, 0, 0, false},
+			{"IP_MULTICAST_ALL", unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0, 0, false},
+			{"IP_MULTICAST_TTL", unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, DefaultTTL, 0, false},
+			// The destination comes from the IP header a raw IPv4 socket
+			// delivers (the one the checksum and AH cover), so no IP_PKTINFO.
+			{"IP_RECVTTL", unix.IPPROTO_IP, unix.IP_RECVTTL, 1, 0, false},
+		}
+		mreq := &unix.IPMreqn{Ifindex: int32(ifindex)}
+		if err := unix.SetsockoptIPMreqn(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_IF, mreq); err != nil {
+			return fmt.Errorf("IP_MULTICAST_IF %s: %w", ifname, err)
+		}
+	} else {
+		// No IPV6_CHECKSUM: the kernel would then drop bad checksums unseen;
+		// we compute and verify them ourselves, and count the bad ones.
+		opts = []sockopt{
+			{"IPV6_MULTICAST_IF", unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF, ifindex, 0, false},
+			{"IPV6_MULTICAST_LOOP", unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_LOOP, 0, 0, false},
+			{"IPV6_MULTICAST_ALL", unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_ALL, 0, 0, true}, // Linux ≥ 4.20
+			{"IPV6_MULTICAST_HOPS", unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, DefaultTTL, 0, false},
+			{"IPV6_UNICAST_HOPS", unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, DefaultTTL, 0, false},
+			{"IPV6_RECVHOPLIMIT", unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT, 1, 0, false},
+			{"IPV6_RECVPKTINFO", unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, 1, 0, false},
+		}
+	}
+	// TC_PRIO_CONTROL, as keepalived: adverts go ahead of bulk traffic.
+	opts = append(opts, sockopt{"SO_PRIORITY", unix.SOL_SOCKET, unix.SO_PRIORITY, 7, 0, true})
+	for _, o := range opts {
+		if o.onlyIfProto != 0 && o.onlyIfProto != proto {
+			continue
+		}
+		if err := unix.SetsockoptInt(fd, o.level, o.opt, o.value); err != nil && !o.ignoreErrors {
+			return fmt.Errorf("%s on %s: %w", o.name, ifname, err)
+		}
+	}
+	return nil
+}
+
+// membership joins (or leaves) group on the interface.
+func (s *rawSock) membership(family int, group netip.Addr, ifindex int, join bool) error {
+	var serr error
+	err := s.rc.Control(func(fd uintptr) {
+		if family == IPv4 {
+			opt := unix.IP_ADD_MEMBERSHIP
+			if !join {
+				opt = unix.IP_DROP_MEMBERSHIP
+			}
+			serr = unix.SetsockoptIPMreqn(int(fd), unix.IPPROTO_IP, opt,
+				&unix.IPMreqn{Multiaddr: group.As4(), Ifindex: int32(ifindex)})
+			return
+		}
+		opt := unix.IPV6_JOIN_GROUP
+		if !join {
+			opt = unix.IPV6_LEAVE_GROUP
+		}
+		serr = unix.SetsockoptIPv6Mreq(int(fd), unix.IPPROTO_IPV6, opt,
+			&unix.IPv6Mreq{Multiaddr: group.As16(), Interface: uint32(ifindex)})
+	})
+	if err == nil {
+		err = serr
+	}
+	return err
+}
+
+// recv reads one packet into s.buf, its control messages into s.oob.
+func (s *rawSock) recv() (n, oobn, flags int, from unix.Sockaddr, err error) {
+	var rerr error
+	for {
+		err = s.rc.Read(func(fd uintptr) bool {
+			n, oobn, flags, from, rerr = unix.Recvmsg(int(fd), s.buf, s.oob, 0)
+			return rerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = rerr
+		}
+		if err != unix.EINTR {
+			return n, oobn, flags, from, err
+		}
+	}
+}
+
+// send writes one packet.
+func (s *rawSock) send(p, oob []byte, to unix.Sockaddr, flags int) error {
+	var serr error
+	err := s.rc.Write(func(fd uintptr) bool {
+		serr = unix.Sendmsg(int(fd), p, oob, to, flags)
+		return serr != unix.EAGAIN
+	})
+	if err == nil {
+		err = serr
+	}
+	return err
+}

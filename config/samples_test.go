@@ -1,0 +1,68 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const samplesDir = "/usr/share/doc/keepalived/samples"
+
+// sampleWarnings are the warnings expected for the samples that
+// `keepalived -t` also complains about (for reasons other than missing
+// interfaces); every other sample must load silently.
+var sampleWarnings = map[string][]string{
+	"keepalived.conf.SSL_GET":          {"initial state MASTER is incompatible with AH authentication"},
+	"keepalived.conf.conditional_conf": {"no script set for vrrp_script check_VI_0", "vrrp_script check_VI_0 was removed"},
+	"keepalived.conf.fwmark":           {"protocol specified for a fwmark service"},
+	"keepalived.conf.vrrp.lvs_syncd": {"sync group VG1 has no vrrp instances", "unknown keyword in vrrp_sync_group",
+		"unknown keyword in vrrp_sync_group", "lvs_sync_daemon_interface in vrrp_instance is deprecated"},
+	"keepalived.conf.vrrp.routes": {`"or" for routes is deprecated`, `"gw" for routes is deprecated`},
+	"keepalived.conf.vrrp.rules": {"rule has no preference", "invalid rule to address '192.168.100./24'",
+		"rule has no preference", "invalid rule to address '192.168.200./24'"},
+}
+
+// TestSamples loads every keepalived.conf.* shipped with Debian's
+// keepalived: none may have errors, and warnings appear only where
+// keepalived itself warns.
+func TestSamples(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(samplesDir, "keepalived.conf.*"))
+	if len(files) == 0 {
+		t.Skipf("no keepalived samples in %s (install Debian's keepalived package)", samplesDir)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			cfg, diags, err := Load(f, Options{ConfigID: "sample"})
+			if err != nil {
+				t.Fatalf("load: %v\n%s", err, list(diags))
+			}
+			want := sampleWarnings[name]
+			if len(diags) != len(want) {
+				t.Fatalf("want %d warnings, got:\n%s", len(want), list(diags))
+			}
+			for i, d := range diags {
+				if !strings.Contains(d.Message, want[i]) {
+					t.Errorf("warning %d = %q, want it to contain %q", i, d.Message, want[i])
+				}
+			}
+			if len(cfg.Instances)+len(cfg.VirtualServers) == 0 {
+				t.Errorf("sample loaded to an empty configuration")
+			}
+		})
+	}
+}
+
+// samplesSeeds returns the sample files' contents (for the fuzz corpus).
+func samplesSeeds() []string {
+	var out []string
+	files, _ := filepath.Glob(filepath.Join(samplesDir, "keepalived.conf.*"))
+	more, _ := filepath.Glob("../testdata/config/*.conf")
+	for _, f := range append(files, more...) {
+		if b, err := os.ReadFile(f); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	return out
+}

@@ -1,0 +1,215 @@
+package effects
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/vigil-ha/vigil/internal/wire"
+)
+
+// The journal codec for effects, the companion of the events codec (see
+// events/codec.go for the principles). The effects one event produced are
+// encoded together as one CBOR array; each effect is a two-item array of
+// its Kind (unsigned integer) and a map from small stable integer keys to
+// its fields, zero fields omitted. The conf values inside address, route
+// and rule effects are nested maps keyed by keepalived keyword names,
+// written reflectively so that no field is silently left out.
+//
+// Field keys below are part of the journal format: never renumber or
+// reuse one; add new fields under new keys. The encoding is deterministic.
+// Empty and nil slices encode alike and decode as nil.
+
+// EncodeAll returns the encoding of the effects list effs.
+func EncodeAll(effs []Effect) ([]byte, error) { return AppendEncodeAll(nil, effs) }
+
+// AppendEncodeAll appends the encoding of the effects list effs to dst.
+func AppendEncodeAll(dst []byte, effs []Effect) ([]byte, error) {
+	var e wire.Encoder
+	e.Reset(dst)
+	e.AppendArrayHeader(len(effs))
+	for i, f := range effs {
+		if err := encodeOne(&e, f); err != nil {
+			return dst, fmt.Errorf("effects: encode effect %d of %d: %w", i, len(effs), err)
+		}
+	}
+	return e.Bytes(), nil
+}
+
+func encodeOne(e *wire.Encoder, f Effect) error {
+	if f == nil {
+		return fmt.Errorf("nil effect")
+	}
+	if rv := reflect.ValueOf(f); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return fmt.Errorf("nil %T", f)
+	}
+	e.AppendArrayHeader(2)
+	e.AppendUint(uint64(f.EffectKind()))
+	m := e.BeginMap()
+	var err error
+	switch v := f.(type) {
+	case *SendAdvert:
+		encodeSendAdvert(e, v)
+	case *AddAddress:
+		e.String(1, v.Instance)
+		err = e.Value(2, v.Address)
+		e.String(3, v.Interface)
+	case *DelAddress:
+		e.String(1, v.Instance)
+		err = e.Value(2, v.Address)
+		e.String(3, v.Interface)
+	case *AddRoute:
+		e.String(1, v.Instance)
+		err = e.Value(2, v.Route)
+	case *DelRoute:
+		e.String(1, v.Instance)
+		err = e.Value(2, v.Route)
+	case *AddRule:
+		e.String(1, v.Instance)
+		err = e.Value(2, v.Rule)
+	case *DelRule:
+		e.String(1, v.Instance)
+		err = e.Value(2, v.Rule)
+	case *CreateVMAC:
+		e.String(1, v.Instance)
+		e.String(2, v.Name)
+		e.String(3, v.Parent)
+		e.String(4, v.MAC)
+	case *DeleteVMAC:
+		e.String(1, v.Instance)
+		e.String(2, v.Name)
+	case *SendGARP:
+		e.String(1, v.Instance)
+		e.String(2, v.Interface)
+		e.Addr(3, v.Addr)
+		e.Int(4, int64(v.Count))
+		e.Int(5, int64(v.Interval))
+	case *SendNA:
+		e.String(1, v.Instance)
+		e.String(2, v.Interface)
+		e.Addr(3, v.Addr)
+		e.Int(4, int64(v.Count))
+		e.Int(5, int64(v.Interval))
+	case *SetTimer:
+		e.String(1, v.Key)
+		e.Int(2, int64(v.At))
+	case *CancelTimer:
+		e.String(1, v.Key)
+	case *RunScript:
+		e.String(1, v.Script)
+		e.Strings(2, v.Command)
+		e.Int(3, int64(v.Timeout))
+		e.String(4, v.User)
+		e.String(5, v.Group)
+	case *Notify:
+		encodeNotify(e, v)
+	case *Count:
+		e.String(1, v.Instance)
+		e.String(2, v.Counter)
+		e.Int(3, int64(v.Delta))
+	case *StateChanged:
+		e.String(1, v.Instance)
+		e.Uint(2, uint64(v.From))
+		e.Uint(3, uint64(v.To))
+		e.Int(4, int64(v.Priority))
+		e.String(5, v.Reason)
+	case *Log:
+		e.String(1, v.Level)
+		e.String(2, v.Instance)
+		e.String(3, v.Message)
+	case *SetIPVS:
+		e.Uint(1, uint64(v.Op))
+		e.String(2, v.VirtualServer)
+		e.String(3, v.RealServer)
+		e.Int(4, int64(v.Weight))
+	case *JoinGroup:
+		e.String(1, v.Interface)
+		e.Addr(2, v.Group)
+	case *LeaveGroup:
+		e.String(1, v.Interface)
+		e.Addr(2, v.Group)
+	default:
+		return fmt.Errorf("%T: no codec for kind %v", f, f.EffectKind())
+	}
+	if err != nil {
+		return fmt.Errorf("%v: %w", f.EffectKind(), err)
+	}
+	e.EndMap(m)
+	return nil
+}
+
+func encodeSendAdvert(e *wire.Encoder, v *SendAdvert) {
+	e.String(1, v.Instance)
+	e.String(2, v.Interface)
+	e.String(3, v.VMAC)
+	e.Uint(4, uint64(v.Version))
+	e.Uint(5, uint64(v.VRID))
+	e.Uint(6, uint64(v.Priority))
+	e.Uint(7, uint64(v.Interval))
+	e.Addrs(8, v.Addrs)
+	e.Uint(9, uint64(v.AuthType))
+	e.ByteString(10, v.AuthData[:])
+	e.Addr(11, v.Src)
+	e.Addrs(12, v.Dst)
+	e.Uint(13, uint64(v.TTL))
+	e.Uint(14, uint64(v.Checksum))
+	e.Addr(15, v.ChecksumGroup)
+}
+
+func encodeNotify(e *wire.Encoder, v *Notify) {
+	e.String(1, v.Type)
+	e.String(2, v.Name)
+	e.String(3, v.State)
+	e.Int(4, int64(v.Priority))
+	if len(v.Scripts) > 0 {
+		e.Key(5)
+		e.AppendArrayHeader(len(v.Scripts))
+		for _, argv := range v.Scripts {
+			e.AppendArrayHeader(len(argv))
+			for _, a := range argv {
+				e.AppendString(a)
+			}
+		}
+	}
+	e.String(6, v.User)
+	e.String(7, v.Group)
+	e.String(8, v.FIFOLine)
+}
+
+// DecodeAll decodes an effects list encoded by EncodeAll. Corrupt or
+// truncated input yields an error, never a panic. An empty list decodes
+// as nil.
+func DecodeAll(b []byte) ([]Effect, error) {
+	var d wire.Decoder
+	d.Reset(b)
+	n := d.ArrayLen()
+	var effs []Effect
+	if n > 0 {
+		effs = make([]Effect, 0, n)
+	}
+	for i := 0; i < n && d.Err() == nil; i++ {
+		if d.ArrayLen() != 2 && d.Err() == nil {
+			d.Fail(fmt.Errorf("effect is not a [kind, fields] pair"))
+		}
+		k := Kind(d.UintN(8))
+		if d.Err() != nil {
+			break
+		}
+		f := decodePayload(&d, k)
+		if f == nil {
+			return nil, fmt.Errorf("effects: decode effect %d: unknown effect kind %d", i, k)
+		}
+		d.EndContainer()
+		if err := d.Err(); err != nil {
+			return nil, fmt.Errorf("effects: decode effect %d (%v): %w", i, k, err)
+		}
+		effs = append(effs, f)
+	}
+	d.EndContainer()
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("effects: decode: %w", err)
+	}
+	if !d.Done() {
+		return nil, fmt.Errorf("effects: decode: %d trailing bytes", len(b)-d.Offset())
+	}
+	return effs, nil
+}

@@ -1,0 +1,359 @@
+package effects
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/internal/wire"
+)
+
+// decodePayload reads the field map of an effect of kind k; it returns nil
+// for an unknown kind. Keys are those written by encodeOne; unknown keys
+// are skipped (written by a newer vigil).
+func decodePayload(d *wire.Decoder, k Kind) Effect {
+	switch k {
+	case KindSendAdvert:
+		return decodeSendAdvert(d)
+	case KindAddAddress, KindDelAddress:
+		var v AddAddress
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Instance = d.String()
+			case 2:
+				d.DecodeValue(&v.Address)
+			case 3:
+				v.Interface = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		if k == KindDelAddress {
+			return (*DelAddress)(&v) // same fields, same keys
+		}
+		return &v
+	case KindAddRoute, KindDelRoute:
+		var v AddRoute
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Instance = d.String()
+			case 2:
+				d.DecodeValue(&v.Route)
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		if k == KindDelRoute {
+			return (*DelRoute)(&v)
+		}
+		return &v
+	case KindAddRule, KindDelRule:
+		var v AddRule
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Instance = d.String()
+			case 2:
+				d.DecodeValue(&v.Rule)
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		if k == KindDelRule {
+			return (*DelRule)(&v)
+		}
+		return &v
+	case KindCreateVMAC:
+		v := new(CreateVMAC)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Instance = d.String()
+			case 2:
+				v.Name = d.String()
+			case 3:
+				v.Parent = d.String()
+			case 4:
+				v.MAC = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindDeleteVMAC:
+		v := new(DeleteVMAC)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Instance = d.String()
+			case 2:
+				v.Name = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindSendGARP:
+		v := new(SendGARP)
+		decodeAnnounce(d, &v.Instance, &v.Interface, &v.Addr, &v.Count, &v.Interval)
+		return v
+	case KindSendNA:
+		v := new(SendNA)
+		decodeAnnounce(d, &v.Instance, &v.Interface, &v.Addr, &v.Count, &v.Interval)
+		return v
+	case KindSetTimer:
+		v := new(SetTimer)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Key = d.String()
+			case 2:
+				v.At = events.Time(d.Int())
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindCancelTimer:
+		v := new(CancelTimer)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Key = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	}
+	return decodePayload2(d, k)
+}
+
+// decodePayload2 is decodePayload's second half (kept apart for size).
+func decodePayload2(d *wire.Decoder, k Kind) Effect {
+	switch k {
+	case KindRunScript:
+		v := new(RunScript)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Script = d.String()
+			case 2:
+				v.Command = d.Strings()
+			case 3:
+				v.Timeout = time.Duration(d.Int())
+			case 4:
+				v.User = d.String()
+			case 5:
+				v.Group = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindNotify:
+		return decodeNotify(d)
+	case KindCount:
+		v := new(Count)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Instance = d.String()
+			case 2:
+				v.Counter = d.String()
+			case 3:
+				v.Delta = int(d.Int())
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindStateChanged:
+		v := new(StateChanged)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Instance = d.String()
+			case 2:
+				v.From = State(d.UintN(8))
+			case 3:
+				v.To = State(d.UintN(8))
+			case 4:
+				v.Priority = int(d.Int())
+			case 5:
+				v.Reason = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindLog:
+		v := new(Log)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Level = d.String()
+			case 2:
+				v.Instance = d.String()
+			case 3:
+				v.Message = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindSetIPVS:
+		v := new(SetIPVS)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Op = IPVSOp(d.UintN(8))
+			case 2:
+				v.VirtualServer = d.String()
+			case 3:
+				v.RealServer = d.String()
+			case 4:
+				v.Weight = int(d.Int())
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindJoinGroup:
+		v := new(JoinGroup)
+		decodeGroup(d, &v.Interface, &v.Group)
+		return v
+	case KindLeaveGroup:
+		v := new(LeaveGroup)
+		decodeGroup(d, &v.Interface, &v.Group)
+		return v
+	}
+	return nil
+}
+
+func decodeSendAdvert(d *wire.Decoder) *SendAdvert {
+	v := new(SendAdvert)
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.Instance = d.String()
+		case 2:
+			v.Interface = d.String()
+		case 3:
+			v.VMAC = d.String()
+		case 4:
+			v.Version = uint8(d.UintN(8))
+		case 5:
+			v.VRID = uint8(d.UintN(8))
+		case 6:
+			v.Priority = uint8(d.UintN(8))
+		case 7:
+			v.Interval = uint16(d.UintN(16))
+		case 8:
+			v.Addrs = d.Addrs()
+		case 9:
+			v.AuthType = uint8(d.UintN(8))
+		case 10:
+			d.Fixed(v.AuthData[:])
+		case 11:
+			v.Src = d.Addr()
+		case 12:
+			v.Dst = d.Addrs()
+		case 13:
+			v.TTL = uint8(d.UintN(8))
+		case 14:
+			v.Checksum = events.ChecksumKind(d.UintN(8))
+		case 15:
+			v.ChecksumGroup = d.Addr()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+	return v
+}
+
+func decodeNotify(d *wire.Decoder) *Notify {
+	v := new(Notify)
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.Type = d.String()
+		case 2:
+			v.Name = d.String()
+		case 3:
+			v.State = d.String()
+		case 4:
+			v.Priority = int(d.Int())
+		case 5:
+			n := d.ArrayLen()
+			if n > 0 {
+				v.Scripts = make([][]string, n)
+			}
+			for i := range n {
+				v.Scripts[i] = d.Strings()
+			}
+			d.EndContainer()
+		case 6:
+			v.User = d.String()
+		case 7:
+			v.Group = d.String()
+		case 8:
+			v.FIFOLine = d.String()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+	return v
+}
+
+// decodeAnnounce reads the fields shared by SendGARP and SendNA.
+func decodeAnnounce(d *wire.Decoder, inst, ifname *string, addr *netip.Addr, count *int, interval *time.Duration) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			*inst = d.String()
+		case 2:
+			*ifname = d.String()
+		case 3:
+			*addr = d.Addr()
+		case 4:
+			*count = int(d.Int())
+		case 5:
+			*interval = time.Duration(d.Int())
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+}
+
+// decodeGroup reads the fields shared by JoinGroup and LeaveGroup.
+func decodeGroup(d *wire.Decoder, ifname *string, group *netip.Addr) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			*ifname = d.String()
+		case 2:
+			*group = d.Addr()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+}

@@ -1,0 +1,113 @@
+// Package engine is vigil's reducer: Step turns one event into the effects
+// it causes, evolving a state that MarshalState captures. It is pure: no
+// clock, no I/O, no goroutines; the same events always give the same
+// effects, byte for byte. VRRP lives in engine/vrrp.
+package engine
+
+import (
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine/vrrp"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// Engine is the whole reducer state.
+type Engine struct {
+	vrrp *vrrp.Machine
+}
+
+// InstanceStatus is one VRRP instance as Instances reports it.
+type InstanceStatus struct {
+	Name  string
+	State effects.State
+	// Priority is the effective priority; BasePriority the configured one.
+	Priority     int
+	BasePriority int
+	VRID         int
+	Interface    string
+	Family       int
+	SyncGroup    string
+}
+
+// New returns an empty engine; it is advanced only by Step.
+//
+// Expected event order: ConfigLoaded, then the initial LinkChanged and
+// AddressChanged snapshot, then Start; after that anything, including
+// further ConfigLoaded (reloads). An interface never reported by a
+// LinkChanged is assumed up.
+func New() *Engine {
+	return &Engine{vrrp: vrrp.New()}
+}
+
+// Step applies one event and returns the effects it produces. The returned
+// slice and the effects it points to are owned by the engine and valid
+// until the next Step (callers that keep them use effects.Clone). Step
+// never panics on any input; events it has no use for produce nothing.
+func (e *Engine) Step(ev events.Event) []effects.Effect {
+	m := e.vrrp
+	if ev == nil {
+		m.Begin(0)
+		return m.Effects()
+	}
+	m.Begin(ev.EventTime())
+	switch v := ev.(type) {
+	case *events.ConfigLoaded:
+		if v != nil {
+			m.Load(v.Config)
+		}
+	case *events.Start:
+		if v != nil {
+			m.Start(v)
+		}
+	case *events.Stop:
+		if v != nil {
+			m.Stop(v)
+		}
+	case *events.AdvertReceived:
+		if v != nil {
+			m.Advert(v)
+		}
+	case *events.TimerFired:
+		if v != nil {
+			m.Timer(v)
+		}
+	case *events.LinkChanged:
+		if v != nil {
+			m.Link(v)
+		}
+	case *events.AddressChanged:
+		if v != nil {
+			m.Address(v)
+		}
+	case *events.RouteChanged:
+		if v != nil {
+			m.Route(v)
+		}
+	case *events.ScriptResult:
+		if v != nil {
+			m.Script(v)
+		}
+	case *events.TrackFileValue:
+		if v != nil {
+			m.TrackFile(v)
+		}
+	case *events.ProcessCount:
+		if v != nil {
+			m.Process(v)
+		}
+	case *events.BFDState:
+		if v != nil {
+			m.BFD(v)
+		}
+	}
+	return m.Effects()
+}
+
+// Instances reports every VRRP instance in config order.
+func (e *Engine) Instances() []InstanceStatus {
+	st := e.vrrp.Instances()
+	out := make([]InstanceStatus, len(st))
+	for k, s := range st {
+		out[k] = InstanceStatus(s)
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package vrrp
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// notifyInstance emits keepalived's notification of an instance entering
+// a state: the notify_<state> script, then `notify` with
+// "INSTANCE name STATE prio" appended, and the FIFO line.
+func (m *Machine) notifyInstance(i *inst, st effects.State) {
+	n := &i.c.Notify
+	name := st.String()
+	var s *conf.Script
+	switch st {
+	case effects.StateMaster:
+		s = n.Master
+	case effects.StateBackup:
+		s = n.Backup
+	case effects.StateFault:
+		s = n.Fault
+	case effects.StateStop:
+		s = n.Stop
+	case effects.StateDeleted:
+		// Without notify_deleted keepalived reports a deleted instance as
+		// FAULT (and runs notify_fault).
+		s = n.Deleted
+		if s == nil {
+			name, s = "FAULT", n.Fault
+		}
+	default:
+		return
+	}
+	m.o.add(m.buildNotify("INSTANCE", i.name, name, i.d.Prio, s, n.Notify))
+}
+
+// notifyEvent reports an instance event that is not a state (such as
+// MASTER_RX_LOWER_PRI): its own script and the FIFO line only.
+func (m *Machine) notifyEvent(i *inst, what string, s *conf.Script) {
+	m.o.add(m.buildNotify("INSTANCE", i.name, what, i.d.Prio, s, nil))
+}
+
+func (m *Machine) notifyGroup(g *group, state string) {
+	n := &g.c.Notify
+	var s *conf.Script
+	switch state {
+	case "MASTER":
+		s = n.Master
+	case "BACKUP":
+		s = n.Backup
+	case "FAULT":
+		s = n.Fault
+	}
+	m.o.add(m.buildNotify("GROUP", g.c.Name, state, 0, s, n.Notify))
+}
+
+func (m *Machine) buildNotify(typ, name, state string, prio int, s, generic *conf.Script) *effects.Notify {
+	p := itoa(prio)
+	nt := &effects.Notify{Type: typ, Name: name, State: state, Priority: prio,
+		FIFOLine: typ + ` "` + name + `" ` + state + " " + p}
+	if s != nil && len(s.Argv) > 0 {
+		nt.Scripts = append(nt.Scripts, slices.Clone(s.Argv))
+		nt.User, nt.Group = s.User, s.Group
+	}
+	if generic != nil && len(generic.Argv) > 0 {
+		argv := append(slices.Clip(slices.Clone(generic.Argv)), typ, name, state, p)
+		nt.Scripts = append(nt.Scripts, argv)
+		if nt.User == "" {
+			nt.User, nt.Group = generic.User, generic.Group
+		}
+	}
+	if nt.User == "" && m.cfg != nil {
+		nt.User, nt.Group = m.cfg.GlobalDefs.ScriptUser, m.cfg.GlobalDefs.ScriptGroup
+	}
+	return nt
+}

@@ -1,0 +1,277 @@
+package vrrp
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// Advert handles a received VRRP packet.
+func (m *Machine) Advert(ev *events.AdvertReceived) {
+	fam := uint8(4)
+	if (ev.Src.IsValid() && !ev.Src.Unmap().Is4()) || (!ev.Src.IsValid() && ev.Dst.IsValid() && !ev.Dst.Unmap().Is4()) {
+		fam = 6
+	}
+	i := m.rx[rxKey{ev.Interface, fam, ev.Advert.VRID}]
+	if i == nil {
+		i = m.rx[rxKey{"", fam, ev.Advert.VRID}] // unicast without an interface
+	}
+	if i == nil || !m.started || m.stopped {
+		return // unknown VRID: not ours
+	}
+	if !m.check(i, ev) {
+		return
+	}
+	switch i.d.State {
+	case effects.StateBackup:
+		m.backupRx(i, ev)
+	case effects.StateMaster:
+		m.masterRx(i, ev)
+	}
+}
+
+var verdictCounter = [...]string{
+	events.VerdictTooShort:    CountPacketLenErr,
+	events.VerdictBadVersion:  CountVersionErr,
+	events.VerdictBadType:     CountInvalidTypeRcvd,
+	events.VerdictBadChecksum: CountChecksumErr,
+	events.VerdictBadAuthAH:   CountAuthFailure,
+	events.VerdictBadLength:   CountPacketLenErr,
+}
+
+// check validates an advert as RFC 5798 §7.1 / RFC 3768 §7.1 and keepalived
+// do, counting every rejection. A rejected advert is ignored totally: in
+// particular it never resets the master-down timer.
+func (m *Machine) check(i *inst, ev *events.AdvertReceived) bool {
+	a := &ev.Advert
+	if ev.Verdict != events.VerdictOK {
+		c := CountPacketLenErr
+		if int(ev.Verdict) < len(verdictCounter) && verdictCounter[ev.Verdict] != "" {
+			c = verdictCounter[ev.Verdict]
+		}
+		m.o.count(i.name, c)
+		return false
+	}
+	if !i.uni && ev.TTL != 255 {
+		m.o.count(i.name, CountIPTTLErr)
+		return false
+	}
+	if a.Version != i.ver {
+		m.o.count(i.name, CountVersionErr)
+		return false
+	}
+	if i.ver == 2 {
+		switch {
+		case a.AuthType > 2:
+			m.o.count(i.name, CountInvalidAuthType)
+			return false
+		case a.AuthType != i.auth || (i.auth == 2 && !a.AH):
+			m.o.count(i.name, CountAuthTypeMismatch)
+			return false
+		case i.auth == 1 && a.AuthData != i.pass:
+			m.o.count(i.name, CountAuthFailure)
+			return false
+		case a.Interval != i.advert.Interval:
+			// RFC 3768: MUST discard on an interval mismatch.
+			m.o.count(i.name, CountAdvertIntervalEr)
+			return false
+		}
+	}
+	if a.Type != 1 {
+		m.o.count(i.name, CountInvalidTypeRcvd)
+		return false
+	}
+	if ev.Dst.IsValid() && ev.Dst.IsMulticast() == i.uni {
+		m.o.count(i.name, CountAddrListErr)
+		return false
+	}
+	if i.uni && !m.checkPeer(i, ev) {
+		return false
+	}
+	m.o.count(i.name, CountAdvertRcvd)
+	// keepalived counts an address-list mismatch but still accepts the
+	// advert (RFC: "SHOULD log", not discard); so does vigil.
+	if !i.c.SkipCheckAdvAddr || ev.Src != i.d.MasterSrc {
+		if !sameAddrs(a, i.advert.Addrs) {
+			m.o.count(i.name, CountAddrListErr)
+		}
+	}
+	if a.Priority == prioStop {
+		m.o.count(i.name, CountPriZeroRcvd)
+	}
+	return true
+}
+
+// checkPeer applies check_unicast_src and the peers' min_ttl/max_ttl.
+func (m *Machine) checkPeer(i *inst, ev *events.AdvertReceived) bool {
+	check := i.c.CheckUnicastSrc || (m.cfg != nil && m.cfg.GlobalDefs.VRRPCheckUnicastSrc)
+	for k := range i.c.UnicastPeers {
+		p := &i.c.UnicastPeers[k]
+		if p.MinTTL > 0 || p.MaxTTL > 0 {
+			check = true
+		}
+		if p.Addr != ev.Src {
+			continue
+		}
+		if (p.MinTTL > 0 && int(ev.TTL) < p.MinTTL) || (p.MaxTTL > 0 && int(ev.TTL) > p.MaxTTL) {
+			m.o.count(i.name, CountIPTTLErr)
+			return false
+		}
+		return true
+	}
+	if check {
+		m.o.count(i.name, CountUnicastSrcErr)
+		return false
+	}
+	return true
+}
+
+func sameAddrs(a *events.Advert, want []netip.Addr) bool {
+	if int(a.CountAddrs) != len(want) || len(a.Addrs) != len(want) {
+		return false
+	}
+	for _, w := range want {
+		found := false
+		for _, x := range a.Addrs {
+			if x == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// backupRx is RFC 5798 §6.4.2 with keepalived's preempt_delay and its rule
+// that a BACKUP ignores a lower-priority advert (its timer keeps running).
+func (m *Machine) backupRx(i *inst, ev *events.AdvertReceived) {
+	a := &ev.Advert
+	prio := int(a.Priority)
+	if prio == prioStop {
+		m.armDown(i, i.skew(), "priority-0-advert")
+		return
+	}
+	delay := i.c.PreemptDelay.Std()
+	if i.c.NoPreempt || prio >= i.d.Prio || (delay > 0 && (i.d.PreemptAt == 0 || i.d.PreemptAt > m.now)) {
+		if i.ver == 3 && a.Interval > 0 {
+			i.d.MasterAdv = time.Duration(a.Interval) * 10 * time.Millisecond
+		}
+		if delay > 0 {
+			if prio >= i.d.Prio {
+				i.d.PreemptAt = 0
+			} else if i.d.PreemptAt == 0 {
+				i.d.PreemptAt = m.now.Add(delay)
+			}
+		}
+		i.d.MasterSrc, i.d.MasterPrio = ev.Src, prio
+		i.d.Want = effects.StateBackup
+		m.armDown(i, i.msDown(), "master-down-timer")
+		return
+	}
+	i.d.MasterSrc, i.d.MasterPrio = ev.Src, prio
+	m.o.log("info", i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding")
+}
+
+// masterRx is RFC 5798 §6.4.3 as keepalived does it.
+func (m *Machine) masterRx(i *inst, ev *events.AdvertReceived) {
+	a := &ev.Advert
+	prio := int(a.Priority)
+	if prio == prioStop {
+		m.sendAdvert(i, i.d.Prio)
+		return
+	}
+	cmp := 0
+	if own := m.ownAddr(i); own.IsValid() && ev.Src.IsValid() {
+		cmp = ev.Src.Compare(own)
+	}
+	switch {
+	case prio > i.d.Prio || (prio == i.d.Prio && cmp > 0):
+		// vigil deliberately differs from keepalived here: it always
+		// sends one advert at its own priority before stepping down (as
+		// keepalived's higher_prio_send_advert). The winner then sees a
+		// lower-priority advert and re-sends GARPs, so after a partition
+		// heals the LAN's neighbour caches end on the winner whichever
+		// advert crossed first.
+		m.sendAdvert(i, i.d.Prio)
+		if prio > i.d.Prio {
+			m.o.log("info", i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with higher priority "+itoa(prio)+", ours "+itoa(i.d.Prio))
+		} else {
+			m.o.log("info", i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with same priority "+itoa(prio)+" but higher IP address than ours")
+		}
+		if i.ver == 3 && a.Interval > 0 {
+			i.d.MasterAdv = time.Duration(a.Interval) * 10 * time.Millisecond
+		}
+		i.d.MasterSrc, i.d.MasterPrio = ev.Src, prio
+		m.leaveMaster(i, effects.StateBackup, "higher-priority-advert", false)
+		m.armDown(i, i.msDown(), "master-down-timer")
+		m.syncBackup(i)
+	case prio == i.d.Prio && cmp == 0:
+		m.o.log("warning", i.name, "("+i.name+") WARNING - equal priority advert received from remote host with our IP address.")
+	default:
+		m.lowerPrioRx(i, ev, prio)
+	}
+}
+
+// lowerPrioRx: a MASTER seeing a lower-priority advert answers (unless
+// lower_prio_no_advert) and refreshes the LAN's neighbour caches; its own
+// advert timer is not reset.
+func (m *Machine) lowerPrioRx(i *inst, ev *events.AdvertReceived, prio int) {
+	msg := "(" + i.name + ") Received advert from " + ev.Src.String() + " with lower priority " + itoa(prio) + ", ours " + itoa(i.d.Prio)
+	if !i.c.LowerPrioNoAdvert {
+		msg += ", forcing new election"
+		m.sendAdvert(i, i.d.Prio)
+	}
+	m.o.log("info", i.name, msg)
+	// Another node believed itself master and may have sent GARPs: vigil
+	// sends at least one burst even with garp_lower_prio_repeat 0, so the
+	// neighbour caches always end on the real master.
+	m.lowerPrioGARP(i, max(i.c.GARPLowerPrioRepeat, 1))
+	if g := m.groupOf(i); g != nil {
+		for _, o := range g.members {
+			if o != i && o.d.State == effects.StateMaster && o.c.GARPLowerPrioRepeat > 0 {
+				m.lowerPrioGARP(o, o.c.GARPLowerPrioRepeat)
+			}
+		}
+	}
+	m.notifyEvent(i, "MASTER_RX_LOWER_PRI", i.c.Notify.MasterRxLowerPri)
+}
+
+func (m *Machine) lowerPrioGARP(i *inst, n int) {
+	m.garpBurst(i, n)
+	if d := i.c.GARPLowerPrioDelay.Std(); d > 0 && i.c.GARPLowerPrioRepeat > 0 {
+		i.d.GarpLPAt = m.now.Add(d)
+		m.o.setTimer(i.kGarpLP, i.d.GarpLPAt)
+	}
+}
+
+// ownAddr is the instance's primary address for equal-priority ties: the
+// configured source, else the interface's first address of the family
+// (for IPv6 its first link-local one), never one of our VIPs.
+func (m *Machine) ownAddr(i *inst) netip.Addr {
+	if i.src.IsValid() {
+		return i.src
+	}
+	s := m.ifs[i.iface]
+	if s == nil {
+		return netip.Addr{}
+	}
+	var first netip.Addr
+	for _, p := range s.Addrs {
+		a := p.Addr()
+		if a.Is4() != (i.fam == 4) || m.vipAddrs[a] {
+			continue
+		}
+		if i.fam == 4 || a.IsLinkLocalUnicast() {
+			return a
+		}
+		if !first.IsValid() {
+			first = a
+		}
+	}
+	return first
+}

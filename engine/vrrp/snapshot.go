@@ -1,0 +1,128 @@
+package vrrp
+
+import (
+	"errors"
+	"sort"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+// Snapshot is the machine's dynamic state. With the configuration it
+// rebuilds a machine that continues exactly as the original would.
+type Snapshot struct {
+	Now          events.Time `json:"now"`
+	Started      bool        `json:"started,omitempty"`
+	Stopped      bool        `json:"stopped,omitempty"`
+	Seed         uint64      `json:"seed,omitempty"`
+	StartupUntil events.Time `json:"startup_until,omitempty"`
+	Instances    []instDyn   `json:"instances"`
+	Groups       []groupDyn  `json:"groups,omitempty"`
+	Scripts      []scriptDyn `json:"scripts,omitempty"`
+	Files        []fileDyn   `json:"files,omitempty"`
+	Procs        []procDyn   `json:"procs,omitempty"`
+	BFDs         []bfdDyn    `json:"bfds,omitempty"`
+	// Ifaces is sorted by name.
+	Ifaces []ifState `json:"ifaces,omitempty"`
+}
+
+// Snapshot returns the dynamic state.
+func (m *Machine) Snapshot() *Snapshot {
+	s := &Snapshot{Now: m.now, Started: m.started, Stopped: m.stopped, Seed: m.seed, StartupUntil: m.startupUntil}
+	for _, i := range m.insts {
+		s.Instances = append(s.Instances, i.d)
+	}
+	for _, g := range m.groups {
+		s.Groups = append(s.Groups, g.d)
+	}
+	for _, x := range m.scripts {
+		s.Scripts = append(s.Scripts, x.d)
+	}
+	for _, x := range m.files {
+		s.Files = append(s.Files, x.d)
+	}
+	for _, x := range m.procs {
+		s.Procs = append(s.Procs, x.d)
+	}
+	for _, x := range m.bfds {
+		s.BFDs = append(s.BFDs, x.d)
+	}
+	names := make([]string, 0, len(m.ifs))
+	for n := range m.ifs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s.Ifaces = append(s.Ifaces, *m.ifs[n])
+	}
+	return s
+}
+
+// Restore rebuilds a machine from a configuration and a snapshot.
+func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
+	m := New()
+	if s == nil {
+		return nil, errors.New("vrrp: nil snapshot")
+	}
+	for k := range s.Ifaces {
+		f := s.Ifaces[k]
+		m.ifs[f.Name] = &f
+	}
+	if cfg != nil {
+		m.compile(cfg)
+	}
+	if len(s.Instances) != len(m.insts) || len(s.Groups) != len(m.groups) || len(s.Scripts) != len(m.scripts) ||
+		len(s.Files) != len(m.files) || len(s.Procs) != len(m.procs) || len(s.BFDs) != len(m.bfds) {
+		return nil, errors.New("vrrp: snapshot does not match the configuration")
+	}
+	for k, i := range m.insts {
+		if s.Instances[k].Name != i.name {
+			return nil, errors.New("vrrp: snapshot instance " + s.Instances[k].Name + " is not " + i.name)
+		}
+		i.d = s.Instances[k]
+	}
+	for k, g := range m.groups {
+		g.d = s.Groups[k]
+	}
+	for k, x := range m.scripts {
+		x.d = s.Scripts[k]
+	}
+	for k, x := range m.files {
+		x.d = s.Files[k]
+	}
+	for k, x := range m.procs {
+		x.d = s.Procs[k]
+	}
+	for k, x := range m.bfds {
+		x.d = s.BFDs[k]
+	}
+	m.now, m.started, m.stopped, m.seed, m.startupUntil = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil
+	return m, nil
+}
+
+// Status is one instance's externally visible state.
+type Status struct {
+	Name         string
+	State        effects.State
+	Priority     int
+	BasePriority int
+	VRID         int
+	Interface    string
+	Family       int
+	SyncGroup    string
+}
+
+// Instances reports every instance in config order.
+func (m *Machine) Instances() []Status {
+	out := make([]Status, 0, len(m.insts))
+	for _, i := range m.insts {
+		st := Status{Name: i.name, State: i.d.State, Priority: i.d.Prio, BasePriority: i.base,
+			VRID: int(i.vrid), Interface: i.iface, Family: i.fam}
+		if g := m.groupOf(i); g != nil {
+			st.SyncGroup = g.c.Name
+		}
+		out = append(out, st)
+	}
+	return out
+}

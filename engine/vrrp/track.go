@@ -1,0 +1,260 @@
+package vrrp
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+type trackKind uint8
+
+const (
+	tkIface trackKind = iota + 1
+	tkScript
+	tkFile
+	tkProc
+	tkBFD
+)
+
+// trackRef is one tracked object of an instance, with the weight and
+// direction that apply to it. Weight 0 means "fault when down".
+type trackRef struct {
+	kind   trackKind
+	idx    int    // index into the machine's table of that kind
+	name   string // interface name for tkIface
+	weight int
+	rev    bool
+}
+
+// ifState is what the engine knows of one interface. An interface that no
+// LinkChanged has reported is assumed up: the adapters send a snapshot
+// before Start, so "unknown" only happens for interfaces that do not exist
+// here (unicast without an interface) and must not fault the instance.
+type ifState struct {
+	Name  string         `json:"name"`
+	Known bool           `json:"known,omitempty"`
+	Up    bool           `json:"up,omitempty"`
+	Addrs []netip.Prefix `json:"addrs,omitempty"`
+}
+
+func (s *ifState) up() bool { return s == nil || !s.Known || s.Up }
+
+func (s *ifState) has(a netip.Addr) bool {
+	if s == nil {
+		return false
+	}
+	for _, p := range s.Addrs {
+		if p.Addr() == a {
+			return true
+		}
+	}
+	return false
+}
+
+// script is a vrrp_script and its rise/fall state (keepalived's result
+// counter: OK once it reaches rise, KO when it falls back to 0).
+type script struct {
+	c     *conf.VRRPScript
+	key   string
+	d     scriptDyn
+	users []*inst
+}
+
+type scriptDyn struct {
+	Name   string `json:"name"`
+	Result int    `json:"result"`
+	OK     bool   `json:"ok,omitempty"`
+	// Init is set until the first result: instances tracking the script
+	// unweighted wait in INIT until then.
+	Init  bool        `json:"init,omitempty"`
+	Used  bool        `json:"used,omitempty"`
+	RunAt events.Time `json:"run_at,omitempty"`
+}
+
+func (s *script) rise() int { return max(s.c.Rise, 1) }
+func (s *script) fall() int { return max(s.c.Fall, 1) }
+
+// result applies one script outcome; it reports whether the OK status or
+// the init flag changed.
+func (s *script) result(ok bool) bool {
+	wasOK, wasInit := s.d.OK, s.d.Init
+	top := s.rise() + s.fall() - 1
+	if ok {
+		if s.d.Result < s.rise()-1 {
+			s.d.Result++
+		} else {
+			if s.d.Result < s.rise() {
+				s.d.OK = true
+			}
+			s.d.Result = top
+		}
+	} else {
+		if s.d.Result > s.rise() {
+			s.d.Result--
+		} else {
+			s.d.OK = false
+			s.d.Result = 0
+		}
+	}
+	s.d.Init = false
+	return wasOK != s.d.OK || wasInit
+}
+
+func newScriptDyn(c *conf.VRRPScript) scriptDyn {
+	d := scriptDyn{Name: c.Name, Init: true, Result: max(c.Rise, 1) - 1}
+	if c.InitFail {
+		d.Init, d.Result = false, 0
+	}
+	return d
+}
+
+type tfile struct {
+	c     *conf.TrackFile
+	d     fileDyn
+	users []*inst
+}
+
+type fileDyn struct {
+	Name  string `json:"name"`
+	Value int64  `json:"value"`
+}
+
+type tproc struct {
+	c     *conf.TrackProcess
+	d     procDyn
+	users []*inst
+}
+
+type procDyn struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+	Known bool   `json:"known,omitempty"`
+}
+
+func (p *tproc) ok() bool {
+	q := p.c.Quorum
+	return p.d.Count >= q && (p.c.QuorumMax <= 0 || p.d.Count <= p.c.QuorumMax)
+}
+
+type tbfd struct {
+	c     *conf.BFDInstance
+	d     bfdDyn
+	users []*inst
+}
+
+type bfdDyn struct {
+	Name string `json:"name"`
+	Up   bool   `json:"up,omitempty"`
+}
+
+// static is a static address or route. With a track_group, its removal
+// from under the group's MASTER instances sends them to BACKUP, as a
+// removed VIP does, and vigil restores it.
+type static struct {
+	addr    *conf.Address
+	route   *conf.Route
+	members []*inst
+}
+
+// evalTrack computes an instance's own fault status and effective
+// priority from the tracked objects. pending is set while an unweighted
+// script or process has not reported yet (keepalived delays start).
+func (m *Machine) evalTrack(i *inst) (fault bool, why string, prio int, pending bool) {
+	total := i.base
+	if !i.c.DontTrackPrimary && i.iface != "" && !m.ifs[i.iface].up() {
+		fault, why = true, "interface-down"
+	}
+	if i.uni && i.c.UnicastFaultNoPeer && len(i.c.UnicastPeers) == 0 {
+		fault, why = true, "no-unicast-peer"
+	}
+	if i.c.TrackSrcIP && i.src.IsValid() && !m.ifs[i.iface].has(i.src) {
+		fault, why = true, "src-ip-missing"
+	}
+	for _, r := range i.tracks {
+		var ok, wait bool
+		reason := ""
+		switch r.kind {
+		case tkIface:
+			ok, reason = m.ifs[r.name].up(), "interface-down"
+		case tkScript:
+			s := m.scripts[r.idx]
+			ok, wait, reason = s.d.OK, s.d.Init, "track-script"
+		case tkProc:
+			p := m.procs[r.idx]
+			ok, wait, reason = p.ok(), !p.d.Known, "track-process"
+		case tkBFD:
+			ok, reason = m.bfds[r.idx].d.Up, "track-bfd"
+		case tkFile:
+			v := m.files[r.idx].d.Value
+			if r.weight == 0 {
+				ok, reason = v == 0, "track-file"
+				break
+			}
+			c := v * int64(r.weight)
+			if r.rev {
+				c = -c
+			}
+			if c < -253 {
+				if !fault {
+					fault, why = true, "track-file"
+				}
+				continue
+			}
+			total += int(min(c, 253))
+			continue
+		}
+		if wait {
+			if r.weight == 0 {
+				pending = true
+			}
+			continue
+		}
+		if r.weight == 0 {
+			if ok == r.rev && !fault {
+				fault, why = true, reason
+			}
+			continue
+		}
+		c := 0
+		if r.weight > 0 && ok {
+			c = r.weight
+		} else if r.weight < 0 && !ok {
+			c = r.weight
+		}
+		if r.rev {
+			c = -c
+		}
+		total += c
+	}
+	prio = min(max(total, 1), prioOwner-1)
+	if i.owner() {
+		prio = prioOwner
+	}
+	return fault, why, prio, pending
+}
+
+// refWeight resolves a track line's weight and direction against the
+// tracked object's defaults. In a sync group (unless
+// sync_group_tracking_weight) weights are forced to 0, as keepalived does,
+// so members cannot drift to inconsistent priorities.
+func refWeight(r conf.TrackRef, def int, defRev bool, zero bool) (int, bool) {
+	w, rev := def, defRev
+	if r.Weight != nil {
+		w, rev = *r.Weight, r.Reverse
+	} else if r.Reverse {
+		rev = true
+	}
+	if zero {
+		w = 0
+	}
+	return w, rev
+}
+
+func (s *script) interval() time.Duration {
+	if d := s.c.Interval.Std(); d > 0 {
+		return d
+	}
+	return time.Second
+}

@@ -1,0 +1,55 @@
+// Package replay is vigil's journal: every event the engine consumed and
+// the effects it produced, recorded durably and cheaply enough that
+// journaling never delays an advert, bounded on disk, and readable back
+// for replay, timelines and determinism checks.
+//
+// # Layout
+//
+// A journal is a directory of bbolt files, one per period, named
+// vigil-YYYYMMDD-HHMMSS[-N].journal from the caller's wall clock (UTC).
+// Each file holds the buckets
+//
+//	events     sequence → encoded event (events.Encode)
+//	effects    sequence → encoded effects that event produced (effects.EncodeAll)
+//	snapshots  sequence → {wall time, engine state after that event}
+//	gaps       first sequence → {first, last, count, wall time, reason}
+//	meta       format, codec, host, version, config_digest, created
+//
+// Sequence keys are big-endian uint64, so bbolt's key order is sequence
+// order. Meta values are plain text (inspect with `bbolt get`); records
+// are CBOR (see internal/wire).
+//
+// # Writing
+//
+// Writer.Append encodes in the caller's goroutine (effects are only valid
+// until the engine's next Step) and hands the bytes to one writer
+// goroutine through a bounded queue. Append never blocks: when the queue
+// is full the lost sequences are recorded as a gap, never dropped
+// silently. The writer goroutine group-commits: it sleeps until MaxBatch
+// records wait or the oldest is MaxBatchAge old (or Sync or Close asks),
+// then commits everything queued in one transaction — one fsync — so a
+// backlog is absorbed in a few large commits rather than many small ones. A crash (or power
+// loss, with fsync on) therefore loses at most the records appended in
+// the last MaxBatchAge plus one commit's duration — that is the setting
+// that bounds crash loss. What is committed is never damaged by a crash:
+// bbolt writes copy-on-write and switches meta pages last.
+//
+// # Rotation and retention
+//
+// When the current file reaches RotateSize or RotateAge the Writer asks
+// for a snapshot (SnapshotDue) and starts the next file with it, so every
+// file replays on its own from its first snapshot, and deleting old files
+// never strands the new ones. A caller that never snapshots still gets a
+// rotation at twice those limits. After each rotation the oldest files are
+// deleted until the directory holds at most MaxTotalSize bytes and nothing
+// older than MaxAge; the current file is never deleted. Disk use is thus
+// bounded by MaxTotalSize plus one file (at most about 2×RotateSize,
+// rounded up to bbolt's power-of-two growth).
+//
+// # Reading
+//
+// OpenReader reads one file or a whole directory (files in name order).
+// Files are validated before bbolt maps them, and bbolt faults are
+// recovered, so a truncated or corrupt journal yields an error, never a
+// crash.
+package replay

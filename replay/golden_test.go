@@ -1,0 +1,209 @@
+package replay
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden-v1.journal")
+
+const goldenPath = "testdata/golden-v1.journal"
+
+// goldenRecord is one event of the golden journal with its effects.
+type goldenRecord struct {
+	ev   events.Event
+	effs []effects.Effect
+}
+
+// golden is the content of the golden journal: every event kind and every
+// effect kind, with literal values. Never edit existing entries — the
+// fixture written by an older vigil must keep decoding to exactly these.
+// New kinds go into a new fixture (golden-v2) alongside this one.
+func golden() []goldenRecord {
+	a := netip.MustParseAddr
+	p := netip.MustParsePrefix
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	weight := -20
+	cfg := &conf.Config{
+		GlobalDefs: conf.GlobalDefs{RouterID: "lb1", VRRPVersion: 3, VRRPMcastGroup4: a("224.0.0.18"),
+			VRRPGARPMasterDelay: conf.Duration(5 * time.Second), Other: []conf.KeyValue{{Key: "max_auto_priority", Value: "10"}}},
+		VRRPScripts: []conf.VRRPScript{{Pos: conf.Pos{File: "/etc/keepalived/keepalived.conf", Line: 12},
+			Name: "chk_nginx", Script: conf.Script{Raw: "pidof nginx", Argv: []string{"pidof", "nginx"}},
+			Interval: conf.Duration(2 * time.Second), Weight: -10, Rise: 2, Fall: 2}},
+		Instances: []conf.Instance{{Name: "VI_1", State: "MASTER", Interface: "eth0", Family: 4, Version: 3,
+			VRID: 51, Priority: 150, AdvertInt: conf.Duration(time.Second), DownTimerAdverts: 3, UnicastTTL: 255,
+			TrackScripts:       []conf.TrackRef{{Name: "chk_nginx", Weight: &weight}},
+			UnicastPeers:       []conf.UnicastPeer{{Addr: a("192.168.1.3")}},
+			VirtualIPAddresses: []conf.Address{{Prefix: p("192.168.1.100/24"), Dev: "eth0", Label: "eth0:vip"}},
+			Notify:             conf.Notifies{Master: &conf.Script{Raw: "/bin/true", Argv: []string{"/bin/true"}}}}},
+	}
+	vip := conf.Address{Prefix: p("192.168.1.100/24"), Dev: "eth0"}
+	route := conf.Route{Dst: p("10.9.0.0/16"), Via: a("192.168.1.1"), Table: 100}
+	rule := conf.Rule{From: p("192.168.1.100/32"), Table: 100, Priority: 10}
+	return []goldenRecord{
+		{&events.ConfigLoaded{Header: at(0), Config: cfg, Digest: "sha256:5f1c"}, []effects.Effect{
+			&effects.JoinGroup{Interface: "eth0", Group: a("224.0.0.18")},
+			&effects.Log{Level: "info", Message: "configuration loaded"}}},
+		{&events.Start{Header: at(0), Seed: 0x5eed}, []effects.Effect{
+			&effects.SetTimer{Key: "vrrp/VI_1/master-down", At: 3_609_375_000},
+			&effects.RunScript{Script: "chk_nginx", Command: []string{"pidof", "nginx"}, Timeout: 2 * time.Second, User: "keepalived_script"},
+			&effects.CreateVMAC{Instance: "VI_1", Name: "vrrp.51", Parent: "eth0", MAC: "00:00:5e:00:01:33"}}},
+		{&events.LinkChanged{Header: at(1), Interface: "eth0", Index: 2, Present: true, Up: true, Running: true, MTU: 1500, HWAddr: "52:54:00:12:34:56"}, nil},
+		{&events.ScriptResult{Header: at(2), Script: "chk_nginx", Status: 0}, []effects.Effect{
+			&effects.Count{Instance: "VI_1", Counter: "script_ok", Delta: 1}}},
+		{&events.TimerFired{Header: at(4), Key: "vrrp/VI_1/master-down"}, []effects.Effect{
+			&effects.StateChanged{Instance: "VI_1", From: effects.StateBackup, To: effects.StateMaster, Priority: 150, Reason: "master-down-timer"},
+			&effects.SendAdvert{Instance: "VI_1", Interface: "eth0", Version: 3, VRID: 51, Priority: 150, Interval: 100,
+				Addrs: []netip.Addr{a("192.168.1.100")}, Src: a("192.168.1.2"), Dst: []netip.Addr{a("192.168.1.3")}, TTL: 255},
+			&effects.AddAddress{Instance: "VI_1", Address: vip},
+			&effects.AddRoute{Instance: "VI_1", Route: route},
+			&effects.AddRule{Instance: "VI_1", Rule: rule},
+			&effects.SendGARP{Instance: "VI_1", Interface: "eth0", Addr: a("192.168.1.100"), Count: 5, Interval: 10 * time.Millisecond},
+			&effects.SendNA{Instance: "VI_1", Interface: "eth0", Addr: a("fe80::1"), Count: 5, Interval: 10 * time.Millisecond},
+			&effects.Notify{Type: "INSTANCE", Name: "VI_1", State: "MASTER", Priority: 150,
+				Scripts: [][]string{{"/bin/true"}}, FIFOLine: `INSTANCE "VI_1" MASTER 150`},
+			&effects.SetIPVS{Op: effects.IPVSAddService, VirtualServer: "10.0.0.1 80"}}},
+		{&events.AdvertReceived{Header: at(5), Interface: "eth0", Src: a("192.168.1.3"), Dst: a("192.168.1.2"), TTL: 255, Length: 20,
+			Advert: events.Advert{Version: 3, Type: 1, VRID: 51, Priority: 100, CountAddrs: 1, Interval: 100,
+				Addrs: []netip.Addr{a("192.168.1.100")}}}, []effects.Effect{
+			&effects.Count{Instance: "VI_1", Counter: "advert_rcvd", Delta: 1}}},
+		{&events.AdvertReceived{Header: at(5), Interface: "eth0", Src: a("192.168.1.9"), Verdict: events.VerdictBadChecksum,
+			Advert: events.Advert{Version: 2, AuthType: 1, AuthData: [8]byte{'s', 'e', 'c', 'r', 'e', 't'}, AH: true, AHSeq: 7}}, nil},
+		{&events.AddressChanged{Header: at(6), Interface: "eth0", Prefix: p("192.168.1.100/24"), Added: true}, nil},
+		{&events.RouteChanged{Header: at(6), Dst: p("10.9.0.0/16"), Table: 100, Interface: "eth0", Gateway: a("192.168.1.1"), Added: true}, nil},
+		{&events.RuleChanged{Header: at(6), Family: 2, Priority: 10, From: p("192.168.1.100/32"), Table: 100, Added: true}, nil},
+		{&events.TrackFileValue{Header: at(7), File: "/run/weight", Value: -5}, nil},
+		{&events.ProcessCount{Header: at(7), Process: "nginx", Count: 4}, nil},
+		{&events.BFDState{Header: at(8), Name: "bfd_gw", Up: true}, nil},
+		{&events.CheckResult{Header: at(9), VirtualServer: "10.0.0.1 80", RealServer: "10.0.1.1 80", Checker: 0, OK: false, Message: "connection refused"},
+			[]effects.Effect{&effects.SetIPVS{Op: effects.IPVSDelDest, VirtualServer: "10.0.0.1 80", RealServer: "10.0.1.1 80"}}},
+		{&events.Stop{Header: at(10), KeepAddresses: false}, []effects.Effect{
+			&effects.CancelTimer{Key: "vrrp/VI_1/adver"},
+			&effects.DelAddress{Instance: "VI_1", Address: vip},
+			&effects.DelRoute{Instance: "VI_1", Route: route},
+			&effects.DelRule{Instance: "VI_1", Rule: rule},
+			&effects.DeleteVMAC{Instance: "VI_1", Name: "vrrp.51"},
+			&effects.LeaveGroup{Interface: "eth0", Group: a("224.0.0.18")}}},
+	}
+}
+
+var goldenGap = Gap{First: 100, Last: 119, Count: 20, At: time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC), Reason: "queue full"}
+
+func writeGolden(t *testing.T) {
+	dir := t.TempDir()
+	clock := newFakeClock()
+	w, err := Open(dir, Options{Now: clock.Now, Host: "golden-host", Version: "vigil-golden"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range golden() {
+		if err := w.Append(uint64(i+1), g.ev, g.effs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Snapshot(2, []byte("engine state after Start"))
+	w.mu.Lock()
+	w.gap = &goldenGap
+	w.mu.Unlock()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := listFiles(dir)
+	data, err := os.ReadFile(files[0].path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(goldenPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(goldenPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGoldenJournal reads the committed golden journal: it must keep
+// decoding to the same values, byte for byte, in every future version.
+func TestGoldenJournal(t *testing.T) {
+	if *update {
+		writeGolden(t)
+	}
+	want := golden()
+	checkGoldenCoversAllKinds(t, want)
+	r, err := OpenReader(goldenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	i := 0
+	for rec, err := range r.Records(0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(want) || rec.Seq != uint64(i+1) {
+			t.Fatalf("unexpected record %d", rec.Seq)
+		}
+		g := want[i]
+		if !reflect.DeepEqual(rec.Event, g.ev) {
+			t.Errorf("seq %d: event\n got %#v\nwant %#v", rec.Seq, rec.Event, g.ev)
+		}
+		if (len(g.effs) > 0 || len(rec.Effects) > 0) && !reflect.DeepEqual(rec.Effects, g.effs) {
+			t.Errorf("seq %d: effects\n got %#v\nwant %#v", rec.Seq, rec.Effects, g.effs)
+		}
+		// Today's encoder must still produce the recorded bytes.
+		if b, _ := events.Encode(g.ev); !bytes.Equal(b, rec.RawEvent) {
+			t.Errorf("seq %d: event encoding changed:\n got %x\nwant %x", rec.Seq, b, rec.RawEvent)
+		}
+		if b, _ := effects.EncodeAll(g.effs); !bytes.Equal(b, rec.RawEffects) {
+			t.Errorf("seq %d: effects encoding changed:\n got %x\nwant %x", rec.Seq, b, rec.RawEffects)
+		}
+		i++
+	}
+	if i != len(want) {
+		t.Fatalf("%d records, want %d", i, len(want))
+	}
+	files, err := r.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := files[0].Meta
+	if m.Format != 1 || m.Codec != 1 || m.Host != "golden-host" || m.Version != "vigil-golden" || m.ConfigDigest != "sha256:5f1c" {
+		t.Errorf("meta %+v", m)
+	}
+	if gaps, err := r.Gaps(); err != nil || len(gaps) != 1 || gaps[0] != goldenGap {
+		t.Errorf("gaps %v, %v", gaps, err)
+	}
+	if s, err := r.SnapshotAt(100); err != nil || s.Seq != 2 || string(s.State) != "engine state after Start" {
+		t.Errorf("snapshot %+v, %v", s, err)
+	}
+}
+
+// checkGoldenCoversAllKinds fails when a kind exists that the golden
+// journal does not exercise: a new kind needs a new fixture.
+func checkGoldenCoversAllKinds(t *testing.T, recs []goldenRecord) {
+	evKinds, effKinds := map[events.Kind]bool{}, map[effects.Kind]bool{}
+	for _, g := range recs {
+		evKinds[g.ev.EventKind()] = true
+		for _, e := range g.effs {
+			effKinds[e.EffectKind()] = true
+		}
+	}
+	for k := 1; k < 256; k++ {
+		if s := events.Kind(k).String(); s != "Kind("+strconv.Itoa(k)+")" && !evKinds[events.Kind(k)] {
+			t.Errorf("event kind %s missing from the golden journal (add golden-v2)", s)
+		}
+		if s := effects.Kind(k).String(); s != "Kind("+strconv.Itoa(k)+")" && !effKinds[effects.Kind(k)] {
+			t.Errorf("effect kind %s missing from the golden journal (add golden-v2)", s)
+		}
+	}
+}

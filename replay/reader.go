@@ -1,0 +1,275 @@
+package replay
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// ErrNoSnapshot is returned when no snapshot matches a query.
+var ErrNoSnapshot = errors.New("journal: no snapshot")
+
+// Reader reads a journal file or directory. It is not safe for concurrent
+// use.
+type Reader struct {
+	files []*readerFile
+}
+
+type readerFile struct {
+	path string
+	db   *bolt.DB
+	meta Meta
+}
+
+// FileInfo describes one file of a journal.
+type FileInfo struct {
+	Path string
+	Meta Meta
+	// First and Last are its first and last event sequences (0 if none).
+	First, Last uint64
+}
+
+// Record is one journaled event with the effects it produced.
+type Record struct {
+	Seq     uint64
+	Event   events.Event
+	Effects []effects.Effect
+	// RawEvent and RawEffects are the recorded encodings, for byte-exact
+	// comparisons. They are valid only until the iteration advances.
+	RawEvent, RawEffects []byte
+}
+
+// OpenReader opens a journal: one file, or a directory whose journal files
+// are read oldest first. Every file is validated; a missing, truncated,
+// corrupt or foreign file is an error naming it.
+func OpenReader(path string) (*Reader, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	paths := []string{path}
+	if info.IsDir() {
+		files, err := listFiles(path)
+		if err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		paths = paths[:0]
+		for _, f := range files {
+			paths = append(paths, f.path)
+		}
+	}
+	r := &Reader{}
+	for _, p := range paths {
+		db, meta, err := openRead(p)
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		r.files = append(r.files, &readerFile{path: p, db: db, meta: meta})
+	}
+	return r, nil
+}
+
+// Close releases the files.
+func (r *Reader) Close() error {
+	var errs []error
+	for _, f := range r.files {
+		errs = append(errs, f.db.Close())
+	}
+	r.files = nil
+	return errors.Join(errs...)
+}
+
+// view runs fn in a read transaction of f, turning faults into errors
+// that name the file.
+func (f *readerFile) view(fn func(tx *bolt.Tx) error) error {
+	if err := protect(func() error { return f.db.View(fn) }); err != nil {
+		return fmt.Errorf("journal %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Files describes the journal's files, oldest first.
+func (r *Reader) Files() ([]FileInfo, error) {
+	var infos []FileInfo
+	for _, f := range r.files {
+		fi := FileInfo{Path: f.path, Meta: f.meta}
+		err := f.view(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketEvents).Cursor()
+			if k, _ := c.First(); k != nil {
+				fi.First, _ = keySeq(k)
+			}
+			if k, _ := c.Last(); k != nil {
+				fi.Last, _ = keySeq(k)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		infos = append(infos, fi)
+	}
+	return infos, nil
+}
+
+// Records iterates the journaled events and their effects with sequence
+// at least from, in file order and sequence order within a file. It stops
+// at the first error, which it yields.
+func (r *Reader) Records(from uint64) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		for _, f := range r.files {
+			if !f.records(from, yield) {
+				return
+			}
+		}
+	}
+}
+
+// records iterates one file; it returns false when iteration must stop.
+func (f *readerFile) records(from uint64, yield func(Record, error) bool) bool {
+	fail := func(err error) bool {
+		yield(Record{}, fmt.Errorf("journal %s: %w", f.path, err))
+		return false
+	}
+	// Keys and values point into bbolt's mapping of the file: keep faults
+	// recoverable for the whole iteration, not only inside bbolt calls.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var tx *bolt.Tx
+	if err := protect(func() (err error) { tx, err = f.db.Begin(false); return err }); err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback()
+	var ce, cf *bolt.Cursor
+	var k, v, fk, fv []byte
+	start := seqKey(from)
+	if err := protect(func() error {
+		ce, cf = tx.Bucket(bucketEvents).Cursor(), tx.Bucket(bucketEffects).Cursor()
+		k, v = ce.Seek(start)
+		fk, fv = cf.Seek(start)
+		return nil
+	}); err != nil {
+		return fail(err)
+	}
+	next := func() error {
+		k, v = ce.Next()
+		fk, fv = cf.Next()
+		return nil
+	}
+	for k != nil {
+		var rec Record
+		err := protect(func() (err error) { rec, err = decodeRecord(k, v, fk, fv); return err })
+		if err != nil {
+			return fail(err)
+		}
+		if !yield(rec, nil) {
+			return false
+		}
+		if err := protect(next); err != nil {
+			return fail(err)
+		}
+	}
+	if fk != nil {
+		s, _ := keySeq(fk)
+		return fail(fmt.Errorf("seq %d: effects without an event", s))
+	}
+	return true
+}
+
+func decodeRecord(k, v, fk, fv []byte) (Record, error) {
+	seq, err := keySeq(k)
+	if err != nil {
+		return Record{}, err
+	}
+	if !bytes.Equal(k, fk) {
+		return Record{}, fmt.Errorf("seq %d: effects record missing", seq)
+	}
+	ev, err := events.Decode(v)
+	if err != nil {
+		return Record{}, fmt.Errorf("seq %d: %w", seq, err)
+	}
+	effs, err := effects.DecodeAll(fv)
+	if err != nil {
+		return Record{}, fmt.Errorf("seq %d: %w", seq, err)
+	}
+	return Record{Seq: seq, Event: ev, Effects: effs, RawEvent: v, RawEffects: fv}, nil
+}
+
+// Gaps lists the recorded gaps of all files, by first sequence.
+func (r *Reader) Gaps() ([]Gap, error) {
+	var gaps []Gap
+	for _, f := range r.files {
+		err := f.view(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketGaps).ForEach(func(k, v []byte) error {
+				g, err := decodeGap(v)
+				if err != nil {
+					return err
+				}
+				gaps = append(gaps, g)
+				return nil
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(gaps, func(a, b Gap) int { return cmp.Compare(a.First, b.First) })
+	return gaps, nil
+}
+
+// SnapshotAt returns the newest snapshot taken at or before event seq.
+func (r *Reader) SnapshotAt(seq uint64) (Snapshot, error) {
+	return r.findSnapshot(func(s uint64, _ time.Time) bool { return s <= seq })
+}
+
+// SnapshotAtTime returns the newest snapshot taken at or before wall time t.
+func (r *Reader) SnapshotAtTime(t time.Time) (Snapshot, error) {
+	return r.findSnapshot(func(_ uint64, at time.Time) bool { return !at.After(t) })
+}
+
+// findSnapshot scans snapshots newest first for the first that matches.
+func (r *Reader) findSnapshot(match func(seq uint64, at time.Time) bool) (Snapshot, error) {
+	for i := len(r.files) - 1; i >= 0; i-- {
+		f := r.files[i]
+		var found Snapshot
+		var ok bool
+		err := f.view(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketSnapshots).Cursor()
+			for k, v := c.Last(); k != nil; k, v = c.Prev() {
+				seq, err := keySeq(k)
+				if err != nil {
+					return err
+				}
+				s, err := decodeSnapshot(v, false)
+				if err != nil {
+					return fmt.Errorf("snapshot %d: %w", seq, err)
+				}
+				if match(seq, s.At) {
+					if found, err = decodeSnapshot(v, true); err != nil {
+						return err
+					}
+					found.Seq, found.File, ok = seq, f.path, true
+					return nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return Snapshot{}, err
+		}
+		if ok {
+			return found, nil
+		}
+	}
+	return Snapshot{}, ErrNoSnapshot
+}

@@ -1,0 +1,81 @@
+package replay
+
+import (
+	"fmt"
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// retention deletes the oldest files until the directory (the current file
+// included) holds at most MaxTotalSize bytes and no file started more than
+// MaxAge ago. The current file is never deleted.
+func (w *Writer) retention() {
+	files, err := listFiles(w.dir)
+	if err != nil {
+		w.setErr(fmt.Errorf("journal: retention: %w", err))
+		return
+	}
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	now := w.opts.Now()
+	for _, f := range files {
+		if f.path == w.cur.path {
+			continue
+		}
+		if total <= w.opts.MaxTotalSize && now.Sub(f.at) <= w.opts.MaxAge {
+			break // files are oldest first: the rest are newer
+		}
+		if err := os.Remove(f.path); err != nil && !os.IsNotExist(err) {
+			w.setErr(fmt.Errorf("journal: retention: %w", err))
+			continue
+		}
+		total -= f.size
+		w.deleted.Add(1)
+	}
+}
+
+// lastSeq returns the sequence after the last one recorded in the newest
+// readable file of dir (1 when there is none), and that file's config
+// digest. Files without records (a run that stopped at once) are passed
+// over for older ones. Unreadable files are skipped: they are someone else's problem
+// (the reader reports them), not a reason to refuse to start.
+func lastSeq(dir string) (next uint64, digest string) {
+	files, err := listFiles(dir)
+	if err != nil {
+		return 1, ""
+	}
+	for i := len(files) - 1; i >= 0; i-- {
+		db, meta, err := openRead(files[i].path)
+		if err != nil {
+			continue
+		}
+		var last uint64
+		err = protect(func() error {
+			return db.View(func(tx *bolt.Tx) error {
+				for _, b := range [][]byte{bucketEvents, bucketSnapshots} {
+					if k, _ := tx.Bucket(b).Cursor().Last(); len(k) == 8 {
+						s, _ := keySeq(k)
+						last = max(last, s)
+					}
+				}
+				return tx.Bucket(bucketGaps).ForEach(func(_, v []byte) error {
+					if g, err := decodeGap(v); err == nil {
+						last = max(last, g.Last)
+					}
+					return nil
+				})
+			})
+		})
+		db.Close()
+		if err == nil && digest == "" {
+			digest = meta.ConfigDigest
+		}
+		if err == nil && last > 0 {
+			return last + 1, digest
+		}
+	}
+	return 1, digest
+}

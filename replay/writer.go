@@ -1,0 +1,404 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// Defaults for Options.
+const (
+	// DefaultMaxBatch records per commit.
+	DefaultMaxBatch = 1024
+	// DefaultMaxBatchAge bounds how long a record waits for its commit,
+	// and so what a crash may lose.
+	DefaultMaxBatchAge = 20 * time.Millisecond
+	// DefaultQueueSize is the number of records (about 200 bytes each with
+	// their encodings) that may wait for the writer goroutine before
+	// Append starts recording gaps: over 0.8 s of adverts at 20,000/s.
+	DefaultQueueSize = 16384
+	// DefaultRotateSize and DefaultRotateAge start a new file.
+	DefaultRotateSize = 16 << 20
+	DefaultRotateAge  = time.Hour
+	// DefaultMaxTotalSize and DefaultMaxAge bound the directory.
+	DefaultMaxTotalSize = 256 << 20
+	DefaultMaxAge       = 30 * 24 * time.Hour
+)
+
+// Options configures a Writer. Zero fields take the defaults above.
+type Options struct {
+	// MaxBatch waiting records or the oldest waiting MaxBatchAge trigger
+	// a group commit of the whole queue, whichever comes first.
+	// MaxBatchAge (plus one commit's duration) is the crash-loss bound.
+	MaxBatch    int
+	MaxBatchAge time.Duration
+	// QueueSize bounds the records waiting for the writer goroutine.
+	QueueSize int
+	// RotateSize (bytes of bbolt data) and RotateAge make the Writer ask
+	// for a snapshot and start a new file with it; at twice either limit
+	// it starts one without waiting for a snapshot.
+	RotateSize int64
+	RotateAge  time.Duration
+	// MaxTotalSize and MaxAge bound the journal directory: older files are
+	// deleted at each rotation until both hold.
+	MaxTotalSize int64
+	MaxAge       time.Duration
+	// Now is the wall clock for file names, retention ages and record
+	// times (default time.Now). Rotation and retention follow it, so a
+	// test can run a year in a second.
+	Now func() time.Time
+	// Host and Version are recorded in each file's meta.
+	Host, Version string
+	// NoSync skips fsync: a crash of the process still loses nothing
+	// committed, but a power loss may lose or damage recent commits. For
+	// tests and benchmarks.
+	NoSync bool
+
+	// beforeCommit, a test hook, runs before each commit (a stalled disk).
+	beforeCommit func()
+}
+
+func (o *Options) setDefaults() {
+	def := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = DefaultQueueSize
+	}
+	def((*int64)(&o.MaxBatchAge), int64(DefaultMaxBatchAge))
+	def(&o.RotateSize, DefaultRotateSize)
+	def((*int64)(&o.RotateAge), int64(DefaultRotateAge))
+	def(&o.MaxTotalSize, DefaultMaxTotalSize)
+	def((*int64)(&o.MaxAge), int64(DefaultMaxAge))
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// ErrClosed is returned by a closed Writer.
+var ErrClosed = errors.New("journal: writer closed")
+
+// ErrQueueFull is returned by Snapshot when the queue has no room; the
+// snapshot is not recorded and the caller may retry later.
+var ErrQueueFull = errors.New("journal: queue full")
+
+// Stats are a Writer's counters.
+type Stats struct {
+	Appended  uint64 // events handed to Append
+	Committed uint64 // events committed to disk
+	Lost      uint64 // events recorded as gaps
+	Snapshots uint64 // snapshots committed
+	Commits   uint64 // group commits
+	Rotations uint64 // files started after the first
+	Deleted   uint64 // files deleted by retention
+}
+
+// Writer appends to a journal directory. Append, Snapshot, Sync and Close
+// may be called from any goroutine; the daemon calls them from the one
+// that owns the engine.
+type Writer struct {
+	dir  string
+	opts Options
+	done chan struct{}
+	// wake tells the writer goroutine that the queue got its first item,
+	// a full batch, or a flush request — never once per item.
+	wake chan struct{}
+
+	mu      sync.Mutex // guards the fields below
+	pending []item     // the queue, swapped out whole by the writer goroutine
+	firstAt time.Time  // when pending got its first item
+	flush   bool       // a Sync or Close wants the queue committed now
+	closed  bool
+	gap     *Gap   // losses not yet queued
+	slab    []byte // see encodeLocked
+
+	snapshotDue atomic.Bool
+	appended    atomic.Uint64
+	committed   atomic.Uint64
+	lost        atomic.Uint64
+	snapshots   atomic.Uint64
+	commits     atomic.Uint64
+	rotations   atomic.Uint64
+	deleted     atomic.Uint64
+
+	errMu sync.Mutex
+	err   error // the writer goroutine's latest error
+
+	nextSeq uint64
+
+	// Owned by the writer goroutine.
+	db          *bolt.DB
+	cur         journalFile
+	meta        Meta
+	pendingGaps []Gap // from failed commits, written with the next one
+}
+
+type itemKind uint8
+
+const (
+	itemRecord itemKind = iota
+	itemGap
+	itemSnapshot
+	itemSync
+)
+
+// item is one entry of the writer queue; it is kept small because the
+// queue holds many.
+type item struct {
+	kind  itemKind
+	split int // data[:split] is the event, data[split:] its effects
+	seq   uint64
+	data  []byte
+	ctl   *control // rare extras
+}
+
+type control struct {
+	gap       Gap
+	at        time.Time
+	done      chan error
+	digest    string
+	hasDigest bool
+}
+
+// Open starts a Writer on the journal directory dir (created if needed).
+// Each Writer starts a new file, so a journal left by a crash is never
+// written to again, only read and eventually deleted.
+func Open(dir string, opts Options) (*Writer, error) {
+	opts.setDefaults()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	w := &Writer{dir: dir, opts: opts, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	w.nextSeq, w.meta.ConfigDigest = lastSeq(dir)
+	removeTemp(dir)
+	if err := w.startFile(); err != nil {
+		return nil, err
+	}
+	w.retention()
+	go w.run()
+	return w, nil
+}
+
+// NextSeq is the sequence number after the last one found in the
+// directory when the Writer opened (1 for a new journal). A daemon that
+// numbers its events from here keeps sequences increasing across restarts.
+func (w *Writer) NextSeq() uint64 { return w.nextSeq }
+
+// Dir returns the journal directory.
+func (w *Writer) Dir() string { return w.dir }
+
+// Append journals event seq and the effects the engine returned for it.
+// It encodes in the caller's goroutine (effects need only be valid for the
+// call) and never blocks on the disk: if the queue is full the event is
+// recorded as part of a gap. It fails only when the Writer is closed or the
+// event or effects cannot be encoded (also recorded as a gap). Sequence
+// numbers must increase.
+func (w *Writer) Append(seq uint64, ev events.Event, effs []effects.Effect) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.appended.Add(1)
+	buf, split, err := w.encodeLocked(ev, effs)
+	if err != nil {
+		w.loseLocked(seq, "encode: "+err.Error())
+		return fmt.Errorf("journal: append %d: %w", seq, err)
+	}
+	it := item{kind: itemRecord, seq: seq, data: buf, split: split}
+	if cl, ok := ev.(*events.ConfigLoaded); ok {
+		it.ctl = &control{digest: cl.Digest, hasDigest: true}
+	}
+	if !w.flushGapLocked() || !w.enqueueLocked(it) {
+		w.loseLocked(seq, "queue full")
+	}
+	return nil
+}
+
+// slabSize is the size of the buffers records are encoded into: one
+// allocation per few hundred records instead of one per record.
+const slabSize = 64 << 10
+
+// encodeLocked encodes ev and effs into the current slab.
+func (w *Writer) encodeLocked(ev events.Event, effs []effects.Effect) (data []byte, split int, err error) {
+	if cap(w.slab)-len(w.slab) < 1024 {
+		w.slab = make([]byte, 0, slabSize)
+	}
+	start := len(w.slab)
+	b, err := events.AppendEncode(w.slab, ev)
+	if err != nil {
+		return nil, 0, err
+	}
+	split = len(b) - start
+	if b, err = effects.AppendEncodeAll(b, effs); err != nil {
+		return nil, 0, err
+	}
+	// A large record may have moved b to a new array; either way the
+	// record's bytes are never written again, and later records go after.
+	w.slab = b
+	return b[start:len(b):len(b)], split, nil
+}
+
+// enqueueLocked queues it unless the queue is full.
+func (w *Writer) enqueueLocked(it item) bool {
+	n := len(w.pending)
+	if n >= w.opts.QueueSize {
+		return false
+	}
+	w.pending = append(w.pending, it)
+	if n == 0 {
+		w.firstAt = time.Now() // real time: the crash-loss bound is real time
+		w.signal()
+	} else if n+1 == w.opts.MaxBatch {
+		w.signal()
+	}
+	return true
+}
+
+func (w *Writer) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// flushLocked queues it regardless of the bound (control items are few)
+// and asks for an immediate commit.
+func (w *Writer) flushLocked(it item) {
+	if w.gap != nil {
+		w.pending = append(w.pending, item{kind: itemGap, ctl: &control{gap: *w.gap}})
+		w.gap = nil
+	}
+	if len(w.pending) == 0 {
+		w.firstAt = time.Now()
+	}
+	w.pending = append(w.pending, it)
+	w.flush = true
+	w.signal()
+}
+
+// loseLocked adds seq to the pending gap.
+func (w *Writer) loseLocked(seq uint64, reason string) {
+	w.lost.Add(1)
+	if w.gap == nil {
+		w.gap = &Gap{First: seq, Last: seq, Count: 1, At: w.opts.Now(), Reason: reason}
+		return
+	}
+	w.gap.First = min(w.gap.First, seq)
+	w.gap.Last = max(w.gap.Last, seq)
+	w.gap.Count++
+}
+
+// flushGapLocked queues the pending gap record; false if there is no room.
+func (w *Writer) flushGapLocked() bool {
+	if w.gap == nil {
+		return true
+	}
+	if !w.enqueueLocked(item{kind: itemGap, ctl: &control{gap: *w.gap}}) {
+		return false
+	}
+	w.gap = nil
+	return true
+}
+
+// SnapshotDue reports that the current file is due for rotation: the
+// caller should pass a fresh engine state to Snapshot, which will then
+// start the next file.
+func (w *Writer) SnapshotDue() bool { return w.snapshotDue.Load() }
+
+// Snapshot records the engine state after event seq (engine.MarshalState).
+// The Writer keeps state; the caller must not modify it. It never blocks:
+// if the queue is full it returns ErrQueueFull and records nothing.
+func (w *Writer) Snapshot(seq uint64, state []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	if !w.flushGapLocked() || !w.enqueueLocked(item{kind: itemSnapshot, seq: seq, data: state, ctl: &control{at: w.opts.Now()}}) {
+		return ErrQueueFull
+	}
+	return nil
+}
+
+// Sync blocks until everything appended so far is committed, and returns
+// the writer goroutine's latest error, if any.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	done := make(chan error, 1)
+	w.flushLocked(item{kind: itemSync, ctl: &control{done: done}})
+	w.mu.Unlock()
+	return <-done
+}
+
+// Close commits everything appended, closes the file and stops the writer
+// goroutine. It returns the writer goroutine's latest error, if any.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.closed = true
+	w.flushLocked(item{kind: itemSync, ctl: &control{done: make(chan error, 1)}})
+	w.mu.Unlock()
+	<-w.done
+	return w.Err()
+}
+
+// Err returns the writer goroutine's latest error (a failed commit,
+// rotation or deletion), or nil.
+func (w *Writer) Err() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	return w.err
+}
+
+func (w *Writer) setErr(err error) {
+	w.errMu.Lock()
+	w.err = err
+	w.errMu.Unlock()
+}
+
+// Stats returns the Writer's counters.
+func (w *Writer) Stats() Stats {
+	return Stats{
+		Appended:  w.appended.Load(),
+		Committed: w.committed.Load(),
+		Lost:      w.lost.Load(),
+		Snapshots: w.snapshots.Load(),
+		Commits:   w.commits.Load(),
+		Rotations: w.rotations.Load(),
+		Deleted:   w.deleted.Load(),
+	}
+}
+
+// removeTemp deletes files left by a crash while a journal file was being
+// created.
+func removeTemp(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), filePrefix) && strings.HasSuffix(e.Name(), fileSuffix+tmpSuffix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}

@@ -1,0 +1,272 @@
+package replay
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vigil-ha/vigil/events"
+)
+
+// run is the writer goroutine. It sleeps until the queue gets its first
+// item, then until MaxBatch items wait, the first is MaxBatchAge old, or a
+// Sync or Close asks; then it takes the whole queue and commits it in one
+// transaction (so a backlog costs one fsync, not many).
+func (w *Writer) run() {
+	defer close(w.done)
+	var spare []item
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for range w.wake {
+		w.mu.Lock()
+		wait := w.opts.MaxBatchAge - time.Since(w.firstAt)
+		hold := !w.flush && len(w.pending) > 0 && len(w.pending) < w.opts.MaxBatch && wait > 0
+		w.mu.Unlock()
+		if hold {
+			timer.Reset(wait)
+			select {
+			case <-w.wake: // a full batch or a flush request
+			case <-timer.C:
+			}
+			timer.Stop()
+		}
+		w.mu.Lock()
+		batch := w.pending
+		w.pending, w.flush = spare[:0], false
+		closed := w.closed
+		w.mu.Unlock()
+
+		w.commit(batch)
+		clear(batch) // drop references to encoded records
+		spare = batch
+		if closed {
+			w.mu.Lock()
+			rest := len(w.pending)
+			w.mu.Unlock()
+			if rest == 0 {
+				w.closeFile()
+				return
+			}
+			w.signal()
+		}
+	}
+}
+
+func (w *Writer) closeFile() {
+	if w.db == nil {
+		return
+	}
+	if err := w.db.Close(); err != nil {
+		w.setErr(fmt.Errorf("journal: close %s: %w", w.cur.path, err))
+	}
+}
+
+// commit writes a batch. A snapshot arriving while the file is due for
+// rotation starts the next file, so each file begins with a snapshot.
+func (w *Writer) commit(batch []item) {
+	if len(batch) == 0 {
+		return
+	}
+	if w.opts.beforeCommit != nil {
+		w.opts.beforeCommit()
+	}
+	start := 0
+	for i, it := range batch {
+		if it.kind == itemSnapshot && w.snapshotDue.Load() && i > start {
+			w.commitSegment(batch[start:i])
+			start = i
+		}
+		if it.kind == itemSnapshot && w.snapshotDue.Load() {
+			w.rotate()
+		}
+	}
+	w.commitSegment(batch[start:])
+	w.checkRotation()
+	for _, it := range batch {
+		if it.kind == itemSync {
+			it.ctl.done <- w.Err()
+		}
+	}
+}
+
+// commitSegment writes items in one transaction. On failure the events
+// are recorded as a gap with the next commit.
+func (w *Writer) commitSegment(items []item) {
+	if len(w.pendingGaps) == 0 && !slices.ContainsFunc(items, func(it item) bool { return it.kind != itemSync }) {
+		return // only Sync requests: nothing to write
+	}
+	var records, snaps uint64
+	err := w.update(func(tx *bolt.Tx) error {
+		evb, efb := tx.Bucket(bucketEvents), tx.Bucket(bucketEffects)
+		snb, gpb := tx.Bucket(bucketSnapshots), tx.Bucket(bucketGaps)
+		// Keys only grow: pack pages full instead of bbolt's half-full split.
+		evb.FillPercent, efb.FillPercent, snb.FillPercent = 1, 1, 1
+		k := make([]byte, 8)
+		for _, g := range w.pendingGaps {
+			if err := gpb.Put(seqKey(g.First), encodeGap(g)); err != nil {
+				return err
+			}
+		}
+		for _, it := range items {
+			var err error
+			switch it.kind {
+			case itemRecord:
+				binary.BigEndian.PutUint64(k, it.seq) // bbolt copies keys, not values
+				if err = evb.Put(k, it.data[:it.split]); err == nil {
+					err = efb.Put(k, it.data[it.split:])
+				}
+				records++
+				if err == nil && it.ctl != nil && it.ctl.hasDigest {
+					w.meta.ConfigDigest = it.ctl.digest
+					err = tx.Bucket(bucketMeta).Put([]byte(metaDigest), []byte(it.ctl.digest))
+				}
+			case itemGap:
+				err = gpb.Put(seqKey(it.ctl.gap.First), encodeGap(it.ctl.gap))
+			case itemSnapshot:
+				err = snb.Put(seqKey(it.seq), encodeSnapshot(it.ctl.at, it.data))
+				snaps++
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.setErr(fmt.Errorf("journal: commit to %s: %w", w.cur.path, err))
+		w.failed(items, err)
+		return
+	}
+	w.pendingGaps = nil
+	w.commits.Add(1)
+	w.committed.Add(records)
+	w.snapshots.Add(snaps)
+}
+
+func (w *Writer) update(f func(*bolt.Tx) error) error {
+	if w.db == nil {
+		return fmt.Errorf("no journal file open")
+	}
+	return w.db.Update(f)
+}
+
+// failed turns the events of a failed commit into a gap (and keeps the
+// gaps it carried), to be written with the next successful commit.
+func (w *Writer) failed(items []item, err error) {
+	var g *Gap
+	for _, it := range items {
+		switch it.kind {
+		case itemRecord:
+			w.lost.Add(1)
+			if g == nil {
+				g = &Gap{First: it.seq, Last: it.seq, At: w.opts.Now(), Reason: "commit failed: " + err.Error()}
+			}
+			g.First, g.Last = min(g.First, it.seq), max(g.Last, it.seq)
+			g.Count++
+		case itemGap:
+			w.pendingGaps = append(w.pendingGaps, it.ctl.gap)
+		}
+	}
+	if g != nil {
+		w.pendingGaps = append(w.pendingGaps, *g)
+	}
+}
+
+// checkRotation asks for a snapshot when the file reaches its size or age
+// limit, and rotates without one at twice the limit.
+func (w *Writer) checkRotation() {
+	if w.db == nil {
+		w.rotate() // a previous file creation failed: try again
+		return
+	}
+	var size int64
+	w.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil })
+	age := w.opts.Now().Sub(w.cur.at)
+	switch {
+	case size >= 2*w.opts.RotateSize || age >= 2*w.opts.RotateAge:
+		w.rotate()
+	case size >= w.opts.RotateSize || age >= w.opts.RotateAge:
+		w.snapshotDue.Store(true)
+	}
+}
+
+// rotate closes the current file, starts the next and applies retention.
+func (w *Writer) rotate() {
+	old, oldPath := w.db, w.cur.path
+	if err := w.startFile(); err != nil {
+		w.setErr(err)
+		return // keep writing the old file, if any
+	}
+	w.rotations.Add(1)
+	if old != nil {
+		if err := old.Close(); err != nil {
+			w.setErr(fmt.Errorf("journal: close %s: %w", oldPath, err))
+		}
+	}
+	w.retention()
+}
+
+// startFile creates the next journal file: initialised under a temporary
+// name and renamed, so a file with a journal name is always complete.
+func (w *Writer) startFile() error {
+	now := w.opts.Now()
+	// Name the file after every existing one, even if the wall clock went
+	// back or retention freed an earlier name: name order is replay order.
+	at, n := now.UTC().Truncate(time.Second), 0
+	files, err := listFiles(w.dir)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if len(files) > 0 {
+		if last := files[len(files)-1]; !at.After(last.at) {
+			at, n = last.at, last.n+1
+		}
+	}
+	path := filepath.Join(w.dir, fileName(at, n))
+	tmp := path + tmpSuffix
+	// No InitialMmapSize: bbolt would grow the file to it at once, and
+	// retention counts file sizes.
+	db, err := bolt.Open(tmp, 0o640, &bolt.Options{Timeout: time.Second, NoSync: w.opts.NoSync, NoGrowSync: w.opts.NoSync})
+	if err != nil {
+		return fmt.Errorf("journal: create %s: %w", tmp, err)
+	}
+	meta := Meta{Format: FormatVersion, Codec: events.CodecVersion, Host: w.opts.Host,
+		Version: w.opts.Version, ConfigDigest: w.meta.ConfigDigest, Created: now}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketEvents, bucketEffects, bucketSnapshots, bucketGaps, bucketMeta} {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return writeMeta(tx, meta)
+	})
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil && !w.opts.NoSync {
+		err = syncDir(w.dir)
+	}
+	if err != nil {
+		db.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("journal: create %s: %w", path, err)
+	}
+	w.db, w.meta = db, meta
+	w.cur = journalFile{path: path, at: now}
+	w.snapshotDue.Store(false)
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,132 @@
+package sim
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// sendAdvert puts one VRRP advert on the sender interface's segment. A
+// multicast advert reaches every other node on the segment; a unicast one
+// reaches the node holding each destination address. Loss, duplication
+// and reordering apply per receiver; partitions and down links drop.
+func (w *World) sendAdvert(n *Node, e *effects.SendAdvert) {
+	ifc := n.iface(e.Interface)
+	if ifc == nil || !ifc.up || ifc.seg == nil || len(e.Dst) == 0 {
+		return
+	}
+	v6 := e.Dst[0].Is6()
+	src := e.Src
+	if !src.IsValid() {
+		src = ifc.primary(v6)
+	}
+	base := events.AdvertReceived{
+		Src: src, TTL: e.TTL, Verdict: events.VerdictOK,
+		Length: advertLength(e, v6),
+		Advert: events.Advert{Version: e.Version, Type: 1, VRID: e.VRID, Priority: e.Priority,
+			CountAddrs: uint8(len(e.Addrs)), AuthType: e.AuthType, Interval: e.Interval,
+			Addrs: slices.Clone(e.Addrs), AuthData: e.AuthData},
+	}
+	if e.Version == 3 {
+		base.Advert.AuthType = 0
+	}
+	seg := ifc.seg
+	if e.Dst[0].IsMulticast() {
+		for _, r := range seg.ends {
+			if r.node != n {
+				w.transmit(ifc, seg, r, &base, e.Dst[0])
+			}
+		}
+		return
+	}
+	for _, d := range e.Dst {
+		for _, r := range seg.ends {
+			if r.node != n && r.hasAddr(d) {
+				w.transmit(ifc, seg, r, &base, d)
+			}
+		}
+	}
+}
+
+// advertLength is the VRRP payload length of the advert.
+func advertLength(e *effects.SendAdvert, v6 bool) int {
+	alen := 4
+	if v6 {
+		alen = 16
+	}
+	if e.Version == 2 {
+		return 8 + alen*len(e.Addrs) + 8
+	}
+	return 8 + alen*len(e.Addrs)
+}
+
+// transmit schedules the advert's arrival on interface r.
+func (w *World) transmit(from *Iface, seg *Segment, r *Iface, base *events.AdvertReceived, dst netip.Addr) {
+	if !w.reachable(from.node, r.node) || w.chance(seg.Loss) {
+		return
+	}
+	d := w.jitterDelay(seg)
+	if w.chance(seg.Reorder) {
+		// Held back by up to ten times the link delay, so later packets
+		// overtake it.
+		d += time.Duration(w.rng.Int64N(int64(10*(seg.Latency+seg.Jitter)) + 1))
+	} else {
+		// Jitter alone does not reorder one sender's packets.
+		if from.lastArrival == nil {
+			from.lastArrival = map[*Iface]events.Time{}
+		}
+		d = max(d, from.lastArrival[r].Sub(w.now))
+		from.lastArrival[r] = w.now.Add(d)
+	}
+	w.arrive(r, base, dst, d)
+	if w.chance(seg.Dup) {
+		w.arrive(r, base, dst, d+time.Duration(w.rng.Int64N(int64(seg.Latency)+1)))
+	}
+}
+
+func (w *World) arrive(r *Iface, base *events.AdvertReceived, dst netip.Addr, d time.Duration) {
+	ev := *base
+	ev.Interface = r.Name
+	ev.Dst = dst
+	w.schedule(&item{at: w.now.Add(d), kind: itEvent, node: r.node, epoch: anyEpoch, ev: &ev, iface: r})
+}
+
+// neighBurst starts a gratuitous ARP / unsolicited NA burst: count packets
+// interval apart, each sent only if the sender is still up then.
+func (w *World) neighBurst(n *Node, inst, iface string, a netip.Addr, count int, interval time.Duration) {
+	ifc := n.iface(iface)
+	if ifc == nil {
+		return
+	}
+	w.mon.garp(n, inst)
+	for k := range count {
+		w.schedule(&item{at: w.now.Add(time.Duration(k) * interval), kind: itNeigh,
+			node: n, epoch: n.epoch, iface: ifc, addr: a})
+	}
+}
+
+// neighSend puts one GARP/NA on the wire; the segment's neighbour view
+// learns it after the link latency. Loss does not apply: the view stands
+// for every host on the LAN, and a burst reaches some of them.
+func (w *World) neighSend(it *item) {
+	ifc := it.iface
+	if !ifc.up || ifc.seg == nil {
+		return
+	}
+	w.schedule(&item{at: w.now.Add(w.jitterDelay(ifc.seg)), kind: itNeighArrive,
+		node: it.node, iface: ifc, addr: it.addr})
+}
+
+func (w *World) neighArrive(it *item) {
+	seg := it.iface.seg
+	if seg == nil || seg.neigh[it.addr] == it.node {
+		return
+	}
+	seg.neigh[it.addr] = it.node
+	delete(seg.silentExit, it.addr)
+	w.logf("%s  neighbours: %s is at %s", seg.Name, it.addr, it.node.Name)
+	w.mon.topologyChanged()
+}

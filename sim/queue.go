@@ -1,0 +1,109 @@
+package sim
+
+import (
+	"net/netip"
+
+	"github.com/vigil-ha/vigil/events"
+)
+
+// itemKind says what a queued item does when its time comes.
+type itemKind uint8
+
+const (
+	// itEvent delivers ev to node (an advert, a netlink echo, a script
+	// result, ...).
+	itEvent itemKind = iota
+	// itTimer fires node's timer key if generation gen is still armed.
+	itTimer
+	// itNeigh sends one gratuitous ARP / unsolicited NA packet for addr
+	// from iface: it updates the segment's neighbour view after latency.
+	itNeigh
+	// itNeighArrive is such a packet reaching the segment's neighbour view.
+	itNeighArrive
+	// itStallEnd releases the events a stalled node was holding.
+	itStallEnd
+	// itHook runs fn (scheduled world actions, invariant checks).
+	itHook
+)
+
+// item is one scheduled happening. Items for a node carry the node's
+// incarnation epoch: a restart or crash invalidates what the previous
+// incarnation had pending.
+type item struct {
+	at    events.Time
+	seq   uint64
+	kind  itemKind
+	node  *Node
+	epoch uint32
+	ev    events.Event
+	key   string
+	gen   uint64
+	iface *Iface
+	addr  netip.Addr
+	fn    func()
+}
+
+// queue is a binary min-heap of items ordered by (at, seq): equal times
+// keep insertion order, which makes the schedule deterministic.
+type queue struct {
+	items []*item
+	seq   uint64
+}
+
+func (q *queue) less(i, j int) bool {
+	a, b := q.items[i], q.items[j]
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.seq < b.seq
+}
+
+func (q *queue) push(it *item) {
+	q.seq++
+	it.seq = q.seq
+	q.items = append(q.items, it)
+	i := len(q.items) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q.items[i], q.items[p] = q.items[p], q.items[i]
+		i = p
+	}
+}
+
+// peek returns the earliest item without removing it, or nil.
+func (q *queue) peek() *item {
+	if len(q.items) == 0 {
+		return nil
+	}
+	return q.items[0]
+}
+
+func (q *queue) pop() *item {
+	n := len(q.items) - 1
+	top := q.items[0]
+	q.items[0] = q.items[n]
+	q.items[n] = nil
+	q.items = q.items[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && q.less(r, l) {
+			m = r
+		}
+		if !q.less(m, i) {
+			break
+		}
+		q.items[i], q.items[m] = q.items[m], q.items[i]
+		i = m
+	}
+	return top
+}
+
+func (q *queue) len() int { return len(q.items) }

@@ -1,0 +1,206 @@
+package sim
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// Run advances virtual time by d, processing everything scheduled up to
+// and including now+d.
+func (w *World) Run(d time.Duration) {
+	w.RunUntil(w.now.Add(d))
+}
+
+// RunUntil processes the queue up to and including time end. It stops
+// early when the monitor reports a failure and stopOnFailure is set.
+func (w *World) RunUntil(end events.Time) {
+	if w.mon.dirty {
+		w.mon.evaluate()
+	}
+	for {
+		it := w.q.peek()
+		if it == nil || it.at > end {
+			break
+		}
+		w.q.pop()
+		if it.at > w.now {
+			w.now = it.at
+		}
+		w.dispatch(it)
+		if w.mon.dirty {
+			w.mon.evaluate()
+		}
+		if w.mon.halt {
+			return
+		}
+	}
+	if end > w.now {
+		w.now = end
+	}
+}
+
+// dispatch performs one queued item.
+func (w *World) dispatch(it *item) {
+	switch it.kind {
+	case itHook:
+		it.fn()
+		return
+	case itNeighArrive:
+		w.neighArrive(it)
+		return
+	case itStallEnd:
+		n := it.node
+		if n.epoch == it.epoch && n.running && n.stalledUntil == it.at {
+			w.thaw(n)
+		}
+		return
+	}
+	n := it.node
+	if !n.running || (it.epoch != anyEpoch && it.epoch != n.epoch) {
+		return
+	}
+	if n.stalled() {
+		n.held = append(n.held, it)
+		return
+	}
+	switch it.kind {
+	case itEvent:
+		if it.iface != nil && !it.iface.up {
+			return // arrived on an interface that went down in flight
+		}
+		w.step(n, it.ev)
+	case itTimer:
+		if g, ok := n.timers[it.key]; ok && g == it.gen {
+			delete(n.timers, it.key)
+			w.step(n, &events.TimerFired{Key: it.key})
+		}
+	case itNeigh:
+		w.neighSend(it)
+	}
+}
+
+// step feeds one event to the node's engine at the current time and
+// executes the effects.
+func (w *World) step(n *Node, ev events.Event) {
+	setTime(ev, w.now)
+	w.steps++
+	if w.trace != nil {
+		fmt.Fprintf(w.trace, "%s %s <- %s\n", stamp(w.now), n.Name, formatEvent(ev))
+	}
+	effs := n.eng.Step(ev)
+	for _, e := range effs {
+		if w.trace != nil {
+			fmt.Fprintf(w.trace, "%s %s -> %s\n", stamp(w.now), n.Name, formatEffect(e))
+		}
+		w.execute(n, e)
+	}
+}
+
+// execute carries out one effect against the world model.
+func (w *World) execute(n *Node, e effects.Effect) {
+	switch e := e.(type) {
+	case *effects.SendAdvert:
+		w.sendAdvert(n, e)
+	case *effects.AddAddress:
+		w.addrEffect(n, e.Instance, e.Address.Dev, e.Address.Prefix, true)
+	case *effects.DelAddress:
+		w.addrEffect(n, e.Instance, e.Address.Dev, e.Address.Prefix, false)
+	case *effects.SendGARP:
+		w.neighBurst(n, e.Instance, e.Interface, e.Addr, e.Count, e.Interval)
+	case *effects.SendNA:
+		w.neighBurst(n, e.Instance, e.Interface, e.Addr, e.Count, e.Interval)
+	case *effects.SetTimer:
+		n.timeGen++
+		n.timers[e.Key] = n.timeGen
+		w.schedule(&item{at: max(e.At, w.now), kind: itTimer, node: n, epoch: n.epoch, key: e.Key, gen: n.timeGen})
+	case *effects.CancelTimer:
+		delete(n.timers, e.Key)
+	case *effects.RunScript:
+		ev := &events.ScriptResult{Script: e.Script, Status: n.scriptExit[e.Script]}
+		w.schedule(&item{at: w.now.Add(scriptDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
+	case *effects.StateChanged:
+		w.stateChanged(n, e)
+	}
+	// Notify, Count, Log, routes, rules, VMACs, IPVS and group membership
+	// change nothing the simulator models; the trace shows them.
+}
+
+func (w *World) stateChanged(n *Node, e *effects.StateChanged) {
+	if _, ok := n.inst[e.Instance]; !ok {
+		w.logf("%s  group %s %s -> %s (%s)", n.Name, e.Instance, e.From, e.To, e.Reason)
+		return
+	}
+	if e.From == effects.StateMaster && e.To != effects.StateMaster {
+		w.mon.masterExit(n, n.inst[e.Instance], false)
+	}
+	n.state[e.Instance] = e.To
+	w.mon.changes = append(w.mon.changes, fmt.Sprintf("%s %s %s->%s", n.Name, e.Instance, e.From, e.To))
+	w.logf("%s  %s %s -> %s  prio %d  (%s)", n.Name, e.Instance, e.From, e.To, e.Priority, e.Reason)
+	w.mon.topologyChanged()
+}
+
+// addrEffect adds or removes an address on the device the effect names
+// (or the instance's interface) and echoes the change back through
+// netlink, as the kernel does; a no-op change is not echoed.
+func (w *World) addrEffect(n *Node, inst, dev string, p netip.Prefix, add bool) {
+	if dev == "" {
+		if in := n.inst[inst]; in != nil {
+			dev = in.Interface
+		} else {
+			dev = n.conf.GlobalDefs.DefaultInterface
+			if dev == "" {
+				dev = "eth0"
+			}
+		}
+	}
+	i := n.ensureIface(dev)
+	for k, q := range i.addrs {
+		if q.Addr() == p.Addr() {
+			if add {
+				return // EEXIST
+			}
+			i.addrs = append(i.addrs[:k:k], i.addrs[k+1:]...)
+			w.echoAddr(n, i, q, false)
+			return
+		}
+	}
+	if add {
+		i.addrs = append(i.addrs, p)
+		w.echoAddr(n, i, p, true)
+	}
+}
+
+func (w *World) echoAddr(n *Node, i *Iface, p netip.Prefix, added bool) {
+	ev := &events.AddressChanged{Interface: i.Name, Prefix: p, Added: added}
+	w.schedule(&item{at: w.now.Add(netlinkDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
+}
+
+// setTime stamps an event with the time it is delivered.
+func setTime(ev events.Event, t events.Time) {
+	switch e := ev.(type) {
+	case *events.ConfigLoaded:
+		e.At = t
+	case *events.Start:
+		e.At = t
+	case *events.Stop:
+		e.At = t
+	case *events.AdvertReceived:
+		e.At = t
+	case *events.TimerFired:
+		e.At = t
+	case *events.LinkChanged:
+		e.At = t
+	case *events.AddressChanged:
+		e.At = t
+	case *events.ScriptResult:
+		e.At = t
+	case *events.TrackFileValue:
+		e.At = t
+	case *events.ProcessCount:
+		e.At = t
+	}
+}
