@@ -35,5 +35,11 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+# A long simulation swarm (make test runs 200 seeds x 10 simulated minutes).
+SWARM_SEEDS ?= 5000
+SWARM_MINUTES ?= 60
+swarm:
+	SWARM_SEEDS=$(SWARM_SEEDS) SWARM_MINUTES=$(SWARM_MINUTES) $(GO) test -count=1 -timeout 0 -run 'TestSwarm$$' -v ./sim/harness
+
 clean:
 	rm -rf bin

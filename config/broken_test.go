@@ -4,10 +4,13 @@ import (
 	"errors"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-ha/vigil/config/diag"
+	"github.com/vigil-ha/vigil/events/conf"
 )
 
 // memFS is an in-memory file system for Options.ReadFile and Glob.
@@ -162,6 +165,101 @@ var brokenCases = []broken{
 		line: 2, sev: diag.Error, msg: "vrrp_instance VI_NOPE not found"},
 	{name: "auth pass truncated", files: one(vi[:len(vi)-2] + "    authentication {\n        auth_type PASS\n        auth_pass 123456789\n    }\n}\n"),
 		line: 9, sev: diag.Warning, msg: "only the first 8 are used"},
+	{name: "up/down delay without delays", files: one("interface_up_down_delays {\n eth0\n}\n" + vi),
+		line: 2, sev: diag.Warning, msg: "no delays specified for eth0 up/down delays - ignored", kw: "interface_up_down_delays"},
+	{name: "up/down delay not a number", files: one("interface_up_down_delays {\n eth0 soon\n}\n" + vi),
+		line: 2, sev: diag.Warning, msg: "invalid down delay 'soon' for eth0"},
+	{name: "up/down delay too long", files: one("interface_up_down_delays {\n eth0 1 256\n}\n" + vi),
+		line: 2, sev: diag.Warning, msg: "invalid up delay '256' for eth0 (must be seconds from 0 to 255) - line ignored"},
+	{name: "up/down delay bad interface", files: one("interface_up_down_delays {\n eth0/x 1\n}\n" + vi),
+		line: 2, sev: diag.Error, msg: "invalid interface name 'eth0/x'"},
+	{name: "up/down delay too many", files: one("interface_up_down_delays {\n eth0 1 1 1\n}\n" + vi),
+		line: 2, sev: diag.Warning, msg: "extra argument(s) '1' ignored"},
+	{name: "up/down delay over the advert limit", files: one("interface_up_down_delays {\n eth0 5\n}\n" + vi),
+		line: 2, sev: diag.Warning, msg: "(VI_1) eth0 down delay 5s is not less than 2 x advert_int - using 1.996094s"},
+	{name: "up/down delay with one down advert", files: one("interface_up_down_delays {\n eth0 1\n}\n" +
+		strings.Replace(vi, "virtual_router_id 51", "virtual_router_id 51\n    down_timer_adverts 1", 1)),
+		line: 2, sev: diag.Warning, msg: "(VI_1) cannot use up/down delays on eth0 with down_timer_adverts 1 - using 0"},
+	{name: "nodad without dash", files: one(strings.Replace(vi, "10.0.0.1/24", "10.0.0.1/24 nodad", 1)),
+		line: 5, sev: diag.Warning, msg: "unknown configuration entry 'nodad' for ip address - ignored"},
+	{name: "param_match invalid", files: one("vrrp_track_process p {\n process nginx\n param_match most\n}\n" + vi),
+		line: 3, sev: diag.Warning, msg: "invalid param_match type 'most' (expected initial or partial) - ignored"},
+	{name: "sync group weight with owner", files: one("vrrp_script chk {\n script /bin/true\n weight 10\n}\n" +
+		"vrrp_sync_group G {\n group {\n VI_1\n }\n track_script {\n chk\n }\n}\n" +
+		strings.Replace(vi, "virtual_router_id 51", "virtual_router_id 51\n    priority 255", 1)),
+		line: 10, sev: diag.Warning, msg: "(G) cannot have weighted track_script chk with member VI_1 having priority 255 - using weight 0"},
+}
+
+// TestAddressAndProcessDefaults checks effective values the parser puts
+// in the model: IPv6 addresses get nodad unless -nodad is written (never
+// IPv4 ones), param_match with no argument is exact, and so is a tracked
+// process with parameters and no param_match; a sync group's weighted
+// tracking keeps its weight.
+func TestAddressAndProcessDefaults(t *testing.T) {
+	text := "vrrp_track_process p1 {\n process a\n param_match\n}\n" +
+		"vrrp_track_process p2 {\n process b x y\n}\n" +
+		"vrrp_track_process p3 {\n process c\n}\n" +
+		"vrrp_script chk {\n script /bin/true\n weight 10\n}\n" +
+		"vrrp_sync_group G {\n group {\n VI_1\n VI_2\n }\n track_script {\n chk\n }\n track_process {\n p1\n p2\n p3\n }\n}\n" +
+		`vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        fd00::1/64
+        fd00::2/64 -nodad
+    }
+    virtual_ipaddress_excluded {
+        10.0.0.1/24
+    }
+}
+` + strings.NewReplacer("VI_1", "VI_2", "51", "52").Replace(vi)
+	cfg, diags, err := LoadString("d.conf", text, Options{})
+	if err != nil || len(diags) != 0 {
+		t.Fatalf("%v\n%s", err, list(diags))
+	}
+	var dad []bool
+	for _, a := range append(cfg.Instances[0].VirtualIPAddresses, cfg.Instances[0].VirtualIPAddressesExcluded...) {
+		dad = append(dad, a.NoDAD)
+	}
+	if !slices.Equal(dad, []bool{true, false, false}) {
+		t.Errorf("nodad = %v, want [true false false]", dad)
+	}
+	var pm []string
+	for _, p := range cfg.TrackProcesses {
+		pm = append(pm, p.ParamMatch)
+	}
+	if !slices.Equal(pm, []string{"exact", "exact", ""}) {
+		t.Errorf("param_match = %q, want [exact exact \"\"]", pm)
+	}
+	if r := cfg.SyncGroups[0].TrackScripts[0]; r.Weight != nil && *r.Weight == 0 {
+		t.Errorf("sync group track_script weight forced to 0")
+	}
+}
+
+// TestUpDownDelays checks the model of interface_up_down_delays: the up
+// delay is 0 when omitted (keepalived's parser, not its man page), a later
+// line for an interface replaces an earlier one, and a delay over the
+// instances' limit is reduced (the up delay with it when they are equal).
+func TestUpDownDelays(t *testing.T) {
+	text := "interface_up_down_delays {\n eth0 1.5\n eth1 0.2 0.3\n eth1 0.4\n eth2 3 3\n eth3 3 1\n}\n" + vi +
+		strings.NewReplacer("VI_1", "VI_2", "eth0", "eth2", "51", "52").Replace(vi) +
+		strings.NewReplacer("VI_1", "VI_3", "eth0", "eth3", "51", "53").Replace(vi)
+	cfg, diags, err := LoadString("d.conf", text, Options{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, list(diags))
+	}
+	want := []conf.UpDownDelay{
+		{Interface: "eth0", Down: conf.Duration(1500 * time.Millisecond)},
+		{Interface: "eth1", Down: conf.Duration(400 * time.Millisecond)},
+		{Interface: "eth2", Down: conf.Duration(1996094 * time.Microsecond), Up: conf.Duration(1996094 * time.Microsecond)},
+		{Interface: "eth3", Down: conf.Duration(1996094 * time.Microsecond), Up: conf.Duration(time.Second)},
+	}
+	if !slices.Equal(cfg.InterfaceUpDownDelays, want) {
+		t.Errorf("got %+v\nwant %+v", cfg.InterfaceUpDownDelays, want)
+	}
+	if len(diags) != 2 {
+		t.Errorf("want the two limit warnings, got:\n%s", list(diags))
+	}
 }
 
 func TestBrokenConfigs(t *testing.T) {

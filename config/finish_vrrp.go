@@ -30,6 +30,7 @@ func (p *parser) finish() {
 	for _, st := range p.insts {
 		p.finishInstance(st)
 	}
+	p.checkUpDownDelays()
 	p.checkTracking()
 	p.checkDuplicateVRIDs()
 	p.checkStatic()
@@ -365,4 +366,37 @@ func (p *parser) finishAdvertInt(st *instState, in *conf.Instance) {
 		}
 	}
 	in.AdvertInt = conf.Duration(adv)
+}
+
+// checkUpDownDelays applies keepalived's limit on interface_up_down_delays:
+// a delay must stay below (down_timer_adverts - 1) x advert_int (less
+// 1/256 of it) of every instance on the interface, else a backup would
+// take over before the instance reaches FAULT; it is reduced to that
+// (the up delay too when it equals the down delay). With
+// down_timer_adverts 1 no delay is possible and both become 0. The
+// engine reduces them further while a VRRPv3 master advertises faster.
+func (p *parser) checkUpDownDelays() {
+	for k := range p.cfg.InterfaceUpDownDelays {
+		d := &p.cfg.InterfaceUpDownDelays[k]
+		for _, st := range p.insts {
+			in := &p.cfg.Instances[st.idx]
+			if st.dropped || in.Interface != d.Interface || (d.Down == 0 && d.Up == 0) {
+				continue
+			}
+			if in.DownTimerAdverts == 1 {
+				p.warnf(p.upDownN[k], "(%s) cannot use up/down delays on %s with down_timer_adverts 1 - using 0", in.Name, d.Interface)
+				d.Down, d.Up = 0, 0
+				continue
+			}
+			limit := conf.Duration(conf.UpDownDelayLimit(in.DownTimerAdverts, in.AdvertInt.Std()))
+			if d.Down > limit {
+				p.warnf(p.upDownN[k], "(%s) %s down delay %ss is not less than %d x advert_int - using %ss",
+					in.Name, d.Interface, secs(d.Down.Std()), in.DownTimerAdverts-1, secs(limit.Std()))
+				if d.Up == d.Down {
+					d.Up = limit
+				}
+				d.Down = limit
+			}
+		}
+	}
 }

@@ -56,6 +56,7 @@ func (p *parser) parseAddress(n *node, kind addrKind) (conf.Address, bool) {
 	a.Prefix = pfx
 	brd := ""
 	brdIdx := 0
+	dad := false
 	for i := 1; i < len(t); i++ {
 		k := t[i]
 		val := func() (string, bool) {
@@ -113,8 +114,12 @@ func (p *parser) parseAddress(n *node, kind addrKind) (conf.Address, bool) {
 			}
 		case "home":
 			a.Home = true
-		case "-nodad", "nodad":
-			a.NoDAD = true
+		case "-nodad":
+			// keepalived adds IPv6 addresses with IFA_F_NODAD unless
+			// -nodad is written: it keeps duplicate address detection.
+			dad = true
+		case "nodad":
+			p.tokErrorf(n, i, false, "unknown configuration entry 'nodad' for ip address - ignored (IPv6 addresses get nodad unless -nodad is written)")
 		case "mngtmpaddr":
 			a.MngTmpAddr = true
 		case "noprefixroute":
@@ -149,6 +154,7 @@ func (p *parser) parseAddress(n *node, kind addrKind) (conf.Address, bool) {
 			return a, false
 		}
 	}
+	a.NoDAD = pfx.Addr().Is6() && !pfx.Addr().Is4In6() && !dad
 	if brd != "" {
 		switch brd {
 		case "+", "-":

@@ -3,6 +3,7 @@ package config
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -216,6 +217,9 @@ var globalOther = map[string]bool{
 	"vrrp_rx_bufs_policy": true, "vrrp_rx_bufs_multiplier": true, "umask": true,
 	"reload_check_config": true, "reload_time_file": true, "reload_repeat": true,
 	"reload_file": true, "include_check": true, "data_use_instance": true,
+	// json_version (keepalived 2.2.8+) selects the JSON dump format; the
+	// dumps package reads it from Other.
+	"json_version": true,
 }
 
 const maxSecs = math.MaxUint32 / 1000000
@@ -660,25 +664,46 @@ func (p *parser) parseLinkbeat(b *node) {
 }
 
 // parseUpDownDelays parses interface_up_down_delays { IF DOWN [UP] }.
+// keepalived only logs a line without delays or with an invalid one and
+// skips it, so those are warnings. Without UP the up delay is 0 (no delay
+// going up): keepalived's parser does that, although its man page says
+// the up delay defaults to the down delay. A later line for the same
+// interface replaces an earlier one.
 func (p *parser) parseUpDownDelays(b *node) {
 	for _, n := range entries(b) {
 		p.noBlock(n)
-		if !validIfName(n.name()) {
-			p.errorf(n, "invalid interface name '%s'", n.name())
+		name := n.name()
+		if !validIfName(name) {
+			p.errorf(n, "invalid interface name '%s'", name)
 			continue
 		}
-		down, ok := p.timerArg(n, 0, 0, 255*time.Second)
+		if len(n.args) == 0 {
+			p.warnf(n, "no delays specified for %s up/down delays - ignored", name)
+			continue
+		}
+		var d [2]conf.Duration
+		ok := true
+		for k := 0; k < 2 && k < len(n.args) && ok; k++ {
+			v, err := parseTimer(n.args[k].Text)
+			if ok = err == nil && v <= 255*time.Second; !ok {
+				what := [2]string{"down", "up"}[k]
+				p.argWarnf(n, k, "invalid %s delay '%s' for %s (must be seconds from 0 to 255) - line ignored", what, n.args[k].Text, name)
+				break
+			}
+			d[k] = conf.Duration(v)
+		}
 		if !ok {
 			continue
 		}
-		up := down
-		if len(n.args) > 1 {
-			if up, ok = p.timerArg(n, 1, 0, 255*time.Second); !ok {
-				continue
-			}
-		}
 		p.maxArgs(n, 2)
-		p.cfg.InterfaceUpDownDelays = append(p.cfg.InterfaceUpDownDelays, conf.UpDownDelay{Interface: n.name(), Down: down, Up: up})
+		e := conf.UpDownDelay{Interface: name, Down: d[0], Up: d[1]}
+		if k := slices.IndexFunc(p.cfg.InterfaceUpDownDelays, func(x conf.UpDownDelay) bool { return x.Interface == name }); k >= 0 {
+			p.cfg.InterfaceUpDownDelays[k] = e
+			p.upDownN[k] = n
+			continue
+		}
+		p.cfg.InterfaceUpDownDelays = append(p.cfg.InterfaceUpDownDelays, e)
+		p.upDownN = append(p.upDownN, n)
 	}
 }
 

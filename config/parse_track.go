@@ -174,11 +174,16 @@ func (p *parser) parseTrackProcess(b *node) {
 			t.Process = n.arg(0)
 			t.Params = argTexts(n)[1:]
 		case "param_match":
-			switch n.arg(0) {
-			case "initial", "partial":
+			switch {
+			case len(n.args) == 0:
+				// keepalived: match the whole command line exactly
+				// (with no process parameters: the process has none).
+				t.ParamMatch = "exact"
+			case n.arg(0) == "initial" || n.arg(0) == "partial":
 				t.ParamMatch = n.arg(0)
+				p.maxArgs(n, 1)
 			default:
-				p.argErrorf(n, 0, "invalid param_match '%s': expected initial or partial", n.arg(0))
+				p.argWarnf(n, 0, "invalid param_match type '%s' (expected initial or partial) - ignored", n.arg(0))
 			}
 		case "weight":
 			if w, rev, ok := p.weightArgs(n, 0, -254, 254); ok {
@@ -229,6 +234,9 @@ func (p *parser) parseTrackProcess(b *node) {
 		p.warnf(b, "no process set for vrrp_track_process %s - removing it", name)
 		p.dropped["process:"+name] = true
 		return
+	}
+	if len(t.Params) > 0 && t.ParamMatch == "" {
+		t.ParamMatch = "exact" // keepalived's default once parameters are given
 	}
 	p.cfg.TrackProcesses = append(p.cfg.TrackProcesses, t)
 }

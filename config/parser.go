@@ -41,6 +41,9 @@ type parser struct {
 	// trackGroupRefs are the static address/route/rule lines naming a
 	// track_group.
 	trackGroupRefs []nameRef
+	// upDownN are the interface_up_down_delays lines, parallel to
+	// cfg.InterfaceUpDownDelays.
+	upDownN []*node
 }
 
 // nameRef is a reference by name from a statement.

@@ -107,6 +107,9 @@ func (p *parser) checkTracking() {
 		sg.TrackProcesses = p.resolve(sg.Name, sg.TrackProcesses, &sst.refN[refProcess], ls[refProcess])
 		sg.TrackBFDs = p.resolve(sg.Name, sg.TrackBFDs, &sst.refN[refBFD], ls[refBFD])
 	}
+	for _, sst := range p.syncs {
+		p.checkGroupOwnerWeights(sst, ls)
+	}
 	groupWeight := map[string]bool{}
 	for _, sg := range p.cfg.SyncGroups {
 		groupWeight[sg.Name] = sg.SyncGroupTrackingWeight
@@ -169,6 +172,48 @@ func (p *parser) checkTracking() {
 		in.TrackFiles = dropWeighted(in.TrackFiles, st.refN[refFile], ls[refFile])
 		in.TrackProcesses = dropWeighted(in.TrackProcesses, st.refN[refProcess], ls[refProcess])
 		in.TrackBFDs = dropWeighted(in.TrackBFDs, st.refN[refBFD], ls[refBFD])
+	}
+}
+
+// checkGroupOwnerWeights applies keepalived's rule for a sync group's own
+// tracking: its weights apply to every member (whatever
+// sync_group_tracking_weight says, which is about the members' own
+// tracking), except when a member is an address owner (priority 255),
+// whose priority cannot move: then each weighted entry is kept with
+// weight 0, so it faults the group instead.
+func (p *parser) checkGroupOwnerWeights(sst *syncState, ls []lookup) {
+	sg := &p.cfg.SyncGroups[sst.idx]
+	owner := ""
+	for _, name := range sg.Group {
+		if st, ok := p.instBy[name]; ok && p.cfg.Instances[st.idx].Priority == conf.OwnerPriority {
+			owner = name
+			break
+		}
+	}
+	if owner == "" {
+		return
+	}
+	zero := 0
+	for i := range sg.TrackInterfaces {
+		if r := &sg.TrackInterfaces[i]; r.Weight != nil && *r.Weight != 0 {
+			p.warnf(sst.refN[refInterface][i], "(%s) cannot have weighted track_interface %s with member %s having priority 255 - using weight 0", sg.Name, r.Name, owner)
+			r.Weight = &zero
+		}
+	}
+	lists := []*[]conf.TrackRef{&sg.TrackScripts, &sg.TrackFiles, &sg.TrackProcesses, &sg.TrackBFDs}
+	for k, refs := range lists {
+		l := ls[k] // lookups are in refScript, refFile, refProcess, refBFD order
+		for i := range *refs {
+			r := &(*refs)[i]
+			w := l.weight(r.Name)
+			if r.Weight != nil {
+				w = *r.Weight
+			}
+			if w != 0 {
+				p.warnf(sst.refN[k][i], "(%s) cannot have weighted %s %s with member %s having priority 255 - using weight 0", sg.Name, l.kw, r.Name, owner)
+				r.Weight = &zero
+			}
+		}
 	}
 }
 

@@ -117,10 +117,23 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		e.String(2, v.Instance)
 		e.String(3, v.Message)
 	case *SetIPVS:
-		e.Uint(1, uint64(v.Op))
-		e.String(2, v.VirtualServer)
-		e.String(3, v.RealServer)
-		e.Int(4, int64(v.Weight))
+		encodeSetIPVS(e, v)
+	case *RunCheck:
+		e.String(1, v.VirtualServer)
+		e.String(2, v.RealServer)
+		e.Int(3, int64(v.Checker))
+		e.String(4, v.Type)
+		e.Addr(5, v.Addr)
+		e.Int(6, int64(v.Port))
+		e.Int(7, int64(v.Timeout))
+		err = e.Value(8, v.Spec)
+	case *CheckStateChanged:
+		e.String(1, v.VirtualServer)
+		e.String(2, v.RealServer)
+		e.Int(3, int64(v.Checker))
+		e.String(4, v.Type)
+		e.Bool(5, v.Up)
+		e.String(6, v.Reason)
 	case *JoinGroup:
 		e.String(1, v.Interface)
 		e.Addr(2, v.Group)
@@ -173,6 +186,56 @@ func encodeNotify(e *wire.Encoder, v *Notify) {
 	e.String(6, v.User)
 	e.String(7, v.Group)
 	e.String(8, v.FIFOLine)
+	e.Bool(9, v.SMTPAlert)
+	if len(v.Users) > 0 {
+		e.Key(10)
+		e.AppendArrayHeader(len(v.Users))
+		for _, u := range v.Users {
+			e.AppendArrayHeader(2)
+			e.AppendString(u.User)
+			e.AppendString(u.Group)
+		}
+	}
+}
+
+func encodeSetIPVS(e *wire.Encoder, v *SetIPVS) {
+	e.Uint(1, uint64(v.Op))
+	e.String(2, v.VirtualServer)
+	e.String(3, v.RealServer)
+	e.Int(4, int64(v.Weight))
+	if s := &v.Service; !isZeroService(s) {
+		m := e.BeginMapField(5)
+		e.Int(1, int64(s.Family))
+		e.String(2, s.Protocol)
+		e.Addr(3, s.Addr)
+		e.Int(4, int64(s.Port))
+		e.Uint(5, uint64(s.FwMark))
+		e.String(6, s.Scheduler)
+		e.Strings(7, s.SchedFlags)
+		e.Bool(8, s.OnePacket)
+		e.Int(9, int64(s.PersistenceTimeout))
+		e.Addr(10, s.PersistenceNetmask)
+		e.String(11, s.PersistenceEngine)
+		e.EndMapField(m)
+	}
+	if d := &v.Dest; *d != (IPVSDest{}) {
+		m := e.BeginMapField(6)
+		e.Addr(1, d.Addr)
+		e.Int(2, int64(d.Port))
+		e.String(3, d.Method)
+		e.String(4, d.TunType)
+		e.Int(5, int64(d.TunPort))
+		e.String(6, d.TunCsum)
+		e.Int(7, int64(d.UThreshold))
+		e.Int(8, int64(d.LThreshold))
+		e.EndMapField(m)
+	}
+}
+
+func isZeroService(s *IPVSService) bool {
+	return s.Family == 0 && s.Protocol == "" && !s.Addr.IsValid() && s.Port == 0 && s.FwMark == 0 &&
+		s.Scheduler == "" && len(s.SchedFlags) == 0 && !s.OnePacket && s.PersistenceTimeout == 0 &&
+		!s.PersistenceNetmask.IsValid() && s.PersistenceEngine == ""
 }
 
 // DecodeAll decodes an effects list encoded by EncodeAll. Corrupt or

@@ -1,6 +1,7 @@
 package effects
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -216,17 +217,49 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		d.EndContainer()
 		return v
 	case KindSetIPVS:
-		v := new(SetIPVS)
+		return decodeSetIPVS(d)
+	case KindRunCheck:
+		v := new(RunCheck)
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Op = IPVSOp(d.UintN(8))
-			case 2:
 				v.VirtualServer = d.String()
-			case 3:
+			case 2:
 				v.RealServer = d.String()
+			case 3:
+				v.Checker = int(d.Int())
 			case 4:
-				v.Weight = int(d.Int())
+				v.Type = d.String()
+			case 5:
+				v.Addr = d.Addr()
+			case 6:
+				v.Port = int(d.Int())
+			case 7:
+				v.Timeout = time.Duration(d.Int())
+			case 8:
+				d.DecodeValue(&v.Spec)
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindCheckStateChanged:
+		v := new(CheckStateChanged)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.VirtualServer = d.String()
+			case 2:
+				v.RealServer = d.String()
+			case 3:
+				v.Checker = int(d.Int())
+			case 4:
+				v.Type = d.String()
+			case 5:
+				v.Up = d.Bool()
+			case 6:
+				v.Reason = d.String()
 			default:
 				d.Skip()
 			}
@@ -314,6 +347,22 @@ func decodeNotify(d *wire.Decoder) *Notify {
 			v.Group = d.String()
 		case 8:
 			v.FIFOLine = d.String()
+		case 9:
+			v.SMTPAlert = d.Bool()
+		case 10:
+			n := d.ArrayLen()
+			if n > 0 {
+				v.Users = make([]ScriptCred, n)
+			}
+			for i := range n {
+				if d.ArrayLen() != 2 {
+					d.Fail(errors.New("notify credentials are not a [user, group] pair"))
+					break
+				}
+				v.Users[i] = ScriptCred{User: d.String(), Group: d.String()}
+				d.EndContainer()
+			}
+			d.EndContainer()
 		default:
 			d.Skip()
 		}
@@ -356,4 +405,80 @@ func decodeGroup(d *wire.Decoder, ifname *string, group *netip.Addr) {
 		}
 	}
 	d.EndContainer()
+}
+
+func decodeSetIPVS(d *wire.Decoder) *SetIPVS {
+	v := new(SetIPVS)
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.Op = IPVSOp(d.UintN(8))
+		case 2:
+			v.VirtualServer = d.String()
+		case 3:
+			v.RealServer = d.String()
+		case 4:
+			v.Weight = int(d.Int())
+		case 5:
+			s := &v.Service
+			for range d.MapLen() {
+				switch d.Key() {
+				case 1:
+					s.Family = int(d.Int())
+				case 2:
+					s.Protocol = d.String()
+				case 3:
+					s.Addr = d.Addr()
+				case 4:
+					s.Port = int(d.Int())
+				case 5:
+					s.FwMark = uint32(d.UintN(32))
+				case 6:
+					s.Scheduler = d.String()
+				case 7:
+					s.SchedFlags = d.Strings()
+				case 8:
+					s.OnePacket = d.Bool()
+				case 9:
+					s.PersistenceTimeout = time.Duration(d.Int())
+				case 10:
+					s.PersistenceNetmask = d.Addr()
+				case 11:
+					s.PersistenceEngine = d.String()
+				default:
+					d.Skip()
+				}
+			}
+			d.EndContainer()
+		case 6:
+			p := &v.Dest
+			for range d.MapLen() {
+				switch d.Key() {
+				case 1:
+					p.Addr = d.Addr()
+				case 2:
+					p.Port = int(d.Int())
+				case 3:
+					p.Method = d.String()
+				case 4:
+					p.TunType = d.String()
+				case 5:
+					p.TunPort = int(d.Int())
+				case 6:
+					p.TunCsum = d.String()
+				case 7:
+					p.UThreshold = int(d.Int())
+				case 8:
+					p.LThreshold = int(d.Int())
+				default:
+					d.Skip()
+				}
+			}
+			d.EndContainer()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+	return v
 }

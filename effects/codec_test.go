@@ -149,6 +149,8 @@ func TestDecodeErrors(t *testing.T) {
 		"overflow state": {0x81, 0x82, 0x11, 0xa1, 0x02, 0x19, 0x01, 0x00},
 		"deep nesting":   append([]byte{0x81, 0x82, 0x0c, 0xa1, 0x18, 0x63}, bytes.Repeat([]byte{0x81}, 200)...),
 		"bad conf value": {0x81, 0x82, 0x02, 0xa1, 0x02, 0xa1, 0x67, 'a', 'd', 'd', 'r', 'e', 's', 's', 0x01},
+		// Notify (kind 15) with users [["root"]]: not a [user, group] pair.
+		"notify user not a pair": {0x81, 0x82, 0x0f, 0xa1, 0x0a, 0x81, 0x81, 0x64, 'r', 'o', 'o', 't'},
 	}
 	for name, b := range cases {
 		if _, err := DecodeAll(b); err == nil || !strings.HasPrefix(err.Error(), "effects: decode") {

@@ -47,30 +47,36 @@ const (
 	KindSetIPVS      Kind = 19
 	KindJoinGroup    Kind = 20
 	KindLeaveGroup   Kind = 21
+	// KindRunCheck and KindCheckStateChanged belong to the LVS part
+	// (engine/lvs).
+	KindRunCheck          Kind = 22
+	KindCheckStateChanged Kind = 23
 )
 
 var kindNames = [...]string{
-	KindSendAdvert:   "SendAdvert",
-	KindAddAddress:   "AddAddress",
-	KindDelAddress:   "DelAddress",
-	KindAddRoute:     "AddRoute",
-	KindDelRoute:     "DelRoute",
-	KindAddRule:      "AddRule",
-	KindDelRule:      "DelRule",
-	KindCreateVMAC:   "CreateVMAC",
-	KindDeleteVMAC:   "DeleteVMAC",
-	KindSendGARP:     "SendGARP",
-	KindSendNA:       "SendNA",
-	KindSetTimer:     "SetTimer",
-	KindCancelTimer:  "CancelTimer",
-	KindRunScript:    "RunScript",
-	KindNotify:       "Notify",
-	KindCount:        "Count",
-	KindStateChanged: "StateChanged",
-	KindLog:          "Log",
-	KindSetIPVS:      "SetIPVS",
-	KindJoinGroup:    "JoinGroup",
-	KindLeaveGroup:   "LeaveGroup",
+	KindSendAdvert:        "SendAdvert",
+	KindAddAddress:        "AddAddress",
+	KindDelAddress:        "DelAddress",
+	KindAddRoute:          "AddRoute",
+	KindDelRoute:          "DelRoute",
+	KindAddRule:           "AddRule",
+	KindDelRule:           "DelRule",
+	KindCreateVMAC:        "CreateVMAC",
+	KindDeleteVMAC:        "DeleteVMAC",
+	KindSendGARP:          "SendGARP",
+	KindSendNA:            "SendNA",
+	KindSetTimer:          "SetTimer",
+	KindCancelTimer:       "CancelTimer",
+	KindRunScript:         "RunScript",
+	KindNotify:            "Notify",
+	KindCount:             "Count",
+	KindStateChanged:      "StateChanged",
+	KindLog:               "Log",
+	KindSetIPVS:           "SetIPVS",
+	KindJoinGroup:         "JoinGroup",
+	KindLeaveGroup:        "LeaveGroup",
+	KindRunCheck:          "RunCheck",
+	KindCheckStateChanged: "CheckStateChanged",
 }
 
 func (k Kind) String() string {
@@ -263,12 +269,41 @@ type Notify struct {
 	// Scripts are the commands to run, in order, each already split into
 	// argv as keepalived would; keepalived forks them concurrently.
 	Scripts [][]string `json:"scripts,omitempty"`
-	// User and Group run the scripts (script_user or the instance's user).
+	// Users are the credentials of each script, parallel to Scripts: in
+	// keepalived every notify script (notify_master, notify, ...) has its
+	// own user and group, else script_user's. A missing entry, or one with
+	// no User, means User and Group below.
+	Users []ScriptCred `json:"users,omitempty"`
+	// User and Group are the credentials of the first script (the
+	// instance's own notify_<state> if any, else `notify`), and of any
+	// script without its own Users entry.
 	User  string `json:"user,omitempty"`
 	Group string `json:"group,omitempty"`
 	// FIFOLine is the line for notify_fifo / vrrp_notify_fifo, without the
-	// newline, e.g. `INSTANCE "VI_1" MASTER 100`.
+	// newline, e.g. `INSTANCE "VI_1" MASTER 100`. LVS lines go to
+	// notify_fifo and lvs_notify_fifo: `VS [10.0.0.1]:tcp:80 UP`,
+	// `RS [10.0.1.1]:tcp:80 [10.0.0.1]:tcp:80 DOWN`.
 	FIFOLine string `json:"fifo_line"`
+	// SMTPAlert records that the block has smtp_alert set, so keepalived
+	// would also send an email for this transition. vigil notes it and
+	// sends nothing.
+	SMTPAlert bool `json:"smtp_alert,omitempty"`
+}
+
+// ScriptCred is the user and group a script runs as (the script's own
+// `user group` after its command, else script_user). An empty Group
+// means the user's primary group.
+type ScriptCred struct {
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+}
+
+// Cred returns the credentials script k of the notification runs with.
+func (n *Notify) Cred(k int) ScriptCred {
+	if k >= 0 && k < len(n.Users) && n.Users[k].User != "" {
+		return n.Users[k]
+	}
+	return ScriptCred{User: n.User, Group: n.Group}
 }
 
 // Count increments one of keepalived's per-instance statistics.
@@ -313,47 +348,177 @@ type LeaveGroup struct {
 // IPVSOp is an operation on the kernel's IPVS table.
 type IPVSOp uint8
 
-// IPVS operations.
+// IPVS operations. Append only. Every operation is idempotent: it states
+// what the table must look like afterwards, not a kernel command, so an
+// executor maps "add" on an existing object to an edit and "delete" of a
+// missing object to success. Applying a Step's SetIPVS effects in order to
+// the table the previous ones produced yields the engine's desired table
+// (engine/lvs Machine.Table), which is also what an executor reconciles
+// the kernel against at startup.
 const (
+	// IPVSAddService: the service Service exists with exactly Service's
+	// attributes (scheduler, flags, persistence).
 	IPVSAddService IPVSOp = 1
+	// IPVSDelService: the service Service does not exist (its
+	// destinations go with it).
 	IPVSDelService IPVSOp = 2
-	IPVSAddDest    IPVSOp = 3
-	IPVSDelDest    IPVSOp = 4
-	IPVSEditDest   IPVSOp = 5
+	// IPVSAddDest: the destination Dest of Service exists with weight
+	// Weight and Dest's forwarding attributes.
+	IPVSAddDest IPVSOp = 3
+	// IPVSDelDest: the destination Dest (address and port) of Service does
+	// not exist.
+	IPVSDelDest IPVSOp = 4
+	// IPVSEditDest: as IPVSAddDest, for a destination already present (a
+	// weight change, inhibit_on_failure, a reload changing lvs_method).
+	IPVSEditDest IPVSOp = 5
+	// IPVSEditService: as IPVSAddService, for a service already present (a
+	// reload changing lvs_sched, flags or persistence).
+	IPVSEditService IPVSOp = 6
+	// IPVSFlush: the table is empty (global_defs lvs_flush at start, and
+	// lvs_flush_on_stop at shutdown). Service and Dest are unset.
+	IPVSFlush IPVSOp = 7
 )
 
-// SetIPVS changes the IPVS table: add or remove a virtual service or a real
-// server, or change a real server's weight.
+var ipvsOpNames = [...]string{"", "add-service", "del-service", "add-dest", "del-dest", "edit-dest", "edit-service", "flush"}
+
+func (o IPVSOp) String() string {
+	if int(o) < len(ipvsOpNames) && o != 0 {
+		return ipvsOpNames[o]
+	}
+	return "IPVSOp(" + strconv.Itoa(int(o)) + ")"
+}
+
+// IPVSService is one kernel virtual service: its identity (Family with
+// Protocol, Addr and Port, or FwMark) and its attributes. A
+// virtual_server_group expands to one IPVSService per address of each
+// range and per fwmark entry.
+type IPVSService struct {
+	// Family is 4 or 6.
+	Family int `json:"family"`
+	// Protocol is "tcp", "udp" or "sctp"; empty for a fwmark service.
+	Protocol string     `json:"protocol,omitempty"`
+	Addr     netip.Addr `json:"addr,omitzero"`
+	Port     int        `json:"port,omitempty"`
+	FwMark   uint32     `json:"fwmark,omitempty"`
+	// Scheduler is the lvs_sched name (rr, wlc, sh, ...).
+	Scheduler string `json:"scheduler"`
+	// SchedFlags are ipvsadm's -b flags as configured: flag-1, flag-2,
+	// flag-3, sh-port, sh-fallback, mh-port, mh-fallback.
+	SchedFlags []string `json:"sched_flags,omitempty"`
+	// OnePacket is ops (one-packet scheduling, UDP only).
+	OnePacket bool `json:"ops,omitempty"`
+	// PersistenceTimeout > 0 makes the service persistent (ipvsadm -p).
+	PersistenceTimeout time.Duration `json:"persistence_timeout,omitempty"`
+	// PersistenceNetmask is persistence_granularity (ipvsadm -M); zero
+	// means a host mask.
+	PersistenceNetmask netip.Addr `json:"persistence_granularity,omitzero"`
+	// PersistenceEngine is persistence_engine (e.g. "sip").
+	PersistenceEngine string `json:"persistence_engine,omitempty"`
+}
+
+// IPVSDest is one destination (real server or sorry server) of a service.
+// Its weight travels in SetIPVS.Weight.
+type IPVSDest struct {
+	Addr netip.Addr `json:"addr"`
+	// Port is the destination port: the real server's for NAT, the
+	// service's (0 for fwmark) for DR and TUN, as keepalived sets it.
+	Port int `json:"port,omitempty"`
+	// Method is NAT, DR or TUN; TunType (ipip, gue, gre), TunPort (gue)
+	// and TunCsum (nocsum, csum, remcsum) qualify TUN.
+	Method  string `json:"method"`
+	TunType string `json:"tun_type,omitempty"`
+	TunPort int    `json:"tun_port,omitempty"`
+	TunCsum string `json:"tun_csum,omitempty"`
+	// UThreshold and LThreshold are the connection thresholds (0: none).
+	UThreshold int `json:"uthreshold,omitempty"`
+	LThreshold int `json:"lthreshold,omitempty"`
+}
+
+// SetIPVS changes one object of the IPVS table (see IPVSOp for the
+// idempotent meaning of each operation). VirtualServer and RealServer name
+// the configuration objects the change comes from, in engine/lvs's ID
+// form ("tcp/10.0.0.1:80", "fwmark/1", "group/NAME/tcp"; "10.0.1.1:80"),
+// for logs and timelines; the kernel objects are Service and Dest.
 type SetIPVS struct {
 	Op            IPVSOp `json:"op"`
 	VirtualServer string `json:"virtual_server"`
 	RealServer    string `json:"real_server,omitempty"`
-	Weight        int    `json:"weight,omitempty"`
+	// Weight is the destination's weight for IPVSAddDest and IPVSEditDest
+	// (0 for an inhibited real server or a parked sorry server).
+	Weight  int         `json:"weight,omitempty"`
+	Service IPVSService `json:"service"`
+	Dest    IPVSDest    `json:"dest"`
+}
+
+// RunCheck asks the checker adapter to run one health check now and
+// report its outcome as exactly one events.CheckResult carrying the same
+// VirtualServer, RealServer and Checker. The engine owns all scheduling —
+// warmup, delay_loop, retry and delay_before_retry, ha_suspend — so the
+// adapter runs a check only when told, never on its own timer, and never
+// retries within a run. It must report within Timeout plus a few seconds:
+// the engine counts a check with no result after Timeout+5s as failed.
+// BFD_CHECK and FILE_CHECK are event driven and never get a RunCheck.
+type RunCheck struct {
+	VirtualServer string `json:"virtual_server"`
+	RealServer    string `json:"real_server"`
+	// Checker is the checker's index among the real server's checkers.
+	Checker int `json:"checker"`
+	// Type is the checker keyword (conf.CheckTCP, conf.CheckHTTP, ...).
+	Type string `json:"type"`
+	// Addr and Port are where to connect: connect_ip/connect_port, else
+	// the real server's address and port.
+	Addr netip.Addr `json:"addr"`
+	Port int        `json:"port,omitempty"`
+	// Timeout bounds the whole check: connect_timeout, or misc_timeout
+	// for MISC_CHECK.
+	Timeout time.Duration `json:"timeout"`
+	// Spec is the checker's configuration (type-specific options: URLs,
+	// misc_path, DNS query, ...). It points into the loaded configuration,
+	// which is never modified: read it, do not change it.
+	Spec *conf.Checker `json:"spec,omitempty"`
+}
+
+// CheckStateChanged records a checker's verdict changing (up to down
+// after its retries, down to up), or its first verdict. It changes nothing
+// in the world; it feeds timelines and `explain`. Real server and virtual
+// server (quorum) transitions are reported by Notify effects of type "RS"
+// and "VS".
+type CheckStateChanged struct {
+	VirtualServer string `json:"virtual_server"`
+	RealServer    string `json:"real_server"`
+	Checker       int    `json:"checker"`
+	Type          string `json:"type"`
+	Up            bool   `json:"up"`
+	// Reason is the checker's message for a failure ("connection
+	// refused", "no result"), or "success".
+	Reason string `json:"reason,omitempty"`
 }
 
 // EffectKind implementations.
 
-func (*SendAdvert) EffectKind() Kind   { return KindSendAdvert }
-func (*AddAddress) EffectKind() Kind   { return KindAddAddress }
-func (*DelAddress) EffectKind() Kind   { return KindDelAddress }
-func (*AddRoute) EffectKind() Kind     { return KindAddRoute }
-func (*DelRoute) EffectKind() Kind     { return KindDelRoute }
-func (*AddRule) EffectKind() Kind      { return KindAddRule }
-func (*DelRule) EffectKind() Kind      { return KindDelRule }
-func (*CreateVMAC) EffectKind() Kind   { return KindCreateVMAC }
-func (*DeleteVMAC) EffectKind() Kind   { return KindDeleteVMAC }
-func (*SendGARP) EffectKind() Kind     { return KindSendGARP }
-func (*SendNA) EffectKind() Kind       { return KindSendNA }
-func (*SetTimer) EffectKind() Kind     { return KindSetTimer }
-func (*CancelTimer) EffectKind() Kind  { return KindCancelTimer }
-func (*RunScript) EffectKind() Kind    { return KindRunScript }
-func (*Notify) EffectKind() Kind       { return KindNotify }
-func (*Count) EffectKind() Kind        { return KindCount }
-func (*StateChanged) EffectKind() Kind { return KindStateChanged }
-func (*Log) EffectKind() Kind          { return KindLog }
-func (*SetIPVS) EffectKind() Kind      { return KindSetIPVS }
-func (*JoinGroup) EffectKind() Kind    { return KindJoinGroup }
-func (*LeaveGroup) EffectKind() Kind   { return KindLeaveGroup }
+func (*SendAdvert) EffectKind() Kind        { return KindSendAdvert }
+func (*AddAddress) EffectKind() Kind        { return KindAddAddress }
+func (*DelAddress) EffectKind() Kind        { return KindDelAddress }
+func (*AddRoute) EffectKind() Kind          { return KindAddRoute }
+func (*DelRoute) EffectKind() Kind          { return KindDelRoute }
+func (*AddRule) EffectKind() Kind           { return KindAddRule }
+func (*DelRule) EffectKind() Kind           { return KindDelRule }
+func (*CreateVMAC) EffectKind() Kind        { return KindCreateVMAC }
+func (*DeleteVMAC) EffectKind() Kind        { return KindDeleteVMAC }
+func (*SendGARP) EffectKind() Kind          { return KindSendGARP }
+func (*SendNA) EffectKind() Kind            { return KindSendNA }
+func (*SetTimer) EffectKind() Kind          { return KindSetTimer }
+func (*CancelTimer) EffectKind() Kind       { return KindCancelTimer }
+func (*RunScript) EffectKind() Kind         { return KindRunScript }
+func (*Notify) EffectKind() Kind            { return KindNotify }
+func (*Count) EffectKind() Kind             { return KindCount }
+func (*StateChanged) EffectKind() Kind      { return KindStateChanged }
+func (*Log) EffectKind() Kind               { return KindLog }
+func (*SetIPVS) EffectKind() Kind           { return KindSetIPVS }
+func (*JoinGroup) EffectKind() Kind         { return KindJoinGroup }
+func (*LeaveGroup) EffectKind() Kind        { return KindLeaveGroup }
+func (*RunCheck) EffectKind() Kind          { return KindRunCheck }
+func (*CheckStateChanged) EffectKind() Kind { return KindCheckStateChanged }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -410,6 +575,7 @@ func Clone(e Effect) Effect {
 		for i, s := range v.Scripts {
 			c.Scripts[i] = slices.Clone(s)
 		}
+		c.Users = slices.Clone(v.Users)
 		return &c
 	case *Count:
 		c := *v
@@ -421,6 +587,13 @@ func Clone(e Effect) Effect {
 		c := *v
 		return &c
 	case *SetIPVS:
+		c := *v
+		c.Service.SchedFlags = slices.Clone(v.Service.SchedFlags)
+		return &c
+	case *RunCheck:
+		c := *v // Spec points into the immutable configuration
+		return &c
+	case *CheckStateChanged:
 		c := *v
 		return &c
 	case *JoinGroup:

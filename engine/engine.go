@@ -1,11 +1,13 @@
 // Package engine is vigil's reducer: Step turns one event into the effects
 // it causes, evolving a state that MarshalState captures. It is pure: no
 // clock, no I/O, no goroutines; the same events always give the same
-// effects, byte for byte. VRRP lives in engine/vrrp.
+// effects, byte for byte. VRRP lives in engine/vrrp, LVS (virtual and real
+// servers, health checks, the IPVS table) in engine/lvs.
 package engine
 
 import (
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events"
 )
@@ -13,6 +15,9 @@ import (
 // Engine is the whole reducer state.
 type Engine struct {
 	vrrp *vrrp.Machine
+	lvs  *lvs.Machine
+	// buf joins the VRRP and LVS effects of a Step that has both.
+	buf []effects.Effect
 }
 
 // InstanceStatus is one VRRP instance as Instances reports it.
@@ -35,7 +40,7 @@ type InstanceStatus struct {
 // further ConfigLoaded (reloads). An interface never reported by a
 // LinkChanged is assumed up.
 func New() *Engine {
-	return &Engine{vrrp: vrrp.New()}
+	return &Engine{vrrp: vrrp.New(), lvs: lvs.New()}
 }
 
 // Step applies one event and returns the effects it produces. The returned
@@ -99,7 +104,22 @@ func (e *Engine) Step(ev events.Event) []effects.Effect {
 			m.BFD(v)
 		}
 	}
-	return m.Effects()
+	// The LVS part sees the events it has a use for (configuration,
+	// start and stop, its own timers, check results, addresses, BFD); its
+	// effects follow VRRP's.
+	return e.join(m.Effects(), e.lvs.Step(ev))
+}
+
+// join returns a followed by b, in a buffer the engine reuses.
+func (e *Engine) join(a, b []effects.Effect) []effects.Effect {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	e.buf = append(append(e.buf[:0], a...), b...)
+	return e.buf
 }
 
 // Instances reports every VRRP instance in config order.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events/conf"
 )
 
 // formatEffect prints one effect compactly for scenario files.
@@ -51,8 +52,15 @@ func formatEffect(e effects.Effect) string {
 		return fmt.Sprintf("RunScript %s %q timeout=%s", v.Script, v.Command, v.Timeout)
 	case *effects.Notify:
 		s := "Notify " + v.FIFOLine
-		for _, sc := range v.Scripts {
+		for k, sc := range v.Scripts {
 			s += fmt.Sprintf(" %q", sc)
+			// Credentials other than the default script_user's are shown.
+			if c := v.Cred(k); c.User != conf.DefaultScriptUser || c.Group != "" {
+				s += " as=" + c.User
+				if c.Group != "" {
+					s += ":" + c.Group
+				}
+			}
 		}
 		return s
 	case *effects.Count:
@@ -67,6 +75,9 @@ func formatEffect(e effects.Effect) string {
 		}
 		return fmt.Sprintf("JoinGroup %s %s", v.Interface, v.Group)
 	case *effects.LeaveGroup:
+		if !v.Group.IsValid() {
+			return "LeaveGroup " + v.Interface + " unicast"
+		}
 		return fmt.Sprintf("LeaveGroup %s %s", v.Interface, v.Group)
 	}
 	return fmt.Sprintf("%T %+v", e, e)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events/conf"
 )
@@ -15,13 +16,14 @@ type state struct {
 	Version int            `json:"version"`
 	Config  *conf.Config   `json:"config,omitempty"`
 	VRRP    *vrrp.Snapshot `json:"vrrp"`
+	LVS     *lvs.Snapshot  `json:"lvs,omitempty"`
 }
 
 // MarshalState encodes the whole engine state deterministically (for
 // journal snapshots and `replay at`): the loaded configuration and every
 // dynamic field, slices in config order.
 func (e *Engine) MarshalState() ([]byte, error) {
-	return json.Marshal(state{Version: stateVersion, Config: e.vrrp.Config(), VRRP: e.vrrp.Snapshot()})
+	return json.Marshal(state{Version: stateVersion, Config: e.vrrp.Config(), VRRP: e.vrrp.Snapshot(), LVS: e.lvs.Snapshot()})
 }
 
 // RestoreState rebuilds an engine from MarshalState's output; it continues
@@ -38,5 +40,9 @@ func RestoreState(b []byte) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{vrrp: m}, nil
+	l, err := lvs.Restore(s.Config, s.LVS)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{vrrp: m, lvs: l}, nil
 }

@@ -54,6 +54,7 @@ func AppendEncode(dst []byte, ev Event) ([]byte, error) {
 	case *Stop:
 		e.Int(1, int64(v.At))
 		e.Bool(2, v.KeepAddresses)
+		e.Bool(3, v.KeepIPVS)
 	case *AdvertReceived:
 		encodeAdvertReceived(&e, v)
 	case *TimerFired:
@@ -115,6 +116,8 @@ func AppendEncode(dst []byte, ev Event) ([]byte, error) {
 		e.Int(4, int64(v.Checker))
 		e.Bool(5, v.OK)
 		e.String(6, v.Message)
+		e.Bool(7, v.Dynamic)
+		e.Int(8, int64(v.Weight))
 	default:
 		return dst, fmt.Errorf("events: encode %T: no codec for kind %v", ev, ev.EventKind())
 	}

@@ -49,6 +49,8 @@ func decodePayload(d *wire.Decoder, k Kind) Event {
 				v.At = Time(d.Int())
 			case 2:
 				v.KeepAddresses = d.Bool()
+			case 3:
+				v.KeepIPVS = d.Bool()
 			default:
 				d.Skip()
 			}
@@ -256,6 +258,10 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 				v.OK = d.Bool()
 			case 6:
 				v.Message = d.String()
+			case 7:
+				v.Dynamic = d.Bool()
+			case 8:
+				v.Weight = int(d.Int())
 			default:
 				d.Skip()
 			}

@@ -116,6 +116,9 @@ type Stop struct {
 	Header
 	// KeepAddresses is keepalived's --dont-release-vrrp.
 	KeepAddresses bool `json:"keep_addresses,omitempty"`
+	// KeepIPVS is keepalived's --dont-release-ipvs: the IPVS table is
+	// left as it is, and no LVS notifications are sent.
+	KeepIPVS bool `json:"keep_ipvs,omitempty"`
 }
 
 // Verdict is the decoder's judgement on a received VRRP packet. Anything
@@ -299,17 +302,27 @@ type BFDState struct {
 	Up   bool   `json:"up"`
 }
 
-// CheckResult is the outcome of one health check of a real server.
+// CheckResult is the outcome of one health check of a real server: the
+// answer to an effects.RunCheck, or, for the event-driven FILE_CHECK and
+// BFD_CHECK, a change the adapter observed.
 type CheckResult struct {
 	Header
-	// VirtualServer and RealServer identify the server as in the
-	// configuration ("10.0.0.1:80" or "fwmark 1" or "group NAME").
+	// VirtualServer and RealServer identify the server with the IDs of
+	// the RunCheck being answered (engine/lvs: "tcp/10.0.0.1:80",
+	// "fwmark/1", "group/NAME/tcp"; "10.0.1.1:80").
 	VirtualServer string `json:"virtual_server"`
 	RealServer    string `json:"real_server"`
 	// Checker is the checker's index within the real server, as in config order.
 	Checker int    `json:"checker"`
 	OK      bool   `json:"ok"`
 	Message string `json:"message,omitempty"`
+	// Dynamic is set when the check also reports a weight: a MISC_CHECK
+	// with misc_dynamic whose exit status was 2..255 (Weight is the status
+	// minus 2), or a dynamic FILE_CHECK (Weight is the file value times the
+	// checker's weight). The real server's weight becomes its configured
+	// weight adjusted by Weight, as keepalived does.
+	Dynamic bool `json:"dynamic,omitempty"`
+	Weight  int  `json:"weight,omitempty"`
 }
 
 // EventKind implementations.

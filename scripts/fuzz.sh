@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 t="${1:-5s}"
 found=0
 while IFS= read -r f; do
-	pkg="./$(dirname "$f")"
+	pkg="./$(dirname "${f#./}")"
 	for fn in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$f" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
 		found=1
 		echo "fuzz $pkg $fn for $t"

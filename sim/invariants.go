@@ -2,9 +2,11 @@ package sim
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
@@ -83,7 +85,7 @@ func (m *monitor) checkComponent(comp []masterRef) {
 				}
 				// A rival that left MASTER unheard leaves a stale entry
 				// nothing in VRRP can repair: not checked.
-				if got := seg.neigh[vip]; got != r.n && seg.silentExit[vip] != got {
+				if got := seg.neigh[vip]; got != r.n && !excused(seg, vip, got) {
 					m.violateOnce("neighbour", "%s: neighbours send %s to %s, but %s is MASTER",
 						seg.Name, vip, nodeName(got), r.n.Name)
 				}
@@ -97,11 +99,20 @@ func (m *monitor) checkComponent(comp []masterRef) {
 
 // soleMaster reports whether r is the only MASTER of its VRID on its
 // segment across every partition side: the neighbour view is one per
-// segment, so it can follow only an undivided segment.
+// segment, so it can follow only an undivided segment. A stalled node
+// counts: frozen, it is still MASTER and still holds its VIPs.
 func (m *monitor) soleMaster(r masterRef) bool {
-	for _, o := range m.visible(true) {
-		if o.n != r.n && o.seg == r.seg && o.in.VRID == r.in.VRID && o.fam6 == r.fam6 {
-			return false
+	for _, n := range m.w.nodes {
+		if n == r.n || !n.running {
+			continue
+		}
+		for i := range n.conf.Instances {
+			in := &n.conf.Instances[i]
+			ifc := n.iface(in.Interface)
+			if n.state[in.Name] == effects.StateMaster && in.VRID == r.in.VRID && (in.Family == 6) == r.fam6 &&
+				ifc != nil && ifc.up && ifc.seg == r.seg {
+				return false
+			}
 		}
 	}
 	return true
@@ -312,12 +323,20 @@ func (m *monitor) masterExit(n *Node, in *conf.Instance, crash bool) {
 			silent = true
 		}
 	}
-	if !silent {
-		return
-	}
 	for _, a := range in.VirtualIPAddresses {
-		if seg.neigh[a.Prefix.Addr()] == n {
-			seg.silentExit[a.Prefix.Addr()] = n
+		vip := a.Prefix.Addr()
+		switch {
+		case silent:
+			// Also when the view does not point at n yet: GARPs n sent
+			// while MASTER may still be on the wire and land after its
+			// exit, and nothing can tell the new master to answer them.
+			if seg.silentExit[vip] == nil {
+				seg.silentExit[vip] = map[*Node]events.Time{}
+			}
+			seg.silentExit[vip][n] = m.w.now
+		default:
+			delete(seg.silentExit[vip], n) // n was heard leaving this time
+
 		}
 	}
 }
@@ -342,4 +361,11 @@ func syncTakeover(n *Node, in *conf.Instance, graceful bool) time.Duration {
 // afterFault runs fn once the fault being executed has been recorded.
 func (w *World) afterFault(fn func(gen int)) {
 	w.mon.pendingAfterFault = append(w.mon.pendingAfterFault, fn)
+}
+
+// excused reports whether the neighbour view may point at n for vip
+// although n is not MASTER: n left MASTER unheard.
+func excused(seg *Segment, vip netip.Addr, n *Node) bool {
+	_, ok := seg.silentExit[vip][n]
+	return ok
 }

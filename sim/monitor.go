@@ -141,15 +141,30 @@ func (m *monitor) maxDelay() time.Duration {
 // bound is the protocol's convergence bound for the whole cluster: the
 // slowest instance's master-down time plus one interval, its preempt
 // delay, its slowest track script's rise/fall time, and link delays.
+//
+// With preempt_delay, convergence can take two master-down times: when
+// the fault made the master leave silently (a sync group's follower, an
+// interface flap), a lower-priority node first takes over after its
+// master-down time, and only its adverts start the preempting node's
+// preempt_delay, after which that node's own master-down timer still has
+// to run out (keepalived and RFC 5798 alike).
 func (m *monitor) bound() time.Duration {
-	var b time.Duration
+	var b, slowest time.Duration
+	for _, n := range m.w.nodes {
+		for i := range n.conf.Instances {
+			in := &n.conf.Instances[i]
+			slowest = max(slowest, time.Duration(downAdverts(in)+1)*advertInt(in))
+		}
+	}
 	for _, n := range m.w.nodes {
 		c := n.conf
 		for i := range c.Instances {
 			in := &c.Instances[i]
-			x := time.Duration(downAdverts(in)+2)*advertInt(in) + in.PreemptDelay.Std() +
-				c.GlobalDefs.VRRPStartupDelay.Std() + scriptBound(c, in)
-			b = max(b, x)
+			x := time.Duration(downAdverts(in)+2)*advertInt(in) + in.PreemptDelay.Std()
+			if d := in.PreemptDelay.Std(); d > 0 {
+				x = max(x, slowest+d+time.Duration(downAdverts(in)+1)*advertInt(in))
+			}
+			b = max(b, x+c.GlobalDefs.VRRPStartupDelay.Std()+scriptBound(c, in))
 		}
 	}
 	return b + 4*m.maxDelay() + 50*time.Millisecond

@@ -117,7 +117,7 @@ func (w *World) neighSend(it *item) {
 		return
 	}
 	w.schedule(&item{at: w.now.Add(w.jitterDelay(ifc.seg)), kind: itNeighArrive,
-		node: it.node, iface: ifc, addr: it.addr})
+		node: it.node, iface: ifc, addr: it.addr, sent: w.now})
 }
 
 func (w *World) neighArrive(it *item) {
@@ -126,7 +126,13 @@ func (w *World) neighArrive(it *item) {
 		return
 	}
 	seg.neigh[it.addr] = it.node
-	delete(seg.silentExit, it.addr)
+	if at, ok := seg.silentExit[it.addr][it.node]; ok && it.sent > at {
+		// The node that left MASTER unheard sends GARPs again: it must
+		// be MASTER again, and the entry is checkable again. Its GARPs
+		// sent before it left, arriving late, stay excused, even after
+		// another node's GARPs arrived in between.
+		delete(seg.silentExit[it.addr], it.node)
+	}
 	w.logf("%s  neighbours: %s is at %s", seg.Name, it.addr, it.node.Name)
 	w.mon.topologyChanged()
 }

@@ -168,6 +168,12 @@ func (w *World) Start(n *Node) error {
 	n.timers = map[string]uint64{}
 	n.state = map[string]effects.State{}
 	n.held, n.stalledUntil = nil, 0
+	if w.rec != nil {
+		if err := w.rec.Started(n.Name, w.now, n.eng); err != nil {
+			n.running, n.eng = false, nil
+			return fmt.Errorf("start %s: %w", n.Name, err)
+		}
+	}
 	w.step(n, &events.ConfigLoaded{Config: n.conf, Digest: n.confName})
 	for _, i := range n.ifaces {
 		w.step(n, linkEvent(i))
@@ -249,6 +255,9 @@ func (w *World) halt(n *Node) {
 		if in := &n.conf.Instances[i]; n.state[in.Name] == effects.StateMaster {
 			w.mon.masterExit(n, in, true)
 		}
+	}
+	if w.rec != nil {
+		w.rec.Halted(n.Name, w.now)
 	}
 	n.running = false
 	n.eng = nil

@@ -40,7 +40,9 @@ type item struct {
 	gen   uint64
 	iface *Iface
 	addr  netip.Addr
-	fn    func()
+	// sent is when a GARP/NA left its node (itNeighArrive).
+	sent events.Time
+	fn   func()
 }
 
 // queue is a binary min-heap of items ordered by (at, seq): equal times

@@ -92,6 +92,9 @@ func (w *World) step(n *Node, ev events.Event) {
 		fmt.Fprintf(w.trace, "%s %s <- %s\n", stamp(w.now), n.Name, formatEvent(ev))
 	}
 	effs := n.eng.Step(ev)
+	if w.rec != nil {
+		w.rec.Stepped(n.Name, ev, effs)
+	}
 	for _, e := range effs {
 		if w.trace != nil {
 			fmt.Fprintf(w.trace, "%s %s -> %s\n", stamp(w.now), n.Name, formatEffect(e))

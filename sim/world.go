@@ -34,6 +34,8 @@ type World struct {
 	mon monitor
 	// steps counts engine steps (the swarm's event figure).
 	steps uint64
+	// rec, when set, observes every engine (see Recorder).
+	rec Recorder
 }
 
 // NewWorld returns an empty world whose random choices all come from seed.
@@ -145,9 +147,10 @@ type Segment struct {
 	// address, as the last gratuitous ARP / NA told it.
 	neigh map[netip.Addr]*Node
 	// silentExit marks neighbour entries that may legitimately stay
-	// stale: the node they point at left MASTER while it could not tell
-	// the others (partitioned, lossy link, crash).
-	silentExit map[netip.Addr]*Node
+	// stale: the nodes they may point at left MASTER while they could not
+	// tell the others (partitioned, lossy link, crash), with when they
+	// left: their GARPs sent until then may still arrive and stay excused.
+	silentExit map[netip.Addr]map[*Node]events.Time
 }
 
 // Neighbour returns the node the segment's neighbour view points at for
@@ -176,8 +179,7 @@ func (w *World) AddSegment(name string, ends []string, o SegmentOpts) error {
 	idx := len(w.segs)
 	s := &Segment{Name: name, index: idx, Latency: o.Latency, Jitter: o.Jitter,
 		Loss: o.Loss, Dup: o.Dup, Reorder: o.Reorder, neigh: map[netip.Addr]*Node{},
-		silentExit: map[netip.Addr]*Node{},
-		net4:       o.Net4, net6: o.Net6}
+		net4: o.Net4, net6: o.Net6, silentExit: map[netip.Addr]map[*Node]events.Time{}}
 	if !s.net4.IsValid() {
 		s.net4 = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(idx), 0}), 24)
 	}

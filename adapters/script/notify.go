@@ -65,9 +65,10 @@ func (x *Executor) runQueue(q *notifyQueue) {
 	for n := range q.ch {
 		x.awaitExits(prev)
 		prev = prev[:0]
-		for _, argv := range n.Scripts {
+		for k, argv := range n.Scripts {
 			what := "notify " + n.Type + " " + n.Name + " " + n.State
-			cmd, err := x.startScript(what, argv, n.User, n.Group)
+			cred := n.Cred(k) // each script has its own user and group
+			cmd, err := x.startScript(what, argv, cred.User, cred.Group)
 			if err != nil {
 				x.log.Error("notify script not run", "err", err)
 				continue

@@ -15,6 +15,10 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 	if !ok || !m.started || m.stopped {
 		return
 	}
+	if ref.kind == tLink {
+		m.linkTimer(ev.Key)
+		return
+	}
 	if ref.kind == tScript {
 		s := m.scripts[ref.idx]
 		if s.d.RunAt != 0 && m.now >= s.d.RunAt && s.d.Used {
@@ -114,24 +118,6 @@ func (m *Machine) reeval(i *inst, trigger string) {
 	}
 }
 
-// Link handles a LinkChanged. An interface is up when present, IFF_UP and
-// IFF_RUNNING.
-func (m *Machine) Link(ev *events.LinkChanged) {
-	s := m.iface(ev.Interface)
-	was := s.up()
-	s.Known, s.Up = true, ev.Present && ev.Up && ev.Running
-	if s.up() == was {
-		return
-	}
-	trigger := "interface-up"
-	if !s.up() {
-		trigger = "interface-down"
-	}
-	for _, i := range m.byIface[ev.Interface] {
-		m.reeval(i, trigger)
-	}
-}
-
 // Address handles an AddressChanged: it keeps each interface's address
 // list (primary addresses, leftover VIPs at start) and reacts to VIPs and
 // tracked static addresses removed from under us.
@@ -222,9 +208,16 @@ func (m *Machine) removedUnder(i *inst, what, why string) {
 // Script handles a track script's result.
 func (m *Machine) Script(ev *events.ScriptResult) {
 	s := m.scriptBy[ev.Script]
-	if s == nil || !s.d.Used {
+	if s == nil || !s.d.Used || s.d.Disabled {
 		return
 	}
+	if ev.Failed && !s.d.Ran {
+		m.disableScript(s, ev.Error)
+		return
+	}
+	// A script that ran before and now cannot start (deleted since)
+	// fails, as in keepalived, whose child then exits non-zero.
+	s.d.Ran = s.d.Ran || !ev.Failed
 	ok := ev.Status == 0 && !ev.TimedOut && !ev.Failed
 	wasOK := s.d.OK
 	if !s.result(ok) {
@@ -241,6 +234,25 @@ func (m *Machine) Script(ev *events.ScriptResult) {
 	}
 	for _, i := range s.users {
 		m.reeval(i, "track-script")
+	}
+}
+
+// disableScript is keepalived's "Disabling track script" at load: a
+// script whose first run could not start is never run again (until a
+// reload or restart), and the instances and sync groups tracking it drop
+// it, weight and fault alike; those waiting for its first result in INIT
+// go on.
+func (m *Machine) disableScript(s *script, why string) {
+	s.d.Disabled = true
+	s.d.Init = false
+	m.cancel(s.key, &s.d.RunAt)
+	msg := "Disabling track script " + s.c.Name + " since not found/accessible"
+	if why != "" {
+		msg += " (" + why + ")"
+	}
+	m.o.log("warning", "", msg)
+	for _, i := range s.users {
+		m.reeval(i, "track-script-disabled")
 	}
 }
 

@@ -21,6 +21,14 @@ func (m *Machine) Start(ev *events.Start) {
 		for _, g := range m.groups {
 			g.d.State = effects.StateInit
 		}
+		for _, s := range m.scripts {
+			if s.d.Disabled {
+				// Checked again, as keepalived does when it starts.
+				d := newScriptDyn(s.c)
+				d.Used = s.d.Used
+				s.d = d
+			}
+		}
 	}
 	m.started, m.stopped, m.seed = true, false, ev.Seed
 	m.startupUntil = m.now.Add(m.cfg.GlobalDefs.VRRPStartupDelay.Std())
@@ -44,26 +52,62 @@ func (m *Machine) Start(ev *events.Start) {
 	m.startScripts()
 }
 
-// joinGroups emits JoinGroup for each (interface, group) pair of the
-// instances that is not in skip, in config order. Unicast instances join
-// with an invalid group: the adapter opens the unicast socket.
-func (m *Machine) joinGroups(skip map[[2]string]bool) {
-	seen := map[[2]string]bool{}
-	for _, i := range m.insts {
-		g := netip.Addr{}
+// groupPair is an (interface, multicast group) the instances receive on;
+// unicast instances use an invalid group (the adapter's unicast socket).
+type groupPair struct {
+	ifc string
+	g   netip.Addr
+}
+
+// groupPairs lists the pairs of insts, each once, in order.
+func groupPairs(insts []*inst) []groupPair {
+	var l []groupPair
+	seen := make(map[groupPair]bool, 4)
+	for _, i := range insts {
+		p := groupPair{ifc: i.iface}
 		if !i.uni {
-			g = i.mcastGroup()
+			p.g = i.mcastGroup()
 		}
-		ifc := i.iface
 		if i.advert.VMAC != "" {
-			ifc = i.advert.VMAC
+			p.ifc = i.advert.VMAC
 		}
-		k := [2]string{ifc, g.String()}
-		if seen[k] || skip[k] {
-			continue
+		if !seen[p] {
+			seen[p] = true
+			l = append(l, p)
 		}
-		seen[k] = true
-		m.o.add(&effects.JoinGroup{Interface: ifc, Group: g})
+	}
+	return l
+}
+
+func pairSet(l []groupPair) map[groupPair]bool {
+	s := make(map[groupPair]bool, len(l))
+	for _, p := range l {
+		s[p] = true
+	}
+	return s
+}
+
+// joinGroups emits JoinGroup for each pair of the instances that is not
+// in skip (those joined already), in config order.
+func (m *Machine) joinGroups(skip []groupPair) {
+	done := pairSet(skip)
+	for _, p := range groupPairs(m.insts) {
+		if !done[p] {
+			m.o.add(&effects.JoinGroup{Interface: p.ifc, Group: p.g})
+		}
+	}
+}
+
+// leaveGroups emits LeaveGroup for each pair of old, in order, that is
+// not in keep. It comes before the instances stop: leaving a group only
+// stops reception (priority-0 adverts still go out), and a VMAC's
+// membership must go before the VMAC does.
+func (m *Machine) leaveGroups(old, keep []groupPair) {
+	kept := pairSet(keep)
+	for _, p := range old {
+		if !kept[p] {
+			m.o.add(&effects.LeaveGroup{Interface: p.ifc, Group: p.g})
+		}
 	}
 }
 
@@ -134,7 +178,7 @@ func (m *Machine) tryLeaveInit(i *inst) {
 
 func (m *Machine) startScripts() {
 	for _, s := range m.scripts {
-		if s.d.Used && s.d.RunAt == 0 {
+		if s.d.Used && s.d.RunAt == 0 && !s.d.Disabled {
 			m.runScript(s)
 		}
 	}
@@ -161,12 +205,14 @@ func (m *Machine) Stop(ev *events.Stop) {
 	if !m.started || m.stopped {
 		return
 	}
+	m.leaveGroups(groupPairs(m.insts), nil)
 	for _, i := range m.insts {
 		m.stopInstance(i, effects.StateStop, "stop", ev.KeepAddresses)
 	}
 	for _, s := range m.scripts {
 		m.cancel(s.key, &s.d.RunAt)
 	}
+	m.settleLinks(true, false)
 	if !ev.KeepAddresses {
 		for _, r := range slices.Backward(m.cfg.StaticRules) {
 			m.o.add(&effects.DelRule{Rule: r})

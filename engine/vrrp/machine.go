@@ -32,6 +32,7 @@ const (
 	tGarpLP
 	tRefresh
 	tScript
+	tLink
 )
 
 type timerRef struct {
@@ -56,6 +57,8 @@ type Machine struct {
 	bfds     []*tbfd
 	bfdBy    map[string]*tbfd
 	statics  []*static
+	// delayBy holds the interface_up_down_delays, by interface name.
+	delayBy map[string]linkDelay
 	// ifs is the world's interfaces as reported; it survives reloads.
 	ifs map[string]*ifState
 	// byIface lists the instances whose VIPs or adverts use an interface.
@@ -136,6 +139,7 @@ func (m *Machine) compile(cfg *conf.Config) {
 		m.compileTracks(i)
 	}
 	m.compileStatics(cfg)
+	m.compileDelays(cfg)
 	for _, i := range m.insts {
 		_, _, i.d.Prio, _ = m.evalTrack(i)
 	}
@@ -171,9 +175,12 @@ func (m *Machine) compileTrackers(cfg *conf.Config) {
 		}
 		s := &script{c: c, key: "script/" + c.Name, d: newScriptDyn(c)}
 		for _, o := range old {
-			if o.c.Name == c.Name {
+			if o.c.Name == c.Name && !o.d.Disabled {
 				s.d = o.d
 				s.d.Used = false // set again by the instances that track it
+				// keepalived checks every script again at a reload: the
+				// first result after it may disable this one.
+				s.d.Ran = false
 			}
 		}
 		m.timers[s.key] = timerRef{tScript, int32(len(m.scripts))}
@@ -237,13 +244,21 @@ func (m *Machine) compileTrackers(cfg *conf.Config) {
 }
 
 // compileTracks resolves an instance's track lines, and its sync group's.
+// As in keepalived, the members' own tracking is unweighted unless
+// sync_group_tracking_weight (the parser has already dropped or zeroed
+// weighted entries), while the group's own tracking keeps its weights,
+// applied to every member, unless a member is an address owner.
 func (m *Machine) compileTracks(i *inst) {
 	c := i.c
-	zero := false
+	zero, gzero := false, false
 	var g *conf.SyncGroup
 	if i.group >= 0 {
-		g = m.groups[i.group].c
+		grp := m.groups[i.group]
+		g = grp.c
 		zero = !g.SyncGroupTrackingWeight
+		for _, o := range grp.members {
+			gzero = gzero || o.owner()
+		}
 	}
 	lists := [][]conf.TrackRef{c.TrackInterfaces, c.TrackScripts, c.TrackFiles, c.TrackProcesses, c.TrackBFDs}
 	var glists [][]conf.TrackRef
@@ -257,7 +272,7 @@ func (m *Machine) compileTracks(i *inst) {
 		}
 		if glists != nil {
 			for _, r := range glists[n] {
-				m.addTrack(i, kind, r, zero)
+				m.addTrack(i, kind, r, gzero)
 			}
 		}
 	}

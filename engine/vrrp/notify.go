@@ -28,9 +28,10 @@ func (m *Machine) notifyInstance(i *inst, st effects.State) {
 		s = n.Stop
 	case effects.StateDeleted:
 		// Without notify_deleted keepalived reports a deleted instance as
-		// FAULT (and runs notify_fault).
+		// FAULT (and runs notify_fault); a bare notify_deleted reports
+		// DELETED with no script of its own.
 		s = n.Deleted
-		if s == nil {
+		if !n.SendDeleted && s == nil {
 			name, s = "FAULT", n.Fault
 		}
 	default:
@@ -65,17 +66,26 @@ func (m *Machine) buildNotify(typ, name, state string, prio int, s, generic *con
 		FIFOLine: typ + ` "` + name + `" ` + state + " " + p}
 	if s != nil && len(s.Argv) > 0 {
 		nt.Scripts = append(nt.Scripts, slices.Clone(s.Argv))
-		nt.User, nt.Group = s.User, s.Group
+		nt.Users = append(nt.Users, m.scriptCred(s))
 	}
 	if generic != nil && len(generic.Argv) > 0 {
 		argv := append(slices.Clip(slices.Clone(generic.Argv)), typ, name, state, p)
 		nt.Scripts = append(nt.Scripts, argv)
-		if nt.User == "" {
-			nt.User, nt.Group = generic.User, generic.Group
-		}
+		nt.Users = append(nt.Users, m.scriptCred(generic))
 	}
-	if nt.User == "" && m.cfg != nil {
+	if len(nt.Users) > 0 {
+		nt.User, nt.Group = nt.Users[0].User, nt.Users[0].Group
+	} else if m.cfg != nil {
 		nt.User, nt.Group = m.cfg.GlobalDefs.ScriptUser, m.cfg.GlobalDefs.ScriptGroup
 	}
 	return nt
+}
+
+// scriptCred is who runs a notify script: the user (and group) written
+// after it, else script_user (keepalived gives each script its own).
+func (m *Machine) scriptCred(s *conf.Script) effects.ScriptCred {
+	if s.User != "" || m.cfg == nil {
+		return effects.ScriptCred{User: s.User, Group: s.Group}
+	}
+	return effects.ScriptCred{User: m.cfg.GlobalDefs.ScriptUser, Group: m.cfg.GlobalDefs.ScriptGroup}
 }

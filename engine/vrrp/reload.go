@@ -2,7 +2,6 @@ package vrrp
 
 import (
 	"encoding/json"
-	"net/netip"
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events/conf"
@@ -28,6 +27,16 @@ func (m *Machine) Load(cfg *conf.Config) {
 			want[c.Name] = c
 		}
 	}
+	// Groups no instance of the new configuration uses are left first
+	// (see leaveGroups).
+	next := make([]*inst, 0, len(cfg.Instances))
+	for k := range cfg.Instances {
+		if c := &cfg.Instances[k]; want[c.Name] == c {
+			next = append(next, compileInstance(c, 0))
+		}
+	}
+	oldJoined := groupPairs(m.insts)
+	m.leaveGroups(oldJoined, groupPairs(next))
 	old := make(map[string]*inst, len(m.insts))
 	for _, o := range m.insts {
 		if c := want[o.name]; c != nil && compatible(o, compileInstance(c, 0)) {
@@ -37,7 +46,6 @@ func (m *Machine) Load(cfg *conf.Config) {
 		m.stopInstance(o, effects.StateDeleted, "deleted", false)
 	}
 	m.flushGroups()
-	oldJoined := m.joined()
 	m.compile(cfg)
 	kept := make(map[*inst]*inst, len(old))
 	for _, n := range m.insts {
@@ -74,29 +82,13 @@ func (m *Machine) Load(cfg *conf.Config) {
 			m.reeval(n, "reload")
 		}
 	}
+	m.settleLinks(false, true)
 	for _, s := range m.scripts {
 		if !s.d.Used && s.d.RunAt != 0 {
 			m.cancel(s.key, &s.d.RunAt)
 		}
 	}
 	m.startScripts()
-}
-
-// joined lists the (interface, group) pairs the current instances joined.
-func (m *Machine) joined() map[[2]string]bool {
-	j := map[[2]string]bool{}
-	for _, i := range m.insts {
-		g := netip.Addr{}
-		if !i.uni {
-			g = i.mcastGroup()
-		}
-		ifc := i.iface
-		if i.advert.VMAC != "" {
-			ifc = i.advert.VMAC
-		}
-		j[[2]string{ifc, g.String()}] = true
-	}
-	return j
 }
 
 func compatible(o, n *inst) bool {

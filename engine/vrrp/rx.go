@@ -183,6 +183,13 @@ func (m *Machine) masterRx(i *inst, ev *events.AdvertReceived) {
 	prio := int(a.Priority)
 	if prio == prioStop {
 		m.sendAdvert(i, i.d.Prio)
+		// Only a MASTER sends a priority-0 advert, so the sender was a
+		// rival master (after a partition heals, or one leaving MASTER
+		// for FAULT, BACKUP or STOP at that moment) and may have sent
+		// GARPs the LAN still follows. keepalived only answers with an
+		// advert; vigil also re-sends GARPs/NAs, as for a lower-priority
+		// advert, so the neighbour caches end on us (sim/FINDINGS.md #1).
+		m.rivalGARP(i)
 		return
 	}
 	cmp := 0
@@ -227,18 +234,28 @@ func (m *Machine) lowerPrioRx(i *inst, ev *events.AdvertReceived, prio int) {
 		m.sendAdvert(i, i.d.Prio)
 	}
 	m.o.log("info", i.name, msg)
-	// Another node believed itself master and may have sent GARPs: vigil
-	// sends at least one burst even with garp_lower_prio_repeat 0, so the
-	// neighbour caches always end on the real master.
+	m.rivalGARP(i)
+	m.notifyEvent(i, "MASTER_RX_LOWER_PRI", i.c.Notify.MasterRxLowerPri)
+}
+
+// rivalGARP answers a MASTER's sign that another node believed itself
+// master (a lower-priority or a priority-0 advert): that node may have
+// sent GARPs the LAN still follows, so i and the other MASTER members of
+// its sync group send a burst on the garp_lower_prio schedule. The rival's
+// group members left MASTER with it, silently (a sync group's followers
+// send no advert), so theirs is the only message we get for the whole
+// group. keepalived skips the burst when garp_lower_prio_repeat is 0;
+// vigil sends at least one, so the neighbour caches always end on the
+// real master.
+func (m *Machine) rivalGARP(i *inst) {
 	m.lowerPrioGARP(i, max(i.c.GARPLowerPrioRepeat, 1))
 	if g := m.groupOf(i); g != nil {
 		for _, o := range g.members {
-			if o != i && o.d.State == effects.StateMaster && o.c.GARPLowerPrioRepeat > 0 {
-				m.lowerPrioGARP(o, o.c.GARPLowerPrioRepeat)
+			if o != i && o.d.State == effects.StateMaster {
+				m.lowerPrioGARP(o, max(o.c.GARPLowerPrioRepeat, 1))
 			}
 		}
 	}
-	m.notifyEvent(i, "MASTER_RX_LOWER_PRI", i.c.Notify.MasterRxLowerPri)
 }
 
 func (m *Machine) lowerPrioGARP(i *inst, n int) {

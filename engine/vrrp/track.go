@@ -37,6 +37,13 @@ type ifState struct {
 	Known bool           `json:"known,omitempty"`
 	Up    bool           `json:"up,omitempty"`
 	Addrs []netip.Prefix `json:"addrs,omitempty"`
+	// SeenUp is set once the interface has been up (keepalived's
+	// seen_up): only then do interface_up_down_delays apply.
+	SeenUp bool `json:"seen_up,omitempty"`
+	// PendAt is when a delayed link change to PendUp takes effect (0:
+	// none pending); Up is still the state before it.
+	PendAt events.Time `json:"pend_at,omitempty"`
+	PendUp bool        `json:"pend_up,omitempty"`
 }
 
 func (s *ifState) up() bool { return s == nil || !s.Known || s.Up }
@@ -71,6 +78,13 @@ type scriptDyn struct {
 	Init  bool        `json:"init,omitempty"`
 	Used  bool        `json:"used,omitempty"`
 	RunAt events.Time `json:"run_at,omitempty"`
+	// Ran is set once a run has started since the configuration was
+	// loaded. Disabled is set when the first run could not start at all
+	// (not found, not executable, insecure): keepalived disables such a
+	// script when it loads the configuration, and every tracking of it is
+	// dropped, until the next reload.
+	Ran      bool `json:"ran,omitempty"`
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 func (s *script) rise() int { return max(s.c.Rise, 1) }
@@ -180,6 +194,9 @@ func (m *Machine) evalTrack(i *inst) (fault bool, why string, prio int, pending 
 			ok, reason = m.ifs[r.name].up(), "interface-down"
 		case tkScript:
 			s := m.scripts[r.idx]
+			if s.d.Disabled {
+				continue // as if it were not tracked (keepalived)
+			}
 			ok, wait, reason = s.d.OK, s.d.Init, "track-script"
 		case tkProc:
 			p := m.procs[r.idx]
@@ -236,9 +253,10 @@ func (m *Machine) evalTrack(i *inst) (fault bool, why string, prio int, pending 
 }
 
 // refWeight resolves a track line's weight and direction against the
-// tracked object's defaults. In a sync group (unless
-// sync_group_tracking_weight) weights are forced to 0, as keepalived does,
-// so members cannot drift to inconsistent priorities.
+// tracked object's defaults; zero forces weight 0 (a sync group member's
+// own tracking without sync_group_tracking_weight, so members cannot drift
+// to inconsistent priorities; a group's tracking when a member is an
+// address owner), as keepalived does.
 func refWeight(r conf.TrackRef, def int, defRev bool, zero bool) (int, bool) {
 	w, rev := def, defRev
 	if r.Weight != nil {

@@ -78,11 +78,30 @@ type LinkbeatInterface struct {
 }
 
 // UpDownDelay is an interface_up_down_delays line: how long an interface
-// state change must persist before tracking VRRP instances react.
+// state change must persist before the VRRP instances using or tracking
+// the interface react (a change reversed within the delay is forgotten).
+// The parser has already reduced the delays to UpDownDelayLimit of every
+// instance on the interface.
 type UpDownDelay struct {
 	Interface string   `json:"interface"`
 	Down      Duration `json:"down_delay"`
-	Up        Duration `json:"up_delay"` // defaults to the down delay
+	// Up is 0 when the line gives only the down delay: that is what
+	// keepalived's parser does (its man page says it defaults to the down
+	// delay).
+	Up Duration `json:"up_delay"`
+}
+
+// UpDownDelayLimit is the longest interface up/down delay an instance with
+// these down_timer_adverts and advert interval allows, as keepalived
+// computes it (in microseconds): (down_timer_adverts - 1) x advert_int
+// less 1/256 of advert_int, so that a backup cannot time out and take over
+// before the instance reaches FAULT. With down_timer_adverts 1 it is 0.
+func UpDownDelayLimit(downAdverts int, adv time.Duration) time.Duration {
+	if downAdverts <= 1 {
+		return 0
+	}
+	us := int64(adv / time.Microsecond)
+	return time.Duration(int64(downAdverts-1)*us-us/256) * time.Microsecond
 }
 
 // GlobalDefs is the global_defs block. Only keywords with a meaning for
@@ -478,19 +497,21 @@ type Instance struct {
 // Address is one virtual_ipaddress / virtual_ipaddress_excluded /
 // static_ipaddress line, with the options of `ip address add`.
 type Address struct {
-	Prefix        netip.Prefix `json:"address"`
-	Broadcast     netip.Addr   `json:"brd,omitzero"`
-	Dev           string       `json:"dev,omitempty"`
-	UseVMAC       bool         `json:"use_vmac,omitempty"`
-	Scope         string       `json:"scope,omitempty"`
-	Label         string       `json:"label,omitempty"`
-	Peer          netip.Prefix `json:"peer,omitzero"`
-	Home          bool         `json:"home,omitempty"`
-	NoDAD         bool         `json:"nodad,omitempty"`
-	MngTmpAddr    bool         `json:"mngtmpaddr,omitempty"`
-	NoPrefixRoute bool         `json:"noprefixroute,omitempty"`
-	AutoJoin      bool         `json:"autojoin,omitempty"`
-	NoTrack       bool         `json:"no_track,omitempty"`
+	Prefix    netip.Prefix `json:"address"`
+	Broadcast netip.Addr   `json:"brd,omitzero"`
+	Dev       string       `json:"dev,omitempty"`
+	UseVMAC   bool         `json:"use_vmac,omitempty"`
+	Scope     string       `json:"scope,omitempty"`
+	Label     string       `json:"label,omitempty"`
+	Peer      netip.Prefix `json:"peer,omitzero"`
+	Home      bool         `json:"home,omitempty"`
+	// NoDAD is the effective IFA_F_NODAD: keepalived sets it on every
+	// IPv6 address it adds unless the line says -nodad; never on IPv4.
+	NoDAD         bool `json:"nodad,omitempty"`
+	MngTmpAddr    bool `json:"mngtmpaddr,omitempty"`
+	NoPrefixRoute bool `json:"noprefixroute,omitempty"`
+	AutoJoin      bool `json:"autojoin,omitempty"`
+	NoTrack       bool `json:"no_track,omitempty"`
 	// PreferredLft is nil when unset; -1 means forever.
 	PreferredLft *int64 `json:"preferred_lft,omitempty"`
 	TrackGroup   string `json:"track_group,omitempty"`

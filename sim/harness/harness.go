@@ -57,3 +57,7 @@ func (r realEngine) Instances() []sim.InstanceStatus {
 	}
 	return out
 }
+
+// MarshalState exposes the engine's state, for journal snapshots (`vigil
+// sim --journal`).
+func (r realEngine) MarshalState() ([]byte, error) { return r.e.MarshalState() }

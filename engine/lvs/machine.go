@@ -1,0 +1,369 @@
+package lvs
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+// TimerPrefix starts the key of every timer this package sets; the engine
+// routes TimerFired events with it here.
+const TimerPrefix = "lvs/"
+
+// ifAddr is one address on one interface, as AddressChanged reports it.
+type ifAddr struct {
+	Iface string     `json:"if"`
+	Addr  netip.Addr `json:"addr"`
+}
+
+// Machine holds every virtual server of the loaded configuration.
+type Machine struct {
+	cfg *conf.Config
+	cp  *compiled
+
+	// addrs is the host's addresses (for ha_suspend), addrCount how many
+	// interfaces hold each. Both survive reloads.
+	addrs     map[ifAddr]bool
+	addrCount map[netip.Addr]int
+
+	now     events.Time
+	started bool
+	stopped bool
+	seed    uint64
+
+	o out
+	// scratch is desired's reusable buffer.
+	scratch []dest
+}
+
+// New returns a machine with no configuration.
+func New() *Machine {
+	return &Machine{cp: compile(nil), addrs: map[ifAddr]bool{}, addrCount: map[netip.Addr]int{}}
+}
+
+// Config returns the loaded configuration (nil before Load).
+func (m *Machine) Config() *conf.Config { return m.cfg }
+
+// Begin starts a Step at time at: the previous Step's effects are released
+// and time advances (never backwards).
+func (m *Machine) Begin(at events.Time) {
+	m.o.reset()
+	if at > m.now {
+		m.now = at
+	}
+}
+
+// Effects returns the effects of the Step begun by Begin: those produced
+// so far, then the IPVS table changes, then the notifications.
+func (m *Machine) Effects() []effects.Effect {
+	for _, v := range m.cp.vss {
+		if v.dirty {
+			m.syncTable(v)
+		}
+	}
+	m.o.list = append(m.o.list, m.o.notes...)
+	return m.o.list
+}
+
+func (m *Machine) running() bool { return m.started && !m.stopped }
+
+// Load takes a configuration: the first one, or a reload while running.
+func (m *Machine) Load(cfg *conf.Config) {
+	if cfg == nil {
+		return
+	}
+	cp := compile(cfg)
+	for _, w := range cp.warnings {
+		m.o.log("warning", "", w)
+	}
+	if !m.running() {
+		// Not running (before Start, or stopped with --dont-release-ipvs):
+		// only the applied table carries over, so that the next Start
+		// diffs against what the kernel still holds.
+		old := make(map[string]*vserver, len(m.cp.vss))
+		for _, v := range m.cp.vss {
+			old[v.id] = v
+		}
+		for _, v := range cp.vss {
+			if o := old[v.id]; o != nil {
+				v.d.Svcs, v.d.Dests = o.d.Svcs, o.d.Dests
+			}
+		}
+		m.cfg, m.cp = cfg, cp
+		return
+	}
+	m.reload(cfg, cp)
+}
+
+// Start begins checking and programs the IPVS table.
+func (m *Machine) Start(ev *events.Start) {
+	if m.cfg == nil || m.running() {
+		return
+	}
+	if m.stopped {
+		// Started again after a Stop: everything but the applied table
+		// begins afresh.
+		fresh := compile(m.cfg)
+		for k, v := range fresh.vss {
+			v.d.Svcs, v.d.Dests = m.cp.vss[k].d.Svcs, m.cp.vss[k].d.Dests
+		}
+		m.cp = fresh
+	}
+	m.started, m.stopped, m.seed = true, false, ev.Seed
+	if m.cfg.GlobalDefs.LVSFlush {
+		m.flush()
+	}
+	for _, v := range m.cp.vss {
+		m.initVS(v, true)
+	}
+}
+
+// flush emits an IPVS flush and forgets the applied table.
+func (m *Machine) flush() {
+	s := m.o.ipvs.get()
+	s.Op = effects.IPVSFlush
+	m.o.add(s)
+	for _, v := range m.cp.vss {
+		v.d.Svcs, v.d.Dests = nil, nil
+	}
+}
+
+// Stop shuts down: checkers stop, and unless the event keeps IPVS the
+// table is cleared as lvs_flush_on_stop says, with the omega notifications.
+func (m *Machine) Stop(ev *events.Stop) {
+	if !m.running() {
+		return
+	}
+	m.stopped = true
+	for _, v := range m.cp.vss {
+		for _, r := range v.rss {
+			for _, ck := range r.checks {
+				m.disarm(ck)
+			}
+		}
+	}
+	if ev.KeepIPVS {
+		// --dont-release-ipvs: keepalived skips clear_services entirely.
+		return
+	}
+	switch m.cfg.GlobalDefs.LVSFlushOnStop {
+	case "RS": // lvs_flush_on_stop without argument: flush everything
+		m.flush()
+		for _, v := range m.cp.vss {
+			m.quorumOnStop(v, true)
+		}
+	case "VS": // remove the services, whose destinations go with them
+		for _, v := range m.cp.vss {
+			m.quorumOnStop(v, true)
+			m.diff(v, nil, nil)
+		}
+	default:
+		for _, v := range m.cp.vss {
+			m.clearVS(v, true)
+		}
+	}
+}
+
+// clearVS removes a virtual server from the table as keepalived's
+// clear_service_vs does without lvs_flush_on_stop: each destination, then
+// the services. Real servers that were alive go down, with notifications
+// when not stopping or when omega is set.
+func (m *Machine) clearVS(v *vserver, stopping bool) {
+	m.diff(v, v.d.Svcs, nil)
+	for _, r := range v.rss {
+		if r.d.Alive {
+			r.d.Alive = false
+			if !stopping || v.c.Omega {
+				m.notifyRS(r)
+			}
+		}
+	}
+	m.quorumOnStop(v, stopping)
+	m.diff(v, nil, nil)
+	v.dirty = false
+}
+
+// quorumOnStop is keepalived's update_vs_notifies for a virtual server
+// going away: quorum goes down. When stopping, keepalived notifies DOWN
+// (whatever the quorum was) only with omega; when a reload removes the
+// virtual server, it notifies if quorum was up.
+func (m *Machine) quorumOnStop(v *vserver, stopping bool) {
+	was := v.d.QuorumUp
+	v.d.QuorumUp, v.d.SorryOn = false, false
+	if (stopping && v.c.Omega) || (!stopping && was) {
+		m.notifyVS(v)
+	}
+}
+
+// Timer handles a TimerFired whose key starts with TimerPrefix.
+func (m *Machine) Timer(ev *events.TimerFired) {
+	ck := m.cp.byTimer[ev.Key]
+	if ck == nil || !m.running() || ck.d.Due == 0 || m.now < ck.d.Due {
+		return // not ours, or stale: a re-armed or cancelled timer
+	}
+	ck.d.Due = 0
+	if ck.d.Pending {
+		// The adapter never answered: a hung check is a failed check.
+		ck.d.Pending = false
+		m.o.count(ck.rs.vs.id, CountCheckTimeout)
+		m.epilog(ck, false, "no result", 0, false)
+		return
+	}
+	if !m.enabled(ck) {
+		// Suspended (ha_suspend): keepalived's thread keeps ticking.
+		m.arm(ck, m.now.Add(ck.c.DelayLoop.Std()))
+		return
+	}
+	r := m.o.runs.get()
+	r.VirtualServer, r.RealServer, r.Checker, r.Type = ck.rs.vs.id, ck.rs.id, ck.idx, ck.c.Type
+	r.Addr, r.Port, r.Timeout, r.Spec = ck.addr, ck.port, ck.timeout, ck.c
+	m.o.add(r)
+	ck.d.Pending = true
+	m.arm(ck, m.now.Add(ck.timeout+watchdogGrace))
+}
+
+// Check handles a CheckResult.
+func (m *Machine) Check(ev *events.CheckResult) {
+	ck := m.cp.byCheck[checkRef{ev.VirtualServer, ev.RealServer, ev.Checker}]
+	if ck == nil {
+		m.o.count("lvs", CountUnknownResult)
+		return
+	}
+	if !m.running() {
+		return
+	}
+	if ck.polled {
+		if !ck.d.Pending {
+			m.o.count(ck.rs.vs.id, CountStaleResult)
+			return
+		}
+		ck.d.Pending = false
+		m.epilog(ck, ev.OK, ev.Message, ev.Weight, ev.Dynamic)
+		return
+	}
+	// Event driven (FILE_CHECK): no retries, no schedule.
+	m.dynamicWeight(ck, ev.OK, ev.Weight, ev.Dynamic)
+	m.verdict(ck, ev.OK, ev.Message, false)
+}
+
+// BFD handles a BFD session's state for the BFD_CHECK checkers naming it.
+func (m *Machine) BFD(ev *events.BFDState) {
+	if !m.running() {
+		return
+	}
+	for _, v := range m.cp.vss {
+		for _, r := range v.rss {
+			for _, ck := range r.checks {
+				if ck.c.Type == conf.CheckBFD && ck.c.BFD != nil && ck.c.BFD.Name == ev.Name {
+					msg := "BFD " + ev.Name + " down"
+					if ev.Up {
+						msg = "BFD " + ev.Name + " up"
+					}
+					m.verdict(ck, ev.Up, msg, false)
+				}
+			}
+		}
+	}
+}
+
+// Address tracks the host's addresses, for ha_suspend.
+func (m *Machine) Address(ev *events.AddressChanged) {
+	a := ev.Prefix.Addr()
+	if !a.IsValid() {
+		return
+	}
+	k := ifAddr{ev.Interface, a}
+	if m.addrs[k] == ev.Added {
+		return
+	}
+	if ev.Added {
+		m.addrs[k] = true
+		m.addrCount[a]++
+	} else {
+		delete(m.addrs, k)
+		if m.addrCount[a]--; m.addrCount[a] <= 0 {
+			delete(m.addrCount, a)
+		}
+	}
+	if !m.running() {
+		return
+	}
+	for _, v := range m.cp.vss {
+		if v.haAddr != a {
+			continue
+		}
+		// keepalived logs the change of every checker; the next tick of
+		// each checker runs (or skips) the check.
+		if ev.Added && m.addrCount[a] == 1 {
+			m.o.log("info", v.id, "Activating healthcheckers for VS "+v.fmt)
+		} else if !ev.Added && m.addrCount[a] == 0 {
+			m.o.log("info", v.id, "Suspending healthcheckers for VS "+v.fmt)
+		}
+	}
+}
+
+// enabled reports whether a checker runs its checks (ha_suspend).
+func (m *Machine) enabled(ck *checker) bool {
+	v := ck.rs.vs
+	return !v.haAddr.IsValid() || m.addrCount[v.haAddr] > 0
+}
+
+// IsTimer reports whether key is one of this package's timer keys.
+func IsTimer(key string) bool { return strings.HasPrefix(key, TimerPrefix) }
+
+// Step applies one event and returns the effects it produces (owned by
+// the machine until the next Step, as engine.Step's). Events the LVS part
+// has no use for — including timers that are not its own — return nil
+// without touching the state.
+func (m *Machine) Step(ev events.Event) []effects.Effect {
+	switch v := ev.(type) {
+	case *events.ConfigLoaded:
+		if v == nil {
+			return nil
+		}
+		m.Begin(v.At)
+		m.Load(v.Config)
+	case *events.Start:
+		if v == nil {
+			return nil
+		}
+		m.Begin(v.At)
+		m.Start(v)
+	case *events.Stop:
+		if v == nil {
+			return nil
+		}
+		m.Begin(v.At)
+		m.Stop(v)
+	case *events.TimerFired:
+		if v == nil || !IsTimer(v.Key) {
+			return nil
+		}
+		m.Begin(v.At)
+		m.Timer(v)
+	case *events.CheckResult:
+		if v == nil {
+			return nil
+		}
+		m.Begin(v.At)
+		m.Check(v)
+	case *events.AddressChanged:
+		if v == nil {
+			return nil
+		}
+		m.Begin(v.At)
+		m.Address(v)
+	case *events.BFDState:
+		if v == nil {
+			return nil
+		}
+		m.Begin(v.At)
+		m.BFD(v)
+	default:
+		return nil
+	}
+	return m.Effects()
+}

@@ -1,0 +1,297 @@
+package vrrp
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+// View is a read-only copy of what keepalived's data and JSON dumps show
+// of the VRRP machine (SIGUSR1, the JSON signal). Configuration pointers
+// are shared with the machine and must not be modified. Taking a View
+// changes nothing.
+type View struct {
+	// Now is the engine's current time (that of the last event).
+	Now       events.Time
+	Config    *conf.Config
+	Instances []InstanceView
+	Groups    []GroupView
+	Scripts   []ScriptView
+	Files     []FileView
+	Procs     []ProcView
+}
+
+// InstanceView is one vrrp_instance's configuration and dynamic state.
+type InstanceView struct {
+	Config *conf.Instance
+	Name   string
+	// SyncGroup is the group the engine runs the instance in ("" if none).
+	SyncGroup string
+	State     effects.State
+	Want      effects.State
+	Version   int
+	Family    int
+	VRID      int
+	// Interface is the interface adverts use ("" for interface-less
+	// unicast).
+	Interface string
+	// Base is the configured priority, Effective the one in adverts and
+	// Total the base plus every tracking weight before clamping to 1..254.
+	Base, Effective, Total int
+	// AdvertInt is the configured interval (rounded as the engine runs
+	// it), MasterAdvertInt the one learnt from the master (VRRPv3) and
+	// MasterDown the master-down interval at the current priority.
+	AdvertInt, MasterAdvertInt, MasterDown time.Duration
+	// MasterSrc and MasterPrio are the last master seen by a BACKUP.
+	MasterSrc  netip.Addr
+	MasterPrio int
+	// VIPSet reports whether the VIPs are installed.
+	VIPSet bool
+	// Timer is the instance's next protocol deadline (advert when MASTER,
+	// master-down when BACKUP); 0 when none is armed.
+	Timer events.Time
+	// Src is the advert source address: configured (SrcConfigured) or the
+	// interface's primary address of the instance's family; invalid when
+	// the interface has none.
+	Src           netip.Addr
+	SrcConfigured bool
+	Unicast       bool
+	// McastGroup is the destination of multicast adverts.
+	McastGroup netip.Addr
+	// VIPs and EVIPs have their interface resolved.
+	VIPs, EVIPs []conf.Address
+	// Tracks lists the instance's own and its sync group's tracked
+	// objects with the weights that apply to it.
+	Tracks []TrackView
+	// Faults counts tracked objects (the interface included) that hold the
+	// instance in FAULT; ScriptsInit the unweighted scripts and processes
+	// that have not reported yet.
+	Faults, ScriptsInit int
+}
+
+// TrackView is one tracked object of an instance.
+type TrackView struct {
+	// Kind is "interface", "script", "file", "process" or "bfd".
+	Kind    string
+	Name    string
+	Weight  int
+	Reverse bool
+}
+
+// GroupView is a vrrp_sync_group.
+type GroupView struct {
+	Config  *conf.SyncGroup
+	State   effects.State
+	Members []string
+}
+
+// ScriptView is a vrrp_script and its rise/fall state.
+type ScriptView struct {
+	Config *conf.VRRPScript
+	// Result is keepalived's result counter; OK its status; Init is set
+	// until the first result.
+	Result int
+	OK     bool
+	Init   bool
+	// Users lists the instances tracking the script with their weights.
+	Users []UserView
+}
+
+// FileView is a track_file and its current value.
+type FileView struct {
+	Config *conf.TrackFile
+	Value  int64
+	Users  []UserView
+}
+
+// ProcView is a vrrp_track_process and its current process count.
+type ProcView struct {
+	Config *conf.TrackProcess
+	Count  int
+	// Known is false until the process tracker has reported.
+	Known  bool
+	Quorum bool
+	Users  []UserView
+}
+
+// UserView is an instance that tracks an object, with its weight.
+type UserView struct {
+	Instance string
+	Weight   int
+	Reverse  bool
+}
+
+var trackKindName = [...]string{tkIface: "interface", tkScript: "script", tkFile: "file", tkProc: "process", tkBFD: "bfd"}
+
+// View returns the dump view of the machine.
+func (m *Machine) View() *View {
+	v := &View{Now: m.now, Config: m.cfg}
+	for _, i := range m.insts {
+		v.Instances = append(v.Instances, m.instanceView(i))
+	}
+	for _, g := range m.groups {
+		gv := GroupView{Config: g.c, State: g.d.State}
+		for _, i := range g.members {
+			gv.Members = append(gv.Members, i.name)
+		}
+		v.Groups = append(v.Groups, gv)
+	}
+	for k, s := range m.scripts {
+		v.Scripts = append(v.Scripts, ScriptView{Config: s.c, Result: s.d.Result, OK: s.d.OK, Init: s.d.Init,
+			Users: m.users(tkScript, k)})
+	}
+	for k, f := range m.files {
+		v.Files = append(v.Files, FileView{Config: f.c, Value: f.d.Value, Users: m.users(tkFile, k)})
+	}
+	for k, p := range m.procs {
+		v.Procs = append(v.Procs, ProcView{Config: p.c, Count: p.d.Count, Known: p.d.Known, Quorum: p.ok(),
+			Users: m.users(tkProc, k)})
+	}
+	return v
+}
+
+// users lists the instances whose tracking refers to object idx of kind.
+func (m *Machine) users(kind trackKind, idx int) []UserView {
+	var out []UserView
+	for _, i := range m.insts {
+		for _, r := range i.tracks {
+			if r.kind == kind && r.idx == idx {
+				out = append(out, UserView{Instance: i.name, Weight: r.weight, Reverse: r.rev})
+			}
+		}
+	}
+	return out
+}
+
+func (m *Machine) instanceView(i *inst) InstanceView {
+	v := InstanceView{Config: i.c, Name: i.name, State: i.d.State, Want: i.d.Want, Version: int(i.ver),
+		Family: i.fam, VRID: int(i.vrid), Interface: i.iface, Base: i.base, Effective: i.d.Prio,
+		AdvertInt: i.adv, MasterAdvertInt: i.d.MasterAdv, MasterDown: i.msDown(),
+		MasterSrc: i.d.MasterSrc, MasterPrio: i.d.MasterPrio, VIPSet: i.d.VIPSet, Unicast: i.uni,
+		VIPs: i.vips[:i.nVIP], EVIPs: i.vips[i.nVIP:]}
+	if g := m.groupOf(i); g != nil {
+		v.SyncGroup = g.c.Name
+	}
+	switch i.d.State {
+	case effects.StateMaster:
+		v.Timer = i.d.AdvAt
+	case effects.StateBackup:
+		v.Timer = i.d.DownAt
+	}
+	if !i.uni {
+		v.McastGroup = i.mcastGroup()
+	}
+	v.Src, v.SrcConfigured = i.src, i.src.IsValid()
+	if !v.SrcConfigured {
+		v.Src = m.primaryAddr(i.iface, i.fam)
+	}
+	for _, r := range i.tracks {
+		name := r.name
+		switch r.kind {
+		case tkScript:
+			name = m.scripts[r.idx].c.Name
+		case tkFile:
+			name = m.files[r.idx].c.Name
+		case tkProc:
+			name = m.procs[r.idx].c.Name
+		case tkBFD:
+			name = m.bfds[r.idx].c.Name
+		}
+		v.Tracks = append(v.Tracks, TrackView{Kind: trackKindName[r.kind], Name: name, Weight: r.weight, Reverse: r.rev})
+	}
+	v.Total, v.Faults, v.ScriptsInit = m.trackTotals(i)
+	return v
+}
+
+// trackTotals is keepalived's total_priority, num_script_if_fault and
+// num_script_init for an instance: the same walk as evalTrack, counting
+// instead of deciding.
+func (m *Machine) trackTotals(i *inst) (total, faults, inits int) {
+	total = i.base
+	if !i.c.DontTrackPrimary && i.iface != "" && !m.ifs[i.iface].up() {
+		faults++
+	}
+	for _, r := range i.tracks {
+		var ok, wait bool
+		switch r.kind {
+		case tkIface:
+			ok = m.ifs[r.name].up()
+		case tkScript:
+			ok, wait = m.scripts[r.idx].d.OK, m.scripts[r.idx].d.Init
+		case tkProc:
+			ok, wait = m.procs[r.idx].ok(), !m.procs[r.idx].d.Known
+		case tkBFD:
+			ok = m.bfds[r.idx].d.Up
+		case tkFile:
+			val := m.files[r.idx].d.Value
+			if r.weight == 0 {
+				if val != 0 {
+					faults++
+				}
+				continue
+			}
+			c := val * int64(r.weight)
+			if r.rev {
+				c = -c
+			}
+			if c < -253 {
+				faults++
+				continue
+			}
+			total += int(min(c, 253))
+			continue
+		}
+		if wait {
+			if r.weight == 0 {
+				inits++
+			}
+			continue
+		}
+		if r.weight == 0 {
+			if ok == r.rev {
+				faults++
+			}
+			continue
+		}
+		c := 0
+		if r.weight > 0 && ok {
+			c = r.weight
+		} else if r.weight < 0 && !ok {
+			c = r.weight
+		}
+		if r.rev {
+			c = -c
+		}
+		total += c
+	}
+	if i.owner() {
+		total = prioOwner
+	}
+	return total, faults, inits
+}
+
+// primaryAddr is the address keepalived would take as the advert source
+// on an interface: the first IPv4 address that is not a VIP, or for IPv6
+// the first link-local one.
+func (m *Machine) primaryAddr(iface string, fam int) netip.Addr {
+	s := m.ifs[iface]
+	if s == nil {
+		return netip.Addr{}
+	}
+	for _, p := range s.Addrs {
+		a := p.Addr()
+		if m.vipAddrs[a] {
+			continue
+		}
+		if fam == 4 && a.Is4() {
+			return a
+		}
+		if fam == 6 && a.Is6() && a.IsLinkLocalUnicast() {
+			return a
+		}
+	}
+	return netip.Addr{}
+}

@@ -1,0 +1,180 @@
+package vrrp
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+// linkDelay is an interface_up_down_delays line: a link change of the
+// interface takes effect only once it has lasted the delay.
+type linkDelay struct {
+	down, up time.Duration
+}
+
+func linkKey(name string) string { return "link/" + name + "/delay" }
+
+// compileDelays reads interface_up_down_delays and registers the timer
+// of every interface with a delay or a change still pending (one armed
+// before a reload, or before a snapshot was taken).
+func (m *Machine) compileDelays(cfg *conf.Config) {
+	m.delayBy = map[string]linkDelay{}
+	for _, d := range cfg.InterfaceUpDownDelays {
+		if d.Interface != "" && (d.Down > 0 || d.Up > 0) {
+			m.delayBy[d.Interface] = linkDelay{down: d.Down.Std(), up: d.Up.Std()} // the last line wins
+			m.timers[linkKey(d.Interface)] = timerRef{kind: tLink}
+		}
+	}
+	for name, s := range m.ifs {
+		if s.PendAt != 0 {
+			m.timers[linkKey(name)] = timerRef{kind: tLink}
+		}
+	}
+}
+
+// linkDelayFor is how long a change of interface name to up (or down)
+// must last before it takes effect. A VMAC interface has its parent's
+// delays. Like keepalived, no delay may reach (down_timer_adverts - 1)
+// advert intervals of an instance on the interface, or a backup could
+// take over before that instance enters FAULT: the limit uses the faster
+// of the instance's own interval and the one a VRRPv3 master advertises,
+// and the up delay follows the down delay down only when they were equal.
+func (m *Machine) linkDelayFor(name string, up bool) time.Duration {
+	l, ok := m.delayBy[name]
+	base := name
+	if !ok {
+		for _, i := range m.insts {
+			if i.vmac != "" && i.vmac == name {
+				base = i.iface
+				l, ok = m.delayBy[base]
+				break
+			}
+		}
+	}
+	if !ok {
+		return 0
+	}
+	down, upd := l.down, l.up
+	for _, i := range m.insts {
+		if i.iface != base {
+			continue
+		}
+		if i.down <= 1 {
+			return 0
+		}
+		adv := i.adv
+		if i.d.MasterAdv > 0 && i.d.MasterAdv < adv {
+			adv = i.d.MasterAdv
+		}
+		if lim := conf.UpDownDelayLimit(i.down, adv); down > lim {
+			if upd == down {
+				upd = lim
+			}
+			down = lim
+		}
+	}
+	if up {
+		return upd
+	}
+	return down
+}
+
+// Link handles a LinkChanged. An interface is up when present, IFF_UP and
+// IFF_RUNNING. With interface_up_down_delays (keepalived's debouncing) a
+// change waits for its delay: one back to the state the instances know
+// cancels it, as if the interface had never changed; one in the pending
+// direction leaves it running. The delays apply only once started and to
+// an interface seen up before: the initial snapshot, a first report and a
+// deleted interface act at once.
+func (m *Machine) Link(ev *events.LinkChanged) {
+	s := m.iface(ev.Interface)
+	up := ev.Present && ev.Up && ev.Running
+	if s.PendAt != 0 {
+		if up == s.PendUp && ev.Present {
+			return
+		}
+		m.cancel(linkKey(s.Name), &s.PendAt)
+		s.PendUp = false
+		if ev.Present {
+			m.o.log("info", "", "Delay timer for "+s.Name+" cancelled")
+		}
+	}
+	if !ev.Present {
+		s.SeenUp = false
+	}
+	if s.Known && s.Up == up {
+		return
+	}
+	if d := m.linkDelayFor(s.Name, up); d > 0 && s.Known && s.SeenUp && ev.Present && m.started && !m.stopped {
+		s.PendAt, s.PendUp = m.now.Add(d), up
+		key := linkKey(s.Name)
+		m.timers[key] = timerRef{kind: tLink}
+		m.o.setTimer(key, s.PendAt)
+		state := "down"
+		if up {
+			state = "up"
+		}
+		m.o.log("info", "", s.Name+" is "+state+" - acting on it in "+d.String()+" unless it changes back")
+		return
+	}
+	m.applyLink(s, up)
+}
+
+// applyLink makes an interface's new state the one the instances see and
+// re-evaluates those that use or track it.
+func (m *Machine) applyLink(s *ifState, up bool) {
+	was := s.up()
+	s.Known, s.Up = true, up
+	if up {
+		s.SeenUp = true
+	}
+	if s.up() == was {
+		return
+	}
+	trigger := "interface-up"
+	if !up {
+		trigger = "interface-down"
+	}
+	for _, i := range m.byIface[s.Name] {
+		m.reeval(i, trigger)
+	}
+}
+
+// linkTimer applies the pending change of the interface whose delay
+// timer (key) fired.
+func (m *Machine) linkTimer(key string) {
+	name := strings.TrimSuffix(strings.TrimPrefix(key, "link/"), "/delay")
+	s := m.ifs[name]
+	if s == nil || s.PendAt == 0 || m.now < s.PendAt {
+		return
+	}
+	up := s.PendUp
+	s.PendAt, s.PendUp = 0, false
+	m.applyLink(s, up)
+}
+
+// settleLinks ends pending link changes at once, in interface-name
+// order. At Stop (all, !apply) every one, silently: nothing runs any more
+// and a later Start evaluates everything afresh. After a reload (apply)
+// those of interfaces that have no delay any more.
+func (m *Machine) settleLinks(all, apply bool) {
+	for _, name := range slices.Sorted(maps.Keys(m.ifs)) {
+		s := m.ifs[name]
+		if s.PendAt == 0 || (!all && m.linkDelayFor(name, s.PendUp) > 0) {
+			continue
+		}
+		up := s.PendUp
+		m.cancel(linkKey(name), &s.PendAt)
+		s.PendUp = false
+		if apply {
+			m.applyLink(s, up)
+		} else {
+			s.Known, s.Up = true, up
+			s.SeenUp = s.SeenUp || up
+		}
+	}
+}
