@@ -158,7 +158,10 @@ func (p *parser) parseTrackProcess(b *node) {
 	if !ok || !p.defineName(p.processes, b, "vrrp_track_process", name) {
 		return
 	}
-	t := conf.TrackProcess{Pos: pos(b), Name: name, Weight: 1, Quorum: 1}
+	// keepalived 2.2.7 leaves an unset weight at 0 (an unweighted tracker
+	// that faults the instance), although the man page says 1; vigil
+	// matches what keepalived does, so mixed clusters agree.
+	t := conf.TrackProcess{Pos: pos(b), Name: name, Quorum: 1}
 	quorumMaxSet := false
 	for _, n := range b.block {
 		p.noBlock(n)

@@ -1,0 +1,8 @@
+package dumps
+
+import (
+	"bufio"
+	"io"
+)
+
+func bufioWriter(w io.Writer) *bufio.Writer { return bufio.NewWriter(w) }
