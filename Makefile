@@ -3,7 +3,7 @@ GO ?= go
 PKGS := ./...
 FUZZTIME ?= 5s
 
-.PHONY: all build test vet fmt-check unit fuzz-short fuzz bench swarm clean
+.PHONY: all build test vet fmt-check unit fuzz-short fuzz bench swarm qemu ipvs-lane clean
 
 all: build
 
@@ -12,7 +12,7 @@ build:
 
 # The full suite: static checks, every unit, scenario and (as root) namespace
 # test, plus short bounded fuzz runs.
-test: fmt-check vet unit fuzz-short
+test: fmt-check vet unit fuzz-short ipvs-lane
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -40,6 +40,16 @@ SWARM_SEEDS ?= 5000
 SWARM_MINUTES ?= 60
 swarm:
 	SWARM_SEEDS=$(SWARM_SEEDS) SWARM_MINUTES=$(SWARM_MINUTES) $(GO) test -count=1 -timeout 0 -run 'TestSwarm$$' -v ./sim/harness
+
+# The IPVS lane: boots Debian's kernel under qemu (software emulation) and
+# runs the adapters/ipvs kernel tests inside it; ~10 s once cached.
+qemu:
+	test/qemu/run.sh -v
+
+# The bounded run of that lane inside make test: needs root (apt-get, and
+# the kernel download) — skipped with a message otherwise.
+ipvs-lane:
+	@if [ "$$(id -u)" = 0 ]; then test/qemu/run.sh; else echo "ipvs-lane: skipped (needs root to install qemu and fetch the kernel)"; fi
 
 clean:
 	rm -rf bin
