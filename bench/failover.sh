@@ -19,7 +19,8 @@
 #
 # usage: sudo bench/failover.sh [RUNS]          (default 5)
 #   VIGIL=path/to/vigil to use a built binary; KEEPALIVED=path likewise.
-#   ONLY=vigil or ONLY=keepalived to measure one implementation.
+#   ONLY=vigil or ONLY=keepalived to measure one implementation;
+#   INTERVALS="1" or MODES="graceful" to measure a subset.
 set -eu
 
 runs=${1:-5}
@@ -61,6 +62,8 @@ keepalived=${KEEPALIVED:-$(command -v keepalived || true)}
 impls="vigil keepalived"
 [ -n "$keepalived" ] || impls=vigil
 [ -z "${ONLY:-}" ] || impls=$ONLY
+intervals=${INTERVALS:-1 0.1}
+modes=${MODES:-graceful crash}
 
 # Topology.
 ip netns add "$sw"
@@ -82,6 +85,7 @@ cap="$tmp/capture.txt"
 ip netns exec "$sw" tcpdump -i br0 -nn -e -l -tt --immediate-mode --time-stamp-precision=micro \
 	'arp or ip proto 112' >"$cap" 2>"$tmp/tcpdump.err" &
 pids+=($!)
+disown $!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
 
 conf() { # priority interval
@@ -118,6 +122,7 @@ start() {
 			-r "$dir/vrrp.pid" -c "$dir/checkers.pid" >"$dir/log" 2>&1 &
 	fi
 	started_pid=$!
+	disown "$started_pid" # no "Killed" job reports: crashes are the point
 	pids+=($started_pid)
 }
 
@@ -127,7 +132,6 @@ stop_all() {
 	for p in "${pids[@]:1}"; do
 		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
 		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
 	done
 	pids=("${pids[0]}")
 	for ns in "$n1" "$n2"; do ip -n "$ns" addr del "$vip/24" dev eth0 2>/dev/null || true; done
@@ -153,12 +157,17 @@ first_garp_after() {
 # From here on failures are handled where they matter (a daemon that
 # exited, a kill of a process already gone are normal).
 set +e
+# first priority-0 advert from the master (n1) after time T0
+first_prio0_after() {
+	awk -v t0="$1" '$1 + 0 >= t0 + 0 && index($0, "10.77.0.11 > ") && index($0, "prio 0,") { print $1; exit }' "$cap"
+}
+
 results="$tmp/results.txt"
 : >"$results"
 run=0
 for impl in $impls; do
-	for interval in 1 0.1; do
-		for mode in graceful crash; do
+	for interval in $intervals; do
+		for mode in $modes; do
 			for r in $(seq "$runs"); do
 				run=$((run + 1))
 				d="$tmp/run$run"
@@ -196,7 +205,12 @@ for impl in $impls; do
 				if [ -n "$g" ]; then
 					ms=$(awk -v a="$t0" -v b="$g" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
 					echo "$impl $interval $mode $ms" >>"$results"
-					printf '%-10s advert_int %-4s %-8s run %d: %8s ms\n' "$impl" "$interval" "$mode" "$r" "$ms"
+					detail=
+					z=$(first_prio0_after "$t0")
+					if [ "$mode" = graceful ] && [ -n "$z" ]; then
+						detail=$(awk -v a="$t0" -v z="$z" -v b="$g" 'BEGIN { printf "(signal→priority-0 advert %.1f ms, advert→GARP %.1f ms)", (z - a) * 1000, (b - z) * 1000 }')
+					fi
+					printf '%-10s advert_int %-4s %-8s run %d: %8s ms %s\n' "$impl" "$interval" "$mode" "$r" "$ms" "$detail"
 				else
 					echo "run $run ($impl $interval $mode): no takeover GARP seen" >&2
 				fi
@@ -209,8 +223,8 @@ done
 echo
 printf '%-10s %-10s %-9s %5s %9s %9s %9s %12s\n' impl advert_int mode runs min median max "bound"
 for impl in $impls; do
-	for interval in 1 0.1; do
-		for mode in graceful crash; do
+	for interval in $intervals; do
+		for mode in $modes; do
 			awk -v impl="$impl" -v i="$interval" -v m="$mode" '$1 == impl && $2 == i && $3 == m { print $4 }' "$results" |
 				sort -n | awk -v impl="$impl" -v i="$interval" -v m="$mode" '
 					{ v[NR] = $1 }

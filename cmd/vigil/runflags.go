@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/vigil-ha/vigil/daemon"
+)
+
+// runFlags is the parsed command line of `vigil run`.
+type runFlags struct {
+	configFile, configID         string
+	checkOnly, vrrpOnly          bool
+	log                          daemon.LogOptions
+	umask                        *int
+	keepVRRP, dontFork, dumpConf bool
+	pidFile, vrrpPIDFile         string
+	addrMonitor, coreDump        bool
+	signum                       string
+	configTest                   bool
+	configTestLog                string
+	help, version                bool
+	journal                      string
+	warnings                     []string // accepted, logged once running
+	refused                      []string // options vigil cannot honour
+}
+
+// parseRunFlags applies the options in order (a later one wins).
+func parseRunFlags(found []parsedOpt) (*runFlags, error) {
+	f := &runFlags{configFile: defaultConfig, pidFile: daemon.DefaultPIDFile,
+		vrrpPIDFile: daemon.DefaultVRRPPIDFile, journal: defaultJournal}
+	for _, p := range found {
+		switch p.opt.long {
+		case "use-file":
+			f.configFile = p.value
+		case "vrrp":
+			f.vrrpOnly = true
+		case "check":
+			f.checkOnly = true
+		case "log-console":
+			f.log.Console = true
+		case "log-detail":
+			f.log.Detail = true
+		case "log-facility":
+			if _, err := daemon.ParseFacility(p.value); err != nil {
+				return nil, err
+			}
+			f.log.Facility = p.value
+		case "log-file":
+			f.log.File = p.value
+		case "no-syslog":
+			f.log.NoSyslog = true
+		case "log-json":
+			f.log.JSON = true
+		case "umask":
+			m, err := strconv.ParseInt(p.value, 0, 32)
+			if err != nil || m < 0 || m > 0o777 {
+				return nil, fmt.Errorf("invalid umask %q", p.value)
+			}
+			v := int(m)
+			f.umask = &v
+		case "dont-release-vrrp":
+			f.keepVRRP = true
+		case "dont-fork":
+			f.dontFork = true
+		case "dump-conf":
+			f.dumpConf = true
+		case "pid":
+			f.pidFile = p.value
+		case "vrrp_pid":
+			f.vrrpPIDFile = p.value
+		case "address-monitoring":
+			f.addrMonitor = true
+		case "core-dump":
+			f.coreDump = true
+		case "config-id":
+			f.configID = p.value
+		case "signum":
+			f.signum = p.value
+		case "config-test":
+			f.configTest, f.configTestLog = true, p.value
+		case "version":
+			f.version = true
+		case "help":
+			f.help = true
+		case "journal":
+			f.journal = p.value
+		case "namespace":
+			f.refused = append(f.refused, "--namespace is not supported: start vigil under `ip netns exec "+p.value+"`")
+		case "genhash":
+			f.refused = append(f.refused, "--genhash is not supported")
+		case "snmp", "snmp-agent-socket", "core-dump-pattern", "all-config":
+			f.warnings = append(f.warnings, "option --"+p.opt.long+" is not supported: ignored")
+		case "no_bfd", "all", "flush-log-file", "release-vips", "dont-release-ipvs", "dont-respawn",
+			"checkers_pid", "bfd_pid":
+			// Accepted for compatibility; nothing to do (see the help text).
+		}
+	}
+	// -P and -C together run both, as in keepalived.
+	if f.checkOnly && f.vrrpOnly {
+		f.checkOnly = false
+	}
+	if f.checkOnly {
+		f.warnings = append(f.warnings, "--check: vigil has no health checkers yet: nothing runs until stopped")
+	}
+	return f, nil
+}

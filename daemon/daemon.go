@@ -1,0 +1,370 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-ha/vigil/adapters/arp"
+	"github.com/vigil-ha/vigil/adapters/clock"
+	"github.com/vigil-ha/vigil/adapters/netlink"
+	"github.com/vigil-ha/vigil/adapters/script"
+	"github.com/vigil-ha/vigil/adapters/vrrpnet"
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+	"github.com/vigil-ha/vigil/replay"
+)
+
+// Options configure the daemon.
+type Options struct {
+	// ConfigFile is the keepalived.conf to run; ConfigID selects @ID lines.
+	ConfigFile string
+	ConfigID   string
+	// NoVRRP drops the VRRP part of the configuration (keepalived -C
+	// without -P: checkers only).
+	NoVRRP bool
+	// KeepAddresses is --dont-release-vrrp: leave VIPs and routes in place
+	// at shutdown.
+	KeepAddresses bool
+	// JournalDir is the journal directory; empty disables journaling.
+	JournalDir string
+	// Version is recorded in the journal.
+	Version string
+	// Log is the daemon's logger.
+	Log *Logging
+	// Signals delivers SIGTERM/SIGINT (stop), SIGHUP (reload), SIGUSR1 and
+	// SIGUSR2 (dumps).
+	Signals <-chan os.Signal
+	// Ready is called once the engine has started (after the Start event),
+	// and Stopping when the shutdown begins (sd_notify, readiness pipe).
+	Ready, Stopping func()
+	// Reloading and Reloaded bracket a reload (sd_notify).
+	Reloading, Reloaded func()
+	// LogAddresses is keepalived -a; DumpConfig is -d (log the parsed
+	// configuration as JSON at start).
+	LogAddresses bool
+	DumpConfig   bool
+	// DataFile and StatsFile are the SIGUSR1/SIGUSR2 dumps ("" defaults).
+	DataFile, StatsFile string
+	// ShutdownTimeout bounds the wait for queued netlink work at stop.
+	ShutdownTimeout time.Duration
+}
+
+// Run is the daemon: it loads the configuration, starts the adapters,
+// feeds the engine ConfigLoaded, the kernel's snapshot and Start, serves
+// events until told to stop, executes the Stop event's effects and shuts
+// down. It returns an error if it could not start.
+func Run(ctx context.Context, o Options) error {
+	log := o.Log.Logger
+	for _, w := range o.Log.Warnings {
+		log.Warn().Msg(w)
+	}
+	cfgEv, diags, err := LoadConfig(o.ConfigFile, o.ConfigID)
+	for _, d := range diags {
+		log.Warn().Msg(d.String())
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkSupported(cfgEv.Config); err != nil {
+		return err
+	}
+	prepare := func(ev *events.ConfigLoaded) {
+		if o.NoVRRP {
+			ev.Config = withoutVRRP(ev.Config)
+		}
+		if n := len(ev.Config.VirtualServers); n > 0 {
+			log.Warn().Int("virtual_servers", n).Msg("IPVS virtual servers are configured but vigil does not implement health checking or IPVS yet: they are ignored")
+		}
+	}
+	prepare(cfgEv)
+	if o.DumpConfig {
+		log.Info().Interface("config", cfgEv.Config).Msg("configuration")
+	}
+	log.Info().Str("file", o.ConfigFile).Str("digest", cfgEv.Digest).Int("instances", len(cfgEv.Config.Instances)).Msg("Starting VRRP")
+
+	clk := clock.New(time.Now())
+	defer clk.Close()
+	a, err := startAdapters(cfgEv, clk, o.Log)
+	if err != nil {
+		return err
+	}
+	defer a.close(&log)
+
+	l := &Loop{
+		Engine: engine.New(), Now: clk.Now, Log: log,
+		Exec:    Executors{Net: a.mux, Kernel: a.kq, Announce: a.arp, Timers: clk, Scripts: a.scripts},
+		Adverts: a.mux.Events(), Timers: clk.Fired(), Kernel: a.mon.Events(), Events: a.events,
+		Signals: o.Signals, KeepAddresses: o.KeepAddresses, LogAddresses: o.LogAddresses,
+		DataFile: or(o.DataFile, DefaultDataFile), StatsFile: or(o.StatsFile, DefaultStatsFile),
+	}
+	l.Dumps = &StateDumps{Engine: l.Engine, Now: clk.Now, Log: log, DataFile: l.DataFile, StatsFile: l.StatsFile,
+		JSONFile: DefaultJSONFile}
+	if o.JournalDir != "" {
+		host, _ := os.Hostname()
+		w, err := replay.Open(o.JournalDir, replay.Options{Host: host, Version: o.Version})
+		if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		defer func() {
+			if err := w.Close(); err != nil {
+				log.Error().Err(err).Msg("journal close")
+			}
+		}()
+		l.Journal, l.Seq = w, w.NextSeq()-1
+	}
+	l.Reload = func() (*events.ConfigLoaded, error) {
+		if o.Reloading != nil {
+			o.Reloading()
+		}
+		ev, diags, err := LoadConfig(o.ConfigFile, o.ConfigID)
+		for _, d := range diags {
+			log.Warn().Msg(d.String())
+		}
+		if err == nil {
+			err = checkSupported(ev.Config)
+		}
+		if err != nil {
+			if o.Reloaded != nil {
+				o.Reloaded()
+			}
+			return nil, err
+		}
+		prepare(ev)
+		return ev, nil
+	}
+	l.OnConfig = func(ev *events.ConfigLoaded) {
+		a.reconfigure(ev, &log)
+		log.Info().Str("digest", ev.Digest).Int("instances", len(ev.Config.Instances)).Msg("Reloaded configuration")
+		if o.Reloaded != nil {
+			o.Reloaded()
+		}
+	}
+
+	// The start sequence the engine expects.
+	a.setAuthKeys(cfgEv.Config, &log)
+	l.Step(cfgEv)
+	for _, ev := range a.mon.Snapshot() {
+		l.Step(ev)
+	}
+	l.Step(&events.Start{Seed: seed()})
+	l.Snapshot()
+	a.track.apply(cfgEv.Config)
+	if o.Ready != nil {
+		o.Ready()
+	}
+
+	l.Run(ctx)
+
+	if o.Stopping != nil {
+		o.Stopping()
+	}
+	timeout := o.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	if !a.kq.Drain(timeout) {
+		log.Error().Dur("timeout", timeout).Msg("netlink work still queued at exit: some addresses may be left configured")
+	}
+	log.Info().Uint64("events", l.Seq).Msg("Stopped")
+	return nil
+}
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// seed draws the engine's PRNG seed; it is journaled in the Start event.
+func seed() uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return uint64(time.Now().UnixNano())
+	}
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// adapters are the executors and sources of one daemon run.
+type adapters struct {
+	mon     *netlink.Monitor
+	nl      *netlink.Executor
+	kq      *kernelQueue
+	arp     *arp.Sender
+	mux     *vrrpnet.Mux
+	scripts *swapScripts
+	track   *trackers
+	events  chan events.Event
+	slog    *syncLimit
+	// closing silences the socket errors that Close itself causes.
+	closing atomic.Bool
+}
+
+// startAdapters opens every adapter; on error it closes those it opened.
+func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging) (_ *adapters, err error) {
+	log := lg.Logger
+	lim := &syncLimit{l: newLogEvery(time.Second)}
+	a := &adapters{events: make(chan events.Event, 1024), slog: lim}
+	defer func() {
+		if err != nil {
+			a.close(&log)
+		}
+	}()
+	a.mon, err = netlink.NewMonitor(netlink.MonitorOptions{Clock: clk.Now, Routes: needRoutes(cfgEv.Config)})
+	if err != nil {
+		return nil, fmt.Errorf("netlink monitor: %w", err)
+	}
+	a.nl, err = netlink.NewExecutor(netlink.ExecutorOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("netlink executor: %w", err)
+	}
+	a.kq = newKernelQueue(a.nl, 0, func(e effects.Effect, err error) {
+		if ok, n := lim.allow("netlink " + e.EffectKind().String()); ok {
+			log.Error().Err(err).Str("effect", e.EffectKind().String()).Int("suppressed", n).Msg("netlink")
+		}
+	})
+	a.arp, err = arp.New(arp.Options{OnError: func(err error) {
+		if ok, n := lim.allow("arp"); ok {
+			log.Error().Err(err).Int("suppressed", n).Msg("gratuitous ARP/NA")
+		}
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("arp sender: %w", err)
+	}
+	a.mux, err = vrrpnet.NewMux(vrrpnet.MuxOptions{Clock: clk.Now, Group4: cfgEv.Config.GlobalDefs.VRRPMcastGroup4,
+		OnError: func(err error) {
+			if a.closing.Load() || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) {
+				return // the readers stopping at Close
+			}
+			if ok, n := lim.allow("vrrp socket"); ok {
+				log.Error().Err(err).Int("suppressed", n).Msg("VRRP socket")
+			}
+		}})
+	if err != nil {
+		return nil, fmt.Errorf("vrrp sockets: %w", err)
+	}
+	a.scripts = &swapScripts{}
+	a.newScripts(cfgEv, clk.Now, lg.Slog(), &log)
+	a.track = &trackers{out: a.events, now: clk.Now, log: lg.Slog()}
+	return a, nil
+}
+
+// newScripts (re)creates the script executor for cfgEv's global_defs.
+func (a *adapters) newScripts(cfgEv *events.ConfigLoaded, now func() events.Time, sl *slog.Logger, log *zerolog.Logger) {
+	g := &cfgEv.Config.GlobalDefs
+	so := scriptOptions(g)
+	so.Results, so.Now, so.Logger = a.events, now, sl
+	x, err := script.New(so)
+	if err != nil {
+		log.Error().Err(err).Msg("notify FIFO")
+	}
+	old := a.scripts.cur
+	a.scripts.cur, a.scripts.opts, a.scripts.now, a.scripts.slog = newScriptDefaults(x, g), scriptOptions(g), now, sl
+	if old != nil {
+		// Close waits for running scripts (up to its kill grace): not
+		// in the loop.
+		go old.x.Close()
+	}
+}
+
+// reconfigure adapts the adapters to a reloaded configuration; it runs in
+// the loop and does not block.
+func (a *adapters) reconfigure(ev *events.ConfigLoaded, log *zerolog.Logger) {
+	a.setAuthKeys(ev.Config, log)
+	g := &ev.Config.GlobalDefs
+	if !reflect.DeepEqual(scriptOptions(g), a.scripts.opts) || a.scripts.cur.from != newScriptDefaults(nil, g).from {
+		a.newScripts(ev, a.scripts.now, a.scripts.slog, log)
+	}
+	a.track.apply(ev.Config)
+}
+
+func (a *adapters) setAuthKeys(cfg *conf.Config, log *zerolog.Logger) {
+	for _, k := range authKeys(cfg) {
+		if err := a.mux.SetAuthKey(k.iface, k.vrid, k.key); err != nil {
+			log.Error().Err(err).Str("interface", k.iface).Uint8("vrid", k.vrid).Msg("IPSEC-AH key")
+		}
+	}
+}
+
+// close stops every adapter that was started. Track and script sources
+// may be blocked sending to the events channel, so it is drained meanwhile.
+func (a *adapters) close(log *zerolog.Logger) {
+	a.closing.Store(true)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-a.events:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	if a.track != nil {
+		a.track.close()
+	}
+	if a.scripts != nil && a.scripts.cur != nil {
+		a.scripts.cur.x.Close()
+	}
+	close(stop)
+	wg.Wait()
+	if a.kq != nil {
+		a.kq.Close()
+	}
+	if a.nl != nil {
+		a.nl.Close()
+	}
+	if a.arp != nil {
+		a.arp.Close()
+	}
+	if a.mux != nil {
+		a.mux.Close()
+	}
+	if a.mon != nil {
+		a.mon.Close()
+	}
+}
+
+// swapScripts is the Scripts the loop sees; reconfigure swaps the executor
+// behind it (only from the loop goroutine, so no lock).
+type swapScripts struct {
+	cur  *scriptDefaults
+	opts script.Options
+	now  func() events.Time
+	slog *slog.Logger
+}
+
+// Notify implements Scripts.
+func (s *swapScripts) Notify(n *effects.Notify) { s.cur.Notify(n) }
+
+// Run implements Scripts.
+func (s *swapScripts) Run(rs *effects.RunScript) { s.cur.Run(rs) }
+
+// syncLimit is a logEvery shared by adapter goroutines.
+type syncLimit struct {
+	mu sync.Mutex
+	l  *logEvery
+}
+
+func (s *syncLimit) allow(key string) (bool, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.l.allow(key, time.Now())
+}

@@ -1,0 +1,174 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-ha/vigil/effects"
+)
+
+// Network executes the VRRP network effects (vrrpnet.Mux).
+type Network interface {
+	Send(*effects.SendAdvert) error
+	Join(*effects.JoinGroup) error
+	Leave(*effects.LeaveGroup) error
+}
+
+// Scripts executes notify and track-script effects (script.Executor). Its
+// methods must not block.
+type Scripts interface {
+	Notify(*effects.Notify)
+	Run(*effects.RunScript)
+}
+
+// Executors are where the loop sends effects. Every method called from the
+// loop returns at once: Net sends inline (one sendmsg, microseconds, and
+// adverts must leave in order and on time), Kernel is a queue in front of
+// netlink, Announce and Scripts queue internally, Timers touches a heap.
+// A nil executor drops its effects (counted as unhandled).
+type Executors struct {
+	Net      Network
+	Kernel   Applier
+	Announce Applier
+	Timers   Applier
+	Scripts  Scripts
+}
+
+// dispatcher hands effects to the executors and turns the informational
+// ones (StateChanged, Log, Count) into log lines and counters.
+type dispatcher struct {
+	x        Executors
+	log      *zerolog.Logger
+	limit    *logEvery
+	counters map[string]map[string]int64
+	// unhandled counts effects no executor took, by kind.
+	unhandled map[effects.Kind]uint64
+}
+
+func newDispatcher(x Executors, log *zerolog.Logger) *dispatcher {
+	return &dispatcher{x: x, log: log, limit: newLogEvery(time.Second),
+		counters: map[string]map[string]int64{}, unhandled: map[effects.Kind]uint64{}}
+}
+
+// dispatch executes effs in order.
+func (d *dispatcher) dispatch(effs []effects.Effect) {
+	for _, e := range effs {
+		d.one(e)
+	}
+}
+
+func (d *dispatcher) one(e effects.Effect) {
+	var err error
+	switch v := e.(type) {
+	case *effects.SendAdvert:
+		if d.x.Net == nil {
+			d.unhandled[e.EffectKind()]++
+			return
+		}
+		err = d.x.Net.Send(v)
+	case *effects.JoinGroup:
+		if d.x.Net == nil {
+			d.unhandled[e.EffectKind()]++
+			return
+		}
+		err = d.x.Net.Join(v)
+	case *effects.LeaveGroup:
+		if d.x.Net == nil {
+			d.unhandled[e.EffectKind()]++
+			return
+		}
+		err = d.x.Net.Leave(v)
+	case *effects.AddAddress, *effects.DelAddress, *effects.AddRoute, *effects.DelRoute,
+		*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC:
+		err = d.apply(d.x.Kernel, e)
+	case *effects.SendGARP, *effects.SendNA:
+		err = d.apply(d.x.Announce, e)
+	case *effects.SetTimer, *effects.CancelTimer:
+		err = d.apply(d.x.Timers, e)
+	case *effects.RunScript:
+		if d.x.Scripts == nil {
+			d.unhandled[e.EffectKind()]++
+			return
+		}
+		d.x.Scripts.Run(v)
+	case *effects.Notify:
+		if d.x.Scripts == nil {
+			d.unhandled[e.EffectKind()]++
+			return
+		}
+		d.x.Scripts.Notify(v)
+	case *effects.StateChanged:
+		d.stateChanged(v)
+	case *effects.Log:
+		d.logEffect(v)
+	case *effects.Count:
+		c := d.counters[v.Instance]
+		if c == nil {
+			c = map[string]int64{}
+			d.counters[v.Instance] = c
+		}
+		c[v.Counter] += int64(v.Delta)
+	default:
+		// SetIPVS and anything newer: vigil has no executor for it yet.
+		d.unhandled[e.EffectKind()]++
+		if ok, _ := d.limit.allow("unhandled "+e.EffectKind().String(), time.Now()); ok {
+			d.log.Warn().Str("effect", e.EffectKind().String()).Msg("no executor for this effect: ignored")
+		}
+		return
+	}
+	if err != nil {
+		d.failed(e, err)
+	}
+}
+
+func (d *dispatcher) apply(x Applier, e effects.Effect) error {
+	if x == nil {
+		d.unhandled[e.EffectKind()]++
+		return nil
+	}
+	return x.Apply(e)
+}
+
+// failed logs an executor error, at most once a second per effect kind so
+// that a dead interface does not turn every advert into a log line.
+func (d *dispatcher) failed(e effects.Effect, err error) {
+	ok, suppressed := d.limit.allow("fail "+e.EffectKind().String(), time.Now())
+	if !ok {
+		return
+	}
+	ev := d.log.Error().Str("effect", e.EffectKind().String()).Err(err)
+	if suppressed > 0 {
+		ev = ev.Int("suppressed", suppressed)
+	}
+	ev.Msg("effect failed")
+}
+
+// stateChanged records a transition as a structured debug line: the
+// engine's own Log effect already says "(VI_1) Entering MASTER STATE" in
+// keepalived's words; this adds the reason for -D readers.
+func (d *dispatcher) stateChanged(s *effects.StateChanged) {
+	d.log.Debug().Str("instance", s.Instance).Str("from", s.From.String()).
+		Str("to", s.To.String()).Int("priority", s.Priority).Str("reason", s.Reason).
+		Msg("state changed")
+}
+
+// logEffect writes an engine message at its level; messages already carry
+// keepalived's "(instance)" prefix.
+func (d *dispatcher) logEffect(l *effects.Log) {
+	var ev *zerolog.Event
+	switch l.Level {
+	case "debug":
+		ev = d.log.Debug()
+	case "warning", "warn":
+		ev = d.log.Warn()
+	case "error", "err":
+		ev = d.log.Error()
+	default:
+		ev = d.log.Info()
+	}
+	if l.Instance != "" {
+		ev = ev.Str("instance", l.Instance)
+	}
+	ev.Msg(l.Message)
+}

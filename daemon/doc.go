@@ -1,0 +1,60 @@
+// Package daemon is vigil's Linux daemon: the loop of DESIGN.md ("The
+// loop") wired to the real adapters, plus what a drop-in keepalived needs
+// around it (logging, pid files, signals, systemd, detaching).
+//
+// # The loop
+//
+// One goroutine (Loop.Run) owns the engine. Its sources are the VRRP
+// sockets (vrrpnet.Mux), the clock's fired timers, the netlink monitor, and
+// one channel shared by script results, tracker values and reloaded
+// configurations; signals arrive on their own channel. Each event is
+// stamped with the clock as the loop takes it (so times never go backwards
+// across sources), stepped through the engine, its effects dispatched, and
+// the pair journaled (replay.Writer: Append only encodes and queues).
+//
+// Dispatch never blocks: adverts are sent inline (one sendmsg each, and
+// they must leave in order and on time); address, route, rule and VMAC
+// effects go through a bounded FIFO queue to the netlink executor's own
+// goroutine, so a slow netlink call never delays an advert (a full queue
+// drops and logs); GARP/NA, timers and scripts are queued by their
+// adapters. StateChanged, Log and Count effects become log lines and the
+// SIGUSR2 counters.
+//
+// Start: ConfigLoaded (parsed and validated, with the sha256 of every file
+// read as its digest), the netlink snapshot as LinkChanged/AddressChanged
+// events, Start with a seed from crypto/rand, a journal snapshot, then the
+// trackers and the loop. SIGTERM/SIGINT step a Stop event (priority-0
+// adverts; VIPs removed unless --dont-release-vrrp) and the daemon waits up
+// to ShutdownTimeout for the netlink queue before exiting. SIGHUP parses
+// the configuration in a goroutine (a large one takes seconds) and steps
+// it as a ConfigLoaded event; a configuration that does not load is
+// logged and the running one kept. SIGUSR1 and SIGUSR2 write
+// /tmp/keepalived.data and /tmp/keepalived.stats, as keepalived does.
+//
+// # Logging
+//
+// zerolog, to syslog (text, or JSON with --log-json; facility from -S),
+// the console (-l) and a file (-g). Every line goes through AsyncWriter, a
+// bounded queue drained by one goroutine: a full queue drops the line and
+// counts it, and a note with the count is written when the output catches
+// up. Why: a log write can block (keepalived falls back to /dev/console,
+// measured at up to 39 ms per line here), and the loop must never wait for
+// it. Without /dev/log vigil logs to stderr rather than the console.
+//
+// # Processes, pid files and systemd
+//
+// vigil is a single process. It writes its pid to the main pid file
+// (-p, /run/keepalived.pid) and to the VRRP one (-r, /run/vrrp.pid), so
+// tools that signal "the VRRP process" reach it; it refuses to start when
+// a pid file names another live process. No checker or BFD process exists,
+// so -c and -b are accepted and nothing is written.
+//
+// Debian's keepalived.service is Type=notify with --dont-fork: vigil sends
+// READY=1 once the engine has started, RELOADING=1/READY=1 around reloads
+// and STOPPING=1 at shutdown to $NOTIFY_SOCKET. Without -n, keepalived
+// forks into the background; a Go program cannot fork, so vigil re-executes
+// itself with --dont-fork in a new session (Detach) and the parent exits
+// only once the child reports through a pipe that it is running (pid files
+// written, engine started) — or fails with the child's error. That is
+// what Type=forking expects: when ExecStart returns, PIDFile is in place.
+package daemon

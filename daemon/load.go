@@ -1,0 +1,104 @@
+package daemon
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/vigil-ha/vigil/config"
+	"github.com/vigil-ha/vigil/config/diag"
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+// LoadConfig reads and validates the configuration and wraps it in a
+// ConfigLoaded event whose Digest is the sha256 of every file read (in
+// name order), so a journal says exactly which text was running.
+func LoadConfig(path, configID string) (*events.ConfigLoaded, diag.List, error) {
+	files := map[string][]byte{}
+	read := func(name string) ([]byte, error) {
+		b, err := os.ReadFile(name)
+		if err == nil {
+			files[name] = b
+		}
+		return b, err
+	}
+	cfg, diags, err := config.Load(path, config.Options{ConfigID: configID, ReadFile: read})
+	if err != nil {
+		return nil, diags, fmt.Errorf("load %s: %w", path, err)
+	}
+	return &events.ConfigLoaded{Config: cfg, Digest: digest(files)}, diags, nil
+}
+
+func digest(files map[string][]byte) string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
+		h.Write(files[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// checkSupported refuses configurations vigil cannot run safely.
+func checkSupported(cfg *conf.Config) error {
+	if ns := cfg.GlobalDefs.NetNamespace; ns != "" {
+		// Running in the wrong namespace would manage the host's
+		// addresses: refuse rather than guess. Start vigil with
+		// `ip netns exec NAME` instead.
+		return fmt.Errorf("net_namespace %s: %w (run vigil under `ip netns exec %s`)", ns, ErrUnsupportedConfig, ns)
+	}
+	return nil
+}
+
+// vrrpOnlyParts returns cfg without its VRRP parts, for keepalived -C
+// (checkers only).
+func withoutVRRP(cfg *conf.Config) *conf.Config {
+	c := *cfg
+	c.Instances, c.SyncGroups, c.VRRPScripts = nil, nil, nil
+	c.TrackFiles, c.TrackProcesses = nil, nil
+	c.StaticAddresses, c.StaticRoutes, c.StaticRules = nil, nil, nil
+	return &c
+}
+
+// needRoutes reports whether the monitor must watch routes: only when
+// routes are configured (a large routing table is costly to mirror).
+func needRoutes(cfg *conf.Config) bool {
+	if len(cfg.StaticRoutes) > 0 {
+		return true
+	}
+	for k := range cfg.Instances {
+		if len(cfg.Instances[k].VirtualRoutes) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// authKeys lists the (interface, VRID, key) of the IPSEC-AH instances: the
+// network adapter must know them to verify AH adverts.
+func authKeys(cfg *conf.Config) []authKey {
+	var out []authKey
+	for k := range cfg.Instances {
+		i := &cfg.Instances[k]
+		if i.AuthType != "AH" || i.Version != 2 {
+			continue
+		}
+		var key [8]byte
+		copy(key[:], i.AuthPass)
+		out = append(out, authKey{iface: i.Interface, vrid: uint8(i.VRID), key: key})
+	}
+	return out
+}
+
+type authKey struct {
+	iface string
+	vrid  uint8
+	key   [8]byte
+}

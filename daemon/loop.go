@@ -1,0 +1,209 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// Journal records each event with the effects it produced. Append must not
+// block (replay.Writer queues and group-commits).
+type Journal interface {
+	Append(seq uint64, ev events.Event, effs []effects.Effect) error
+}
+
+// snapshotter is the optional part of a Journal that stores engine states.
+type snapshotter interface {
+	SnapshotDue() bool
+	Snapshot(seq uint64, state []byte) error
+}
+
+// Loop is the one goroutine that owns the engine: it takes one event at a
+// time from its sources, stamps it with the clock, steps the engine,
+// dispatches the effects and journals the pair. Nothing it calls blocks.
+type Loop struct {
+	Engine *engine.Engine
+	// Now is the monotonic clock (clock.Clock.Now).
+	Now     func() events.Time
+	Journal Journal
+	Exec    Executors
+	Log     zerolog.Logger
+
+	// Sources. A nil channel is simply never ready.
+	Adverts <-chan *events.AdvertReceived
+	Timers  <-chan *events.TimerFired
+	// Kernel is the netlink monitor's channel; it is closed if the monitor
+	// dies.
+	Kernel <-chan events.Event
+	// Events carries script results, tracker values and reloaded
+	// configurations.
+	Events chan events.Event
+	// Signals: SIGTERM and SIGINT stop, SIGHUP reloads, SIGUSR1 and
+	// SIGUSR2 write the data and stats dumps.
+	Signals <-chan os.Signal
+
+	// Reload parses and validates the configuration again; it runs in
+	// its own goroutine (a big configuration takes seconds to parse and
+	// adverts are due meanwhile) and the result is stepped as an event.
+	// On error the daemon keeps running the old configuration.
+	Reload func() (*events.ConfigLoaded, error)
+	// OnConfig is called in the loop just before a reloaded configuration
+	// is stepped, to reconfigure the adapters (FIFOs, trackers, AH keys).
+	OnConfig func(*events.ConfigLoaded)
+	// KeepAddresses is --dont-release-vrrp, passed on in the Stop event.
+	KeepAddresses bool
+	// LogAddresses logs every address change the kernel reports
+	// (keepalived -a).
+	LogAddresses bool
+	// DataFile and StatsFile are written on SIGUSR1 and SIGUSR2.
+	DataFile, StatsFile string
+	// Dumps serves keepalived's dump signals (SIGUSR1, SIGUSR2, JSON,
+	// STATS_CLEAR); nil falls back to the plain dumps above.
+	Dumps *StateDumps
+	// Seq is the sequence number of the last journaled event.
+	Seq uint64
+
+	d *dispatcher
+}
+
+// dispatcherFor lazily builds the dispatcher (so a Loop literal works).
+func (l *Loop) dispatcherFor() *dispatcher {
+	if l.d == nil {
+		l.d = newDispatcher(l.Exec, &l.Log)
+	}
+	return l.d
+}
+
+// Step runs one event through the engine. Effects are dispatched before
+// they are journaled: Append only encodes and queues, so the order is not a
+// durability question, and the advert leaves a few microseconds sooner.
+func (l *Loop) Step(ev events.Event) {
+	stamp(ev, l.Now())
+	effs := l.Engine.Step(ev)
+	l.dispatcherFor().dispatch(effs)
+	if l.Dumps != nil {
+		l.Dumps.Observe(ev, effs)
+	}
+	l.Seq++
+	if l.Journal == nil {
+		return
+	}
+	if err := l.Journal.Append(l.Seq, ev, effs); err != nil {
+		if ok, _ := l.d.limit.allow("journal", time.Now()); ok {
+			l.Log.Error().Err(err).Uint64("seq", l.Seq).Msg("journal append failed")
+		}
+	}
+	if s, ok := l.Journal.(snapshotter); ok && s.SnapshotDue() {
+		l.Snapshot()
+	}
+}
+
+// Snapshot stores the engine state in the journal, if it takes snapshots.
+func (l *Loop) Snapshot() {
+	s, ok := l.Journal.(snapshotter)
+	if !ok {
+		return
+	}
+	b, err := l.Engine.MarshalState()
+	if err == nil {
+		err = s.Snapshot(l.Seq, b)
+	}
+	if err != nil {
+		l.Log.Warn().Err(err).Msg("journal snapshot failed")
+	}
+}
+
+// Run serves events until a stop signal or ctx's end, then steps the Stop
+// event (priority-0 adverts, addresses released unless KeepAddresses) and
+// returns. The caller drains the executors.
+func (l *Loop) Run(ctx context.Context) {
+	l.dispatcherFor()
+	for {
+		select {
+		case <-ctx.Done():
+			l.stop("context done")
+			return
+		case sig := <-l.Signals:
+			if l.signal(sig) {
+				return
+			}
+		case ev := <-l.Adverts:
+			l.Step(ev)
+		case ev := <-l.Timers:
+			l.Step(ev)
+		case ev, ok := <-l.Kernel:
+			if !ok {
+				l.Log.Error().Msg("netlink monitor stopped: link and address changes are no longer seen")
+				l.Kernel = nil
+				continue
+			}
+			l.kernelEvent(ev)
+		case ev := <-l.Events:
+			if c, ok := ev.(*events.ConfigLoaded); ok && l.OnConfig != nil {
+				l.OnConfig(c)
+			}
+			l.Step(ev)
+		}
+	}
+}
+
+func (l *Loop) kernelEvent(ev events.Event) {
+	if a, ok := ev.(*events.AddressChanged); ok && l.LogAddresses {
+		verb := "added to"
+		if !a.Added {
+			verb = "removed from"
+		}
+		l.Log.Info().Msgf("Netlink reports %s %s %s", a.Prefix, verb, a.Interface)
+	}
+	l.Step(ev)
+}
+
+// signal handles one signal and reports whether the loop must end.
+func (l *Loop) signal(sig os.Signal) bool {
+	switch sig {
+	case syscall.SIGTERM, syscall.SIGINT:
+		l.stop(sig.String())
+		return true
+	case syscall.SIGHUP:
+		l.reload()
+	default:
+		if l.Dumps != nil && l.Dumps.Signal(sig) {
+			return false
+		}
+	}
+	switch sig {
+	case syscall.SIGUSR1:
+		l.dumpData()
+	case syscall.SIGUSR2:
+		l.dumpStats()
+	}
+	return false
+}
+
+func (l *Loop) stop(why string) {
+	l.Log.Info().Str("reason", why).Msg("Stopping")
+	l.Step(&events.Stop{KeepAddresses: l.KeepAddresses})
+}
+
+// reload parses the configuration in a goroutine and queues the result.
+func (l *Loop) reload() {
+	if l.Reload == nil {
+		return
+	}
+	l.Log.Info().Msg("Reloading")
+	go func() {
+		ev, err := l.Reload()
+		if err != nil {
+			l.Log.Error().Err(err).Msg("reload failed: keeping the running configuration")
+			return
+		}
+		l.Events <- ev
+	}()
+}

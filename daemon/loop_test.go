@@ -1,0 +1,282 @@
+package daemon
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// recorder is a fake executor for every effect kind.
+type recorder struct {
+	mu   sync.Mutex
+	effs []effects.Effect
+}
+
+func (r *recorder) add(e effects.Effect) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.effs = append(r.effs, effects.Clone(e))
+	return nil
+}
+func (r *recorder) Apply(e effects.Effect) error      { return r.add(e) }
+func (r *recorder) Send(a *effects.SendAdvert) error  { return r.add(a) }
+func (r *recorder) Join(j *effects.JoinGroup) error   { return r.add(j) }
+func (r *recorder) Leave(j *effects.LeaveGroup) error { return r.add(j) }
+func (r *recorder) Notify(n *effects.Notify)          { r.add(n) }
+func (r *recorder) Run(rs *effects.RunScript)         { r.add(rs) }
+func (r *recorder) snapshot() []effects.Effect {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]effects.Effect(nil), r.effs...)
+}
+func (r *recorder) Append(uint64, events.Event, []effects.Effect) error { return nil }
+
+// journal records sequence numbers and event kinds.
+type journal struct {
+	mu    sync.Mutex
+	seqs  []uint64
+	kinds []events.Kind
+}
+
+func (j *journal) Append(seq uint64, ev events.Event, _ []effects.Effect) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seqs = append(j.seqs, seq)
+	j.kinds = append(j.kinds, ev.EventKind())
+	return nil
+}
+
+const testConf = `vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 77
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    %s
+  }
+}
+`
+
+func loadTestConf(t *testing.T, vip string) *events.ConfigLoaded {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "keepalived.conf")
+	if err := os.WriteFile(p, []byte(sprintf(testConf, vip)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev, diags, err := LoadConfig(p, "")
+	if err != nil {
+		t.Fatalf("load: %v %v", err, diags)
+	}
+	return ev
+}
+
+type testLoop struct {
+	l                   *Loop
+	net, kern, tim, scr *recorder
+	timers              chan *events.TimerFired
+	sigs                chan os.Signal
+	j                   *journal
+	done                chan struct{}
+	mu                  sync.Mutex
+	now                 events.Time
+}
+
+func newTestLoop(t *testing.T, cfg *events.ConfigLoaded) *testLoop {
+	tl := &testLoop{net: &recorder{}, kern: &recorder{}, tim: &recorder{}, scr: &recorder{},
+		timers: make(chan *events.TimerFired), sigs: make(chan os.Signal, 1), j: &journal{}, done: make(chan struct{})}
+	tl.l = &Loop{
+		Engine: engine.New(), Log: zerolog.Nop(), Journal: tl.j,
+		// A clock that only moves forward, by a millisecond per reading.
+		Now: func() events.Time {
+			tl.mu.Lock()
+			defer tl.mu.Unlock()
+			tl.now += events.Time(time.Millisecond)
+			return tl.now
+		},
+		Exec:   Executors{Net: tl.net, Kernel: tl.kern, Timers: tl.tim, Announce: tl.kern, Scripts: tl.scr},
+		Timers: tl.timers, Signals: tl.sigs, Events: make(chan events.Event, 4),
+	}
+	tl.l.Step(cfg)
+	tl.l.Step(&events.LinkChanged{Interface: "eth0", Index: 2, Present: true, Up: true, Running: true})
+	tl.l.Step(&events.AddressChanged{Interface: "eth0", Prefix: netip.MustParsePrefix("10.77.0.11/24"), Added: true})
+	tl.l.Step(&events.Start{Seed: 1})
+	return tl
+}
+
+func (tl *testLoop) run() {
+	go func() { tl.l.Run(context.Background()); close(tl.done) }()
+}
+
+// becomeMaster fires the last timer set (the master-down timer).
+func (tl *testLoop) becomeMaster(t *testing.T) {
+	t.Helper()
+	var set *effects.SetTimer
+	for _, e := range tl.tim.snapshot() {
+		if s, ok := e.(*effects.SetTimer); ok {
+			set = s
+		}
+	}
+	if set == nil {
+		t.Fatal("no timer set after Start")
+	}
+	// Time passes up to the deadline, then the timer fires.
+	tl.mu.Lock()
+	tl.now = set.At
+	tl.mu.Unlock()
+	tl.timers <- &events.TimerFired{Key: set.Key}
+	waitUntil(t, "AddAddress", func() bool { return has(tl.kern.snapshot(), effects.KindAddAddress) })
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func has(effs []effects.Effect, k effects.Kind) bool {
+	for _, e := range effs {
+		if e.EffectKind() == k {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLoopStopSendsPriorityZeroAndReleases(t *testing.T) {
+	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"))
+	tl.run()
+	tl.becomeMaster(t)
+	tl.sigs <- syscall.SIGTERM
+	<-tl.done
+	var prio0 bool
+	for _, e := range tl.net.snapshot() {
+		if a, ok := e.(*effects.SendAdvert); ok && a.Priority == 0 {
+			prio0 = true
+		}
+	}
+	if !prio0 {
+		t.Errorf("no priority-0 advert at stop: %v", tl.net.snapshot())
+	}
+	if !has(tl.kern.snapshot(), effects.KindDelAddress) {
+		t.Errorf("VIP not released at stop")
+	}
+	// Every event journaled once, in sequence.
+	for k, s := range tl.j.seqs {
+		if s != uint64(k+1) {
+			t.Fatalf("journal sequences %v", tl.j.seqs)
+		}
+	}
+	if last := tl.j.kinds[len(tl.j.kinds)-1]; last != events.KindStop {
+		t.Errorf("last journaled event %v, want Stop", last)
+	}
+}
+
+func TestLoopStopKeepAddresses(t *testing.T) {
+	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"))
+	tl.l.KeepAddresses = true
+	tl.run()
+	tl.becomeMaster(t)
+	tl.sigs <- syscall.SIGINT
+	<-tl.done
+	if has(tl.kern.snapshot(), effects.KindDelAddress) {
+		t.Errorf("--dont-release-vrrp: the VIP was released")
+	}
+}
+
+func TestLoopReload(t *testing.T) {
+	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"))
+	next := loadTestConf(t, "10.77.0.101/24")
+	configured := make(chan struct{})
+	tl.l.Reload = func() (*events.ConfigLoaded, error) { return next, nil }
+	tl.l.OnConfig = func(*events.ConfigLoaded) { close(configured) }
+	tl.run()
+	tl.becomeMaster(t)
+	tl.sigs <- syscall.SIGHUP
+	<-configured
+	waitUntil(t, "the new VIP added", func() bool {
+		for _, e := range tl.kern.snapshot() {
+			if a, ok := e.(*effects.AddAddress); ok && a.Address.Prefix.Addr() == netip.MustParseAddr("10.77.0.101") {
+				return true
+			}
+		}
+		return false
+	})
+	tl.sigs <- syscall.SIGTERM
+	<-tl.done
+}
+
+func TestLoopTimesNeverGoBackwards(t *testing.T) {
+	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"))
+	// An event stamped far in the future by its source is restamped.
+	ev := &events.AdvertReceived{Header: events.Header{At: 1 << 60}}
+	tl.l.Step(ev)
+	if ev.At >= 1<<60 {
+		t.Fatalf("event keeps its source's time %v", ev.At)
+	}
+	ev2 := &events.TimerFired{Key: "x"}
+	tl.l.Step(ev2)
+	if ev2.At <= ev.At {
+		t.Fatalf("times went backwards: %v then %v", ev.At, ev2.At)
+	}
+}
+
+func TestLoopDumps(t *testing.T) {
+	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"))
+	dir := t.TempDir()
+	tl.l.DataFile, tl.l.StatsFile = filepath.Join(dir, "data"), filepath.Join(dir, "stats")
+	tl.run()
+	tl.becomeMaster(t)
+	tl.sigs <- syscall.SIGUSR1
+	tl.sigs <- syscall.SIGUSR2
+	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
+	waitUntil(t, "the dumps", func() bool {
+		return strings.Contains(read(tl.l.DataFile), "State = MASTER") && strings.Contains(read(tl.l.StatsFile), "VRRP Instance: VI_1")
+	})
+	tl.sigs <- syscall.SIGTERM
+	<-tl.done
+}
+
+// A defaulted script_user that does not exist is rewritten to the
+// daemon's own user, in every credential of a notification; a configured
+// one is left alone.
+func TestScriptDefaultUserRewritten(t *testing.T) {
+	cfg := loadTestConf(t, "10.77.0.100/24").Config
+	g := &cfg.GlobalDefs
+	if !g.ScriptUserDefault {
+		t.Skip("configuration did not default script_user")
+	}
+	if _, err := user.Lookup(g.ScriptUser); err == nil {
+		t.Skipf("user %s exists here", g.ScriptUser)
+	}
+	me, err := user.Current()
+	if err != nil {
+		t.Skip(err)
+	}
+	s := newScriptDefaults(nil, g)
+	if s.from != g.ScriptUser || s.to != me.Username {
+		t.Fatalf("rewrite %q → %q", s.from, s.to)
+	}
+	g.ScriptUserDefault = false
+	if newScriptDefaults(nil, g).from != "" {
+		t.Fatal("a configured script_user must be kept")
+	}
+}
