@@ -16,9 +16,22 @@ import (
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/golden-v1.journal")
+var update = flag.Bool("update", false, "rewrite the newest golden journal (testdata/golden-vN.journal)")
 
-const goldenPath = "testdata/golden-v1.journal"
+// goldenFixture is one committed golden journal: the file an older vigil
+// wrote, and the records it must keep decoding to. Fixtures are never
+// rewritten once committed, except the newest one while it is being made.
+type goldenFixture struct {
+	path    string
+	records func() []goldenRecord
+}
+
+// goldenFixtures lists every committed journal, oldest first. A new event or
+// effect kind (or field) goes into a new fixture appended here.
+var goldenFixtures = []goldenFixture{
+	{"testdata/golden-v1.journal", golden},
+	{"testdata/golden-v2.journal", goldenV2},
+}
 
 // goldenRecord is one event of the golden journal with its effects.
 type goldenRecord struct {
@@ -98,16 +111,45 @@ func golden() []goldenRecord {
 	}
 }
 
+// goldenV2 adds the LVS vocabulary (RunCheck, CheckStateChanged, SetIPVS
+// with service and destination, CheckResult's dynamic weight, Stop.KeepIPVS)
+// and per-script notify credentials.
+func goldenV2() []goldenRecord {
+	a := netip.MustParseAddr
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	svc := effects.IPVSService{Family: 2, Protocol: "tcp", Addr: a("10.0.0.1"), Port: 80, Scheduler: "wlc",
+		PersistenceTimeout: 300 * time.Second, PersistenceNetmask: a("255.255.255.0")}
+	dst := effects.IPVSDest{Addr: a("10.0.1.1"), Port: 80, Method: "NAT", UThreshold: 100}
+	recs := golden()
+	return append(recs,
+		goldenRecord{&events.TimerFired{Header: at(11), Key: "lvs/tcp/10.0.0.1:80/10.0.1.1:80/0"}, []effects.Effect{
+			&effects.RunCheck{VirtualServer: "tcp/10.0.0.1:80", RealServer: "10.0.1.1:80", Checker: 0, Type: "TCP_CHECK",
+				Addr: a("10.0.1.1"), Port: 80, Timeout: 5 * time.Second,
+				Spec: &conf.Checker{Type: "TCP_CHECK", Retry: 3, DelayBeforeRetry: conf.Duration(time.Second)}}}},
+		goldenRecord{&events.CheckResult{Header: at(12), VirtualServer: "tcp/10.0.0.1:80", RealServer: "10.0.1.1:80",
+			Checker: 0, OK: true, Dynamic: true, Weight: 7}, []effects.Effect{
+			&effects.CheckStateChanged{VirtualServer: "tcp/10.0.0.1:80", RealServer: "10.0.1.1:80", Checker: 0,
+				Type: "TCP_CHECK", Up: true, Reason: "check succeeded"},
+			&effects.SetIPVS{Op: effects.IPVSAddService, VirtualServer: "tcp/10.0.0.1:80", Service: svc},
+			&effects.SetIPVS{Op: effects.IPVSAddDest, VirtualServer: "tcp/10.0.0.1:80", RealServer: "10.0.1.1:80",
+				Service: svc, Dest: dst, Weight: 7},
+			&effects.Notify{Type: "RS", Name: "[10.0.1.1]:tcp:80", State: "UP", Scripts: [][]string{{"/bin/up"}, {"/bin/all"}},
+				Users: []effects.ScriptCred{{User: "nobody"}, {User: "daemon", Group: "daemon"}}, SMTPAlert: true,
+				FIFOLine: "RS [10.0.1.1]:tcp:80 [10.0.0.1]:tcp:80 UP"}}},
+		goldenRecord{&events.Stop{Header: at(13), KeepAddresses: true, KeepIPVS: true}, nil},
+	)
+}
+
 var goldenGap = Gap{First: 100, Last: 119, Count: 20, At: time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC), Reason: "queue full"}
 
-func writeGolden(t *testing.T) {
+func writeGolden(t *testing.T, fx goldenFixture) {
 	dir := t.TempDir()
 	clock := newFakeClock()
 	w, err := Open(dir, Options{Now: clock.Now, Host: "golden-host", Version: "vigil-golden"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, g := range golden() {
+	for i, g := range fx.records() {
 		if err := w.Append(uint64(i+1), g.ev, g.effs); err != nil {
 			t.Fatal(err)
 		}
@@ -124,23 +166,32 @@ func writeGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(goldenPath), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(fx.path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(goldenPath, data, 0o644); err != nil {
+	if err := os.WriteFile(fx.path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// TestGoldenJournal reads the committed golden journal: it must keep
-// decoding to the same values, byte for byte, in every future version.
+// TestGoldenJournal reads every committed golden journal: each must keep
+// decoding to the same values, byte for byte, in every future version, and
+// together they must exercise every event and effect kind.
 func TestGoldenJournal(t *testing.T) {
 	if *update {
-		writeGolden(t)
+		writeGolden(t, goldenFixtures[len(goldenFixtures)-1])
 	}
-	want := golden()
-	checkGoldenCoversAllKinds(t, want)
-	r, err := OpenReader(goldenPath)
+	var all []goldenRecord
+	for _, fx := range goldenFixtures {
+		all = append(all, fx.records()...)
+		t.Run(filepath.Base(fx.path), func(t *testing.T) { checkGoldenFixture(t, fx) })
+	}
+	checkGoldenCoversAllKinds(t, all)
+}
+
+func checkGoldenFixture(t *testing.T, fx goldenFixture) {
+	want := fx.records()
+	r, err := OpenReader(fx.path)
 	if err != nil {
 		t.Fatal(err)
 	}

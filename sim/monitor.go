@@ -167,7 +167,42 @@ func (m *monitor) bound() time.Duration {
 			b = max(b, x+c.GlobalDefs.VRRPStartupDelay.Std()+scriptBound(c, in))
 		}
 	}
-	return b + 4*m.maxDelay() + 50*time.Millisecond
+	return b + m.duelBound() + 4*m.maxDelay() + 50*time.Millisecond
+}
+
+// duelBound is the extra time sync groups may need to settle a duel
+// (sim/FINDINGS.md #3): when two nodes' groups have member priorities in
+// opposite orders and their slowest members time out together, both go
+// MASTER and both step down, in keepalived as in vigil. vigil then holds
+// each group's next switch back by a random delay below its longest
+// advert interval, so one more master-down time plus that interval
+// settles it. Only clusters where two nodes run multi-member sync groups
+// get the allowance.
+func (m *monitor) duelBound() time.Duration {
+	var d time.Duration
+	nodes := 0
+	for _, n := range m.w.nodes {
+		var x time.Duration
+		for _, g := range n.conf.SyncGroups {
+			if len(g.Group) < 2 {
+				continue
+			}
+			for i := range n.conf.Instances {
+				in := &n.conf.Instances[i]
+				if sg := syncGroupOf(n.conf, in.Name); sg != nil && sg.Name == g.Name {
+					x = max(x, time.Duration(downAdverts(in)+2)*advertInt(in))
+				}
+			}
+		}
+		if x > 0 {
+			nodes++
+			d = max(d, x)
+		}
+	}
+	if nodes < 2 {
+		return 0
+	}
+	return d
 }
 
 func advertInt(in *conf.Instance) time.Duration {

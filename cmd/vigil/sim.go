@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/vigil-ha/vigil/replay"
 	"github.com/vigil-ha/vigil/sim"
 	"github.com/vigil-ha/vigil/sim/harness"
 )
@@ -25,8 +26,9 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	seed := fs.Uint64("seed", 1, "seed for every random choice of the run")
 	trace := fs.Bool("trace", false, "print every event and effect")
+	journal := fs.String("journal", "", "write each node's journal to `DIR`/NODE/ (for vigil replay)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vigil sim [-seed N] [-trace] [FILE.scn]\n       vigil sim swarm [--seeds N] [--duration D] [--seed S]")
+		fmt.Fprintln(stderr, "usage: vigil sim [-seed N] [-trace] [-journal DIR] [FILE.scn]\n       vigil sim swarm [--seeds N] [--duration D] [--seed S]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -52,7 +54,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	if *trace {
 		s.Cmds = append([]sim.Cmd{{Verb: "trace", Args: []string{"on"}}}, s.Cmds...)
 	}
-	res, err := sim.RunScenario(s, harness.Backend(), *seed, stdout)
+	res, err := runScenario(s, *seed, *journal, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "vigil sim: %v\n", err)
 		return 2
@@ -97,4 +99,21 @@ func runSwarm(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// runScenario runs s, recording each node's journal under journalDir when
+// it is set.
+func runScenario(s *sim.Scenario, seed uint64, journalDir string, stdout io.Writer) (sim.Result, error) {
+	if journalDir == "" {
+		return sim.RunScenario(s, harness.Backend(), seed, stdout)
+	}
+	rec, err := replay.NewSimRecorder(journalDir)
+	if err != nil {
+		return sim.Result{}, err
+	}
+	res, err := sim.RunScenarioRecorded(s, harness.Backend(), seed, stdout, rec)
+	if cerr := rec.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return res, err
 }

@@ -19,7 +19,7 @@ func (m *Machine) Start(ev *events.Start) {
 			i.d = instDyn{Name: i.name, State: effects.StateInit, Want: effects.StateBackup, Prio: i.base, MasterAdv: i.adv}
 		}
 		for _, g := range m.groups {
-			g.d.State = effects.StateInit
+			g.d = groupDyn{Name: g.c.Name, State: effects.StateInit}
 		}
 		for _, s := range m.scripts {
 			if s.d.Disabled {

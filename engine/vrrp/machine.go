@@ -72,6 +72,10 @@ type Machine struct {
 	stopped      bool
 	seed         uint64
 	startupUntil events.Time
+	// draws counts the numbers drawn from the seed (rand): with the seed
+	// it is the whole PRNG state, so a restored snapshot continues the
+	// same sequence.
+	draws uint64
 
 	o     out
 	dirty []*group
@@ -80,6 +84,20 @@ type Machine struct {
 // New returns a machine with no configuration.
 func New() *Machine {
 	return &Machine{ifs: map[string]*ifState{}}
+}
+
+// rand returns the next number of the machine's PRNG: splitmix64 seeded
+// with Start.Seed, whose state is seed + draws*γ. It depends only on the
+// seed and how many numbers were drawn before, never on a clock.
+func (m *Machine) rand() uint64 {
+	m.draws++
+	x := m.seed + m.draws*0x9e3779b97f4a7c15
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
 }
 
 // Config returns the loaded configuration (nil before ConfigLoaded).

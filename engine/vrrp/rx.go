@@ -154,6 +154,9 @@ func (m *Machine) backupRx(i *inst, ev *events.AdvertReceived) {
 	prio := int(a.Priority)
 	if prio == prioStop {
 		m.armDown(i, i.skew(), "priority-0-advert")
+		if g := m.groupOf(i); g != nil {
+			g.d.DuelUntil = 0 // the master is leaving: no duel to break
+		}
 		return
 	}
 	delay := i.c.PreemptDelay.Std()
@@ -217,6 +220,7 @@ func (m *Machine) masterRx(i *inst, ev *events.AdvertReceived) {
 		m.leaveMaster(i, effects.StateBackup, "higher-priority-advert", false)
 		m.armDown(i, i.msDown(), "master-down-timer")
 		m.syncBackup(i)
+		m.forcedOut(i)
 	case prio == i.d.Prio && cmp == 0:
 		m.o.log("warning", i.name, "("+i.name+") WARNING - equal priority advert received from remote host with our IP address.")
 	default:

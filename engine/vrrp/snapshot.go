@@ -17,19 +17,21 @@ type Snapshot struct {
 	Stopped      bool        `json:"stopped,omitempty"`
 	Seed         uint64      `json:"seed,omitempty"`
 	StartupUntil events.Time `json:"startup_until,omitempty"`
-	Instances    []instDyn   `json:"instances"`
-	Groups       []groupDyn  `json:"groups,omitempty"`
-	Scripts      []scriptDyn `json:"scripts,omitempty"`
-	Files        []fileDyn   `json:"files,omitempty"`
-	Procs        []procDyn   `json:"procs,omitempty"`
-	BFDs         []bfdDyn    `json:"bfds,omitempty"`
+	// Draws is how many numbers the PRNG seeded with Seed has produced.
+	Draws     uint64      `json:"draws,omitempty"`
+	Instances []instDyn   `json:"instances"`
+	Groups    []groupDyn  `json:"groups,omitempty"`
+	Scripts   []scriptDyn `json:"scripts,omitempty"`
+	Files     []fileDyn   `json:"files,omitempty"`
+	Procs     []procDyn   `json:"procs,omitempty"`
+	BFDs      []bfdDyn    `json:"bfds,omitempty"`
 	// Ifaces is sorted by name.
 	Ifaces []ifState `json:"ifaces,omitempty"`
 }
 
 // Snapshot returns the dynamic state.
 func (m *Machine) Snapshot() *Snapshot {
-	s := &Snapshot{Now: m.now, Started: m.started, Stopped: m.stopped, Seed: m.seed, StartupUntil: m.startupUntil}
+	s := &Snapshot{Now: m.now, Started: m.started, Stopped: m.stopped, Seed: m.seed, StartupUntil: m.startupUntil, Draws: m.draws}
 	for _, i := range m.insts {
 		s.Instances = append(s.Instances, i.d)
 	}
@@ -97,7 +99,7 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 	for k, x := range m.bfds {
 		x.d = s.BFDs[k]
 	}
-	m.now, m.started, m.stopped, m.seed, m.startupUntil = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil
+	m.now, m.started, m.stopped, m.seed, m.startupUntil, m.draws = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil, s.Draws
 	return m, nil
 }
 

@@ -1,7 +1,10 @@
 package vrrp
 
 import (
+	"time"
+
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
@@ -16,6 +19,12 @@ type group struct {
 type groupDyn struct {
 	Name  string        `json:"name"`
 	State effects.State `json:"state"`
+	// DuelUntil, when set, ends the window after the group was forced out
+	// of MASTER by a higher-priority advert in which its next switch to
+	// MASTER is held back by a random delay (forcedOut, holdBack).
+	DuelUntil events.Time `json:"duel_until,omitempty"`
+	// HoldUntil is the end of that delay, once drawn.
+	HoldUntil events.Time `json:"hold_until,omitempty"`
 }
 
 func (m *Machine) compileGroups(cfg *conf.Config) {
@@ -170,4 +179,69 @@ func (m *Machine) syncBackup(i *inst) {
 			m.armDown(o, o.msDown(), "master-down-timer")
 		}
 	}
+}
+
+// Sync groups whose members' priorities are inverted between two nodes
+// (a: VI_1 200, VI_2 100; b: VI_1 100, VI_2 200) can duel forever, in
+// keepalived as in RFC-faithful code (sim/FINDINGS.md #3): when both
+// groups' slowest members time out within one link delay of each other,
+// both go MASTER, each hears a higher priority on one member and the whole
+// group steps down, both re-arm the same master-down times from adverts
+// that crossed, and the round repeats with the same timing.
+//
+// vigil deliberately deviates from keepalived to break the symmetry: a
+// sync group forced out of MASTER by a higher-priority advert (forcedOut)
+// holds back its next switch to MASTER, if it comes within twice its
+// slowest member's master-down interval (the silent re-election a duel
+// leads to; a priority-0 advert, a master leaving, closes the window), by
+// a delay drawn uniformly from [0, its longest advert interval) with the
+// machine's seeded PRNG (holdBack). Different nodes
+// draw from different seeds, so the group whose hold ends first goes
+// MASTER alone: its adverts reach the other group's members while their
+// hold still runs, and every member hearing a higher priority stops
+// wanting MASTER, so the other group stays BACKUP (it switches only when
+// every member wants MASTER). A new tie (the holds ending within a link
+// delay, odds about 2 x delay / advert_int) just starts another round, so
+// the duel ends with probability one, after one extra round almost always.
+// The draw and both deadlines are state (snapshotted), so the same events
+// give the same effects. Nothing else changes: a group not forced out, or
+// switching after the window (its preempting rival kept advertising),
+// takes over with keepalived's exact timing.
+
+// forcedOut records that i's group left MASTER because i heard a
+// higher-priority advert.
+func (m *Machine) forcedOut(i *inst) {
+	g := m.groupOf(i)
+	if g == nil || len(g.members) < 2 {
+		return // one instance cannot duel: the higher priority just wins
+	}
+	var slowest time.Duration
+	for _, o := range g.members {
+		slowest = max(slowest, o.msDown())
+	}
+	g.d.DuelUntil, g.d.HoldUntil = m.now.Add(2*slowest), 0
+}
+
+// holdBack reports whether g, about to switch to MASTER because its member
+// i wants to, must wait for its duel backoff; i's master-down timer is
+// then armed for the end of the hold.
+func (m *Machine) holdBack(g *group, i *inst) bool {
+	if g.d.HoldUntil == 0 && g.d.DuelUntil != 0 && m.now <= g.d.DuelUntil {
+		var span time.Duration
+		for _, o := range g.members {
+			span = max(span, o.adv)
+		}
+		us := uint64(span / time.Microsecond)
+		if d := time.Duration(m.rand()%max(us, 1)) * time.Microsecond; d > 0 {
+			g.d.HoldUntil = m.now.Add(d)
+			m.o.log("info", "", "VRRP_Group("+g.c.Name+") was forced out of MASTER: holding back "+d.String()+" before switching to MASTER")
+		}
+	}
+	g.d.DuelUntil = 0
+	if g.d.HoldUntil > m.now {
+		m.armDown(i, g.d.HoldUntil.Sub(m.now), "sync-group-backoff")
+		return true
+	}
+	g.d.HoldUntil = 0
+	return false
 }

@@ -75,6 +75,13 @@ func (m *Machine) wantMaster(i *inst, why string) {
 		m.armDown(i, i.msDown(), "master-down-timer")
 		return
 	}
+	if m.holdBack(g, i) {
+		// A duel's backoff (sync.go): decide again when it ends.
+		if i.d.State != effects.StateBackup {
+			m.setState(i, effects.StateBackup, why)
+		}
+		return
+	}
 	m.becomeMaster(i, why)
 	for _, o := range g.members {
 		if o != i && o.d.State != effects.StateMaster {

@@ -13,10 +13,7 @@ import (
 // knownEngineFailures are seeds that fail because of engine bugs recorded
 // in sim/FINDINGS.md, with the invariant they break. They are reported, not
 // failed; when one passes, the finding is fixed and the entry can go.
-var knownEngineFailures = map[uint64]string{
-	2376: "no-master", // FINDINGS.md #3 (open)
-	4725: "no-master", // FINDINGS.md #3 (open)
-}
+var knownEngineFailures = map[uint64]string{}
 
 // TestSwarm runs the bounded swarm: 200 seeds of 10 simulated minutes.
 // SWARM_SEEDS, SWARM_MINUTES and SWARM_FIRST override (`make swarm`).
@@ -42,8 +39,9 @@ func TestSwarm(t *testing.T) {
 		}
 		t.Errorf("seed %d: %s", seed, res.Violations[i])
 	}
+	first := uint64(envInt("SWARM_FIRST", 1))
 	for seed := range knownEngineFailures {
-		if seed < uint64(envInt("SWARM_FIRST", 1))+uint64(res.Seeds) && !failed[seed] {
+		if seed >= first && seed < first+uint64(res.Seeds) && !failed[seed] {
 			t.Logf("seed %d passes now: its finding looks fixed; drop it from knownEngineFailures", seed)
 		}
 	}

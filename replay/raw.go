@@ -1,0 +1,185 @@
+package replay
+
+import (
+	"fmt"
+	"iter"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// RawRecord is a journaled event, decoded, with its effects still encoded:
+// re-running a journal compares encodings and needs the effects decoded
+// only to show a divergence. File is the index of its file in the Reader.
+type RawRecord struct {
+	Seq   uint64
+	Event events.Event
+	// RawEffects is the recorded encoding (effects.EncodeAll); it is valid
+	// only until the iteration advances.
+	RawEffects []byte
+	File       int
+}
+
+// Effects decodes the recorded effects.
+func (r RawRecord) Effects() ([]effects.Effect, error) {
+	effs, err := effects.DecodeAll(r.RawEffects)
+	if err != nil {
+		return nil, fmt.Errorf("seq %d: %w", r.Seq, err)
+	}
+	return effs, nil
+}
+
+// RawRecords iterates the records with sequence at least from, as Records
+// does, decoding only the events.
+func (r *Reader) RawRecords(from uint64) iter.Seq2[RawRecord, error] {
+	return func(yield func(RawRecord, error) bool) {
+		for i, f := range r.files {
+			if !f.rawRecords(i, from, yield) {
+				return
+			}
+		}
+	}
+}
+
+// rawRecords iterates one file; it returns false when iteration must stop.
+func (f *readerFile) rawRecords(idx int, from uint64, yield func(RawRecord, error) bool) bool {
+	fail := func(err error) bool {
+		yield(RawRecord{}, fmt.Errorf("journal %s: %w", f.path, err))
+		return false
+	}
+	// Keys and values point into bbolt's mapping: keep faults recoverable
+	// for the whole iteration (see records).
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var tx *bolt.Tx
+	if err := protect(func() (err error) { tx, err = f.db.Begin(false); return err }); err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback()
+	var ce, cf *bolt.Cursor
+	var k, v, fk, fv []byte
+	start := seqKey(from)
+	if err := protect(func() error {
+		ce, cf = tx.Bucket(bucketEvents).Cursor(), tx.Bucket(bucketEffects).Cursor()
+		k, v = ce.Seek(start)
+		fk, fv = cf.Seek(start)
+		return nil
+	}); err != nil {
+		return fail(err)
+	}
+	for k != nil {
+		var rec RawRecord
+		err := protect(func() error {
+			seq, err := keySeq(k)
+			if err != nil {
+				return err
+			}
+			if string(k) != string(fk) {
+				return fmt.Errorf("seq %d: effects record missing", seq)
+			}
+			ev, err := events.Decode(v)
+			if err != nil {
+				return fmt.Errorf("seq %d: %w", seq, err)
+			}
+			rec = RawRecord{Seq: seq, Event: ev, RawEffects: fv, File: idx}
+			return nil
+		})
+		if err != nil {
+			return fail(err)
+		}
+		if !yield(rec, nil) {
+			return false
+		}
+		if err := protect(func() error { k, v = ce.Next(); fk, fv = cf.Next(); return nil }); err != nil {
+			return fail(err)
+		}
+	}
+	return true
+}
+
+// SnapshotInfo describes a snapshot without its state.
+type SnapshotInfo struct {
+	// Seq is the last event applied to the state.
+	Seq uint64
+	// At is the wall time the Writer received it.
+	At time.Time
+	// File is the index of the file holding it.
+	File int
+}
+
+// Snapshots lists every snapshot of the journal, by sequence.
+func (r *Reader) Snapshots() ([]SnapshotInfo, error) {
+	var out []SnapshotInfo
+	for i, f := range r.files {
+		err := f.view(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketSnapshots).ForEach(func(k, v []byte) error {
+				seq, err := keySeq(k)
+				if err != nil {
+					return err
+				}
+				s, err := decodeSnapshot(v, false)
+				if err != nil {
+					return fmt.Errorf("snapshot %d: %w", seq, err)
+				}
+				out = append(out, SnapshotInfo{Seq: seq, At: s.At, File: i})
+				return nil
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(out, func(a, b SnapshotInfo) int {
+		if a.Seq != b.Seq {
+			if a.Seq < b.Seq {
+				return -1
+			}
+			return 1
+		}
+		return a.File - b.File
+	})
+	return out, nil
+}
+
+// snapshotState reads the state of the snapshot at seq in file idx.
+func (r *Reader) snapshotState(idx int, seq uint64) ([]byte, error) {
+	f := r.files[idx]
+	var state []byte
+	err := f.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSnapshots).Get(seqKey(seq))
+		if v == nil {
+			return fmt.Errorf("snapshot %d: %w", seq, ErrNoSnapshot)
+		}
+		s, err := decodeSnapshot(v, true)
+		if err != nil {
+			return fmt.Errorf("snapshot %d: %w", seq, err)
+		}
+		state = s.State // decodeSnapshot copies out of the mapping
+		return nil
+	})
+	return state, err
+}
+
+// edgeEvents decodes the first and last events of file idx (nil if empty).
+func (r *Reader) edgeEvents(idx int) (first, last events.Event, err error) {
+	f := r.files[idx]
+	err = f.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		if k, v := c.First(); k != nil {
+			if first, err = events.Decode(v); err != nil {
+				return fmt.Errorf("first event: %w", err)
+			}
+		}
+		if k, v := c.Last(); k != nil {
+			if last, err = events.Decode(v); err != nil {
+				return fmt.Errorf("last event: %w", err)
+			}
+		}
+		return nil
+	})
+	return first, last, err
+}

@@ -1,0 +1,191 @@
+package replay
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/sim"
+	"github.com/vigil-ha/vigil/sim/harness"
+)
+
+// benchScenario is the replay workload: two nodes with 20 VRRPv3
+// instances each at advert_int 0.1 s (so adverts, timers and the odd
+// transition dominate, as in production), ten simulated minutes.
+func benchScenario(instances int) string {
+	var b strings.Builder
+	for _, n := range []struct {
+		name string
+		prio int
+	}{{"a", 150}, {"b", 100}} {
+		fmt.Fprintf(&b, "config %s.conf <<EOF\n", n.name)
+		for k := 1; k <= instances; k++ {
+			fmt.Fprintf(&b, "vrrp_instance VI_%d {\n state BACKUP\n interface eth0\n virtual_router_id %d\n priority %d\n version 3\n advert_int 0.1\n virtual_ipaddress {\n  10.0.0.%d/24\n }\n}\n",
+				k, k, n.prio, 100+k)
+		}
+		b.WriteString("EOF\n")
+		fmt.Fprintf(&b, "node %s config=%s.conf\n", n.name, n.name)
+	}
+	b.WriteString("segment lan a:eth0 b:eth0 latency=200us\nstart a b\nrun 5m\nkill a\nrun 10s\nstart a\nrun 5m\n")
+	return b.String()
+}
+
+// benchJournal records benchScenario and returns node b's journal (the
+// backup: it receives the adverts), opened.
+func benchJournal(b *testing.B) *Journal {
+	b.Helper()
+	s, err := sim.Parse("bench.scn", ".", benchScenario(20))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(b.TempDir(), "journal")
+	rec, err := NewSimRecorder(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := sim.RunScenarioRecorded(s, harness.Backend(), 1, io.Discard, rec); err != nil {
+		b.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		b.Fatal(err)
+	}
+	set, err := OpenSet(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { CloseSet(set) })
+	return set[1]
+}
+
+// BenchmarkReplay measures re-running a journal: Verify end to end (read,
+// decode, step, encode, compare), and the engine alone on pre-decoded
+// events. It also reports the journal's size per event.
+func BenchmarkReplay(b *testing.B) {
+	j := benchJournal(b)
+	var evs []events.Event
+	for rec, err := range j.RawRecords(0) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, rec.Event)
+	}
+	var size int64
+	for _, f := range j.Files {
+		if info, err := os.Stat(f.Path); err == nil {
+			size += info.Size()
+		}
+	}
+	b.Logf("journal: %d events, %d runs, %d files, %d bytes", len(evs), len(j.Runs), len(j.Files), size)
+
+	b.Run("verify", func(b *testing.B) {
+		start, cpu0, n := time.Now(), cpuTime(), 0
+		for b.Loop() {
+			rep, err := Verify(j)
+			if err != nil || rep.Divergence != nil || rep.Verified != len(evs) {
+				b.Fatalf("%v %+v", err, rep)
+			}
+			n += rep.Verified
+		}
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+		b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
+		b.ReportMetric(float64(size)/float64(len(evs)), "file-bytes/event")
+	})
+	b.Run("engine-only", func(b *testing.B) {
+		start, n := time.Now(), 0
+		for b.Loop() {
+			eng := engine.New()
+			for _, ev := range evs {
+				eng.Step(ev)
+			}
+			n += len(evs)
+		}
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+	})
+	b.Run("read-decode", func(b *testing.B) {
+		start, n := time.Now(), 0
+		for b.Loop() {
+			for _, err := range j.RawRecords(0) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+		}
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
+	})
+}
+
+// BenchmarkDaemonLoop is the daemon's loop without I/O: a decode-free
+// event source (a recorded node's events, in a loop) → engine.Step →
+// journal Append, against the same loop without the journal. It reports
+// both throughputs and the journal's overhead.
+func BenchmarkDaemonLoop(b *testing.B) {
+	j := benchJournal(b)
+	var evs []events.Event
+	for rec, err := range j.RawRecords(j.Runs[0].First) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rec.Seq > j.Runs[0].Last {
+			break
+		}
+		evs = append(evs, rec.Event)
+	}
+	// loop steps n events, restarting the engine at the end of the
+	// recording; journal, when set, gets every pair.
+	loop := func(n int, journal *Writer) time.Duration {
+		eng := engine.New()
+		start := time.Now()
+		seq := uint64(0)
+		for i := range n {
+			k := i % len(evs)
+			if k == 0 {
+				eng = engine.New()
+			}
+			effs := eng.Step(evs[k])
+			seq++
+			if journal != nil {
+				journal.Append(seq, evs[k], effs)
+				if journal.SnapshotDue() {
+					if st, err := eng.MarshalState(); err == nil {
+						journal.Snapshot(seq, st)
+					}
+				}
+			}
+			sink = effs
+		}
+		return time.Since(start)
+	}
+	const n = 500_000
+	var without, with time.Duration
+	var lost, committed uint64
+	for b.Loop() {
+		without += loop(n, nil)
+		w, err := Open(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		with += loop(n, w)
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		lost += w.Stats().Lost
+		committed += w.Stats().Committed
+	}
+	rate := func(d time.Duration) float64 { return float64(n*b.N) / d.Seconds() }
+	b.ReportMetric(rate(without), "events/s-without")
+	b.ReportMetric(rate(with), "events/s-with")
+	b.ReportMetric(100*(float64(with)/float64(without)-1), "overhead-%")
+	b.ReportMetric(float64(lost), "lost")
+	b.Logf("journal committed %d events, lost %d (queue full while the writer fsyncs)", committed, lost)
+}
+
+// sink keeps the compiler from discarding the engine's work.
+var sink []effects.Effect
