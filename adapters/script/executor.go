@@ -53,6 +53,11 @@ type Options struct {
 	// KillGrace is how long Close waits between SIGTERM and SIGKILL
 	// (default 1 s, as keepalived at shutdown).
 	KillGrace time.Duration
+	// StopGrace is how long Close lets running scripts finish on their own
+	// before sending SIGTERM (default 3 s): the notify_stop and notify
+	// scripts of the shutdown itself are started by Close and must get to
+	// run, as keepalived's do. Negative means signal at once.
+	StopGrace time.Duration
 }
 
 // Stats are the executor's counters.
@@ -90,6 +95,9 @@ type Executor struct {
 	wg       sync.WaitGroup
 
 	notifyDropped, fifoDropped, refused, skipped, startFailed atomic.Uint64
+	// selfWarned is set once the fall back to vigil's own user for
+	// scripts without a user has been logged.
+	selfWarned atomic.Bool
 }
 
 // New creates an Executor, creating and opening the configured notify
@@ -105,6 +113,9 @@ func New(opts Options) (*Executor, error) {
 	}
 	if opts.KillGrace <= 0 {
 		opts.KillGrace = time.Second
+	}
+	if opts.StopGrace == 0 {
+		opts.StopGrace = 3 * time.Second
 	}
 	if opts.Now == nil {
 		start := time.Now()
@@ -196,7 +207,14 @@ func (x *Executor) identity(user, group string) (Identity, error) {
 	if user != "" {
 		return LookupIdentity(user, group)
 	}
-	return DefaultIdentity(x.opts.ScriptUser, x.opts.ScriptGroup, x.opts.Security)
+	id, err := DefaultIdentity(x.opts.ScriptUser, x.opts.ScriptGroup, x.opts.Security)
+	if err == nil && x.opts.ScriptUser == "" && id.Name == "" && !x.selfWarned.Swap(true) {
+		// keepalived's warning, once: scripts then run as the daemon
+		// (root, as a rule).
+		x.log.Warn("WARNING - default user '"+DefaultScriptUser+"' for script execution does not exist - please create",
+			"running_as", id.String())
+	}
+	return id, err
 }
 
 // startScript checks and starts one script; it counts and explains refusals.
@@ -237,10 +255,10 @@ func (x *Executor) Stats() Stats {
 	}
 }
 
-// Close stops accepting effects, lets queued notifications start, sends
-// SIGTERM to the process group of every script still running, SIGKILL to
-// those left after KillGrace, waits for them, and removes the FIFOs it
-// created.
+// Close stops accepting effects, lets queued notifications start, gives
+// running scripts StopGrace to finish, sends SIGTERM to the process group of
+// every script still running, SIGKILL to those left after KillGrace, waits
+// for them, and removes the FIFOs it created.
 func (x *Executor) Close() error {
 	x.mu.Lock()
 	if x.closed {
@@ -258,17 +276,23 @@ func (x *Executor) Close() error {
 	for _, q := range queues {
 		q.drained()
 	}
+	all := make(chan struct{})
+	go func() { x.wg.Wait(); close(all) }()
+	if x.opts.StopGrace > 0 {
+		select {
+		case <-all:
+		case <-time.After(x.opts.StopGrace):
+		}
+	}
 	x.procs.shut()
 	if x.procs.signalAll(syscall.SIGTERM) > 0 {
-		all := make(chan struct{})
-		go func() { x.wg.Wait(); close(all) }()
 		select {
 		case <-all:
 		case <-time.After(x.opts.KillGrace):
 			x.procs.signalAll(syscall.SIGKILL)
 		}
 	}
-	x.wg.Wait()
+	<-all
 
 	x.mu.Lock()
 	defer x.mu.Unlock()

@@ -222,3 +222,28 @@ func TestNotifyQueueOverflowDropsAndCounts(t *testing.T) {
 	}
 	os.WriteFile(release, nil, 0o644)
 }
+
+// The notify scripts of the shutdown itself (notify_stop, notify ... STOP)
+// are handed over just before Close: they must run to completion rather
+// than be killed at once, as keepalived's do.
+func TestCloseLetsShutdownNotifyScriptsFinish(t *testing.T) {
+	dir := openDir(t)
+	out := filepath.Join(dir, "stopped")
+	script := writeScript(t, dir, "stop.sh", "#!/bin/sh\nsleep 0.3\necho \"$@\" > \""+out+"\"\n", 0o755)
+	x, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Notify(&effects.Notify{Type: "INSTANCE", Name: "VI_1", State: "STOP", Priority: 100,
+		Scripts: [][]string{{script, "INSTANCE", "VI_1", "STOP", "100"}}, FIFOLine: `INSTANCE "VI_1" STOP 100`})
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("the STOP notify script did not complete before Close returned: %v", err)
+	}
+	if got := strings.TrimSpace(string(b)); got != "INSTANCE VI_1 STOP 100" {
+		t.Errorf("script got %q", got)
+	}
+}
