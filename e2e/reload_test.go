@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/lab"
+	"github.com/vigil-ha/vigil/replay"
 )
 
 // reloadConf is n instances (VRIDs 1..n, VIPs 10.77.1.1..n), all
@@ -98,4 +101,64 @@ func TestReloadKeepsOthers(t *testing.T) {
 	if t.Failed() {
 		t.Logf("phases %+v\nmonitor:\n%s", rc.phases, monText)
 	}
+	// The journal, read once the daemon has stopped (a running writer holds
+	// it), shows the reload and then only the new instance's transition,
+	// addresses and notification.
+	if err := p.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	checkReloadJournal(t, p.Dir+"/journal")
+}
+
+// checkReloadJournal asserts that between the second ConfigLoaded (the
+// reload) and the Stop, the world-touching effects concern VI_21 only.
+func checkReloadJournal(t *testing.T, dir string) {
+	t.Helper()
+	r, err := replay.OpenReader(dir)
+	if err != nil {
+		t.Fatalf("journal: %v", err)
+	}
+	defer r.Close()
+	loads, sawNew := 0, false
+	for rec, err := range r.Records(0) {
+		if err != nil {
+			t.Fatalf("journal: %v", err)
+		}
+		switch rec.Event.(type) {
+		case *events.ConfigLoaded:
+			loads++
+			continue
+		case *events.Stop:
+			if loads < 2 {
+				t.Fatalf("journal: Stop before the reload's ConfigLoaded")
+			}
+			if !sawNew {
+				t.Error("journal: no transition of VI_21 after the reload")
+			}
+			return
+		}
+		if loads < 2 {
+			continue
+		}
+		for _, e := range rec.Effects {
+			inst := ""
+			switch v := e.(type) {
+			case *effects.StateChanged:
+				inst = v.Instance
+				sawNew = sawNew || v.Instance == "VI_21"
+			case *effects.AddAddress:
+				inst = v.Instance
+			case *effects.DelAddress:
+				inst = v.Instance
+			case *effects.Notify:
+				inst = v.Name
+			default:
+				continue
+			}
+			if inst != "VI_21" {
+				t.Errorf("journal seq %d (%s): %s for %s after the reload", rec.Seq, rec.Event.EventKind(), e.EffectKind(), inst)
+			}
+		}
+	}
+	t.Errorf("journal: %d ConfigLoaded events and no Stop", loads)
 }
