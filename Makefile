@@ -3,7 +3,7 @@ GO ?= go
 PKGS := ./...
 FUZZTIME ?= 5s
 
-.PHONY: all build test vet fmt-check unit fuzz-short fuzz bench swarm qemu ipvs-lane clean
+.PHONY: all deps build test vet fmt-check unit fuzz-short fuzz bench swarm qemu ipvs-lane clean
 
 all: build
 
@@ -12,7 +12,11 @@ build:
 
 # The full suite: static checks, every unit, scenario and (as root) namespace
 # test, plus short bounded fuzz runs.
-test: fmt-check vet unit fuzz-short ipvs-lane
+test: deps fmt-check vet unit fuzz-short ipvs-lane
+
+# Debian packages the tests use (installed when root and missing) and Go modules.
+deps:
+	@./scripts/install-deps.sh
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
