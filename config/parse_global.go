@@ -40,8 +40,6 @@ func defaultGlobals() conf.GlobalDefs {
 		VRRPGARPLowerPrioDelay:      conf.Duration(5 * time.Second),
 		VRRPGARPLowerPrioRepeat:     conf.DefaultGARPRepeat,
 		VRRPDownTimerAdverts:        conf.DefaultDownAdverts,
-		ScriptUser:                  conf.DefaultScriptUser,
-		ScriptUserDefault:           true,
 	}
 }
 
@@ -434,7 +432,6 @@ func (p *parser) parseGlobalDefs(b *node) {
 			if p.needArgs(n, 1, "user name") {
 				p.maxArgs(n, 2)
 				g.ScriptUser, g.ScriptGroup = n.arg(0), n.arg(1)
-				g.ScriptUserDefault = false
 				p.global.scriptUserSet = true
 			}
 		case "enable_script_security":

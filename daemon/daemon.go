@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigil-ha/vigil/adapters/arp"
 	"github.com/vigil-ha/vigil/adapters/clock"
+	"github.com/vigil-ha/vigil/adapters/ipvs"
 	"github.com/vigil-ha/vigil/adapters/netlink"
 	"github.com/vigil-ha/vigil/adapters/script"
 	"github.com/vigil-ha/vigil/adapters/vrrpnet"
@@ -33,12 +34,22 @@ type Options struct {
 	// ConfigFile is the keepalived.conf to run; ConfigID selects @ID lines.
 	ConfigFile string
 	ConfigID   string
-	// NoVRRP drops the VRRP part of the configuration (keepalived -C
-	// without -P: checkers only).
+	// NoVRRP drops the VRRP part of the configuration and opens no VRRP
+	// socket (keepalived -C without -P: checkers only).
 	NoVRRP bool
+	// NoLVS drops the virtual servers: no checker runs and IPVS is not
+	// opened (keepalived -P without -C: VRRP only).
+	NoLVS bool
 	// KeepAddresses is --dont-release-vrrp: leave VIPs and routes in place
 	// at shutdown.
 	KeepAddresses bool
+	// KeepIPVS is --dont-release-ipvs: leave the IPVS table as it is at
+	// shutdown.
+	KeepIPVS bool
+	// IPVS configures the IPVS table's manager (the zero value: the
+	// current namespace, ip_vs loaded if needed, ownership kept in
+	// memory).
+	IPVS ipvs.Options
 	// JournalDir is the journal directory; empty disables journaling.
 	JournalDir string
 	// Version is recorded in the journal.
@@ -86,19 +97,20 @@ func Run(ctx context.Context, o Options) error {
 		if o.NoVRRP {
 			ev.Config = withoutVRRP(ev.Config)
 		}
-		if n := len(ev.Config.VirtualServers); n > 0 {
-			log.Warn().Int("virtual_servers", n).Msg("IPVS virtual servers are configured but vigil does not implement health checking or IPVS yet: they are ignored")
+		if o.NoLVS {
+			ev.Config = withoutLVS(ev.Config)
 		}
 	}
 	prepare(cfgEv)
 	if o.DumpConfig {
 		log.Info().Interface("config", cfgEv.Config).Msg("configuration")
 	}
-	log.Info().Str("file", o.ConfigFile).Str("digest", cfgEv.Digest).Int("instances", len(cfgEv.Config.Instances)).Msg("Starting VRRP")
+	log.Info().Str("file", o.ConfigFile).Str("digest", cfgEv.Digest).Int("instances", len(cfgEv.Config.Instances)).
+		Int("virtual_servers", len(cfgEv.Config.VirtualServers)).Msg(startMessage(o))
 
 	clk := clock.New(time.Now())
 	defer clk.Close()
-	a, err := startAdapters(cfgEv, clk, o.Log)
+	a, err := startAdapters(cfgEv, clk, o.Log, o)
 	if err != nil {
 		return err
 	}
@@ -106,10 +118,19 @@ func Run(ctx context.Context, o Options) error {
 
 	l := &Loop{
 		Engine: engine.New(), Now: clk.Now, Log: log,
-		Exec:    Executors{Net: a.mux, Kernel: a.kq, Announce: a.arp, Timers: clk, Scripts: a.scripts},
-		Adverts: a.mux.Events(), Timers: clk.Fired(), Kernel: a.mon.Events(), Events: a.events,
-		Signals: o.Signals, KeepAddresses: o.KeepAddresses, LogAddresses: o.LogAddresses,
+		Exec: Executors{Kernel: a.kq, Timers: clk, Scripts: a.scripts,
+			Checks: applierFunc(a.lvs.runCheck), IPVS: a.lvs},
+		Timers: clk.Fired(), Kernel: a.mon.Events(), Events: a.events,
+		Signals: o.Signals, KeepAddresses: o.KeepAddresses, KeepIPVS: o.KeepIPVS, LogAddresses: o.LogAddresses,
 		DataFile: or(o.DataFile, DefaultDataFile), StatsFile: or(o.StatsFile, DefaultStatsFile),
+	}
+	// Interface values are set only for opened adapters: a nil *Mux in
+	// an interface would not read as "no executor".
+	if a.mux != nil {
+		l.Exec.Net, l.Adverts = a.mux, a.mux.Events()
+	}
+	if a.arp != nil {
+		l.Exec.Announce = a.arp
 	}
 	l.Dumps = &StateDumps{Engine: l.Engine, Now: clk.Now, Log: log, DataFile: l.DataFile, StatsFile: l.StatsFile,
 		JSONFile: DefaultJSONFile}
@@ -148,21 +169,29 @@ func Run(ctx context.Context, o Options) error {
 	}
 	l.OnConfig = func(ev *events.ConfigLoaded) {
 		a.reconfigure(ev, &log)
-		log.Info().Str("digest", ev.Digest).Int("instances", len(ev.Config.Instances)).Msg("Reloaded configuration")
+		log.Info().Str("digest", ev.Digest).Int("instances", len(ev.Config.Instances)).
+			Int("virtual_servers", len(ev.Config.VirtualServers)).Msg("Reloaded configuration")
 		if o.Reloaded != nil {
 			o.Reloaded()
 		}
 	}
+	l.AfterConfig = func(ev *events.ConfigLoaded) { a.lvs.configured(ev.Config, l.Engine) }
 
-	// The start sequence the engine expects.
+	// The start sequence the engine expects. The SetIPVS effects of the
+	// sequence are held back and the kernel reconciled once with the
+	// table they build (flushed first with lvs_flush), so that leftovers
+	// of a previous run are repaired and nothing is added twice.
 	a.setAuthKeys(cfgEv.Config, &log)
+	a.lvs.configure(cfgEv.Config)
 	l.Step(cfgEv)
 	for _, ev := range a.mon.Snapshot() {
 		l.Step(ev)
 	}
 	l.Step(&events.Start{Seed: seed()})
+	a.lvs.reconcile(l.Engine.IPVSTable(), cfgEv.Config.GlobalDefs.LVSFlush)
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)
+	a.lvs.configured(cfgEv.Config, l.Engine)
 	if o.Ready != nil {
 		o.Ready()
 	}
@@ -178,6 +207,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if !a.kq.Drain(timeout) {
 		log.Error().Dur("timeout", timeout).Msg("netlink work still queued at exit: some addresses may be left configured")
+	}
+	if !a.lvs.drain(timeout) {
+		log.Error().Dur("timeout", timeout).Msg("IPVS work still queued at exit: some services may be left configured")
 	}
 	log.Info().Uint64("events", l.Seq).Msg("Stopped")
 	return nil
@@ -206,19 +238,23 @@ type adapters struct {
 	kq      *kernelQueue
 	arp     *arp.Sender
 	mux     *vrrpnet.Mux
+	lvs     *lvsAdapters
 	scripts *swapScripts
 	track   *trackers
 	events  chan events.Event
 	slog    *syncLimit
+	// log is the daemon's logger, for the adapters that log.
+	log zerolog.Logger
 	// closing silences the socket errors that Close itself causes.
 	closing atomic.Bool
 }
 
-// startAdapters opens every adapter; on error it closes those it opened.
-func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging) (_ *adapters, err error) {
+// startAdapters opens every adapter the run needs (no VRRP socket nor
+// ARP sender with NoVRRP); on error it closes those it opened.
+func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o Options) (_ *adapters, err error) {
 	log := lg.Logger
 	lim := &syncLimit{l: newLogEvery(time.Second)}
-	a := &adapters{events: make(chan events.Event, 1024), slog: lim}
+	a := &adapters{events: make(chan events.Event, 1024), slog: lim, log: log}
 	defer func() {
 		if err != nil {
 			a.close(&log)
@@ -237,6 +273,14 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging) (_
 			log.Error().Err(err).Str("effect", e.EffectKind().String()).Int("suppressed", n).Msg("netlink")
 		}
 	})
+	a.scripts = &swapScripts{}
+	a.newScripts(cfgEv, clk.Now, lg.Slog(), &log)
+	a.track = &trackers{out: a.events, now: clk.Now, log: lg.Slog()}
+	a.lvs = newLVSAdapters(a.events, clk.Now, lg.Slog(), &a.log, lim)
+	a.lvs.ipvsOpts = o.IPVS
+	if o.NoVRRP {
+		return a, nil
+	}
 	a.arp, err = arp.New(arp.Options{OnError: func(err error) {
 		if ok, n := lim.allow("arp"); ok {
 			log.Error().Err(err).Int("suppressed", n).Msg("gratuitous ARP/NA")
@@ -257,9 +301,6 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging) (_
 	if err != nil {
 		return nil, fmt.Errorf("vrrp sockets: %w", err)
 	}
-	a.scripts = &swapScripts{}
-	a.newScripts(cfgEv, clk.Now, lg.Slog(), &log)
-	a.track = &trackers{out: a.events, now: clk.Now, log: lg.Slog()}
 	return a, nil
 }
 
@@ -273,11 +314,11 @@ func (a *adapters) newScripts(cfgEv *events.ConfigLoaded, now func() events.Time
 		log.Error().Err(err).Msg("notify FIFO")
 	}
 	old := a.scripts.cur
-	a.scripts.cur, a.scripts.opts, a.scripts.now, a.scripts.slog = newScriptDefaults(x, g), scriptOptions(g), now, sl
+	a.scripts.cur, a.scripts.opts, a.scripts.now, a.scripts.slog = x, scriptOptions(g), now, sl
 	if old != nil {
 		// Close waits for running scripts (up to its kill grace): not
 		// in the loop.
-		go old.x.Close()
+		go old.Close()
 	}
 }
 
@@ -285,14 +326,18 @@ func (a *adapters) newScripts(cfgEv *events.ConfigLoaded, now func() events.Time
 // the loop and does not block.
 func (a *adapters) reconfigure(ev *events.ConfigLoaded, log *zerolog.Logger) {
 	a.setAuthKeys(ev.Config, log)
+	a.lvs.configure(ev.Config)
 	g := &ev.Config.GlobalDefs
-	if !reflect.DeepEqual(scriptOptions(g), a.scripts.opts) || a.scripts.cur.from != newScriptDefaults(nil, g).from {
+	if !reflect.DeepEqual(scriptOptions(g), a.scripts.opts) {
 		a.newScripts(ev, a.scripts.now, a.scripts.slog, log)
 	}
 	a.track.apply(ev.Config)
 }
 
 func (a *adapters) setAuthKeys(cfg *conf.Config, log *zerolog.Logger) {
+	if a.mux == nil {
+		return
+	}
 	for _, k := range authKeys(cfg) {
 		if err := a.mux.SetAuthKey(k.iface, k.vrid, k.key); err != nil {
 			log.Error().Err(err).Str("interface", k.iface).Uint8("vrid", k.vrid).Msg("IPSEC-AH key")
@@ -321,7 +366,10 @@ func (a *adapters) close(log *zerolog.Logger) {
 		a.track.close()
 	}
 	if a.scripts != nil && a.scripts.cur != nil {
-		a.scripts.cur.x.Close()
+		a.scripts.cur.Close()
+	}
+	if a.lvs != nil {
+		a.lvs.close()
 	}
 	close(stop)
 	wg.Wait()
@@ -345,7 +393,7 @@ func (a *adapters) close(log *zerolog.Logger) {
 // swapScripts is the Scripts the loop sees; reconfigure swaps the executor
 // behind it (only from the loop goroutine, so no lock).
 type swapScripts struct {
-	cur  *scriptDefaults
+	cur  *script.Executor
 	opts script.Options
 	now  func() events.Time
 	slog *slog.Logger
@@ -368,3 +416,21 @@ func (s *syncLimit) allow(key string) (bool, int) {
 	defer s.mu.Unlock()
 	return s.l.allow(key, time.Now())
 }
+
+// startMessage names the subsystems a run starts, as keepalived's
+// "Starting VRRP child process" and "Starting Healthcheck child process".
+func startMessage(o Options) string {
+	switch {
+	case o.NoVRRP:
+		return "Starting Healthcheck"
+	case o.NoLVS:
+		return "Starting VRRP"
+	}
+	return "Starting VRRP and Healthcheck"
+}
+
+// applierFunc adapts a function to Applier.
+type applierFunc func(effects.Effect) error
+
+// Apply implements Applier.
+func (f applierFunc) Apply(e effects.Effect) error { return f(e) }

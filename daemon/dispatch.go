@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -24,15 +25,19 @@ type Scripts interface {
 
 // Executors are where the loop sends effects. Every method called from the
 // loop returns at once: Net sends inline (one sendmsg, microseconds, and
-// adverts must leave in order and on time), Kernel is a queue in front of
-// netlink, Announce and Scripts queue internally, Timers touches a heap.
-// A nil executor drops its effects (counted as unhandled).
+// adverts must leave in order and on time), Kernel and IPVS are queues in
+// front of netlink, Announce, Scripts and Checks queue internally, Timers
+// touches a heap. A nil executor drops its effects (counted as
+// unhandled).
 type Executors struct {
 	Net      Network
 	Kernel   Applier
 	Announce Applier
 	Timers   Applier
 	Scripts  Scripts
+	// Checks runs RunCheck (check.Executor); IPVS applies SetIPVS.
+	Checks Applier
+	IPVS   Applier
 }
 
 // dispatcher hands effects to the executors and turns the informational
@@ -98,6 +103,18 @@ func (d *dispatcher) one(e effects.Effect) {
 			return
 		}
 		d.x.Scripts.Notify(v)
+	case *effects.RunCheck:
+		err = d.apply(d.x.Checks, e)
+	case *effects.SetIPVS:
+		err = d.apply(d.x.IPVS, e)
+		if errors.Is(err, errNoIPVSExecutor) {
+			// Why not logged: the reason (no IPVS in the kernel) was,
+			// once, and this would repeat it for every change.
+			d.unhandled[e.EffectKind()]++
+			return
+		}
+	case *effects.CheckStateChanged:
+		d.checkStateChanged(v)
 	case *effects.StateChanged:
 		d.stateChanged(v)
 	case *effects.Log:
@@ -110,7 +127,7 @@ func (d *dispatcher) one(e effects.Effect) {
 		}
 		c[v.Counter] += int64(v.Delta)
 	default:
-		// SetIPVS and anything newer: vigil has no executor for it yet.
+		// An effect kind newer than this dispatcher.
 		d.unhandled[e.EffectKind()]++
 		if ok, _ := d.limit.allow("unhandled "+e.EffectKind().String(), time.Now()); ok {
 			d.log.Warn().Str("effect", e.EffectKind().String()).Msg("no executor for this effect: ignored")
@@ -151,6 +168,19 @@ func (d *dispatcher) stateChanged(s *effects.StateChanged) {
 	d.log.Debug().Str("instance", s.Instance).Str("from", s.From.String()).
 		Str("to", s.To.String()).Int("priority", s.Priority).Str("reason", s.Reason).
 		Msg("state changed")
+}
+
+// checkStateChanged logs a checker's verdict. The engine's Log effects
+// say what keepalived says about the real server; this line names the
+// checker and why it changed, as keepalived's per-checker messages do.
+func (d *dispatcher) checkStateChanged(c *effects.CheckStateChanged) {
+	state := "DOWN"
+	if c.Up {
+		state = "UP"
+	}
+	d.log.Info().Str("virtual_server", c.VirtualServer).Str("real_server", c.RealServer).
+		Int("checker", c.Checker).Str("type", c.Type).Str("reason", c.Reason).
+		Msgf("%s check of %s (%s) is %s", c.Type, c.RealServer, c.VirtualServer, state)
 }
 
 // logEffect writes an engine message at its level; messages already carry

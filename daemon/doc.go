@@ -6,8 +6,8 @@
 //
 // One goroutine (Loop.Run) owns the engine. Its sources are the VRRP
 // sockets (vrrpnet.Mux), the clock's fired timers, the netlink monitor, and
-// one channel shared by script results, tracker values and reloaded
-// configurations; signals arrive on their own channel. Each event is
+// one channel shared by script results, tracker values, check results and
+// reloaded configurations; signals arrive on their own channel. Each event is
 // stamped with the clock as the loop takes it (so times never go backwards
 // across sources), stepped through the engine, its effects dispatched, and
 // the pair journaled (replay.Writer: Append only encodes and queues).
@@ -20,12 +20,37 @@
 // adapters. StateChanged, Log and Count effects become log lines and the
 // SIGUSR2 counters.
 //
+// # Checkers and IPVS
+//
+// The checker half (keepalived's checker process) runs in the same loop.
+// RunCheck effects go to adapters/check's Executor, whose workers answer
+// each with one CheckResult on the shared channel. FILE_CHECK checkers are
+// answered by a private track-file watcher that turns every value of
+// their file into a CheckResult (keepalived's track_file rules: with
+// weight 0 the value is a verdict, else a weight). SetIPVS effects go to
+// adapters/ipvs through a second kernel queue, so IPVS and netlink never
+// wait on each other or delay the loop. At start the SetIPVS effects of
+// the start sequence are held back and the kernel table is reconciled
+// once with the engine's desired table (IPVSTable), flushed first with
+// lvs_flush; services a previous run left are repaired rather than added
+// again. CheckStateChanged becomes an info line.
+//
+// -P (NoLVS) drops the virtual servers from the configuration: no checker
+// runs and IPVS is never opened. -C (NoVRRP) drops the VRRP parts and opens
+// no VRRP socket nor ARP sender. When the configuration has virtual
+// servers and the kernel has no IPVS, one error is logged and everything
+// else goes on: VRRP keeps running, checks run and their notify scripts
+// and FIFO lines still fire; only the kernel table is not programmed
+// (keepalived's checker process would exit instead). -I (KeepIPVS) leaves
+// the table in place at stop, as the Stop event's KeepIPVS says.
+//
 // Start: ConfigLoaded (parsed and validated, with the sha256 of every file
 // read as its digest), the netlink snapshot as LinkChanged/AddressChanged
 // events, Start with a seed from crypto/rand, a journal snapshot, then the
 // trackers and the loop. SIGTERM/SIGINT step a Stop event (priority-0
-// adverts; VIPs removed unless --dont-release-vrrp) and the daemon waits up
-// to ShutdownTimeout for the netlink queue before exiting. SIGHUP parses
+// adverts; VIPs removed unless --dont-release-vrrp; IPVS services removed
+// unless --dont-release-ipvs) and the daemon waits up to ShutdownTimeout
+// for the netlink and IPVS queues before exiting. SIGHUP parses
 // the configuration in a goroutine (a large one takes seconds) and steps
 // it as a ConfigLoaded event; a configuration that does not load is
 // logged and the running one kept. SIGUSR1 and SIGUSR2 write
@@ -46,8 +71,9 @@
 // vigil is a single process. It writes its pid to the main pid file
 // (-p, /run/keepalived.pid) and to the VRRP one (-r, /run/vrrp.pid), so
 // tools that signal "the VRRP process" reach it; it refuses to start when
-// a pid file names another live process. No checker or BFD process exists,
-// so -c and -b are accepted and nothing is written.
+// a pid file names another live process. The checkers run in the same
+// process and no BFD runs, so -c and -b are accepted and nothing is
+// written.
 //
 // Debian's keepalived.service is Type=notify with --dont-fork: vigil sends
 // READY=1 once the engine has started, RELOADING=1/READY=1 around reloads

@@ -57,13 +57,21 @@ func checkSupported(cfg *conf.Config) error {
 	return nil
 }
 
-// vrrpOnlyParts returns cfg without its VRRP parts, for keepalived -C
-// (checkers only).
+// withoutVRRP returns cfg without its VRRP parts, for keepalived -C
+// (checkers only). track_file blocks stay: FILE_CHECK reads them.
 func withoutVRRP(cfg *conf.Config) *conf.Config {
 	c := *cfg
 	c.Instances, c.SyncGroups, c.VRRPScripts = nil, nil, nil
-	c.TrackFiles, c.TrackProcesses = nil, nil
+	c.TrackProcesses = nil
 	c.StaticAddresses, c.StaticRoutes, c.StaticRules = nil, nil, nil
+	return &c
+}
+
+// withoutLVS returns cfg without its virtual servers, for keepalived -P
+// (VRRP only): no checker runs and the IPVS table is not touched.
+func withoutLVS(cfg *conf.Config) *conf.Config {
+	c := *cfg
+	c.VirtualServers, c.VirtualServerGroups, c.SSL = nil, nil, nil
 	return &c
 }
 

@@ -57,8 +57,13 @@ type Loop struct {
 	// OnConfig is called in the loop just before a reloaded configuration
 	// is stepped, to reconfigure the adapters (FIFOs, trackers, AH keys).
 	OnConfig func(*events.ConfigLoaded)
-	// KeepAddresses is --dont-release-vrrp, passed on in the Stop event.
-	KeepAddresses bool
+	// AfterConfig is called in the loop just after a reloaded
+	// configuration was stepped, for adapters that need the engine's view
+	// of it (the FILE_CHECK checkers' IDs).
+	AfterConfig func(*events.ConfigLoaded)
+	// KeepAddresses is --dont-release-vrrp and KeepIPVS
+	// --dont-release-ipvs, passed on in the Stop event.
+	KeepAddresses, KeepIPVS bool
 	// LogAddresses logs every address change the kernel reports
 	// (keepalived -a).
 	LogAddresses bool
@@ -146,10 +151,14 @@ func (l *Loop) Run(ctx context.Context) {
 			}
 			l.kernelEvent(ev)
 		case ev := <-l.Events:
-			if c, ok := ev.(*events.ConfigLoaded); ok && l.OnConfig != nil {
+			c, isConfig := ev.(*events.ConfigLoaded)
+			if isConfig && l.OnConfig != nil {
 				l.OnConfig(c)
 			}
 			l.Step(ev)
+			if isConfig && l.AfterConfig != nil {
+				l.AfterConfig(c)
+			}
 		}
 	}
 }
@@ -163,6 +172,29 @@ func (l *Loop) kernelEvent(ev events.Event) {
 		l.Log.Info().Msgf("Netlink reports %s %s %s", a.Prefix, verb, a.Interface)
 	}
 	l.Step(ev)
+	if lc, ok := ev.(*events.LinkChanged); ok && !lc.Present {
+		l.closeInterface(lc.Interface)
+	}
+}
+
+// interfaceCloser is the part of the network executor (vrrpnet.Mux) that
+// drops a deleted interface's sockets.
+type interfaceCloser interface {
+	CloseInterface(name string) error
+}
+
+// closeInterface closes a deleted interface's VRRP sockets, after the
+// engine has seen the deletion. Why: they are bound to the old ifindex
+// and would never receive again; an interface of the same name created
+// later gets new sockets when the engine joins its groups again.
+func (l *Loop) closeInterface(name string) {
+	c, ok := l.Exec.Net.(interfaceCloser)
+	if !ok {
+		return
+	}
+	if err := c.CloseInterface(name); err != nil {
+		l.Log.Warn().Err(err).Str("interface", name).Msg("closing the VRRP sockets of a deleted interface")
+	}
 }
 
 // signal handles one signal and reports whether the loop must end.
@@ -189,7 +221,7 @@ func (l *Loop) signal(sig os.Signal) bool {
 
 func (l *Loop) stop(why string) {
 	l.Log.Info().Str("reason", why).Msg("Stopping")
-	l.Step(&events.Stop{KeepAddresses: l.KeepAddresses})
+	l.Step(&events.Stop{KeepAddresses: l.KeepAddresses, KeepIPVS: l.KeepIPVS})
 }
 
 // reload parses the configuration in a goroutine and queues the result.

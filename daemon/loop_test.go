@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -255,28 +254,54 @@ func TestLoopDumps(t *testing.T) {
 	<-tl.done
 }
 
-// A defaulted script_user that does not exist is rewritten to the
-// daemon's own user, in every credential of a notification; a configured
-// one is left alone.
-func TestScriptDefaultUserRewritten(t *testing.T) {
+// An unconfigured script_user reaches the script adapter empty, for it to
+// apply keepalived's default; a configured one is passed on.
+func TestScriptUserLeftToTheAdapter(t *testing.T) {
 	cfg := loadTestConf(t, "10.77.0.100/24").Config
-	g := &cfg.GlobalDefs
-	if !g.ScriptUserDefault {
-		t.Skip("configuration did not default script_user")
+	if o := scriptOptions(&cfg.GlobalDefs); o.ScriptUser != "" || o.ScriptGroup != "" {
+		t.Fatalf("unconfigured script_user became %q %q", o.ScriptUser, o.ScriptGroup)
 	}
-	if _, err := user.Lookup(g.ScriptUser); err == nil {
-		t.Skipf("user %s exists here", g.ScriptUser)
+	cfg = loadConfText(t, "global_defs {\n  script_user nobody nogroup\n}\n"+sprintf(testConf, "10.77.0.100/24")).Config
+	if o := scriptOptions(&cfg.GlobalDefs); o.ScriptUser != "nobody" || o.ScriptGroup != "nogroup" {
+		t.Fatalf("script_user nobody nogroup became %q %q", o.ScriptUser, o.ScriptGroup)
 	}
-	me, err := user.Current()
-	if err != nil {
-		t.Skip(err)
+}
+
+// closingNet is a recording network executor that also records closed
+// interfaces.
+type closingNet struct {
+	recorder
+	mu     sync.Mutex
+	closed []string
+}
+
+func (c *closingNet) CloseInterface(name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = append(c.closed, name)
+	return nil
+}
+
+// A deleted interface's sockets are closed once the engine has seen the
+// deletion, and its group is joined again when it is created anew.
+func TestLoopDeletedInterfaceClosedAndRejoined(t *testing.T) {
+	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"))
+	net := &closingNet{}
+	tl.l.Exec.Net = net
+	tl.l.d = nil // rebuild the dispatcher with the new executor
+	tl.l.kernelEvent(&events.LinkChanged{Interface: "eth0", Index: 2, Present: true, Up: false})
+	if len(net.closed) != 0 {
+		t.Fatalf("a link going down closed its sockets: %v", net.closed)
 	}
-	s := newScriptDefaults(nil, g)
-	if s.from != g.ScriptUser || s.to != me.Username {
-		t.Fatalf("rewrite %q → %q", s.from, s.to)
+	tl.l.kernelEvent(&events.LinkChanged{Interface: "eth0", Index: 2})
+	if len(net.closed) != 1 || net.closed[0] != "eth0" {
+		t.Fatalf("closed %v, want [eth0]", net.closed)
 	}
-	g.ScriptUserDefault = false
-	if newScriptDefaults(nil, g).from != "" {
-		t.Fatal("a configured script_user must be kept")
+	if has(net.snapshot(), effects.KindJoinGroup) {
+		t.Fatal("joined a deleted interface")
+	}
+	tl.l.kernelEvent(&events.LinkChanged{Interface: "eth0", Index: 9, Present: true, Up: true, Running: true})
+	if !has(net.snapshot(), effects.KindJoinGroup) {
+		t.Fatal("the recreated interface's group was not joined again")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vigil-ha/vigil/adapters/track"
 	"github.com/vigil-ha/vigil/events"
@@ -27,16 +28,24 @@ type trackers struct {
 	fcfg []conf.TrackFile
 	pcfg []conf.TrackProcess
 	wg   sync.WaitGroup
+	// gen numbers the apply calls: a (re)start goroutine that finds a
+	// newer call pending leaves the work to it, so the last configuration
+	// wins however the goroutines are scheduled.
+	gen atomic.Uint64
 }
 
 // apply starts, restarts or stops the trackers to match cfg.
 func (t *trackers) apply(cfg *conf.Config) {
 	files, procs := cfg.TrackFiles, cfg.TrackProcesses
 	t.wg.Add(1)
+	gen := t.gen.Add(1)
 	go func() {
 		defer t.wg.Done()
 		t.mu.Lock()
 		defer t.mu.Unlock()
+		if t.gen.Load() != gen {
+			return
+		}
 		if !reflect.DeepEqual(files, t.fcfg) || (t.files == nil && len(files) > 0) {
 			if t.files != nil {
 				t.files.Close()

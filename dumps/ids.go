@@ -36,7 +36,8 @@ func (in *Input) ids(name, group string) (int, int) {
 // keepalived_script if that user exists, else the daemon's own user.
 func (in *Input) ResolveScriptUser(g *conf.GlobalDefs) {
 	name, group := g.ScriptUser, g.ScriptGroup
-	if g.ScriptUserDefault {
+	if name == "" {
+		name = "keepalived_script"
 		if _, err := user.Lookup(name); err != nil {
 			name = ""
 		}

@@ -271,8 +271,9 @@ type Notify struct {
 	Scripts [][]string `json:"scripts,omitempty"`
 	// Users are the credentials of each script, parallel to Scripts: in
 	// keepalived every notify script (notify_master, notify, ...) has its
-	// own user and group, else script_user's. A missing entry, or one with
-	// no User, means User and Group below.
+	// own user and group, else script_user's. An entry with no User means
+	// the default script user (the adapter resolves it); a missing entry
+	// means User and Group below.
 	Users []ScriptCred `json:"users,omitempty"`
 	// User and Group are the credentials of the first script (the
 	// instance's own notify_<state> if any, else `notify`), and of any
@@ -300,7 +301,7 @@ type ScriptCred struct {
 
 // Cred returns the credentials script k of the notification runs with.
 func (n *Notify) Cred(k int) ScriptCred {
-	if k >= 0 && k < len(n.Users) && n.Users[k].User != "" {
+	if k >= 0 && k < len(n.Users) {
 		return n.Users[k]
 	}
 	return ScriptCred{User: n.User, Group: n.Group}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/vigil-ha/vigil/effects"
-	"github.com/vigil-ha/vigil/events/conf"
 )
 
 // formatEffect prints one effect compactly for scenario files.
@@ -54,8 +53,8 @@ func formatEffect(e effects.Effect) string {
 		s := "Notify " + v.FIFOLine
 		for k, sc := range v.Scripts {
 			s += fmt.Sprintf(" %q", sc)
-			// Credentials other than the default script_user's are shown.
-			if c := v.Cred(k); c.User != conf.DefaultScriptUser || c.Group != "" {
+			// Credentials other than the default (none) are shown.
+			if c := v.Cred(k); c.User != "" || c.Group != "" {
 				s += " as=" + c.User
 				if c.Group != "" {
 					s += ":" + c.Group

@@ -53,7 +53,9 @@ type checkKey struct {
 // each outcome as an events.CheckResult. Apply never blocks the engine:
 // a check that cannot be queued is answered at once with a failure.
 type Executor struct {
-	opts    ExecutorOptions
+	opts ExecutorOptions
+	// checker is opts.Checker, swapped by SetChecker while checks run.
+	checker atomic.Pointer[Checker]
 	queue   chan job
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -81,6 +83,7 @@ func NewExecutor(opts ExecutorOptions) *Executor {
 		stop:    make(chan struct{}),
 		running: map[checkKey]bool{},
 	}
+	x.checker.Store(opts.Checker)
 	for range opts.Workers {
 		x.wg.Add(1)
 		go x.work()
@@ -118,6 +121,18 @@ func (x *Executor) Apply(e effects.Effect) error {
 		x.refuse(j, "checker queue full")
 	}
 	return nil
+}
+
+// SetChecker replaces the global settings (SSL, HELO name, script user)
+// for the checks started from now on; running checks finish with the old
+// ones. Why not a new Executor: closing the old one would drop the
+// results of checks in flight, which the engine would then count as
+// failures.
+func (x *Executor) SetChecker(c *Checker) {
+	if c == nil {
+		c = &Checker{}
+	}
+	x.checker.Store(c)
 }
 
 // Stats returns the counters.
@@ -176,7 +191,7 @@ func (x *Executor) runJob(j job) {
 			s.Type = j.rc.Type
 			spec = &s
 		}
-		r = x.opts.Checker.Check(ctx, Target{Addr: j.rc.Addr, Port: j.rc.Port}, spec)
+		r = x.checker.Load().Check(ctx, Target{Addr: j.rc.Addr, Port: j.rc.Port}, spec)
 	}
 	x.run.Add(1)
 	x.report(j, r, true)

@@ -7,6 +7,7 @@ import (
 
 	vnl "github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-ha/vigil/effects"
 )
@@ -41,7 +42,11 @@ func NewExecutor(opts ExecutorOptions) (*Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := vnl.NewHandleAt(ns)
+	// rtnetlink only: with no protocol listed the library also opens
+	// XFRM and generic netlink sockets, and a kernel whose xfrm_user
+	// module is not loaded then fails the whole handle ("protocol not
+	// supported") although nothing here needs XFRM.
+	h, err := vnl.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	if err != nil {
 		ns.Close()
 		return nil, fmt.Errorf("netlink handle: %w", err)

@@ -1,10 +1,14 @@
 package script
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -77,4 +81,45 @@ func TestNotifyFIFOOwnedByItsUser(t *testing.T) {
 		t.Error("FIFO owned by another user accepted")
 	}
 	z.Close()
+}
+
+// A script with no user, and no script_user, runs as vigil when
+// keepalived_script does not exist, and keepalived's warning is logged
+// once however many scripts run.
+func TestDefaultUserFallbackWarnsOnce(t *testing.T) {
+	if _, err := user.Lookup(DefaultScriptUser); err == nil {
+		t.Skip(DefaultScriptUser + " exists on this host")
+	}
+	var buf syncBuffer
+	x, err := New(Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	for range 3 {
+		if id, err := x.identity("", ""); err != nil || id.UID != uint32(os.Geteuid()) {
+			t.Fatalf("identity %+v, %v; want vigil's own", id, err)
+		}
+	}
+	if n := strings.Count(buf.String(), "default user '"+DefaultScriptUser+"'"); n != 1 {
+		t.Fatalf("warning logged %d times:\n%s", n, buf.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

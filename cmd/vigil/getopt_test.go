@@ -61,8 +61,12 @@ func TestRunFlagsDefaultsAndOrder(t *testing.T) {
 		t.Fatalf("%+v", f)
 	}
 	found, _, _ = getopt(runOptions, []string{"-C", "-P"})
-	if f, _ = parseRunFlags(found); f.checkOnly {
+	if f, _ = parseRunFlags(found); f.checkOnly || f.vrrpOnly {
 		t.Fatal("-C -P must run both")
+	}
+	found, _, _ = getopt(runOptions, []string{"-P", "-I"})
+	if f, _ = parseRunFlags(found); !f.vrrpOnly || f.checkOnly || !f.keepIPVS {
+		t.Fatalf("-P -I: %+v", f)
 	}
 	found, _, _ = getopt(runOptions, []string{"-s", "blue"})
 	if f, _ = parseRunFlags(found); len(f.refused) == 0 {

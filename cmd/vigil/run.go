@@ -24,8 +24,8 @@ func init() {
 // runOptions is keepalived's command line, plus vigil's own long options.
 var runOptions = []option{
 	{short: 'f', long: "use-file", arg: requiredArg, argName: "FILE", help: "use the specified configuration file (default " + defaultConfig + ")"},
-	{short: 'P', long: "vrrp", help: "only run the VRRP subsystem"},
-	{short: 'C', long: "check", help: "only run the health-checker subsystem (not implemented: vigil then runs nothing)"},
+	{short: 'P', long: "vrrp", help: "only run the VRRP subsystem (virtual servers ignored, IPVS untouched)"},
+	{short: 'C', long: "check", help: "only run the health-checker subsystem: checkers and IPVS, no VRRP socket"},
 	{short: 'B', long: "no_bfd", help: "don't run BFD (accepted; vigil has no BFD)"},
 	{long: "all", help: "force all subsystems to run (accepted; no effect)"},
 	{short: 'l', long: "log-console", help: "log messages to the console (stderr)"},
@@ -37,13 +37,13 @@ var runOptions = []option{
 	{short: 'u', long: "umask", arg: requiredArg, argName: "MASK", help: "umask for file creation (octal)"},
 	{short: 'X', long: "release-vips", help: "drop VIPs on transition from signal (accepted; vigil has no signal transitions)"},
 	{short: 'V', long: "dont-release-vrrp", help: "don't remove VRRP VIPs and routes on stop"},
-	{short: 'I', long: "dont-release-ipvs", help: "don't remove IPVS topology on stop (accepted; vigil has no IPVS)"},
+	{short: 'I', long: "dont-release-ipvs", help: "don't remove IPVS topology on stop"},
 	{short: 'R', long: "dont-respawn", help: "don't respawn child processes (accepted; vigil is one process)"},
 	{short: 'n', long: "dont-fork", help: "run in the foreground"},
 	{short: 'd', long: "dump-conf", help: "log the parsed configuration (JSON) at start"},
 	{short: 'p', long: "pid", arg: requiredArg, argName: "FILE", help: "pid file of the main process (default " + daemon.DefaultPIDFile + ")"},
 	{short: 'r', long: "vrrp_pid", arg: requiredArg, argName: "FILE", help: "pid file of the VRRP process (default " + daemon.DefaultVRRPPIDFile + ")"},
-	{short: 'c', long: "checkers_pid", arg: requiredArg, argName: "FILE", help: "pid file of the checkers process (accepted; no checkers run)"},
+	{short: 'c', long: "checkers_pid", arg: requiredArg, argName: "FILE", help: "pid file of the checkers process (accepted; vigil runs its checkers in its one process and writes none)"},
 	{short: 'b', long: "bfd_pid", arg: requiredArg, argName: "FILE", help: "pid file of the BFD process (accepted; no BFD runs)"},
 	{short: 'a', long: "address-monitoring", help: "log every address change reported by netlink"},
 	{short: 's', long: "namespace", arg: requiredArg, argName: "NAME", help: "run in network namespace NAME (not supported: use ip netns exec)"},
@@ -164,8 +164,8 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 		}
 	}
 	err = daemon.Run(context.Background(), daemon.Options{
-		ConfigFile: f.configFile, ConfigID: f.configID, NoVRRP: f.checkOnly,
-		KeepAddresses: f.keepVRRP, JournalDir: f.journal, Version: daemon.Version,
+		ConfigFile: f.configFile, ConfigID: f.configID, NoVRRP: f.checkOnly, NoLVS: f.vrrpOnly,
+		KeepAddresses: f.keepVRRP, KeepIPVS: f.keepIPVS, JournalDir: f.journal, Version: daemon.Version,
 		Log: lg, Signals: sigs, LogAddresses: f.addrMonitor, DumpConfig: f.dumpConf,
 		Ready: func() {
 			notify("READY=1")()

@@ -14,6 +14,7 @@ type runFlags struct {
 	log                          daemon.LogOptions
 	umask                        *int
 	keepVRRP, dontFork, dumpConf bool
+	keepIPVS                     bool
 	pidFile, vrrpPIDFile         string
 	addrMonitor, coreDump        bool
 	signum                       string
@@ -61,6 +62,8 @@ func parseRunFlags(found []parsedOpt) (*runFlags, error) {
 			f.umask = &v
 		case "dont-release-vrrp":
 			f.keepVRRP = true
+		case "dont-release-ipvs":
+			f.keepIPVS = true
 		case "dont-fork":
 			f.dontFork = true
 		case "dump-conf":
@@ -91,17 +94,14 @@ func parseRunFlags(found []parsedOpt) (*runFlags, error) {
 			f.refused = append(f.refused, "--genhash is not supported")
 		case "snmp", "snmp-agent-socket", "core-dump-pattern", "all-config":
 			f.warnings = append(f.warnings, "option --"+p.opt.long+" is not supported: ignored")
-		case "no_bfd", "all", "flush-log-file", "release-vips", "dont-release-ipvs", "dont-respawn",
+		case "no_bfd", "all", "flush-log-file", "release-vips", "dont-respawn",
 			"checkers_pid", "bfd_pid":
 			// Accepted for compatibility; nothing to do (see the help text).
 		}
 	}
 	// -P and -C together run both, as in keepalived.
 	if f.checkOnly && f.vrrpOnly {
-		f.checkOnly = false
-	}
-	if f.checkOnly {
-		f.warnings = append(f.warnings, "--check: vigil has no health checkers yet: nothing runs until stopped")
+		f.checkOnly, f.vrrpOnly = false, false
 	}
 	return f, nil
 }

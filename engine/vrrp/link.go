@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
@@ -93,6 +94,10 @@ func (m *Machine) linkDelayFor(name string, up bool) time.Duration {
 func (m *Machine) Link(ev *events.LinkChanged) {
 	s := m.iface(ev.Interface)
 	up := ev.Present && ev.Up && ev.Running
+	if ev.Present && s.Gone && m.started && !m.stopped {
+		m.rejoin(s.Name)
+	}
+	s.Gone = !ev.Present
 	if s.PendAt != 0 {
 		if up == s.PendUp && ev.Present {
 			return
@@ -175,6 +180,19 @@ func (m *Machine) settleLinks(all, apply bool) {
 		} else {
 			s.Known, s.Up = true, up
 			s.SeenUp = s.SeenUp || up
+		}
+	}
+}
+
+// rejoin emits JoinGroup again for the groups received on an interface
+// recreated after a deletion: the daemon closes a deleted interface's
+// sockets, and the new interface is a new ifindex anyway. Before Start
+// there is nothing to rejoin (Start joins every group), and an interface
+// never reported is assumed present, so only a reported deletion counts.
+func (m *Machine) rejoin(name string) {
+	for _, p := range groupPairs(m.insts) {
+		if p.ifc == name {
+			m.o.add(&effects.JoinGroup{Interface: p.ifc, Group: p.g})
 		}
 	}
 }

@@ -44,6 +44,9 @@ type ifState struct {
 	// none pending); Up is still the state before it.
 	PendAt events.Time `json:"pend_at,omitempty"`
 	PendUp bool        `json:"pend_up,omitempty"`
+	// Gone is set while the interface is deleted (its last report was
+	// not Present).
+	Gone bool `json:"gone,omitempty"`
 }
 
 func (s *ifState) up() bool { return s == nil || !s.Known || s.Up }

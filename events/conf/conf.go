@@ -186,13 +186,14 @@ type GlobalDefs struct {
 	NoCheckerEmails             bool        `json:"no_checker_emails,omitempty"`
 	LogUnknownVRIDs             bool        `json:"log_unknown_vrids,omitempty"`
 
-	// Scripts. ScriptUser is the effective default user: when
-	// script_user is not configured it is keepalived_script and
-	// ScriptUserDefault is set, meaning "run as the daemon's own user
-	// if keepalived_script does not exist" (keepalived's rule).
-	ScriptUser           string `json:"script_user"`
+	// Scripts. ScriptUser and ScriptGroup are script_user as written;
+	// both are empty when it is not configured, and the script adapter
+	// then applies keepalived's default (keepalived_script if that user
+	// exists, else the daemon's own user, which enable_script_security
+	// refuses). The model never guesses a user: whether keepalived_script
+	// exists is a fact about the host running the scripts.
+	ScriptUser           string `json:"script_user,omitempty"`
 	ScriptGroup          string `json:"script_group,omitempty"`
-	ScriptUserDefault    bool   `json:"script_user_default,omitempty"`
 	EnableScriptSecurity bool   `json:"enable_script_security,omitempty"`
 	RandomSeed           *int64 `json:"random_seed,omitempty"`
 
@@ -203,7 +204,6 @@ type GlobalDefs struct {
 
 // Default values keepalived documents for global_defs.
 const (
-	DefaultScriptUser   = "keepalived_script"
 	DefaultInterface    = "eth0"
 	DefaultVMACPrefix   = "vrrp"
 	DefaultSMTPPort     = 25

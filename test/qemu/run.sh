@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The slow qemu lane: boot Debian's own kernel (which has IPVS, unlike the
 # kernels CI and developers run on) with a tiny busybox initramfs, load the
-# ip_vs modules, run the adapters/ipvs integration test inside the VM and
-# print one result line:
+# ip_vs modules, run the adapters/ipvs integration test and the daemon's
+# IPVS test (daemon.TestDaemonIPVSInVM: the checker daemon in-process
+# against HTTP real servers on loopback addresses, driving the kernel
+# table) inside the VM, and print one result line covering both:
 #
 #   QEMU-LANE: PASS (…)   or   QEMU-LANE: FAIL (…)
 #
@@ -70,13 +72,15 @@ vmlinuz="$kdir/boot/vmlinuz-$kver"
 [[ -f "$vmlinuz" ]] || fail "no kernel image at $vmlinuz"
 moddir="$kdir/lib/modules/$kver"
 
-# 3. The test binary, static so it runs on busybox.
-log "building the ipvs integration test"
+# 3. The test binaries, static so they run on busybox.
+log "building the ipvs and daemon integration tests"
 work="$cache/work"
 rm -rf "$work"
 mkdir -p "$work/root"/{bin,dev,proc,sys,tmp,run,lib/modules}
 (cd "$repo" && CGO_ENABLED=0 go test -c -o "$work/root/ipvs.test" ./adapters/ipvs) ||
 	fail "go test -c ./adapters/ipvs"
+(cd "$repo" && CGO_ENABLED=0 go test -c -o "$work/root/daemon.test" ./daemon) ||
+	fail "go test -c ./daemon"
 
 # 4. The modules: ip_vs with the schedulers the test uses, plus everything
 #    they depend on (modules.dep), in load order, decompressed because
@@ -134,11 +138,16 @@ echo "VM: modules loaded"
 /ipvs.test -test.v -test.count=1 -test.timeout=60s > /tmp/out 2>&1
 rc=$?
 cat /tmp/out
-# TestKernelTable must have run (a skip means the modules did not load).
-if [ $rc -eq 0 ] && grep -q '^--- PASS: TestKernelTable' /tmp/out; then
+VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '^TestDaemonIPVSInVM$' > /tmp/dout 2>&1
+drc=$?
+cat /tmp/dout
+# TestKernelTable and TestDaemonIPVSInVM must have run (a skip means the
+# modules did not load).
+if [ $rc -eq 0 ] && grep -q '^--- PASS: TestKernelTable' /tmp/out &&
+	[ $drc -eq 0 ] && grep -q '^--- PASS: TestDaemonIPVSInVM' /tmp/dout; then
 	echo "VM-RESULT: PASS"
 else
-	echo "VM-RESULT: FAIL rc=$rc"
+	echo "VM-RESULT: FAIL ipvs rc=$rc daemon rc=$drc"
 fi
 poweroff -f
 EOF

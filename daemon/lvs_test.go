@@ -1,0 +1,344 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vigil-ha/vigil/adapters/ipvs"
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/engine/lvs"
+	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
+)
+
+const lvsTestConf = `virtual_server 127.0.0.1 %d {
+  delay_loop 1
+  lvs_sched rr
+  protocol TCP
+  real_server 127.0.0.1 %d {
+    weight 3
+    notify_down /bin/rs-down
+    notify_up /bin/rs-up
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+}
+`
+
+func loadConfText(t *testing.T, text string) *events.ConfigLoaded {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "keepalived.conf")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev, diags, err := LoadConfig(p, "")
+	if err != nil {
+		t.Fatalf("load: %v %v", err, diags)
+	}
+	return ev
+}
+
+// fakeSync records the tables the start reconciliation asks for.
+type fakeSync struct {
+	mu     sync.Mutex
+	tables []ipvs.Table
+	flush  []bool
+}
+
+func (f *fakeSync) sync(t ipvs.Table, flush bool) ([]ipvs.Change, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tables, f.flush = append(f.tables, t), append(f.flush, flush)
+	return nil, nil
+}
+
+func (f *fakeSync) calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.tables)
+}
+
+// lvsLoop is a Loop with the real checker executor and a recording IPVS
+// executor behind the real queue.
+type lvsLoop struct {
+	l        *Loop
+	la       *lvsAdapters
+	ipvs     *recorder
+	scr      *recorder
+	tim      *recorder
+	syncs    *fakeSync
+	timers   chan *events.TimerFired
+	sigs     chan os.Signal
+	done     chan struct{}
+	mu       sync.Mutex
+	now      events.Time
+	listener net.Listener
+}
+
+func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded, flush bool) *lvsLoop {
+	t.Helper()
+	ll := &lvsLoop{ipvs: &recorder{}, scr: &recorder{}, tim: &recorder{}, syncs: &fakeSync{},
+		timers: make(chan *events.TimerFired), sigs: make(chan os.Signal, 1), done: make(chan struct{})}
+	evs := make(chan events.Event, 16)
+	log := zerolog.Nop()
+	now := func() events.Time {
+		ll.mu.Lock()
+		defer ll.mu.Unlock()
+		ll.now += events.Time(time.Millisecond)
+		return ll.now
+	}
+	ll.la = newLVSAdapters(evs, now, discardSlog(), &log, &syncLimit{l: newLogEvery(time.Second)})
+	// No kernel IPVS in a unit test: the queue applies to a recorder and
+	// the reconciliation is faked (opening IPVS is skipped).
+	ll.la.noIPVS = true
+	ll.la.q = newKernelQueue(ll.ipvs, 0, nil)
+	ll.la.syncTable = ll.syncs.sync
+	t.Cleanup(ll.la.close)
+	ll.l = &Loop{
+		Engine: engine.New(), Log: log, Now: now,
+		Exec:   Executors{Timers: ll.tim, Scripts: ll.scr, Checks: applierFunc(ll.la.runCheck), IPVS: ll.la},
+		Timers: ll.timers, Signals: ll.sigs, Events: evs,
+	}
+	ll.la.configure(cfg.Config)
+	ll.l.Step(cfg)
+	ll.l.Step(&events.Start{Seed: 1})
+	ll.la.reconcile(ll.l.Engine.IPVSTable(), flush)
+	ll.la.configured(cfg.Config, ll.l.Engine)
+	return ll
+}
+
+func (ll *lvsLoop) run() {
+	go func() { ll.l.Run(context.Background()); close(ll.done) }()
+}
+
+// fireCheck advances the clock to the check timer's deadline and fires it.
+func (ll *lvsLoop) fireCheck(t *testing.T) {
+	t.Helper()
+	var set *effects.SetTimer
+	for _, e := range ll.tim.snapshot() {
+		if s, ok := e.(*effects.SetTimer); ok && lvs.IsTimer(s.Key) {
+			set = s
+		}
+	}
+	if set == nil {
+		t.Fatal("no check timer set")
+	}
+	ll.mu.Lock()
+	ll.now = set.At
+	ll.mu.Unlock()
+	ll.timers <- &events.TimerFired{Key: set.Key}
+}
+
+func ipvsOps(effs []effects.Effect) []effects.IPVSOp {
+	var ops []effects.IPVSOp
+	for _, e := range effs {
+		if s, ok := e.(*effects.SetIPVS); ok {
+			ops = append(ops, s.Op)
+		}
+	}
+	return ops
+}
+
+func notified(effs []effects.Effect, state string) bool {
+	for _, e := range effs {
+		if n, ok := e.(*effects.Notify); ok && n.Type == "RS" && n.State == state {
+			return true
+		}
+	}
+	return false
+}
+
+// A real TCP_CHECK run by the checker executor answers through the loop's
+// channel: a refused connection takes the real server out of the table
+// and runs notify_down; a listener brings it back with notify_up. The
+// start sequence's SetIPVS effects are folded into one reconciliation.
+func TestLoopChecksDriveIPVS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // refused until listened to again
+	ll := newLVSLoop(t, loadConfText(t, sprintf(lvsTestConf, 80, port)), true)
+
+	// Start: nothing applied one by one; one reconciliation with the
+	// whole table, flushed first (lvs_flush).
+	waitUntil(t, "the start reconciliation", func() bool { return ll.syncs.calls() == 1 })
+	if ops := ipvsOps(ll.ipvs.snapshot()); len(ops) != 0 {
+		t.Fatalf("start effects applied one by one: %v", ops)
+	}
+	tbl := ll.syncs.tables[0]
+	if len(tbl) != 1 || len(tbl[0].Dests) != 1 || tbl[0].Dests[0].Weight != 3 || !ll.syncs.flush[0] {
+		t.Fatalf("reconciled table %+v flush %v", tbl, ll.syncs.flush)
+	}
+	want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+	if got := tbl[0].Dests[0].Key(); got != want {
+		t.Fatalf("destination %v, want %v", got, want)
+	}
+
+	ll.run()
+	ll.fireCheck(t)
+	waitUntil(t, "the real server removed", func() bool {
+		ops := ipvsOps(ll.ipvs.snapshot())
+		return len(ops) == 1 && ops[0] == effects.IPVSDelDest
+	})
+	waitUntil(t, "notify_down", func() bool { return notified(ll.scr.snapshot(), "DOWN") })
+
+	l2, err := net.Listen("tcp", want.String())
+	if err != nil {
+		t.Skipf("port %d taken meanwhile: %v", port, err)
+	}
+	defer l2.Close()
+	ll.fireCheck(t)
+	waitUntil(t, "the real server back", func() bool {
+		ops := ipvsOps(ll.ipvs.snapshot())
+		return len(ops) == 2 && ops[1] == effects.IPVSAddDest
+	})
+	waitUntil(t, "notify_up", func() bool { return notified(ll.scr.snapshot(), "UP") })
+
+	// Stop removes the table (the engine's clear_services order).
+	ll.sigs <- syscall.SIGTERM
+	<-ll.done
+	if !ll.la.drain(5 * time.Second) {
+		t.Fatal("IPVS queue not drained")
+	}
+	ops := ipvsOps(ll.ipvs.snapshot())
+	if ops[len(ops)-1] != effects.IPVSDelService {
+		t.Fatalf("IPVS at stop: %v", ops)
+	}
+}
+
+// --dont-release-ipvs: the Stop event keeps the table.
+func TestLoopStopKeepIPVS(t *testing.T) {
+	ll := newLVSLoop(t, loadConfText(t, sprintf(lvsTestConf, 80, 1)), false)
+	ll.l.KeepIPVS = true
+	ll.run()
+	ll.sigs <- syscall.SIGTERM
+	<-ll.done
+	ll.la.drain(5 * time.Second)
+	if ops := ipvsOps(ll.ipvs.snapshot()); len(ops) != 0 {
+		t.Fatalf("-I: IPVS changed at stop: %v", ops)
+	}
+}
+
+func TestIPVSTableConversion(t *testing.T) {
+	svc := effects.IPVSService{Family: 4, Protocol: "tcp", Addr: netip.MustParseAddr("10.77.1.1"), Port: 80, Scheduler: "wlc"}
+	in := []lvs.Service{{IPVSService: svc, VirtualServer: "tcp/10.77.1.1:80", Dests: []lvs.Dest{
+		{IPVSDest: effects.IPVSDest{Addr: netip.MustParseAddr("10.77.2.1"), Port: 8080, Method: "NAT"}, RealServer: "10.77.2.1:8080", Weight: 2},
+		{IPVSDest: effects.IPVSDest{Addr: netip.MustParseAddr("10.77.2.2"), Port: 8080, Method: "bogus"}, RealServer: "10.77.2.2:8080", Weight: 1},
+	}}}
+	out, err := ipvsTable(in)
+	if err == nil {
+		t.Fatal("a bad forwarding method must be reported")
+	}
+	if len(out) != 1 || len(out[0].Dests) != 1 || out[0].Dests[0].Weight != 2 || out[0].Scheduler != "wlc" {
+		t.Fatalf("table %+v", out)
+	}
+}
+
+func TestFileCheckResult(t *testing.T) {
+	fc := func(weight int, reverse bool) lvs.FileCheck {
+		return lvs.FileCheck{VirtualServer: "tcp/10.0.0.1:80", RealServer: "10.0.1.1:80", Checker: 1,
+			Spec: &conf.FileCheck{TrackFile: "f", Weight: weight, WeightReverse: reverse}}
+	}
+	for _, c := range []struct {
+		name    string
+		check   lvs.FileCheck
+		value   int64
+		failed  bool
+		ok, dyn bool
+		weight  int
+	}{
+		{"zero is up", fc(0, false), 0, false, true, false, 0},
+		{"non-zero is down", fc(0, false), 7, false, false, false, 0},
+		{"missing file reads 0", fc(0, false), 7, true, true, false, 0},
+		{"reverse: zero is down", fc(0, true), 0, false, false, false, 0},
+		{"reverse: non-zero is up", fc(0, true), -3, false, true, false, 0},
+		{"weight scales", fc(5, false), 3, false, true, true, 15},
+		{"weight reverse negates", fc(5, true), 3, false, true, true, -15},
+		{"weight with 0", fc(5, false), 0, false, true, true, 0},
+		{"product reaching INT32_MIN is down", fc(-2, false), 1 << 30, false, false, false, 0},
+		{"product clamped high", fc(4, false), 1 << 30, false, true, true, 1<<31 - 1},
+	} {
+		r := fileCheckResult(c.check, &events.TrackFileValue{File: "f", Value: c.value, Failed: c.failed})
+		if r.OK != c.ok || r.Dynamic != c.dyn || r.Weight != c.weight || r.Checker != 1 || r.RealServer != "10.0.1.1:80" {
+			t.Errorf("%s: got ok=%v dynamic=%v weight=%d", c.name, r.OK, r.Dynamic, r.Weight)
+		}
+	}
+}
+
+// The FILE_CHECK watcher answers for its checker with the engine's IDs
+// whenever the file changes.
+func TestFileChecksFollowTheFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "rs1")
+	if err := os.WriteFile(file, []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := loadConfText(t, `track_file tf1 {
+  file `+file+`
+}
+virtual_server 10.77.1.1 80 {
+  lvs_sched rr
+  protocol TCP
+  real_server 10.77.2.1 80 {
+    FILE_CHECK {
+      track_file tf1
+      weight 0
+    }
+  }
+}
+`)
+	e := engine.New()
+	e.Step(cfg)
+	targets := fileCheckTargets(cfg.Config, e.FileChecks())
+	if len(targets) != 1 || targets[0].VirtualServer != "tcp/10.77.1.1:80" || targets[0].RealServer != "10.77.2.1:80" {
+		t.Fatalf("targets %+v", targets)
+	}
+	out := make(chan events.Event, 4)
+	f := &fileChecks{out: out, now: func() events.Time { return 1 }, log: discardSlog()}
+	defer f.close()
+	f.apply(targets)
+	next := func() *events.CheckResult {
+		t.Helper()
+		select {
+		case ev := <-out:
+			return ev.(*events.CheckResult)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no check result")
+		}
+		return nil
+	}
+	if r := next(); !r.OK || r.VirtualServer != "tcp/10.77.1.1:80" || r.RealServer != "10.77.2.1:80" || r.Checker != 0 {
+		t.Fatalf("initial result %+v", r)
+	}
+	if err := os.WriteFile(file, []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := next(); r.OK {
+		t.Fatalf("file says 1, result %+v", r)
+	}
+	// A reload with the same checkers keeps the watcher (no new initial
+	// value), and one without them stops it.
+	f.apply(targets)
+	f.apply(nil)
+	f.wg.Wait()
+	if f.w != nil {
+		t.Fatal("watcher still running without FILE_CHECK")
+	}
+}
+
+func discardSlog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
