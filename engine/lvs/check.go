@@ -145,7 +145,7 @@ func (m *Machine) verdict(ck *checker, up bool, reason string, retried bool) {
 }
 
 func (m *Machine) checkState(ck *checker, up bool, reason string, retried bool) {
-	s := m.o.states.get()
+	s := m.o.states.Get()
 	s.VirtualServer, s.RealServer, s.Checker, s.Type, s.Up, s.Reason = ck.rs.vs.id, ck.rs.id, ck.idx, ck.c.Type, up, reason
 	m.o.add(s)
 	msg := ck.c.Type + " on service " + ck.rs.fmt + " of VS " + ck.rs.vs.fmt

@@ -123,7 +123,7 @@ func (m *Machine) Start(ev *events.Start) {
 
 // flush emits an IPVS flush and forgets the applied table.
 func (m *Machine) flush() {
-	s := m.o.ipvs.get()
+	s := m.o.ipvs.Get()
 	s.Op = effects.IPVSFlush
 	m.o.add(s)
 	for _, v := range m.cp.vss {
@@ -217,7 +217,7 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 		m.arm(ck, m.now.Add(ck.c.DelayLoop.Std()))
 		return
 	}
-	r := m.o.runs.get()
+	r := m.o.runs.Get()
 	r.VirtualServer, r.RealServer, r.Checker, r.Type = ck.rs.vs.id, ck.rs.id, ck.idx, ck.c.Type
 	r.Addr, r.Port, r.Timeout, r.Spec = ck.addr, ck.port, ck.timeout, ck.c
 	m.o.add(r)

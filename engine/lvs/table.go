@@ -204,13 +204,13 @@ func findDest(ds []dest, d *effects.IPVSDest, hint int) int {
 }
 
 func (m *Machine) svcOp(v *vserver, op effects.IPVSOp, s *effects.IPVSService) {
-	e := m.o.ipvs.get()
+	e := m.o.ipvs.Get()
 	e.Op, e.VirtualServer, e.Service = op, v.id, *s
 	m.o.add(e)
 }
 
 func (m *Machine) destOp(v *vserver, op effects.IPVSOp, s *effects.IPVSService, d *dest) {
-	e := m.o.ipvs.get()
+	e := m.o.ipvs.Get()
 	e.Op, e.VirtualServer, e.RealServer, e.Service, e.Dest = op, v.id, d.RS, *s, d.Dest
 	e.Dest.Port = destPort(s, &d.Dest)
 	if op != effects.IPVSDelDest {

@@ -118,7 +118,7 @@ func (m *Machine) startInstance(i *inst) {
 	for k := range i.vips {
 		v := &i.vips[k]
 		if m.ifs[v.Dev].has(v.Prefix.Addr()) {
-			a := m.o.delAddrs.get()
+			a := m.o.delAddrs.Get()
 			a.Instance, a.Address = i.name, *v
 			m.o.add(a)
 		}
@@ -185,7 +185,7 @@ func (m *Machine) startScripts() {
 }
 
 func (m *Machine) runScript(s *script) {
-	r := m.o.runs.get()
+	r := m.o.runs.Get()
 	to := s.c.Timeout.Std()
 	if to <= 0 {
 		to = s.interval()

@@ -2,77 +2,64 @@ package vrrp
 
 import (
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine/internal/effpool"
 	"github.com/vigil-ha/vigil/events"
 )
-
-// pool hands out reusable effect values. Everything taken since the last
-// reset belongs to the effects returned by the current Step; reusing them
-// on the next Step is what keeps the hot paths allocation-free.
-type pool[T any] struct {
-	items []*T
-	n     int
-}
-
-func (p *pool[T]) get() *T {
-	var zero T
-	if p.n < len(p.items) {
-		v := p.items[p.n]
-		p.n++
-		*v = zero
-		return v
-	}
-	v := new(T)
-	p.items = append(p.items, v)
-	p.n++
-	return v
-}
 
 // out collects the effects of one Step.
 type out struct {
 	list     []effects.Effect
-	adverts  pool[effects.SendAdvert]
-	counts   pool[effects.Count]
-	sets     pool[effects.SetTimer]
-	cancels  pool[effects.CancelTimer]
-	garps    pool[effects.SendGARP]
-	nas      pool[effects.SendNA]
-	changes  pool[effects.StateChanged]
-	addAddrs pool[effects.AddAddress]
-	delAddrs pool[effects.DelAddress]
-	logs     pool[effects.Log]
-	runs     pool[effects.RunScript]
+	adverts  effpool.Pool[effects.SendAdvert]
+	counts   effpool.Pool[effects.Count]
+	sets     effpool.Pool[effects.SetTimer]
+	cancels  effpool.Pool[effects.CancelTimer]
+	garps    effpool.Pool[effects.SendGARP]
+	nas      effpool.Pool[effects.SendNA]
+	changes  effpool.Pool[effects.StateChanged]
+	addAddrs effpool.Pool[effects.AddAddress]
+	delAddrs effpool.Pool[effects.DelAddress]
+	logs     effpool.Pool[effects.Log]
+	runs     effpool.Pool[effects.RunScript]
 }
 
 func (o *out) reset() {
 	clear(o.list) // drop references so old effects do not pin memory
 	o.list = o.list[:0]
-	o.adverts.n, o.counts.n, o.sets.n, o.cancels.n = 0, 0, 0, 0
-	o.garps.n, o.nas.n, o.changes.n, o.addAddrs.n, o.delAddrs.n = 0, 0, 0, 0, 0
-	o.logs.n, o.runs.n = 0, 0
+	o.adverts.Reset()
+	o.counts.Reset()
+	o.sets.Reset()
+	o.cancels.Reset()
+	o.garps.Reset()
+	o.nas.Reset()
+	o.changes.Reset()
+	o.addAddrs.Reset()
+	o.delAddrs.Reset()
+	o.logs.Reset()
+	o.runs.Reset()
 }
 
 func (o *out) add(e effects.Effect) { o.list = append(o.list, e) }
 
 func (o *out) count(inst, counter string) {
-	c := o.counts.get()
+	c := o.counts.Get()
 	c.Instance, c.Counter, c.Delta = inst, counter, 1
 	o.add(c)
 }
 
 func (o *out) setTimer(key string, at events.Time) {
-	s := o.sets.get()
+	s := o.sets.Get()
 	s.Key, s.At = key, at
 	o.add(s)
 }
 
 func (o *out) cancelTimer(key string) {
-	c := o.cancels.get()
+	c := o.cancels.Get()
 	c.Key = key
 	o.add(c)
 }
 
 func (o *out) log(level, inst, msg string) {
-	l := o.logs.get()
+	l := o.logs.Get()
 	l.Level, l.Instance, l.Message = level, inst, msg
 	o.add(l)
 }

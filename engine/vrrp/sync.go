@@ -97,7 +97,7 @@ func (m *Machine) flushGroups() {
 		from := g.d.State
 		g.d.State = st
 		m.o.log("info", "", "VRRP_Group("+g.c.Name+") Syncing instances to "+st.String()+" state")
-		sc := m.o.changes.get()
+		sc := m.o.changes.Get()
 		*sc = effects.StateChanged{Instance: "group/" + g.c.Name, From: from, To: st, Reason: "sync-group"}
 		m.o.add(sc)
 		m.notifyGroup(g, st.String())

@@ -11,7 +11,7 @@ import (
 func (m *Machine) setState(i *inst, to effects.State, why string) {
 	from := i.d.State
 	i.d.State = to
-	sc := m.o.changes.get()
+	sc := m.o.changes.Get()
 	*sc = effects.StateChanged{Instance: i.name, From: from, To: to, Priority: i.d.Prio, Reason: why}
 	m.o.add(sc)
 	m.o.log("info", i.name, "("+i.name+") Entering "+to.String()+" STATE")
@@ -39,7 +39,7 @@ func (m *Machine) cancel(key string, at *events.Time) {
 
 // sendAdvert emits one advert at priority prio.
 func (m *Machine) sendAdvert(i *inst, prio int) {
-	a := m.o.adverts.get()
+	a := m.o.adverts.Get()
 	*a = i.advert
 	a.Priority = uint8(prio)
 	m.o.add(a)
@@ -126,7 +126,7 @@ func (m *Machine) becomeMaster(i *inst, why string) {
 // install adds the instance's VIPs, eVIPs, routes and rules.
 func (m *Machine) install(i *inst) {
 	for k := range i.vips {
-		a := m.o.addAddrs.get()
+		a := m.o.addAddrs.Get()
 		a.Instance, a.Address = i.name, i.vips[k]
 		m.o.add(a)
 	}
@@ -148,7 +148,7 @@ func (m *Machine) release(i *inst) {
 		m.o.add(&effects.DelRoute{Instance: i.name, Route: i.routes[k]})
 	}
 	for k := range i.vips {
-		a := m.o.delAddrs.get()
+		a := m.o.delAddrs.Get()
 		a.Instance, a.Address = i.name, i.vips[k]
 		m.o.add(a)
 	}
@@ -165,11 +165,11 @@ func (m *Machine) garpBurst(i *inst, n int) {
 		v := &i.vips[k]
 		addr := v.Prefix.Addr()
 		if addr.Is4() {
-			g := m.o.garps.get()
+			g := m.o.garps.Get()
 			*g = effects.SendGARP{Instance: i.name, Interface: v.Dev, Addr: addr, Count: n, Interval: i.garpInterval(false)}
 			m.o.add(g)
 		} else {
-			na := m.o.nas.get()
+			na := m.o.nas.Get()
 			*na = effects.SendNA{Instance: i.name, Interface: v.Dev, Addr: addr, Count: n, Interval: i.garpInterval(true)}
 			m.o.add(na)
 		}
