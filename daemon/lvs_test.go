@@ -74,18 +74,17 @@ func (f *fakeSync) calls() int {
 // lvsLoop is a Loop with the real checker executor and a recording IPVS
 // executor behind the real queue.
 type lvsLoop struct {
-	l        *Loop
-	la       *lvsAdapters
-	ipvs     *recorder
-	scr      *recorder
-	tim      *recorder
-	syncs    *fakeSync
-	timers   chan *events.TimerFired
-	sigs     chan os.Signal
-	done     chan struct{}
-	mu       sync.Mutex
-	now      events.Time
-	listener net.Listener
+	l      *Loop
+	la     *lvsAdapters
+	ipvs   *recorder
+	scr    *recorder
+	tim    *recorder
+	syncs  *fakeSync
+	timers chan *events.TimerFired
+	sigs   chan os.Signal
+	done   chan struct{}
+	mu     sync.Mutex
+	now    events.Time
 }
 
 func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded, flush bool) *lvsLoop {

@@ -39,11 +39,10 @@ type genInstance struct {
 }
 
 type genScript struct {
-	name        string
-	weight      int
-	rise, fall  int
-	interval    time.Duration
-	reverseSign bool
+	name       string
+	weight     int
+	rise, fall int
+	interval   time.Duration
 }
 
 type genFile struct {

@@ -107,5 +107,3 @@ func (q *queue) pop() *item {
 	}
 	return top
 }
-
-func (q *queue) len() int { return len(q.items) }

@@ -23,9 +23,8 @@ type iface struct {
 	pending atomic.Int64 // jobs in `in` or active
 	active  []*job
 
-	conn  [2]*packet.Conn // ARP and IPv6 sockets, opened on demand
-	mac   net.HardwareAddr
-	proto [2]int
+	conn [2]*packet.Conn // ARP and IPv6 sockets, opened on demand
+	mac  net.HardwareAddr
 }
 
 // dropAll is a socket filter accepting nothing: the sockets only send.

@@ -102,9 +102,11 @@ func decryptKey(b []byte, password string) ([]byte, error) {
 		if block == nil {
 			return b, nil // nothing encrypted: use as is
 		}
-		//lint:ignore SA1019 keepalived's "password" is for this legacy format.
-		if x509.IsEncryptedPEMBlock(block) { //nolint:staticcheck
-			der, err := x509.DecryptPEMBlock(block, []byte(password)) //nolint:staticcheck
+		// keepalived's SSL "password" decrypts this legacy (RFC 1423) format.
+		//lint:ignore SA1019 the deprecated API is the only decoder of that format
+		if x509.IsEncryptedPEMBlock(block) {
+			//lint:ignore SA1019 as above
+			der, err := x509.DecryptPEMBlock(block, []byte(password))
 			if err != nil {
 				return nil, fmt.Errorf("SSL key: %w", err)
 			}

@@ -163,13 +163,6 @@ func (t *procTable) signalAll(sig syscall.Signal) int {
 	return len(t.pgids)
 }
 
-// count reports how many children are running.
-func (t *procTable) count() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.pgids)
-}
-
 // exitText describes how a child ended, for log lines.
 func exitText(err error) string {
 	if err == nil {
