@@ -241,8 +241,20 @@ func isZeroService(s *IPVSService) bool {
 // DecodeAll decodes an effects list encoded by EncodeAll. Corrupt or
 // truncated input yields an error, never a panic. An empty list decodes
 // as nil.
-func DecodeAll(b []byte) ([]Effect, error) {
+func DecodeAll(b []byte) ([]Effect, error) { return decodeAll(b, nil) }
+
+// A Decoder decodes effects lists as DecodeAll does, sharing the strings
+// that recur from list to list (instance names, timer keys, counters)
+// instead of allocating each anew: for reading a journal. The zero value
+// is ready; a Decoder is not safe for concurrent use.
+type Decoder struct{ names wire.Names }
+
+// DecodeAll decodes an effects list encoded by EncodeAll.
+func (dec *Decoder) DecodeAll(b []byte) ([]Effect, error) { return decodeAll(b, &dec.names) }
+
+func decodeAll(b []byte, names *wire.Names) ([]Effect, error) {
 	var d wire.Decoder
+	d.SetNames(names)
 	d.Reset(b)
 	n := d.ArrayLen()
 	var effs []Effect

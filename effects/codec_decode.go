@@ -21,11 +21,11 @@ func decodePayload(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Instance = d.String()
+				v.Instance = d.Name()
 			case 2:
 				d.DecodeValue(&v.Address)
 			case 3:
-				v.Interface = d.String()
+				v.Interface = d.Name()
 			default:
 				d.Skip()
 			}
@@ -40,7 +40,7 @@ func decodePayload(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Instance = d.String()
+				v.Instance = d.Name()
 			case 2:
 				d.DecodeValue(&v.Route)
 			default:
@@ -57,7 +57,7 @@ func decodePayload(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Instance = d.String()
+				v.Instance = d.Name()
 			case 2:
 				d.DecodeValue(&v.Rule)
 			default:
@@ -74,13 +74,13 @@ func decodePayload(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Instance = d.String()
+				v.Instance = d.Name()
 			case 2:
-				v.Name = d.String()
+				v.Name = d.Name()
 			case 3:
-				v.Parent = d.String()
+				v.Parent = d.Name()
 			case 4:
-				v.MAC = d.String()
+				v.MAC = d.Name()
 			default:
 				d.Skip()
 			}
@@ -92,9 +92,9 @@ func decodePayload(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Instance = d.String()
+				v.Instance = d.Name()
 			case 2:
-				v.Name = d.String()
+				v.Name = d.Name()
 			default:
 				d.Skip()
 			}
@@ -114,7 +114,7 @@ func decodePayload(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Key = d.String()
+				v.Key = d.Name()
 			case 2:
 				v.At = events.Time(d.Int())
 			default:
@@ -128,7 +128,7 @@ func decodePayload(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Key = d.String()
+				v.Key = d.Name()
 			default:
 				d.Skip()
 			}
@@ -147,15 +147,15 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Script = d.String()
+				v.Script = d.Name()
 			case 2:
 				v.Command = d.Strings()
 			case 3:
 				v.Timeout = time.Duration(d.Int())
 			case 4:
-				v.User = d.String()
+				v.User = d.Name()
 			case 5:
-				v.Group = d.String()
+				v.Group = d.Name()
 			default:
 				d.Skip()
 			}
@@ -169,9 +169,9 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Instance = d.String()
+				v.Instance = d.Name()
 			case 2:
-				v.Counter = d.String()
+				v.Counter = d.Name()
 			case 3:
 				v.Delta = int(d.Int())
 			default:
@@ -185,7 +185,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Instance = d.String()
+				v.Instance = d.Name()
 			case 2:
 				v.From = State(d.UintN(8))
 			case 3:
@@ -205,9 +205,9 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Level = d.String()
+				v.Level = d.Name()
 			case 2:
-				v.Instance = d.String()
+				v.Instance = d.Name()
 			case 3:
 				v.Message = d.String()
 			default:
@@ -223,13 +223,13 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.VirtualServer = d.String()
+				v.VirtualServer = d.Name()
 			case 2:
-				v.RealServer = d.String()
+				v.RealServer = d.Name()
 			case 3:
 				v.Checker = int(d.Int())
 			case 4:
-				v.Type = d.String()
+				v.Type = d.Name()
 			case 5:
 				v.Addr = d.Addr()
 			case 6:
@@ -249,13 +249,13 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.VirtualServer = d.String()
+				v.VirtualServer = d.Name()
 			case 2:
-				v.RealServer = d.String()
+				v.RealServer = d.Name()
 			case 3:
 				v.Checker = int(d.Int())
 			case 4:
-				v.Type = d.String()
+				v.Type = d.Name()
 			case 5:
 				v.Up = d.Bool()
 			case 6:
@@ -283,11 +283,11 @@ func decodeSendAdvert(d *wire.Decoder) *SendAdvert {
 	for range d.MapLen() {
 		switch d.Key() {
 		case 1:
-			v.Instance = d.String()
+			v.Instance = d.Name()
 		case 2:
-			v.Interface = d.String()
+			v.Interface = d.Name()
 		case 3:
-			v.VMAC = d.String()
+			v.VMAC = d.Name()
 		case 4:
 			v.Version = uint8(d.UintN(8))
 		case 5:
@@ -325,11 +325,11 @@ func decodeNotify(d *wire.Decoder) *Notify {
 	for range d.MapLen() {
 		switch d.Key() {
 		case 1:
-			v.Type = d.String()
+			v.Type = d.Name()
 		case 2:
-			v.Name = d.String()
+			v.Name = d.Name()
 		case 3:
-			v.State = d.String()
+			v.State = d.Name()
 		case 4:
 			v.Priority = int(d.Int())
 		case 5:
@@ -342,9 +342,9 @@ func decodeNotify(d *wire.Decoder) *Notify {
 			}
 			d.EndContainer()
 		case 6:
-			v.User = d.String()
+			v.User = d.Name()
 		case 7:
-			v.Group = d.String()
+			v.Group = d.Name()
 		case 8:
 			v.FIFOLine = d.String()
 		case 9:
@@ -376,9 +376,9 @@ func decodeAnnounce(d *wire.Decoder, inst, ifname *string, addr *netip.Addr, cou
 	for range d.MapLen() {
 		switch d.Key() {
 		case 1:
-			*inst = d.String()
+			*inst = d.Name()
 		case 2:
-			*ifname = d.String()
+			*ifname = d.Name()
 		case 3:
 			*addr = d.Addr()
 		case 4:
@@ -397,7 +397,7 @@ func decodeGroup(d *wire.Decoder, ifname *string, group *netip.Addr) {
 	for range d.MapLen() {
 		switch d.Key() {
 		case 1:
-			*ifname = d.String()
+			*ifname = d.Name()
 		case 2:
 			*group = d.Addr()
 		default:
@@ -414,9 +414,9 @@ func decodeSetIPVS(d *wire.Decoder) *SetIPVS {
 		case 1:
 			v.Op = IPVSOp(d.UintN(8))
 		case 2:
-			v.VirtualServer = d.String()
+			v.VirtualServer = d.Name()
 		case 3:
-			v.RealServer = d.String()
+			v.RealServer = d.Name()
 		case 4:
 			v.Weight = int(d.Int())
 		case 5:

@@ -155,8 +155,21 @@ func encodeAdvertReceived(e *wire.Encoder, v *AdvertReceived) {
 
 // Decode decodes an event encoded by Encode. Corrupt or truncated input
 // yields an error, never a panic.
-func Decode(b []byte) (Event, error) {
+func Decode(b []byte) (Event, error) { return decode(b, nil) }
+
+// A Decoder decodes events as Decode does, sharing the strings that recur
+// from event to event (interface names, timer keys, ...) instead of
+// allocating each anew: for reading a journal. Events it returns may share
+// string data; strings are immutable, so that is invisible. The zero value
+// is ready; a Decoder is not safe for concurrent use.
+type Decoder struct{ names wire.Names }
+
+// Decode decodes an event encoded by Encode.
+func (dec *Decoder) Decode(b []byte) (Event, error) { return decode(b, &dec.names) }
+
+func decode(b []byte, names *wire.Names) (Event, error) {
 	var d wire.Decoder
+	d.SetNames(names)
 	d.Reset(b)
 	k := Kind(d.UintN(8))
 	if err := d.Err(); err != nil {

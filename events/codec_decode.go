@@ -1,6 +1,8 @@
 package events
 
 import (
+	"net/netip"
+
 	"github.com/vigil-ha/vigil/events/conf"
 	"github.com/vigil-ha/vigil/internal/wire"
 )
@@ -66,7 +68,7 @@ func decodePayload(d *wire.Decoder, k Kind) Event {
 			case 1:
 				v.At = Time(d.Int())
 			case 2:
-				v.Key = d.String()
+				v.Key = d.Name()
 			default:
 				d.Skip()
 			}
@@ -80,7 +82,7 @@ func decodePayload(d *wire.Decoder, k Kind) Event {
 			case 1:
 				v.At = Time(d.Int())
 			case 2:
-				v.Interface = d.String()
+				v.Interface = d.Name()
 			case 3:
 				v.Index = int(d.Int())
 			case 4:
@@ -92,7 +94,7 @@ func decodePayload(d *wire.Decoder, k Kind) Event {
 			case 7:
 				v.MTU = int(d.Int())
 			case 8:
-				v.HWAddr = d.String()
+				v.HWAddr = d.Name()
 			default:
 				d.Skip()
 			}
@@ -106,7 +108,7 @@ func decodePayload(d *wire.Decoder, k Kind) Event {
 			case 1:
 				v.At = Time(d.Int())
 			case 2:
-				v.Interface = d.String()
+				v.Interface = d.Name()
 			case 3:
 				v.Prefix = d.Prefix()
 			case 4:
@@ -128,7 +130,7 @@ func decodePayload(d *wire.Decoder, k Kind) Event {
 			case 3:
 				v.Table = int(d.Int())
 			case 4:
-				v.Interface = d.String()
+				v.Interface = d.Name()
 			case 5:
 				v.Gateway = d.Addr()
 			case 6:
@@ -177,7 +179,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 			case 1:
 				v.At = Time(d.Int())
 			case 2:
-				v.Script = d.String()
+				v.Script = d.Name()
 			case 3:
 				v.Status = int(d.Int())
 			case 4:
@@ -199,7 +201,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 			case 1:
 				v.At = Time(d.Int())
 			case 2:
-				v.File = d.String()
+				v.File = d.Name()
 			case 3:
 				v.Value = d.Int()
 			case 4:
@@ -217,7 +219,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 			case 1:
 				v.At = Time(d.Int())
 			case 2:
-				v.Process = d.String()
+				v.Process = d.Name()
 			case 3:
 				v.Count = int(d.Int())
 			default:
@@ -233,7 +235,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 			case 1:
 				v.At = Time(d.Int())
 			case 2:
-				v.Name = d.String()
+				v.Name = d.Name()
 			case 3:
 				v.Up = d.Bool()
 			default:
@@ -249,9 +251,9 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 			case 1:
 				v.At = Time(d.Int())
 			case 2:
-				v.VirtualServer = d.String()
+				v.VirtualServer = d.Name()
 			case 3:
-				v.RealServer = d.String()
+				v.RealServer = d.Name()
 			case 4:
 				v.Checker = int(d.Int())
 			case 5:
@@ -272,14 +274,22 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 	return nil
 }
 
+// advertAlloc is an advert allocated together with room for the one
+// address most adverts carry: one allocation instead of two.
+type advertAlloc struct {
+	ev   AdvertReceived
+	addr [1]netip.Addr
+}
+
 func decodeAdvertReceived(d *wire.Decoder) *AdvertReceived {
-	v := new(AdvertReceived)
+	x := new(advertAlloc)
+	v := &x.ev
 	for range d.MapLen() {
 		switch d.Key() {
 		case 1:
 			v.At = Time(d.Int())
 		case 2:
-			v.Interface = d.String()
+			v.Interface = d.Name()
 		case 3:
 			v.Src = d.Addr()
 		case 4:
@@ -291,7 +301,7 @@ func decodeAdvertReceived(d *wire.Decoder) *AdvertReceived {
 		case 7:
 			v.Length = int(d.Int())
 		case 8:
-			decodeAdvert(d, &v.Advert)
+			decodeAdvert(d, &v.Advert, x.addr[:])
 		default:
 			d.Skip()
 		}
@@ -300,7 +310,7 @@ func decodeAdvertReceived(d *wire.Decoder) *AdvertReceived {
 	return v
 }
 
-func decodeAdvert(d *wire.Decoder, a *Advert) {
+func decodeAdvert(d *wire.Decoder, a *Advert, spare []netip.Addr) {
 	for range d.MapLen() {
 		switch d.Key() {
 		case 1:
@@ -318,7 +328,7 @@ func decodeAdvert(d *wire.Decoder, a *Advert) {
 		case 7:
 			a.Interval = uint16(d.UintN(16))
 		case 8:
-			a.Addrs = d.Addrs()
+			a.Addrs = d.AddrsInto(spare)
 		case 9:
 			d.Fixed(a.AuthData[:])
 		case 10:

@@ -52,6 +52,7 @@ func randomEvent(t testing.TB, f *testfill.Filler, k Kind) Event {
 
 func TestRoundTripEveryKind(t *testing.T) {
 	f := testfill.New(1)
+	var dec Decoder // shared by all kinds, as by a journal's records
 	for _, k := range allKinds() {
 		t.Run(k.String(), func(t *testing.T) {
 			samples := []Event{zeroOf(t, k)}
@@ -69,6 +70,9 @@ func TestRoundTripEveryKind(t *testing.T) {
 				}
 				if !reflect.DeepEqual(got, ev) {
 					t.Fatalf("round trip changed the event\nwant %#v\ngot  %#v", ev, got)
+				}
+				if got, err := dec.Decode(b); err != nil || !reflect.DeepEqual(got, ev) {
+					t.Fatalf("Decoder.Decode: %v\nwant %#v\ngot  %#v", err, ev, got)
 				}
 				again, _ := Encode(got)
 				if !bytes.Equal(again, b) {
@@ -224,8 +228,12 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	var dec Decoder // shared across inputs: its names carry over
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ev, err := Decode(b)
+		if ev2, err2 := dec.Decode(b); (err == nil) != (err2 == nil) || !reflect.DeepEqual(ev, ev2) {
+			t.Fatalf("Decoder.Decode differs from Decode: %v %#v, %v %#v", err, ev, err2, ev2)
+		}
 		if err != nil {
 			return
 		}
@@ -260,6 +268,19 @@ func BenchmarkDecodeAdvert(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Decode(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecoderAdvert is BenchmarkDecodeAdvert through a Decoder, as a
+// journal reader decodes: the interface name is shared, not copied.
+func BenchmarkDecoderAdvert(b *testing.B) {
+	enc, _ := Encode(sampleAdvert())
+	var dec Decoder
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := dec.Decode(enc); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -17,13 +17,18 @@
 //
 // Sequence keys are big-endian uint64, so bbolt's key order is sequence
 // order. Meta values are plain text (inspect with `bbolt get`); records
-// are CBOR (see internal/wire).
+// are CBOR (see internal/wire). The record buckets are filled with
+// FillPercent 1 (keys only grow, so pages are packed full), and the files
+// are written without an on-disk freelist (bbolt's NoFreelistSync: a
+// journal file is never reopened for writing); both are ordinary bbolt
+// files that any bbolt reads.
 //
 // # Writing
 //
 // Writer.Append encodes in the caller's goroutine (effects are only valid
-// until the engine's next Step) and hands the bytes to one writer
-// goroutine through a bounded queue. Append never blocks: when the queue
+// until the engine's next Step) into recycled slabs, allocating nothing in
+// the steady state, and hands the bytes to one writer goroutine through a
+// bounded queue. Append never blocks: when the queue
 // is full the lost sequences are recorded as a gap, never dropped
 // silently. The writer goroutine group-commits: it sleeps until MaxBatch
 // records wait or the oldest is MaxBatchAge old (or Sync or Close asks),
@@ -43,8 +48,8 @@
 // rotation at twice those limits. After each rotation the oldest files are
 // deleted until the directory holds at most MaxTotalSize bytes and nothing
 // older than MaxAge; the current file is never deleted. Disk use is thus
-// bounded by MaxTotalSize plus one file (at most about 2×RotateSize,
-// rounded up to bbolt's power-of-two growth).
+// bounded by MaxTotalSize plus one file (at most about 2×RotateSize plus
+// one growth step, at most 4 MiB: files grow by an eighth at a time).
 //
 // # Reading
 //

@@ -38,8 +38,9 @@ func (r RawRecord) Effects() ([]effects.Effect, error) {
 // does, decoding only the events.
 func (r *Reader) RawRecords(from uint64) iter.Seq2[RawRecord, error] {
 	return func(yield func(RawRecord, error) bool) {
+		var dec events.Decoder // shares recurring strings across the iteration
 		for i, f := range r.files {
-			if !f.rawRecords(i, from, yield) {
+			if !f.rawRecords(i, from, &dec, yield) {
 				return
 			}
 		}
@@ -47,7 +48,7 @@ func (r *Reader) RawRecords(from uint64) iter.Seq2[RawRecord, error] {
 }
 
 // rawRecords iterates one file; it returns false when iteration must stop.
-func (f *readerFile) rawRecords(idx int, from uint64, yield func(RawRecord, error) bool) bool {
+func (f *readerFile) rawRecords(idx int, from uint64, dec *events.Decoder, yield func(RawRecord, error) bool) bool {
 	fail := func(err error) bool {
 		yield(RawRecord{}, fmt.Errorf("journal %s: %w", f.path, err))
 		return false
@@ -81,7 +82,7 @@ func (f *readerFile) rawRecords(idx int, from uint64, yield func(RawRecord, erro
 			if string(k) != string(fk) {
 				return fmt.Errorf("seq %d: effects record missing", seq)
 			}
-			ev, err := events.Decode(v)
+			ev, err := dec.Decode(v)
 			if err != nil {
 				return fmt.Errorf("seq %d: %w", seq, err)
 			}

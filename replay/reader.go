@@ -128,8 +128,9 @@ func (r *Reader) Files() ([]FileInfo, error) {
 // at the first error, which it yields.
 func (r *Reader) Records(from uint64) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
+		var dec recordDecoder
 		for _, f := range r.files {
-			if !f.records(from, yield) {
+			if !f.records(from, &dec, yield) {
 				return
 			}
 		}
@@ -137,7 +138,7 @@ func (r *Reader) Records(from uint64) iter.Seq2[Record, error] {
 }
 
 // records iterates one file; it returns false when iteration must stop.
-func (f *readerFile) records(from uint64, yield func(Record, error) bool) bool {
+func (f *readerFile) records(from uint64, dec *recordDecoder, yield func(Record, error) bool) bool {
 	fail := func(err error) bool {
 		yield(Record{}, fmt.Errorf("journal %s: %w", f.path, err))
 		return false
@@ -168,7 +169,7 @@ func (f *readerFile) records(from uint64, yield func(Record, error) bool) bool {
 	}
 	for k != nil {
 		var rec Record
-		err := protect(func() (err error) { rec, err = decodeRecord(k, v, fk, fv); return err })
+		err := protect(func() (err error) { rec, err = dec.decode(k, v, fk, fv); return err })
 		if err != nil {
 			return fail(err)
 		}
@@ -186,7 +187,14 @@ func (f *readerFile) records(from uint64, yield func(Record, error) bool) bool {
 	return true
 }
 
-func decodeRecord(k, v, fk, fv []byte) (Record, error) {
+// recordDecoder decodes the records of one iteration, sharing the
+// strings that recur from record to record.
+type recordDecoder struct {
+	events  events.Decoder
+	effects effects.Decoder
+}
+
+func (dec *recordDecoder) decode(k, v, fk, fv []byte) (Record, error) {
 	seq, err := keySeq(k)
 	if err != nil {
 		return Record{}, err
@@ -194,11 +202,11 @@ func decodeRecord(k, v, fk, fv []byte) (Record, error) {
 	if !bytes.Equal(k, fk) {
 		return Record{}, fmt.Errorf("seq %d: effects record missing", seq)
 	}
-	ev, err := events.Decode(v)
+	ev, err := dec.events.Decode(v)
 	if err != nil {
 		return Record{}, fmt.Errorf("seq %d: %w", seq, err)
 	}
-	effs, err := effects.DecodeAll(fv)
+	effs, err := dec.effects.DecodeAll(fv)
 	if err != nil {
 		return Record{}, fmt.Errorf("seq %d: %w", seq, err)
 	}

@@ -124,8 +124,10 @@ type Writer struct {
 	firstAt time.Time  // when pending got its first item
 	flush   bool       // a Sync or Close wants the queue committed now
 	closed  bool
-	gap     *Gap   // losses not yet queued
-	slab    []byte // see encodeLocked
+	gap     *Gap     // losses not yet queued
+	slab    []byte   // see encodeLocked
+	filled  [][]byte // full slabs, all of whose records are queued
+	free    [][]byte // slabs whose records are committed, for reuse
 
 	snapshotDue atomic.Bool
 	appended    atomic.Uint64
@@ -230,14 +232,30 @@ func (w *Writer) Append(seq uint64, ev events.Event, effs []effects.Effect) erro
 	return nil
 }
 
-// slabSize is the size of the buffers records are encoded into: one
-// allocation per few hundred records instead of one per record.
+// slabSize is the size of the buffers records are encoded into, several
+// hundred records each. Slabs are recycled: a full one goes to filled,
+// the writer goroutine takes filled with the batch it commits (every
+// record of those slabs is in that batch or an earlier one) and hands
+// them back to free once the commit no longer references them, so a
+// steady Append allocates nothing.
 const slabSize = 64 << 10
+
+// maxFreeSlabs bounds the memory kept for reuse after a burst: about a
+// full default queue of adverts.
+const maxFreeSlabs = 32
 
 // encodeLocked encodes ev and effs into the current slab.
 func (w *Writer) encodeLocked(ev events.Event, effs []effects.Effect) (data []byte, split int, err error) {
 	if cap(w.slab)-len(w.slab) < 1024 {
-		w.slab = make([]byte, 0, slabSize)
+		if cap(w.slab) == slabSize {
+			w.filled = append(w.filled, w.slab[:0])
+		}
+		if n := len(w.free); n > 0 {
+			w.slab, w.free[n-1] = w.free[n-1], nil
+			w.free = w.free[:n-1]
+		} else {
+			w.slab = make([]byte, 0, slabSize)
+		}
 	}
 	start := len(w.slab)
 	b, err := events.AppendEncode(w.slab, ev)

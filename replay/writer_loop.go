@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,6 +21,7 @@ import (
 func (w *Writer) run() {
 	defer close(w.done)
 	var spare []item
+	var spareSlabs [][]byte
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for range w.wake {
@@ -38,12 +40,21 @@ func (w *Writer) run() {
 		w.mu.Lock()
 		batch := w.pending
 		w.pending, w.flush = spare[:0], false
+		slabs := w.filled
+		w.filled = spareSlabs[:0]
 		closed := w.closed
 		w.mu.Unlock()
 
 		w.commit(batch)
 		clear(batch) // drop references to encoded records
 		spare = batch
+		// The commit is over: bbolt no longer refers to the records.
+		w.mu.Lock()
+		n := max(min(len(slabs), maxFreeSlabs-len(w.free)), 0)
+		w.free = append(w.free, slabs[:n]...)
+		w.mu.Unlock()
+		clear(slabs)
+		spareSlabs = slabs
 		if closed {
 			w.mu.Lock()
 			rest := len(w.pending)
@@ -186,6 +197,7 @@ func (w *Writer) checkRotation() {
 	}
 	var size int64
 	w.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil })
+	w.db.AllocSize = growStep(size) // read by the next commit, in this goroutine
 	age := w.opts.Now().Sub(w.cur.at)
 	switch {
 	case size >= 2*w.opts.RotateSize || age >= 2*w.opts.RotateAge:
@@ -229,12 +241,26 @@ func (w *Writer) startFile() error {
 	}
 	path := filepath.Join(w.dir, fileName(at, n))
 	tmp := path + tmpSuffix
-	// No InitialMmapSize: bbolt would grow the file to it at once, and
-	// retention counts file sizes.
-	db, err := bolt.Open(tmp, 0o640, &bolt.Options{Timeout: time.Second, NoSync: w.opts.NoSync, NoGrowSync: w.opts.NoSync})
+	db, err := bolt.Open(tmp, 0o640, &bolt.Options{Timeout: time.Second, NoSync: w.opts.NoSync, NoGrowSync: w.opts.NoSync,
+		// Map the whole file's future at once. Each time bbolt grows its
+		// mapping inside a write transaction it first copies every key and
+		// value the transaction has touched to the heap (node.dereference),
+		// and a group commit touches thousands: with bbolt's doubling
+		// mappings that was most of the writer's allocations. A mapping
+		// costs address space only; the file itself grows by growStep.
+		InitialMmapSize: mmapSize(w.opts.RotateSize),
+		// The file is never reopened for writing (each Writer starts a new
+		// one), so the freelist need not be on disk: one page write less
+		// per commit. Readers open read-only and never need it; the format
+		// is bbolt's own, read by any bbolt since 1.3. (The freelist stays
+		// bbolt's default array type: it reuses the lowest free pages
+		// first, which measured 10–15 % smaller files than the map type.)
+		NoFreelistSync: true,
+	})
 	if err != nil {
 		return fmt.Errorf("journal: create %s: %w", tmp, err)
 	}
+	db.AllocSize = growStep(0)
 	meta := Meta{Format: FormatVersion, Codec: events.CodecVersion, Host: w.opts.Host,
 		Version: w.opts.Version, ConfigDigest: w.meta.ConfigDigest, Created: now}
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -260,6 +286,28 @@ func (w *Writer) startFile() error {
 	w.cur = journalFile{path: path, at: now}
 	w.snapshotDue.Store(false)
 	return nil
+}
+
+// mmapSize is the mapping a journal file is opened with: room for the
+// file up to twice rotate (when it rotates without a snapshot) and a
+// commit beyond, capped to keep address space modest (a larger file is
+// still written correctly: bbolt remaps, as it did before).
+func mmapSize(rotate int64) int {
+	limit := int64(1 << 30)
+	if strconv.IntSize == 32 {
+		limit = 256 << 20
+	}
+	return int(min(max(2*rotate+16<<20, 32<<20), limit))
+}
+
+// growStep is how much bbolt extends a journal file of size bytes by
+// when it fills up (DB.AllocSize): an eighth of it, from 32 KiB to 4 MiB,
+// so a small file stays small (retention counts file sizes) and a large
+// one is extended, with an fsync each time, only every few thousand
+// commits. bbolt extends by exactly this only while the mapping is larger
+// than the step, which mmapSize ensures.
+func growStep(size int64) int {
+	return int(min(max(size/8, 32<<10), 4<<20)) &^ (4<<10 - 1)
 }
 
 func syncDir(dir string) error {

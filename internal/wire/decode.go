@@ -24,13 +24,44 @@ type Decoder struct {
 	depth  int
 	at     int // offset of the item being read, for error messages
 	budget int // bytes the reflective decoder may still allocate
+	names  *Names
 }
 
 // NewDecoder returns a decoder reading b.
 func NewDecoder(b []byte) *Decoder { return &Decoder{buf: b} }
 
-// Reset makes the decoder read b from the start.
-func (d *Decoder) Reset(b []byte) { *d = Decoder{buf: b} }
+// Reset makes the decoder read b from the start. It keeps its Names.
+func (d *Decoder) Reset(b []byte) { *d = Decoder{buf: b, names: d.names} }
+
+// SetNames makes Name share strings through n (nil: never).
+func (d *Decoder) SetNames(n *Names) { d.names = n }
+
+// Names shares the strings that recur from record to record of a journal
+// (interface, instance and timer names), so decoding a journal does not
+// allocate a copy of "eth0" per advert. It is bounded, and not safe for
+// concurrent use. The zero value is ready.
+type Names struct{ m map[string]string }
+
+// Bounds of Names: it only ever holds short strings, and stops adding
+// once full (a hostile or unusual journal then decodes as without it).
+const (
+	maxNameLen = 64
+	maxNames   = 4096
+)
+
+func (n *Names) get(b []byte) string {
+	if s, ok := n.m[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	if len(b) <= maxNameLen && len(n.m) < maxNames {
+		if n.m == nil {
+			n.m = make(map[string]string)
+		}
+		n.m[s] = s
+	}
+	return s
+}
 
 // Err returns the first error met, or nil.
 func (d *Decoder) Err() error { return d.err }
@@ -224,6 +255,17 @@ func (d *Decoder) raw() []byte {
 // String reads a text (or byte) string.
 func (d *Decoder) String() string { return string(d.raw()) }
 
+// Name reads a string as String does, shared through the decoder's Names
+// if it has any: for fields whose values recur (names, keys), not for
+// messages.
+func (d *Decoder) Name() string {
+	b := d.raw()
+	if d.names == nil || len(b) == 0 {
+		return string(b)
+	}
+	return d.names.get(b)
+}
+
 // ByteString reads a byte string into a new slice (nil when empty).
 func (d *Decoder) ByteString() []byte {
 	b := d.raw()
@@ -270,13 +312,23 @@ func (d *Decoder) Prefix() netip.Prefix {
 }
 
 // Addrs reads an array of addresses.
-func (d *Decoder) Addrs() []netip.Addr {
+func (d *Decoder) Addrs() []netip.Addr { return d.AddrsInto(nil) }
+
+// AddrsInto reads an array of addresses into spare's array when it has
+// room (so a caller can allocate the common one-address case together with
+// the value holding it), else into a new slice. The result's capacity is
+// its length.
+func (d *Decoder) AddrsInto(spare []netip.Addr) []netip.Addr {
 	n := d.ArrayLen()
 	defer d.EndContainer()
 	if n == 0 {
 		return nil
 	}
-	as := make([]netip.Addr, n)
+	as := spare[:0]
+	if cap(spare) < n {
+		as = make([]netip.Addr, n)
+	}
+	as = as[:n:n]
 	for i := range as {
 		as[i] = d.Addr()
 	}
