@@ -122,7 +122,6 @@ func Run(ctx context.Context, o Options) error {
 			Checks: applierFunc(a.lvs.runCheck), IPVS: a.lvs},
 		Timers: clk.Fired(), Kernel: a.mon.Events(), Events: a.events,
 		Signals: o.Signals, KeepAddresses: o.KeepAddresses, KeepIPVS: o.KeepIPVS, LogAddresses: o.LogAddresses,
-		DataFile: or(o.DataFile, DefaultDataFile), StatsFile: or(o.StatsFile, DefaultStatsFile),
 	}
 	// Interface values are set only for opened adapters: a nil *Mux in
 	// an interface would not read as "no executor".
@@ -132,8 +131,8 @@ func Run(ctx context.Context, o Options) error {
 	if a.arp != nil {
 		l.Exec.Announce = a.arp
 	}
-	l.Dumps = &StateDumps{Engine: l.Engine, Now: clk.Now, Log: log, DataFile: l.DataFile, StatsFile: l.StatsFile,
-		JSONFile: DefaultJSONFile}
+	l.Dumps = &StateDumps{Engine: l.Engine, Now: clk.Now, Log: log,
+		DataFile: or(o.DataFile, DefaultDataFile), StatsFile: or(o.StatsFile, DefaultStatsFile), JSONFile: DefaultJSONFile}
 	if o.JournalDir != "" {
 		host, _ := os.Hostname()
 		w, err := replay.Open(o.JournalDir, replay.Options{Host: host, Version: o.Version})

@@ -67,10 +67,8 @@ type Loop struct {
 	// LogAddresses logs every address change the kernel reports
 	// (keepalived -a).
 	LogAddresses bool
-	// DataFile and StatsFile are written on SIGUSR1 and SIGUSR2.
-	DataFile, StatsFile string
 	// Dumps serves keepalived's dump signals (SIGUSR1, SIGUSR2, JSON,
-	// STATS_CLEAR); nil falls back to the plain dumps above.
+	// STATS_CLEAR); nil ignores them.
 	Dumps *StateDumps
 	// Seq is the sequence number of the last journaled event.
 	Seq uint64
@@ -206,15 +204,9 @@ func (l *Loop) signal(sig os.Signal) bool {
 	case syscall.SIGHUP:
 		l.reload()
 	default:
-		if l.Dumps != nil && l.Dumps.Signal(sig) {
-			return false
+		if l.Dumps != nil {
+			l.Dumps.Signal(sig)
 		}
-	}
-	switch sig {
-	case syscall.SIGUSR1:
-		l.dumpData()
-	case syscall.SIGUSR2:
-		l.dumpStats()
 	}
 	return false
 }

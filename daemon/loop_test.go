@@ -241,14 +241,15 @@ func TestLoopTimesNeverGoBackwards(t *testing.T) {
 func TestLoopDumps(t *testing.T) {
 	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"))
 	dir := t.TempDir()
-	tl.l.DataFile, tl.l.StatsFile = filepath.Join(dir, "data"), filepath.Join(dir, "stats")
+	tl.l.Dumps = &StateDumps{Engine: tl.l.Engine, Now: tl.l.Now, Log: zerolog.Nop(),
+		DataFile: filepath.Join(dir, "data"), StatsFile: filepath.Join(dir, "stats")}
 	tl.run()
 	tl.becomeMaster(t)
 	tl.sigs <- syscall.SIGUSR1
 	tl.sigs <- syscall.SIGUSR2
 	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
 	waitUntil(t, "the dumps", func() bool {
-		return strings.Contains(read(tl.l.DataFile), "State = MASTER") && strings.Contains(read(tl.l.StatsFile), "VRRP Instance: VI_1")
+		return strings.Contains(read(tl.l.Dumps.DataFile), "State = MASTER") && strings.Contains(read(tl.l.Dumps.StatsFile), "VRRP Instance: VI_1")
 	})
 	tl.sigs <- syscall.SIGTERM
 	<-tl.done

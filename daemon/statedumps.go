@@ -29,8 +29,12 @@ const (
 // line subscribes to them with the others.
 var DumpSignals = []os.Signal{syscall.SIGUSR1, syscall.SIGUSR2, SigJSON, SigStatsClear}
 
-// DefaultJSONFile is keepalived's JSON dump file.
-const DefaultJSONFile = "/tmp/keepalived.json"
+// keepalived's dump files: SIGUSR1, SIGUSR2 and its JSON signal.
+const (
+	DefaultDataFile  = "/tmp/keepalived.data"
+	DefaultStatsFile = "/tmp/keepalived.stats"
+	DefaultJSONFile  = "/tmp/keepalived.json"
+)
 
 // StateDumps serves keepalived's dump signals for the loop: it records
 // every Step's effects (the counters and transition times the engine's
