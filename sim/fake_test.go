@@ -20,6 +20,8 @@ type fakeEngine struct {
 	now   events.Time
 	state map[string]effects.State
 	out   []effects.Effect
+	// reloadChurn makes a reload send every MASTER back to BACKUP.
+	reloadChurn bool
 }
 
 var _ Engine = (*fakeEngine)(nil)
@@ -93,6 +95,14 @@ func (f *fakeEngine) Step(ev events.Event) []effects.Effect {
 	switch e := ev.(type) {
 	case *events.ConfigLoaded:
 		f.cfg = e.Config
+		if f.reloadChurn {
+			// A buggy reload: every instance starts over in BACKUP.
+			for i := range f.cfg.Instances {
+				if f.state[f.cfg.Instances[i].Name] == effects.StateMaster {
+					f.become(&f.cfg.Instances[i], effects.StateBackup, "reload")
+				}
+			}
+		}
 	case *events.Start:
 		for i := range f.cfg.Instances {
 			f.become(&f.cfg.Instances[i], effects.StateBackup, "start")
@@ -108,6 +118,9 @@ func (f *fakeEngine) Step(ev events.Event) []effects.Effect {
 	case *events.TimerFired:
 		kind, name, _ := strings.Cut(e.Key, "/")
 		in := f.inst(name)
+		if in == nil {
+			break // a removed instance's timer
+		}
 		if kind == "down" && f.state[name] == effects.StateBackup {
 			f.become(in, effects.StateMaster, "master-down-timer")
 		} else if kind == "adv" && f.state[name] == effects.StateMaster {

@@ -17,6 +17,7 @@ import (
 // neighbour view pointing at it, no one else holding them, and, when every
 // member preempts, the MASTER having the highest priority.
 func (m *monitor) checkStrict() {
+	m.checkStrayVIPs()
 	vis := m.visible(false)
 	done := make([]bool, len(vis))
 	for i := range vis {

@@ -13,7 +13,7 @@ import (
 type Violation struct {
 	At events.Time
 	// Rule names the invariant: split-brain, no-master, fault-state,
-	// neighbour, vip, priority, takeover.
+	// neighbour, vip, priority, takeover, reload.
 	Rule string
 	Msg  string
 }
@@ -52,6 +52,8 @@ type monitor struct {
 	splitSeen map[string]bool
 	// pendingAfterFault runs after the next fault is recorded.
 	pendingAfterFault []func(gen int)
+	// reload watches a reload with an unchanged configuration.
+	reload *reloadWatch
 }
 
 func (m *monitor) init(w *World) {

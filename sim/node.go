@@ -53,6 +53,8 @@ type Node struct {
 
 	// state is each instance's state as the last StateChanged said.
 	state map[string]effects.State
+	// prevInst is the previous configuration's instances during a reload.
+	prevInst map[string]*conf.Instance
 }
 
 // IfaceSpec declares an interface and its addresses on a node.
@@ -304,9 +306,19 @@ func (w *World) thaw(n *Node) {
 // Reload delivers a new configuration to a running node (SIGHUP); a node
 // that is not running just gets the configuration for its next start.
 func (w *World) Reload(n *Node, cfg *conf.Config, confName string) {
+	same := n.running && sameConfig(n.conf, cfg)
+	prev := n.inst
 	n.setConfig(cfg, confName)
 	if !n.running {
 		return
+	}
+	// Instances the new configuration drops go to DELETED during the
+	// reload: their StateChanged is looked up in the old configuration.
+	n.prevInst = prev
+	defer func() { n.prevInst = nil }()
+	if same {
+		w.mon.watchReload(n)
+		defer w.mon.endReload(n)
 	}
 	for _, i := range n.ifaces {
 		if i.seg == nil && len(i.addrs) == 1 {

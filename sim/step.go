@@ -109,8 +109,10 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	case *effects.SendAdvert:
 		w.sendAdvert(n, e)
 	case *effects.AddAddress:
+		w.mon.reloadEffect(n, e)
 		w.addrEffect(n, e.Instance, e.Address.Dev, e.Address.Prefix, true)
 	case *effects.DelAddress:
+		w.mon.reloadEffect(n, e)
 		w.addrEffect(n, e.Instance, e.Address.Dev, e.Address.Prefix, false)
 	case *effects.SendGARP:
 		w.neighBurst(n, e.Instance, e.Interface, e.Addr, e.Count, e.Interval)
@@ -133,7 +135,19 @@ func (w *World) execute(n *Node, e effects.Effect) {
 }
 
 func (w *World) stateChanged(n *Node, e *effects.StateChanged) {
+	w.mon.reloadEffect(n, e)
 	if _, ok := n.inst[e.Instance]; !ok {
+		if in := n.prevInst[e.Instance]; in != nil {
+			// An instance the reload removed.
+			if e.From == effects.StateMaster && e.To != effects.StateMaster {
+				w.mon.masterExit(n, in, false)
+			}
+			delete(n.state, e.Instance)
+			w.mon.changes = append(w.mon.changes, fmt.Sprintf("%s %s %s->%s", n.Name, e.Instance, e.From, e.To))
+			w.logf("%s  %s %s -> %s  prio %d  (%s)", n.Name, e.Instance, e.From, e.To, e.Priority, e.Reason)
+			w.mon.topologyChanged()
+			return
+		}
 		w.logf("%s  group %s %s -> %s (%s)", n.Name, e.Instance, e.From, e.To, e.Reason)
 		return
 	}

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"bytes"
+
+	"github.com/vigil-ha/vigil/effects"
 	"strings"
 	"testing"
 )
@@ -220,5 +222,63 @@ func TestParseErrors(t *testing.T) {
 		if _, err := Parse("t.scn", ".", bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// runStrict runs the fake cluster plus body with the swarm's invariants
+// and returns the timeline.
+func runStrict(t *testing.T, b Backend, body string) string {
+	t.Helper()
+	s, err := Parse("strict.scn", ".", fakeCluster+`
+config a2 <<EOF
+VI_1 vrid=1 prio=150 vip=10.0.0.100/24
+EOF
+config a3 <<EOF
+VI_2 vrid=2 prio=150 vip=10.0.0.102/24
+EOF
+`+body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	r := NewRunner(s, b, 1, &out)
+	r.W.SetStrict(true, false)
+	for _, c := range s.Cmds {
+		if err := r.Exec(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out.String()
+}
+
+func TestIdenticalReloadInvariant(t *testing.T) {
+	body := `
+start a b c
+run 10s
+reload a config=a2
+run 10s
+`
+	if out := runStrict(t, fakeBackend, body); strings.Contains(out, "VIOLATION") {
+		t.Fatalf("an identical reload that changes nothing is reported:\n%s", out)
+	}
+	churn := fakeBackend
+	churn.NewEngine = func() Engine { return &fakeEngine{state: map[string]effects.State{}, reloadChurn: true} }
+	out := runStrict(t, churn, body)
+	if !strings.Contains(out, "VIOLATION reload: a reloaded an identical configuration, yet: StateChanged VI_1 MASTER->BACKUP") {
+		t.Fatalf("want the reload churn reported:\n%s", out)
+	}
+}
+
+func TestStrayVIPInvariant(t *testing.T) {
+	// The fake engine forgets a removed instance without releasing its
+	// address: the VIP stays on a, which no longer configures it.
+	out := runStrict(t, fakeBackend, `
+start a b c
+run 10s
+reload a config=a3
+run 20s
+`)
+	if !strings.Contains(out, "VIOLATION vip: a holds 10.0.0.100 of VI_1, which it no longer configures") {
+		t.Fatalf("want the stray VIP reported:\n%s", out)
 	}
 }

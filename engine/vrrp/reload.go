@@ -74,6 +74,15 @@ func (m *Machine) Load(cfg *conf.Config) {
 				n.d.MasterAdv = n.adv
 			}
 		}
+		if n.adv != o.adv && n.d.State == effects.StateBackup && n.d.DownAt != 0 {
+			// A new advert_int restarts a BACKUP's master-down timer
+			// from the new interval, as keepalived's reload does; the
+			// old timer could run for the old interval's three adverts
+			// (sim/FINDINGS.md #4). A VRRPv3 backup learns the master's
+			// interval again from its next advert.
+			n.d.MasterAdv = n.adv
+			m.armDown(n, n.msDown(), "master-down-timer")
+		}
 	}
 	for _, n := range m.insts {
 		if kept[n] == nil {
