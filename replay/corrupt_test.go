@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,13 +164,60 @@ func FuzzDecodeRecord(f *testing.F) {
 	}
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 1}, encodeGap(Gap{First: 1, Last: 9, Count: 9, At: time.Unix(1, 0), Reason: "queue full"}),
 		encodeSnapshot(time.Unix(2, 0), []byte("state")))
+	// Chunks (format 2) of those records, whole and cut.
+	var ch chunkBuilder
+	for seq := uint64(1); seq <= 16; seq += 1 + seq%3 {
+		ev, effs := synth(seq)
+		evb, _ := events.Encode(ev)
+		efb, _ := effects.EncodeAll(effs)
+		ch.add(&item{kind: itemRecord, seq: seq, data: append(evb, efb...), split: len(evb)})
+		c := make([]byte, ch.size())
+		first := ch.first
+		recs := slices.Clone(ch.recs)
+		body := ch.body
+		ch.encode(c)
+		ch.recs, ch.body = append(ch.recs, recs...), body
+		f.Add(seqKey(first), c, c[:len(c)/2])
+	}
 	var dec recordDecoder // shared, as in an iteration: interned names carry over
 	f.Fuzz(func(t *testing.T, k, v, fv []byte) {
 		dec.decode(k, v, k, fv)
+		fuzzChunk(t, &dec, k, v)
+		fuzzChunk(t, &dec, k, fv)
 		if g, err := decodeGap(v); err == nil && g.Last < g.First {
 			t.Fatalf("accepted inverted gap %v", g)
 		}
 		decodeSnapshot(fv, true)
 		decodeSnapshot(v, false)
 	})
+}
+
+// fuzzChunk reads v as a chunk stored under key k, as the reader does:
+// every record it yields lies inside v and is in sequence order.
+func fuzzChunk(t *testing.T, dec *recordDecoder, k, v []byte) {
+	var c chunkReader
+	if c.reset(k, v) != nil {
+		// A chunk whose checksum fails is never read further; fuzz the
+		// rest of the decoder with the checksum ignored.
+		first, err := keySeq(k)
+		if err != nil || len(v) < chunkCRCSize+2 || c.header(first, v[chunkCRCSize:]) != nil {
+			return
+		}
+	}
+	chunkLast(k, v)
+	prev, n := uint64(0), 0
+	for {
+		seq, ev, eff, err := c.next()
+		if err != nil {
+			return
+		}
+		if n > 0 && seq <= prev || seq < c.first || seq > c.last {
+			t.Fatalf("record %d: seq %d after %d in chunk %d..%d", n, seq, prev, c.first, c.last)
+		}
+		if cap(ev) > len(v) || cap(eff) > len(v) {
+			t.Fatalf("record %d: slices beyond the chunk", n)
+		}
+		prev, n = seq, n+1
+		dec.body(seq, ev, eff)
+	}
 }

@@ -9,13 +9,16 @@ import (
 )
 
 // FormatVersion is the journal file format written by this package. A
-// reader refuses files with a newer format.
-const FormatVersion = 1
+// reader refuses files with a newer format. Format 1 stores one record per
+// key in the events and effects buckets; format 2 stores chunks of records
+// in the records bucket (see chunk.go). Both are read.
+const FormatVersion = 2
 
 // Bucket names.
 var (
 	bucketEvents    = []byte("events")
 	bucketEffects   = []byte("effects")
+	bucketRecords   = []byte("records")
 	bucketSnapshots = []byte("snapshots")
 	bucketGaps      = []byte("gaps")
 	bucketMeta      = []byte("meta")

@@ -24,13 +24,16 @@ var update = flag.Bool("update", false, "rewrite the newest golden journal (test
 type goldenFixture struct {
 	path    string
 	records func() []goldenRecord
+	format  int // the file format it was written in (Meta.Format)
 }
 
 // goldenFixtures lists every committed journal, oldest first. A new event or
 // effect kind (or field) goes into a new fixture appended here.
 var goldenFixtures = []goldenFixture{
-	{"testdata/golden-v1.journal", golden},
-	{"testdata/golden-v2.journal", goldenV2},
+	{"testdata/golden-v1.journal", golden, 1},
+	{"testdata/golden-v2.journal", goldenV2, 1},
+	// golden-v3 is goldenV2's records in format 2 (chunked records).
+	{"testdata/golden-v3.journal", goldenV2, 2},
 }
 
 // goldenRecord is one event of the golden journal with its effects.
@@ -228,7 +231,7 @@ func checkGoldenFixture(t *testing.T, fx goldenFixture) {
 		t.Fatal(err)
 	}
 	m := files[0].Meta
-	if m.Format != 1 || m.Codec != 1 || m.Host != "golden-host" || m.Version != "vigil-golden" || m.ConfigDigest != "sha256:5f1c" {
+	if m.Format != fx.format || m.Codec != 1 || m.Host != "golden-host" || m.Version != "vigil-golden" || m.ConfigDigest != "sha256:5f1c" {
 		t.Errorf("meta %+v", m)
 	}
 	if gaps, err := r.Gaps(); err != nil || len(gaps) != 1 || gaps[0] != goldenGap {

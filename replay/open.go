@@ -76,11 +76,6 @@ func readMeta(tx *bolt.Tx) (Meta, error) {
 	if b == nil {
 		return Meta{}, errors.New("not a vigil journal (no meta bucket)")
 	}
-	for _, name := range [][]byte{bucketEvents, bucketEffects, bucketSnapshots, bucketGaps} {
-		if tx.Bucket(name) == nil {
-			return Meta{}, fmt.Errorf("bucket %q missing", name)
-		}
-	}
 	var m Meta
 	var err error
 	get := func(k string) string { return string(b.Get([]byte(k))) }
@@ -89,6 +84,14 @@ func readMeta(tx *bolt.Tx) (Meta, error) {
 	}
 	if m.Format > FormatVersion {
 		return Meta{}, fmt.Errorf("journal format %d is newer than this vigil's (%d)", m.Format, FormatVersion)
+	}
+	if m.Format < 1 {
+		return Meta{}, fmt.Errorf("journal format %d is invalid", m.Format)
+	}
+	for _, name := range recordBuckets(m.Format) {
+		if tx.Bucket(name) == nil {
+			return Meta{}, fmt.Errorf("bucket %q missing", name)
+		}
 	}
 	if m.Codec, err = strconv.Atoi(get(metaCodec)); err != nil {
 		return Meta{}, fmt.Errorf("meta %s: %w", metaCodec, err)
@@ -103,6 +106,14 @@ func readMeta(tx *bolt.Tx) (Meta, error) {
 		}
 	}
 	return m, nil
+}
+
+// recordBuckets are the buckets a file of the given format must have.
+func recordBuckets(format int) [][]byte {
+	if format == 1 {
+		return [][]byte{bucketEvents, bucketEffects, bucketSnapshots, bucketGaps}
+	}
+	return [][]byte{bucketRecords, bucketSnapshots, bucketGaps}
 }
 
 // writeMeta stores m in a new file's meta bucket.

@@ -61,27 +61,19 @@ func (f *readerFile) rawRecords(idx int, from uint64, dec *events.Decoder, yield
 		return fail(err)
 	}
 	defer tx.Rollback()
-	var ce, cf *bolt.Cursor
-	var k, v, fk, fv []byte
-	start := seqKey(from)
-	if err := protect(func() error {
-		ce, cf = tx.Bucket(bucketEvents).Cursor(), tx.Bucket(bucketEffects).Cursor()
-		k, v = ce.Seek(start)
-		fk, fv = cf.Seek(start)
-		return nil
-	}); err != nil {
+	var cur fileCursor
+	if err := protect(func() error { return cur.seek(tx, f.meta.Format, from) }); err != nil {
 		return fail(err)
 	}
-	for k != nil {
+	for {
 		var rec RawRecord
+		var ok bool
 		err := protect(func() error {
-			seq, err := keySeq(k)
-			if err != nil {
+			seq, v, fv, more, err := cur.next()
+			if !more || err != nil {
 				return err
 			}
-			if string(k) != string(fk) {
-				return fmt.Errorf("seq %d: effects record missing", seq)
-			}
+			ok = true
 			ev, err := dec.Decode(v)
 			if err != nil {
 				return fmt.Errorf("seq %d: %w", seq, err)
@@ -92,14 +84,13 @@ func (f *readerFile) rawRecords(idx int, from uint64, dec *events.Decoder, yield
 		if err != nil {
 			return fail(err)
 		}
+		if !ok {
+			return true
+		}
 		if !yield(rec, nil) {
 			return false
 		}
-		if err := protect(func() error { k, v = ce.Next(); fk, fv = cf.Next(); return nil }); err != nil {
-			return fail(err)
-		}
 	}
-	return true
 }
 
 // SnapshotInfo describes a snapshot without its state.
@@ -169,14 +160,50 @@ func (r *Reader) snapshotState(idx int, seq uint64) ([]byte, error) {
 func (r *Reader) edgeEvents(idx int) (first, last events.Event, err error) {
 	f := r.files[idx]
 	err = f.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketEvents).Cursor()
-		if k, v := c.First(); k != nil {
-			if first, err = events.Decode(v); err != nil {
+		var v1, vn []byte
+		var has1, hasn bool
+		if f.meta.Format == 1 {
+			c := tx.Bucket(bucketEvents).Cursor()
+			var k []byte
+			k, v1 = c.First()
+			has1 = k != nil
+			k, vn = c.Last()
+			hasn = k != nil
+		} else {
+			var cr chunkReader
+			c := tx.Bucket(bucketRecords).Cursor()
+			if k, v := c.First(); k != nil {
+				if err := cr.reset(k, v); err != nil {
+					return err
+				}
+				if _, v1, _, err = cr.next(); err != nil {
+					return err
+				}
+				has1 = true
+			}
+			if k, v := c.Last(); k != nil {
+				if err := cr.reset(k, v); err != nil {
+					return err
+				}
+				for {
+					_, ev, _, err := cr.next()
+					if err == errChunkEnd {
+						break
+					}
+					if err != nil {
+						return err
+					}
+					vn, hasn = ev, true
+				}
+			}
+		}
+		if has1 {
+			if first, err = events.Decode(v1); err != nil {
 				return fmt.Errorf("first event: %w", err)
 			}
 		}
-		if k, v := c.Last(); k != nil {
-			if last, err = events.Decode(v); err != nil {
+		if hasn {
+			if last, err = events.Decode(vn); err != nil {
 				return fmt.Errorf("last event: %w", err)
 			}
 		}

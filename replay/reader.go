@@ -105,15 +105,9 @@ func (r *Reader) Files() ([]FileInfo, error) {
 	var infos []FileInfo
 	for _, f := range r.files {
 		fi := FileInfo{Path: f.path, Meta: f.meta}
-		err := f.view(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketEvents).Cursor()
-			if k, _ := c.First(); k != nil {
-				fi.First, _ = keySeq(k)
-			}
-			if k, _ := c.Last(); k != nil {
-				fi.Last, _ = keySeq(k)
-			}
-			return nil
+		err := f.view(func(tx *bolt.Tx) (err error) {
+			fi.First, fi.Last, err = seqBounds(tx, f.meta.Format)
+			return err
 		})
 		if err != nil {
 			return nil, err
@@ -151,40 +145,136 @@ func (f *readerFile) records(from uint64, dec *recordDecoder, yield func(Record,
 		return fail(err)
 	}
 	defer tx.Rollback()
-	var ce, cf *bolt.Cursor
-	var k, v, fk, fv []byte
-	start := seqKey(from)
-	if err := protect(func() error {
-		ce, cf = tx.Bucket(bucketEvents).Cursor(), tx.Bucket(bucketEffects).Cursor()
-		k, v = ce.Seek(start)
-		fk, fv = cf.Seek(start)
-		return nil
-	}); err != nil {
+	var cur fileCursor
+	if err := protect(func() error { return cur.seek(tx, f.meta.Format, from) }); err != nil {
 		return fail(err)
 	}
-	next := func() error {
-		k, v = ce.Next()
-		fk, fv = cf.Next()
-		return nil
-	}
-	for k != nil {
+	for {
 		var rec Record
-		err := protect(func() (err error) { rec, err = dec.decode(k, v, fk, fv); return err })
+		var ok bool
+		err := protect(func() error {
+			seq, ev, eff, more, err := cur.next()
+			if !more || err != nil {
+				return err
+			}
+			ok = true
+			rec, err = dec.body(seq, ev, eff)
+			return err
+		})
 		if err != nil {
 			return fail(err)
+		}
+		if !ok {
+			return true
 		}
 		if !yield(rec, nil) {
 			return false
 		}
-		if err := protect(next); err != nil {
-			return fail(err)
+	}
+}
+
+// fileCursor walks the records of one file, of either format, from a
+// sequence on. Its methods read the mapping: call them under protect.
+type fileCursor struct {
+	format int
+	from   uint64
+	// Format 1: the events and effects cursors and their positions.
+	ce, cf       *bolt.Cursor
+	k, v, fk, fv []byte
+	// Format 2: the chunk cursor and the chunk being read.
+	cr      *bolt.Cursor
+	chunk   chunkReader
+	inChunk bool
+	prev    uint64 // the last sequence of the previous chunk, if hasPrev
+	hasPrev bool
+}
+
+// seek positions the cursor at the first record with sequence ≥ from.
+func (c *fileCursor) seek(tx *bolt.Tx, format int, from uint64) error {
+	*c = fileCursor{format: format, from: from}
+	start := seqKey(from)
+	if format == 1 {
+		c.ce, c.cf = tx.Bucket(bucketEvents).Cursor(), tx.Bucket(bucketEffects).Cursor()
+		c.k, c.v = c.ce.Seek(start)
+		c.fk, c.fv = c.cf.Seek(start)
+		return nil
+	}
+	// The chunk holding from starts at or before it.
+	c.cr = tx.Bucket(bucketRecords).Cursor()
+	k, v := c.cr.Seek(start)
+	if k == nil || !bytes.Equal(k, start) {
+		var pk, pv []byte
+		if k == nil {
+			pk, pv = c.cr.Last()
+		} else {
+			pk, pv = c.cr.Prev()
+		}
+		if pk != nil {
+			k, v = pk, pv
+		} else {
+			k, v = c.cr.Seek(start)
 		}
 	}
-	if fk != nil {
-		s, _ := keySeq(fk)
-		return fail(fmt.Errorf("seq %d: effects without an event", s))
+	return c.enter(k, v)
+}
+
+// enter starts reading chunk v under key k (none if k is nil).
+func (c *fileCursor) enter(k, v []byte) error {
+	if k == nil {
+		c.inChunk = false
+		return nil
 	}
-	return true
+	if err := c.chunk.reset(k, v); err != nil {
+		return err
+	}
+	if c.hasPrev && c.chunk.first <= c.prev {
+		return fmt.Errorf("seq %d: chunk overlaps the previous one (up to seq %d)", c.chunk.first, c.prev)
+	}
+	c.prev, c.hasPrev, c.inChunk = c.chunk.last, true, true
+	return nil
+}
+
+// next returns the next record, more false at the end of the file.
+func (c *fileCursor) next() (seq uint64, ev, eff []byte, more bool, err error) {
+	if c.format == 1 {
+		return c.nextV1()
+	}
+	for c.inChunk {
+		seq, ev, eff, err = c.chunk.next()
+		if err == errChunkEnd {
+			if err := c.enter(c.cr.Next()); err != nil {
+				return 0, nil, nil, false, err
+			}
+			continue
+		}
+		if err != nil {
+			return 0, nil, nil, false, err
+		}
+		if seq >= c.from {
+			return seq, ev, eff, true, nil
+		}
+	}
+	return 0, nil, nil, false, nil
+}
+
+func (c *fileCursor) nextV1() (seq uint64, ev, eff []byte, more bool, err error) {
+	if c.k == nil {
+		if c.fk != nil {
+			s, _ := keySeq(c.fk)
+			return 0, nil, nil, false, fmt.Errorf("seq %d: effects without an event", s)
+		}
+		return 0, nil, nil, false, nil
+	}
+	if seq, err = keySeq(c.k); err != nil {
+		return 0, nil, nil, false, err
+	}
+	if !bytes.Equal(c.k, c.fk) {
+		return 0, nil, nil, false, fmt.Errorf("seq %d: effects record missing", seq)
+	}
+	ev, eff = c.v, c.fv
+	c.k, c.v = c.ce.Next()
+	c.fk, c.fv = c.cf.Next()
+	return seq, ev, eff, true, nil
 }
 
 // recordDecoder decodes the records of one iteration, sharing the
@@ -194,6 +284,8 @@ type recordDecoder struct {
 	effects effects.Decoder
 }
 
+// decode decodes a format-1 record: the events bucket's key and value and
+// the effects bucket's.
 func (dec *recordDecoder) decode(k, v, fk, fv []byte) (Record, error) {
 	seq, err := keySeq(k)
 	if err != nil {
@@ -202,6 +294,11 @@ func (dec *recordDecoder) decode(k, v, fk, fv []byte) (Record, error) {
 	if !bytes.Equal(k, fk) {
 		return Record{}, fmt.Errorf("seq %d: effects record missing", seq)
 	}
+	return dec.body(seq, v, fv)
+}
+
+// body decodes record seq from its event and effects encodings.
+func (dec *recordDecoder) body(seq uint64, v, fv []byte) (Record, error) {
 	ev, err := dec.events.Decode(v)
 	if err != nil {
 		return Record{}, fmt.Errorf("seq %d: %w", seq, err)
@@ -211,6 +308,33 @@ func (dec *recordDecoder) decode(k, v, fk, fv []byte) (Record, error) {
 		return Record{}, fmt.Errorf("seq %d: %w", seq, err)
 	}
 	return Record{Seq: seq, Event: ev, Effects: effs, RawEvent: v, RawEffects: fv}, nil
+}
+
+// seqBounds returns the first and last record sequences of a file (0, 0
+// if it has none).
+func seqBounds(tx *bolt.Tx, format int) (first, last uint64, err error) {
+	if format == 1 {
+		c := tx.Bucket(bucketEvents).Cursor()
+		if k, _ := c.First(); k != nil {
+			first, _ = keySeq(k)
+		}
+		if k, _ := c.Last(); k != nil {
+			last, _ = keySeq(k)
+		}
+		return first, last, nil
+	}
+	c := tx.Bucket(bucketRecords).Cursor()
+	if k, _ := c.First(); k != nil {
+		if first, err = keySeq(k); err != nil {
+			return 0, 0, err
+		}
+	}
+	if k, v := c.Last(); k != nil {
+		if last, err = chunkLast(k, v); err != nil {
+			return 0, 0, err
+		}
+	}
+	return first, last, nil
 }
 
 // Gaps lists the recorded gaps of all files, by first sequence.

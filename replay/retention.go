@@ -55,11 +55,12 @@ func lastSeq(dir string) (next uint64, digest string) {
 		var last uint64
 		err = protect(func() error {
 			return db.View(func(tx *bolt.Tx) error {
-				for _, b := range [][]byte{bucketEvents, bucketSnapshots} {
-					if k, _ := tx.Bucket(b).Cursor().Last(); len(k) == 8 {
-						s, _ := keySeq(k)
-						last = max(last, s)
-					}
+				if _, l, err := seqBounds(tx, meta.Format); err == nil {
+					last = max(last, l)
+				}
+				if k, _ := tx.Bucket(bucketSnapshots).Cursor().Last(); len(k) == 8 {
+					s, _ := keySeq(k)
+					last = max(last, s)
 				}
 				return tx.Bucket(bucketGaps).ForEach(func(_, v []byte) error {
 					if g, err := decodeGap(v); err == nil {

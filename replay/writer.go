@@ -147,7 +147,10 @@ type Writer struct {
 	db          *bolt.DB
 	cur         journalFile
 	meta        Meta
-	pendingGaps []Gap // from failed commits, written with the next one
+	pendingGaps []Gap        // from failed commits, written with the next one
+	chunk       chunkBuilder // the chunk being built (format 2)
+	chunkLimit  int          // chunkCap of the current file
+	arena       chunkArena   // the current commit's chunks
 }
 
 type itemKind uint8

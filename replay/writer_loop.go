@@ -113,24 +113,34 @@ func (w *Writer) commitSegment(items []item) {
 	}
 	var records, snaps uint64
 	err := w.update(func(tx *bolt.Tx) error {
-		evb, efb := tx.Bucket(bucketEvents), tx.Bucket(bucketEffects)
-		snb, gpb := tx.Bucket(bucketSnapshots), tx.Bucket(bucketGaps)
+		rb, snb, gpb := tx.Bucket(bucketRecords), tx.Bucket(bucketSnapshots), tx.Bucket(bucketGaps)
 		// Keys only grow: pack pages full instead of bbolt's half-full split.
-		evb.FillPercent, efb.FillPercent, snb.FillPercent = 1, 1, 1
-		k := make([]byte, 8)
+		rb.FillPercent, snb.FillPercent = 1, 1
 		for _, g := range w.pendingGaps {
 			if err := gpb.Put(seqKey(g.First), encodeGap(g)); err != nil {
 				return err
 			}
 		}
-		for _, it := range items {
+		k := make([]byte, 8)
+		ch := &w.chunk
+		flush := func() error {
+			if len(ch.recs) == 0 {
+				return nil
+			}
+			binary.BigEndian.PutUint64(k, ch.first) // bbolt copies keys, not values
+			v := w.arena.alloc(ch.size())
+			ch.encode(v)
+			return rb.Put(k, v)
+		}
+		for i := range items {
+			it := &items[i]
 			var err error
 			switch it.kind {
 			case itemRecord:
-				binary.BigEndian.PutUint64(k, it.seq) // bbolt copies keys, not values
-				if err = evb.Put(k, it.data[:it.split]); err == nil {
-					err = efb.Put(k, it.data[it.split:])
+				if !ch.fits(it, w.chunkLimit) {
+					err = flush()
 				}
+				ch.add(it)
 				records++
 				if err == nil && it.ctl != nil && it.ctl.hasDigest {
 					w.meta.ConfigDigest = it.ctl.digest
@@ -146,8 +156,12 @@ func (w *Writer) commitSegment(items []item) {
 				return err
 			}
 		}
-		return nil
+		return flush()
 	})
+	// The transaction is over: bbolt no longer refers to the chunks.
+	w.arena.reset()
+	clear(w.chunk.recs)
+	w.chunk.recs, w.chunk.body = w.chunk.recs[:0], 0
 	if err != nil {
 		w.setErr(fmt.Errorf("journal: commit to %s: %w", w.cur.path, err))
 		w.failed(items, err)
@@ -264,7 +278,7 @@ func (w *Writer) startFile() error {
 	meta := Meta{Format: FormatVersion, Codec: events.CodecVersion, Host: w.opts.Host,
 		Version: w.opts.Version, ConfigDigest: w.meta.ConfigDigest, Created: now}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketEvents, bucketEffects, bucketSnapshots, bucketGaps, bucketMeta} {
+		for _, name := range [][]byte{bucketRecords, bucketSnapshots, bucketGaps, bucketMeta} {
 			if _, err := tx.CreateBucket(name); err != nil {
 				return err
 			}
@@ -283,6 +297,7 @@ func (w *Writer) startFile() error {
 		return fmt.Errorf("journal: create %s: %w", path, err)
 	}
 	w.db, w.meta = db, meta
+	w.chunkLimit = chunkCap(db.Info().PageSize)
 	w.cur = journalFile{path: path, at: now}
 	w.snapshotDue.Store(false)
 	return nil

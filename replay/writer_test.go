@@ -267,7 +267,9 @@ func TestRetentionOverAYear(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := w.Stats()
-	if st.Rotations < 1000 || st.Deleted < 900 || st.Lost != 0 {
+	// Rotation by age alone (every four or five steps) makes ~900; size
+	// adds more, fewer since format 2's denser chunks.
+	if st.Rotations < 850 || st.Deleted < 800 || st.Lost != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	t.Logf("a year: %d rotations, %d files deleted, at most %d KiB on disk (bound %d KiB)",
