@@ -165,7 +165,10 @@ func putVRRP(vr []byte, a *effects.SendAdvert, family int) error {
 			v := ip.As4()
 			off += copy(vr[off:], v[:])
 		} else {
-			if !ip.Is6() || ip.Is4In6() {
+			// Any 16-byte address goes, ::ffff:a.b.c.d included: a peer
+			// may advertise one and the decoder hands it over as such;
+			// only a 4-byte IPv4 address is the wrong family here.
+			if !ip.Is6() {
 				return fmt.Errorf("%w: %v in an IPv6 advert", ErrFamily, ip)
 			}
 			v := ip.As16()
