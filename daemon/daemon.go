@@ -186,7 +186,7 @@ func Run(ctx context.Context, o Options) error {
 	for _, ev := range a.mon.Snapshot() {
 		l.Step(ev)
 	}
-	l.Step(&events.Start{Seed: seed()})
+	l.Step(&events.Start{Seed: seed(), ReportsJoins: true})
 	a.lvs.reconcile(l.Engine.IPVSTable(), cfgEv.Config.GlobalDefs.LVSFlush)
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)

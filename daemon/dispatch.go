@@ -7,13 +7,17 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
 )
 
-// Network executes the VRRP network effects (vrrpnet.Mux).
+// Network executes the VRRP network effects (vrrpnet.Mux). Its methods run
+// inline in the loop: each is a system call or two.
 type Network interface {
 	Send(*effects.SendAdvert) error
 	Join(*effects.JoinGroup) error
 	Leave(*effects.LeaveGroup) error
+	// CloseInterface closes a deleted interface's sockets (CloseSockets).
+	CloseInterface(name string) error
 }
 
 // Scripts executes notify and track-script effects (script.Executor). Its
@@ -49,6 +53,9 @@ type dispatcher struct {
 	counters map[string]map[string]int64
 	// unhandled counts effects no executor took, by kind.
 	unhandled map[effects.Kind]uint64
+	// feedback holds the events executing a Step's effects produced (the
+	// outcome of each JoinGroup), for the loop to step next.
+	feedback []events.Event
 }
 
 func newDispatcher(x Executors, log *zerolog.Logger) *dispatcher {
@@ -77,7 +84,20 @@ func (d *dispatcher) one(e effects.Effect) {
 			d.unhandled[e.EffectKind()]++
 			return
 		}
-		err = d.x.Net.Join(v)
+		// The engine knows the outcome: a failed join is a FAULT it
+		// retries, never an instance that believes it listens.
+		j := &events.GroupJoined{Interface: v.Interface, Group: v.Group}
+		if err := d.x.Net.Join(v); err != nil {
+			j.Err = err.Error()
+		}
+		d.feedback = append(d.feedback, j)
+		return
+	case *effects.CloseSockets:
+		if d.x.Net == nil {
+			d.unhandled[e.EffectKind()]++
+			return
+		}
+		err = d.x.Net.CloseInterface(v.Interface)
 	case *effects.LeaveGroup:
 		if d.x.Net == nil {
 			d.unhandled[e.EffectKind()]++

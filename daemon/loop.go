@@ -88,6 +88,19 @@ func (l *Loop) dispatcherFor() *dispatcher {
 // they are journaled: Append only encodes and queues, so the order is not a
 // durability question, and the advert leaves a few microseconds sooner.
 func (l *Loop) Step(ev events.Event) {
+	l.step(ev)
+	// Events the effects produced (join outcomes) come next, before any
+	// other source's: they are the answer to what was just asked.
+	d := l.d
+	for len(d.feedback) > 0 {
+		next := d.feedback[0]
+		d.feedback = d.feedback[1:]
+		l.step(next)
+	}
+	d.feedback = d.feedback[:0]
+}
+
+func (l *Loop) step(ev events.Event) {
 	stamp(ev, l.Now())
 	effs := l.Engine.Step(ev)
 	l.dispatcherFor().dispatch(effs)
@@ -170,29 +183,6 @@ func (l *Loop) kernelEvent(ev events.Event) {
 		l.Log.Info().Msgf("Netlink reports %s %s %s", a.Prefix, verb, a.Interface)
 	}
 	l.Step(ev)
-	if lc, ok := ev.(*events.LinkChanged); ok && !lc.Present {
-		l.closeInterface(lc.Interface)
-	}
-}
-
-// interfaceCloser is the part of the network executor (vrrpnet.Mux) that
-// drops a deleted interface's sockets.
-type interfaceCloser interface {
-	CloseInterface(name string) error
-}
-
-// closeInterface closes a deleted interface's VRRP sockets, after the
-// engine has seen the deletion. Why: they are bound to the old ifindex
-// and would never receive again; an interface of the same name created
-// later gets new sockets when the engine joins its groups again.
-func (l *Loop) closeInterface(name string) {
-	c, ok := l.Exec.Net.(interfaceCloser)
-	if !ok {
-		return
-	}
-	if err := c.CloseInterface(name); err != nil {
-		l.Log.Warn().Err(err).Str("interface", name).Msg("closing the VRRP sockets of a deleted interface")
-	}
 }
 
 // signal handles one signal and reports whether the loop must end.

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -34,8 +35,11 @@ func (r *recorder) Apply(e effects.Effect) error      { return r.add(e) }
 func (r *recorder) Send(a *effects.SendAdvert) error  { return r.add(a) }
 func (r *recorder) Join(j *effects.JoinGroup) error   { return r.add(j) }
 func (r *recorder) Leave(j *effects.LeaveGroup) error { return r.add(j) }
-func (r *recorder) Notify(n *effects.Notify)          { r.add(n) }
-func (r *recorder) Run(rs *effects.RunScript)         { r.add(rs) }
+func (r *recorder) CloseInterface(name string) error {
+	return r.add(&effects.CloseSockets{Interface: name})
+}
+func (r *recorder) Notify(n *effects.Notify)  { r.add(n) }
+func (r *recorder) Run(rs *effects.RunScript) { r.add(rs) }
 func (r *recorder) snapshot() []effects.Effect {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -112,7 +116,7 @@ func newTestLoop(t *testing.T, cfg *events.ConfigLoaded) *testLoop {
 	tl.l.Step(cfg)
 	tl.l.Step(&events.LinkChanged{Interface: "eth0", Index: 2, Present: true, Up: true, Running: true})
 	tl.l.Step(&events.AddressChanged{Interface: "eth0", Prefix: netip.MustParsePrefix("10.77.0.11/24"), Added: true})
-	tl.l.Step(&events.Start{Seed: 1})
+	tl.l.Step(&events.Start{Seed: 1, ReportsJoins: true})
 	return tl
 }
 
@@ -304,5 +308,55 @@ func TestLoopDeletedInterfaceClosedAndRejoined(t *testing.T) {
 	tl.l.kernelEvent(&events.LinkChanged{Interface: "eth0", Index: 9, Present: true, Up: true, Running: true})
 	if !has(net.snapshot(), effects.KindJoinGroup) {
 		t.Fatal("the recreated interface's group was not joined again")
+	}
+}
+
+// deafNet is a network executor whose joins fail, as a join on a VMAC
+// that does not exist yet did.
+type deafNet struct {
+	recorder
+	fail bool
+}
+
+func (d *deafNet) Join(j *effects.JoinGroup) error {
+	if d.fail {
+		return errors.New("no such network interface")
+	}
+	return d.recorder.Join(j)
+}
+
+// A join that fails reaches the engine as a GroupJoined event (journaled
+// right after the step that asked for it): the instance is in FAULT, not a
+// deaf BACKUP that would become MASTER beside the real one; the engine
+// retries, and the first join that works brings it to BACKUP.
+func TestLoopFailedJoinIsFault(t *testing.T) {
+	net := &deafNet{fail: true}
+	tl := &testLoop{net: &recorder{}, kern: &recorder{}, tim: &recorder{}, scr: &recorder{}, j: &journal{}}
+	tl.l = &Loop{Engine: engine.New(), Log: zerolog.Nop(), Journal: tl.j,
+		Now:  func() events.Time { tl.now += events.Time(time.Millisecond); return tl.now },
+		Exec: Executors{Net: net, Kernel: tl.kern, Timers: tl.tim, Announce: tl.kern, Scripts: tl.scr}}
+	tl.l.Step(loadTestConf(t, "10.77.0.100/24"))
+	tl.l.Step(&events.LinkChanged{Interface: "eth0", Index: 2, Present: true, Up: true, Running: true})
+	tl.l.Step(&events.Start{Seed: 1, ReportsJoins: true})
+	if got := tl.l.Engine.Instances()[0].State; got != effects.StateFault {
+		t.Fatalf("after a failed join the instance is %v, want FAULT", got)
+	}
+	if k := tl.j.kinds; k[len(k)-1] != events.KindGroupJoined {
+		t.Fatalf("journal kinds %v: the join's outcome is not journaled last", k)
+	}
+	var retry *effects.SetTimer
+	for _, e := range tl.tim.snapshot() {
+		if s, ok := e.(*effects.SetTimer); ok && strings.HasPrefix(s.Key, "sock/") {
+			retry = s
+		}
+	}
+	if retry == nil {
+		t.Fatal("no retry timer after a failed join")
+	}
+	net.fail = false
+	tl.now = retry.At
+	tl.l.Step(&events.TimerFired{Key: retry.Key})
+	if got := tl.l.Engine.Instances()[0].State; got != effects.StateBackup {
+		t.Fatalf("after the retry joined the instance is %v, want BACKUP", got)
 	}
 }

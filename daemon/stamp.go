@@ -36,5 +36,7 @@ func stamp(ev events.Event, t events.Time) {
 		v.At = t
 	case *events.CheckResult:
 		v.At = t
+	case *events.GroupJoined:
+		v.At = t
 	}
 }

@@ -140,6 +140,8 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 	case *LeaveGroup:
 		e.String(1, v.Interface)
 		e.Addr(2, v.Group)
+	case *CloseSockets:
+		e.String(1, v.Interface)
 	default:
 		return fmt.Errorf("%T: no codec for kind %v", f, f.EffectKind())
 	}

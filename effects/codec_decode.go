@@ -274,6 +274,11 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		v := new(LeaveGroup)
 		decodeGroup(d, &v.Interface, &v.Group)
 		return v
+	case KindCloseSockets:
+		v := new(CloseSockets)
+		var none netip.Addr
+		decodeGroup(d, &v.Interface, &none)
+		return v
 	}
 	return nil
 }

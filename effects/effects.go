@@ -51,6 +51,7 @@ const (
 	// (engine/lvs).
 	KindRunCheck          Kind = 22
 	KindCheckStateChanged Kind = 23
+	KindCloseSockets      Kind = 24
 )
 
 var kindNames = [...]string{
@@ -77,6 +78,7 @@ var kindNames = [...]string{
 	KindLeaveGroup:        "LeaveGroup",
 	KindRunCheck:          "RunCheck",
 	KindCheckStateChanged: "CheckStateChanged",
+	KindCloseSockets:      "CloseSockets",
 }
 
 func (k Kind) String() string {
@@ -333,8 +335,12 @@ type Log struct {
 	Message  string `json:"message"`
 }
 
-// JoinGroup asks the network adapter to receive VRRP on an interface: join
-// the multicast group (224.0.0.18 or ff02::12) or open the unicast socket.
+// JoinGroup asks the network adapter to receive VRRP on an interface: open
+// the interface's socket for Group's family and join the multicast group
+// (224.0.0.18, ff02::12 or mcast_dst_ip). For unicast instances Group is
+// the family's unspecified address (0.0.0.0 or ::): the socket only opens.
+// When the Start event set ReportsJoins, the driver answers with an
+// events.GroupJoined.
 type JoinGroup struct {
 	Interface string     `json:"interface"`
 	Group     netip.Addr `json:"group"`
@@ -344,6 +350,13 @@ type JoinGroup struct {
 type LeaveGroup struct {
 	Interface string     `json:"interface"`
 	Group     netip.Addr `json:"group"`
+}
+
+// CloseSockets asks the network adapter to close the VRRP sockets of an
+// interface that was deleted: they are bound to its old ifindex and would
+// never receive again. A later JoinGroup opens fresh ones.
+type CloseSockets struct {
+	Interface string `json:"interface"`
 }
 
 // IPVSOp is an operation on the kernel's IPVS table.
@@ -520,6 +533,7 @@ func (*JoinGroup) EffectKind() Kind         { return KindJoinGroup }
 func (*LeaveGroup) EffectKind() Kind        { return KindLeaveGroup }
 func (*RunCheck) EffectKind() Kind          { return KindRunCheck }
 func (*CheckStateChanged) EffectKind() Kind { return KindCheckStateChanged }
+func (*CloseSockets) EffectKind() Kind      { return KindCloseSockets }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -601,6 +615,9 @@ func Clone(e Effect) Effect {
 		c := *v
 		return &c
 	case *LeaveGroup:
+		c := *v
+		return &c
+	case *CloseSockets:
 		c := *v
 		return &c
 	}

@@ -103,6 +103,10 @@ func (e *Engine) Step(ev events.Event) []effects.Effect {
 		if v != nil {
 			m.BFD(v)
 		}
+	case *events.GroupJoined:
+		if v != nil {
+			m.Joined(v)
+		}
 	}
 	// The LVS part sees the events it has a use for (configuration,
 	// start and stop, its own timers, check results, addresses, BFD); its

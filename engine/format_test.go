@@ -78,6 +78,8 @@ func formatEffect(e effects.Effect) string {
 			return "LeaveGroup " + v.Interface + " unicast"
 		}
 		return fmt.Sprintf("LeaveGroup %s %s", v.Interface, v.Group)
+	case *effects.CloseSockets:
+		return "CloseSockets " + v.Interface
 	}
 	return fmt.Sprintf("%T %+v", e, e)
 }

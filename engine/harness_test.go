@@ -71,7 +71,13 @@ func (h *harness) run(d *datadriven.TestData) string {
 		emit(h.step(&events.ConfigLoaded{Header: hdr, Config: h.cfg}))
 	case "start":
 		seed, _ := strconv.ParseUint(argOr(d, "seed", "1"), 10, 64)
-		emit(h.step(&events.Start{Header: hdr, Seed: seed}))
+		// reports-joins: the driver answers JoinGroup with GroupJoined
+		// (`joined`), as the daemon and the simulator do.
+		emit(h.step(&events.Start{Header: hdr, Seed: seed, ReportsJoins: d.HasArg("reports-joins")}))
+	case "joined":
+		// joined if=eth0 group=224.0.0.18 [err=TEXT]: a JoinGroup's outcome.
+		emit(h.step(&events.GroupJoined{Header: hdr, Interface: arg(d, "if"),
+			Group: netip.MustParseAddr(arg(d, "group")), Err: argOr(d, "err", "")}))
 	case "stop":
 		emit(h.step(&events.Stop{Header: hdr, KeepAddresses: d.HasArg("keep")}))
 	case "link":

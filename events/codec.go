@@ -51,6 +51,12 @@ func AppendEncode(dst []byte, ev Event) ([]byte, error) {
 	case *Start:
 		e.Int(1, int64(v.At))
 		e.Uint(2, v.Seed)
+		e.Bool(3, v.ReportsJoins)
+	case *GroupJoined:
+		e.Int(1, int64(v.At))
+		e.String(2, v.Interface)
+		e.Addr(3, v.Group)
+		e.String(4, v.Err)
 	case *Stop:
 		e.Int(1, int64(v.At))
 		e.Bool(2, v.KeepAddresses)

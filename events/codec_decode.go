@@ -37,6 +37,8 @@ func decodePayload(d *wire.Decoder, k Kind) Event {
 				v.At = Time(d.Int())
 			case 2:
 				v.Seed = d.Uint()
+			case 3:
+				v.ReportsJoins = d.Bool()
 			default:
 				d.Skip()
 			}
@@ -238,6 +240,24 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 				v.Name = d.Name()
 			case 3:
 				v.Up = d.Bool()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindGroupJoined:
+		v := new(GroupJoined)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.At = Time(d.Int())
+			case 2:
+				v.Interface = d.Name()
+			case 3:
+				v.Group = d.Addr()
+			case 4:
+				v.Err = d.String()
 			default:
 				d.Skip()
 			}

@@ -49,6 +49,7 @@ const (
 	KindProcessCount   Kind = 12
 	KindBFDState       Kind = 13
 	KindCheckResult    Kind = 14
+	KindGroupJoined    Kind = 15
 )
 
 var kindNames = [...]string{
@@ -66,6 +67,7 @@ var kindNames = [...]string{
 	KindProcessCount:   "ProcessCount",
 	KindBFDState:       "BFDState",
 	KindCheckResult:    "CheckResult",
+	KindGroupJoined:    "GroupJoined",
 }
 
 func (k Kind) String() string {
@@ -108,6 +110,12 @@ type Start struct {
 	// Seed seeds the engine's PRNG (checker warmup and similar jitter), so a
 	// journal replays the same random choices.
 	Seed uint64 `json:"seed"`
+	// ReportsJoins says the driver answers every effects.JoinGroup with a
+	// GroupJoined: instances then leave INIT only once the socket they
+	// receive on is open and joined, and a failed join is a FAULT retried
+	// with backoff. Journals written before the field existed replay as
+	// they were recorded (joins assumed to succeed).
+	ReportsJoins bool `json:"reports_joins,omitempty"`
 }
 
 // Stop is a graceful shutdown request (SIGTERM): masters send priority-0
@@ -325,6 +333,18 @@ type CheckResult struct {
 	Weight  int  `json:"weight,omitempty"`
 }
 
+// GroupJoined is the outcome of an effects.JoinGroup: the socket that
+// receives VRRP on Interface for Group's family is open and, for a
+// multicast group, joined; or Err says why not (the interface does not
+// exist yet, a permission, a kernel error). Instances never believe they
+// listen while they are deaf.
+type GroupJoined struct {
+	Header
+	Interface string     `json:"interface"`
+	Group     netip.Addr `json:"group"`
+	Err       string     `json:"err,omitempty"`
+}
+
 // EventKind implementations.
 
 func (*ConfigLoaded) EventKind() Kind   { return KindConfigLoaded }
@@ -341,3 +361,4 @@ func (*TrackFileValue) EventKind() Kind { return KindTrackFileValue }
 func (*ProcessCount) EventKind() Kind   { return KindProcessCount }
 func (*BFDState) EventKind() Kind       { return KindBFDState }
 func (*CheckResult) EventKind() Kind    { return KindCheckResult }
+func (*GroupJoined) EventKind() Kind    { return KindGroupJoined }

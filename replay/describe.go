@@ -66,6 +66,11 @@ func DescribeEvent(ev events.Event) string {
 		return fmt.Sprintf("ProcessCount %s = %d", e.Process, e.Count)
 	case *events.BFDState:
 		return fmt.Sprintf("BFDState %s %s", e.Name, upWord(e.Up))
+	case *events.GroupJoined:
+		if e.Err != "" {
+			return fmt.Sprintf("GroupJoined %s %s failed: %s", e.Interface, e.Group, e.Err)
+		}
+		return fmt.Sprintf("GroupJoined %s %s", e.Interface, e.Group)
 	case *events.CheckResult:
 		return fmt.Sprintf("CheckResult %s %s #%d ok=%t", e.VirtualServer, e.RealServer, e.Checker, e.OK)
 	}
@@ -138,6 +143,8 @@ func DescribeEffect(ef effects.Effect) string {
 		return fmt.Sprintf("JoinGroup %s %s", e.Interface, e.Group)
 	case *effects.LeaveGroup:
 		return fmt.Sprintf("LeaveGroup %s %s", e.Interface, e.Group)
+	case *effects.CloseSockets:
+		return "CloseSockets " + e.Interface
 	}
 	if ef == nil {
 		return "<nil>"

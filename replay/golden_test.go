@@ -34,6 +34,8 @@ var goldenFixtures = []goldenFixture{
 	{"testdata/golden-v2.journal", goldenV2, 1},
 	// golden-v3 is goldenV2's records in format 2 (chunked records).
 	{"testdata/golden-v3.journal", goldenV2, 2},
+	// golden-v4 adds the receiving sockets as engine state.
+	{"testdata/golden-v4.journal", goldenV4, 2},
 }
 
 // goldenRecord is one event of the golden journal with its effects.
@@ -140,6 +142,24 @@ func goldenV2() []goldenRecord {
 				Users: []effects.ScriptCred{{User: "nobody"}, {User: "daemon", Group: "daemon"}}, SMTPAlert: true,
 				FIFOLine: "RS [10.0.1.1]:tcp:80 [10.0.0.1]:tcp:80 UP"}}},
 		goldenRecord{&events.Stop{Header: at(13), KeepAddresses: true, KeepIPVS: true}, nil},
+	)
+}
+
+// goldenV4 adds join outcomes (Start.ReportsJoins, GroupJoined, the
+// unicast socket's unspecified group) and CloseSockets.
+func goldenV4() []goldenRecord {
+	a := netip.MustParseAddr
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	return append(goldenV2(),
+		goldenRecord{&events.Start{Header: at(14), Seed: 7, ReportsJoins: true}, []effects.Effect{
+			&effects.JoinGroup{Interface: "eth0", Group: a("224.0.0.18")},
+			&effects.JoinGroup{Interface: "eth1", Group: a("0.0.0.0")}}},
+		goldenRecord{&events.GroupJoined{Header: at(14), Interface: "eth0", Group: a("224.0.0.18")}, nil},
+		goldenRecord{&events.GroupJoined{Header: at(14), Interface: "eth1", Group: a("0.0.0.0"),
+			Err: "vrrpnet: open eth1: no such network interface"}, []effects.Effect{
+			&effects.SetTimer{Key: "sock/eth1/0.0.0.0", At: events.Time(14_500_000_000)}}},
+		goldenRecord{&events.LinkChanged{Header: at(15), Interface: "eth0"}, []effects.Effect{
+			&effects.CloseSockets{Interface: "eth0"}}},
 	)
 }
 

@@ -26,6 +26,8 @@ func formatEvent(ev events.Event) string {
 		return "TimerFired " + e.Key
 	case *events.LinkChanged:
 		return fmt.Sprintf("LinkChanged %s up=%t", e.Interface, e.Up)
+	case *events.GroupJoined:
+		return fmt.Sprintf("GroupJoined %s %s err=%q", e.Interface, e.Group, e.Err)
 	case *events.AddressChanged:
 		return fmt.Sprintf("AddressChanged %s %s added=%t", e.Interface, e.Prefix, e.Added)
 	case *events.ScriptResult:
@@ -70,6 +72,8 @@ func formatEffect(ef effects.Effect) string {
 		return fmt.Sprintf("JoinGroup %s %s", e.Interface, e.Group)
 	case *effects.LeaveGroup:
 		return fmt.Sprintf("LeaveGroup %s %s", e.Interface, e.Group)
+	case *effects.CloseSockets:
+		return "CloseSockets " + e.Interface
 	case *effects.CreateVMAC:
 		return fmt.Sprintf("CreateVMAC %s %s on %s", e.Instance, e.Name, e.Parent)
 	case *effects.DeleteVMAC:

@@ -185,7 +185,7 @@ func (w *World) Start(n *Node) error {
 			w.step(n, &events.AddressChanged{Interface: i.Name, Prefix: p, Added: true})
 		}
 	}
-	w.step(n, &events.Start{Seed: w.rng.Uint64()})
+	w.step(n, &events.Start{Seed: w.rng.Uint64(), ReportsJoins: true})
 	w.sendTrackers(n)
 	w.mon.topologyChanged()
 	return nil

@@ -129,9 +129,21 @@ func (w *World) execute(n *Node, e effects.Effect) {
 		w.schedule(&item{at: w.now.Add(scriptDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 	case *effects.StateChanged:
 		w.stateChanged(n, e)
+	case *effects.JoinGroup:
+		// Joins succeed (the simulator has no sockets to fail), and the
+		// outcome is answered at once, as the daemon does.
+		ev := &events.GroupJoined{Interface: e.Interface, Group: e.Group}
+		w.schedule(&item{at: w.now, kind: itEvent, node: n, epoch: n.epoch, ev: ev})
+	case *effects.CreateVMAC:
+		// The kernel reports the new macvlan, as netlink does.
+		ev := &events.LinkChanged{Interface: e.Name, Present: true, Up: true, Running: true, MTU: 1500}
+		w.schedule(&item{at: w.now.Add(netlinkDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
+	case *effects.DeleteVMAC:
+		ev := &events.LinkChanged{Interface: e.Name}
+		w.schedule(&item{at: w.now.Add(netlinkDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 	}
-	// Notify, Count, Log, routes, rules, VMACs, IPVS and group membership
-	// change nothing the simulator models; the trace shows them.
+	// Notify, Count, Log, routes, rules, IPVS, leaving groups and closing
+	// sockets change nothing the simulator models; the trace shows them.
 }
 
 func (w *World) stateChanged(n *Node, e *effects.StateChanged) {
@@ -218,6 +230,8 @@ func setTime(ev events.Event, t events.Time) {
 	case *events.TrackFileValue:
 		e.At = t
 	case *events.ProcessCount:
+		e.At = t
+	case *events.GroupJoined:
 		e.At = t
 	}
 }

@@ -31,7 +31,7 @@ func TestReplaySession(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"timeline", dir}, []string{"a #10     VI_1 BACKUP -> MASTER prio 150 (master-down-timer)  <- TimerFired vrrp/VI_1/down", "== run 4 starts"}},
+		{[]string{"timeline", dir}, []string{"a #11     VI_1 BACKUP -> MASTER prio 150 (master-down-timer)  <- TimerFired vrrp/VI_1/down", "== run 4 starts"}},
 		{[]string{"timeline", dir + "/b", "--instance", "VI_1"}, []string{"VI_1 MASTER -> BACKUP prio 100 (higher-priority-advert)"}},
 		{[]string{"verify", dir}, []string{"a: OK", "b: OK", "run 4: re-run from its start"}},
 		{[]string{"explain", dir, "VI_1", "--node", "a", "--at", "20s"}, []string{"rule:    master-down-timer", "why:     preemption"}},

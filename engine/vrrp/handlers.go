@@ -19,6 +19,12 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 		m.linkTimer(ev.Key)
 		return
 	}
+	if ref.kind == tSock {
+		if int(ref.idx) < len(m.socks) {
+			m.sockTimer(m.socks[ref.idx])
+		}
+		return
+	}
 	if ref.kind == tScript {
 		s := m.scripts[ref.idx]
 		if s.d.RunAt != 0 && m.now >= s.d.RunAt && s.d.Used {

@@ -47,6 +47,7 @@ type inst struct {
 	routes []conf.Route
 	rules  []conf.Rule
 	tracks []trackRef // instance's own and its sync group's tracking
+	sock   *sock      // the socket it receives on
 
 	// advert is the template every SendAdvert copies (Addrs and Dst are
 	// shared, read-only slices).

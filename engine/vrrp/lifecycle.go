@@ -31,6 +31,7 @@ func (m *Machine) Start(ev *events.Start) {
 		}
 	}
 	m.started, m.stopped, m.seed = true, false, ev.Seed
+	m.reportsJoins = ev.ReportsJoins
 	m.startupUntil = m.now.Add(m.cfg.GlobalDefs.VRRPStartupDelay.Std())
 	for _, s := range m.statics {
 		if s.addr != nil {
@@ -64,13 +65,7 @@ func groupPairs(insts []*inst) []groupPair {
 	var l []groupPair
 	seen := make(map[groupPair]bool, 4)
 	for _, i := range insts {
-		p := groupPair{ifc: i.iface}
-		if !i.uni {
-			p.g = i.mcastGroup()
-		}
-		if i.advert.VMAC != "" {
-			p.ifc = i.advert.VMAC
-		}
+		p := i.pair()
 		if !seen[p] {
 			seen[p] = true
 			l = append(l, p)
@@ -91,6 +86,14 @@ func pairSet(l []groupPair) map[groupPair]bool {
 // in skip (those joined already), in config order.
 func (m *Machine) joinGroups(skip []groupPair) {
 	done := pairSet(skip)
+	if m.reportsJoins {
+		for _, s := range m.socks {
+			if !done[s.p] {
+				m.join(s)
+			}
+		}
+		return
+	}
 	for _, p := range groupPairs(m.insts) {
 		if !done[p] {
 			m.o.add(&effects.JoinGroup{Interface: p.ifc, Group: p.g})
@@ -206,6 +209,7 @@ func (m *Machine) Stop(ev *events.Stop) {
 		return
 	}
 	m.leaveGroups(groupPairs(m.insts), nil)
+	m.leaveSocks()
 	for _, i := range m.insts {
 		m.stopInstance(i, effects.StateStop, "stop", ev.KeepAddresses)
 	}

@@ -94,7 +94,9 @@ func (m *Machine) linkDelayFor(name string, up bool) time.Duration {
 func (m *Machine) Link(ev *events.LinkChanged) {
 	s := m.iface(ev.Interface)
 	up := ev.Present && ev.Up && ev.Running
-	if ev.Present && s.Gone && m.started && !m.stopped {
+	if m.reportsJoins {
+		m.sockLink(s.Name, ev.Present, ev.Up && ev.Running, !s.Gone)
+	} else if ev.Present && s.Gone && m.started && !m.stopped {
 		m.rejoin(s.Name)
 	}
 	s.Gone = !ev.Present

@@ -33,6 +33,7 @@ const (
 	tRefresh
 	tScript
 	tLink
+	tSock
 )
 
 type timerRef struct {
@@ -57,6 +58,11 @@ type Machine struct {
 	bfds     []*tbfd
 	bfdBy    map[string]*tbfd
 	statics  []*static
+	// socks are the receiving sockets (sockets.go), in groupPairs order.
+	socks  []*sock
+	sockBy map[groupPair]*sock
+	// reportsJoins is Start.ReportsJoins: sockets are tracked state.
+	reportsJoins bool
 	// delayBy holds the interface_up_down_delays, by interface name.
 	delayBy map[string]linkDelay
 	// ifs is the world's interfaces as reported; it survives reloads.
@@ -151,6 +157,7 @@ func (m *Machine) compile(cfg *conf.Config) {
 			}
 		}
 	}
+	m.compileSocks()
 	m.compileTrackers(cfg)
 	m.compileGroups(cfg)
 	for _, i := range m.insts {

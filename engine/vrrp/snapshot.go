@@ -27,6 +27,9 @@ type Snapshot struct {
 	BFDs      []bfdDyn    `json:"bfds,omitempty"`
 	// Ifaces is sorted by name.
 	Ifaces []ifState `json:"ifaces,omitempty"`
+	// ReportsJoins and Socks: the receiving sockets (sockets.go).
+	ReportsJoins bool      `json:"reports_joins,omitempty"`
+	Socks        []sockDyn `json:"socks,omitempty"`
 }
 
 // Snapshot returns the dynamic state.
@@ -57,6 +60,12 @@ func (m *Machine) Snapshot() *Snapshot {
 	sort.Strings(names)
 	for _, n := range names {
 		s.Ifaces = append(s.Ifaces, *m.ifs[n])
+	}
+	s.ReportsJoins = m.reportsJoins
+	if m.reportsJoins {
+		for _, x := range m.socks {
+			s.Socks = append(s.Socks, x.d)
+		}
 	}
 	return s
 }
@@ -99,6 +108,12 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 	for k, x := range m.bfds {
 		x.d = s.BFDs[k]
 	}
+	for _, d := range s.Socks {
+		if x := m.sockBy[groupPair{d.Interface, d.Group}]; x != nil {
+			x.d = d
+		}
+	}
+	m.reportsJoins = s.ReportsJoins
 	m.now, m.started, m.stopped, m.seed, m.startupUntil, m.draws = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil, s.Draws
 	return m, nil
 }

@@ -189,6 +189,13 @@ func (m *Machine) evalTrack(i *inst) (fault bool, why string, prio int, pending 
 	if i.c.TrackSrcIP && i.src.IsValid() && !m.ifs[i.iface].has(i.src) {
 		fault, why = true, "src-ip-missing"
 	}
+	if ready, failed := m.sockReady(i); !ready {
+		// Deaf: never BACKUP (it could not hear a master) nor MASTER.
+		if !fault {
+			fault, why = true, "vrrp-socket"
+		}
+		pending = pending || !failed
+	}
 	for _, r := range i.tracks {
 		var ok, wait bool
 		reason := ""
