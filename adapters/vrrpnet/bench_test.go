@@ -53,8 +53,9 @@ func BenchmarkDecode(b *testing.B) {
 	}{{"v2", 2, AuthNone}, {"v2-ah", 2, AuthAH}, {"v3", 3, 0}} {
 		b.Run(bc.name, func(b *testing.B) {
 			a := goldenAdvert(bc.version)
-			a.AuthType, a.AuthData = bc.auth, fuzzKey(a.VRID)
+			a.AuthType = bc.auth
 			w, buf := benchWire()
+			w.AHKey = fuzzKey(a.VRID)
 			pkt, err := AppendIPv4(buf, a, w)
 			if err != nil {
 				b.Fatal(err)

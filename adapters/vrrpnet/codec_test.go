@@ -166,9 +166,9 @@ func TestAH(t *testing.T) {
 	key := [8]byte{'k', 'e', 'y'}
 	keys := &DecodeOptions{AHKey: func(vrid uint8) ([8]byte, bool) { return key, vrid == 77 }}
 	a := goldenAdvert(2)
-	a.AuthType, a.AuthData = AuthAH, key
+	a.AuthType = AuthAH // AuthData stays zero, as the engine leaves it
 	for _, dst := range []netip.Addr{Group4, netip.MustParseAddr("10.77.0.2")} {
-		pkt, err := AppendIPv4(nil, a, &Wire{Src: src4, Dst: dst, ID: 9, AHSeq: 42})
+		pkt, err := AppendIPv4(nil, a, &Wire{Src: src4, Dst: dst, ID: 9, AHSeq: 42, AHKey: key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -359,10 +359,14 @@ func TestGoldenKeepalivedCaptured(t *testing.T) {
 			}
 			s := &effects.SendAdvert{Version: a.Version, VRID: 77, Priority: 150, Interval: a.Interval,
 				Addrs: a.Addrs, AuthType: a.AuthType, Checksum: a.Checksum}
-			if w.auth != AuthNone {
+			wire := &Wire{Src: src4, Dst: w.dst, ID: 1, AHSeq: 1}
+			switch w.auth {
+			case AuthPass:
 				s.AuthData = secret
+			case AuthAH:
+				wire.AHKey = secret
 			}
-			got, err := AppendIPv4(nil, s, &Wire{Src: src4, Dst: w.dst, ID: 1, AHSeq: 1})
+			got, err := AppendIPv4(nil, s, wire)
 			if err != nil {
 				t.Fatal(err)
 			}

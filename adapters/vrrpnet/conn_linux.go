@@ -26,6 +26,11 @@ const (
 // ErrNoAH is returned by ReceiveAH before SetAuthKey opened the AH socket.
 var ErrNoAH = errors.New("vrrpnet: no IPSEC-AH socket (no AH key set)")
 
+// ErrNoAHKey is returned by Send for an IPSEC-AH advert whose VRID has no
+// key (SetAuthKey): an ICV under any other key would be refused by every
+// peer.
+var ErrNoAHKey = errors.New("vrrpnet: IPSEC-AH advert but no AH key set for its VRID")
+
 // Options configure a Conn.
 type Options struct {
 	// Clock stamps received adverts (ev.At). Required.
@@ -264,8 +269,17 @@ func (c *Conn) receive(s *rawSock, ev *events.AdvertReceived) error {
 // An unset a.Src is resolved to the interface's primary IPv4 address or
 // IPv6 link-local address (falling back to a.Interface's when sending from
 // a VMAC). IPv4 identification and AH sequence advance once per call, as
-// keepalived's do per advert, not per peer.
+// keepalived's do per advert, not per peer. An IPSEC-AH advert is keyed by
+// the key SetAuthKey set for its VRID (a.AuthData is not the key: it is
+// zero under AH); without one Send fails with ErrNoAHKey.
 func (c *Conn) Send(a *effects.SendAdvert) error {
+	return c.sendAdvert(a, nil)
+}
+
+// sendAdvert is Send. For an AH advert whose VRID has no key on c, fallback
+// (when not nil) is the key to use instead: that of the VMAC's parent
+// interface, where the instance's key is set.
+func (c *Conn) sendAdvert(a *effects.SendAdvert, fallback *[8]byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -282,10 +296,21 @@ func (c *Conn) Send(a *effects.SendAdvert) error {
 		return err
 	}
 	st := &c.inst[a.VRID]
+	ah := c.family == IPv4 && a.Version == 2 && a.AuthType == AuthAH
+	var key [8]byte
+	if ah {
+		switch {
+		case st.hasKey:
+			key = st.key
+		case fallback != nil:
+			key = *fallback
+		default:
+			return fmt.Errorf("vrrpnet: send VRID %d advert on %s: %w", a.VRID, c.ifname, ErrNoAHKey)
+		}
+	}
 	if st.ipID++; st.ipID == 0 {
 		st.ipID = 1 // 0 would let the kernel pick the ID
 	}
-	ah := c.family == IPv4 && a.Version == 2 && a.AuthType == AuthAH
 	if ah && st.ahSeq < 0xfffffffe {
 		st.ahSeq++
 	}
@@ -300,7 +325,7 @@ func (c *Conn) Send(a *effects.SendAdvert) error {
 	}
 	var errs []error
 	for _, dst := range dsts {
-		if err := c.sendOne(a, src, dst, st); err != nil {
+		if err := c.sendOne(a, src, dst, st, &key); err != nil {
 			errs = append(errs, fmt.Errorf("vrrpnet: send VRID %d advert from %v to %v on %s: %w",
 				a.VRID, src, dst, c.ifname, err))
 		}
@@ -308,7 +333,7 @@ func (c *Conn) Send(a *effects.SendAdvert) error {
 	return errors.Join(errs...)
 }
 
-func (c *Conn) sendOne(a *effects.SendAdvert, src, dst netip.Addr, st *instance) error {
+func (c *Conn) sendOne(a *effects.SendAdvert, src, dst netip.Addr, st *instance, key *[8]byte) error {
 	if err := c.checkFamily(dst); err != nil {
 		return err
 	}
@@ -320,7 +345,7 @@ func (c *Conn) sendOne(a *effects.SendAdvert, src, dst netip.Addr, st *instance)
 			ttl = DefaultTTL
 		}
 	}
-	w := Wire{Src: src, Dst: dst, TTL: ttl, ID: st.ipID, AHSeq: st.ahSeq}
+	w := Wire{Src: src, Dst: dst, TTL: ttl, ID: st.ipID, AHSeq: st.ahSeq, AHKey: *key}
 	var err error
 	if c.family == IPv4 {
 		if c.txBuf, err = AppendIPv4(c.txBuf[:0], a, &w); err != nil {

@@ -235,8 +235,8 @@ func TestConnAHSequence(t *testing.T) {
 	a.do(func() (err error) { ca, err = a.Conn("veth0", IPv4); return err })
 
 	adv := &effects.SendAdvert{Version: 2, VRID: 77, Priority: 100, Interval: 100, Addrs: []netip.Addr{vip4},
-		AuthType: AuthAH, AuthData: key}
-	pkt, err := AppendIPv4(nil, adv, &Wire{Src: addrA4, Dst: Group4, ID: 1, AHSeq: 5})
+		AuthType: AuthAH}
+	pkt, err := AppendIPv4(nil, adv, &Wire{Src: addrA4, Dst: Group4, ID: 1, AHSeq: 5, AHKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}

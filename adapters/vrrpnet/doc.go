@@ -19,8 +19,11 @@
 // is keepalived's user-space IPSEC-AH header (protocol 51, SPI = source
 // address) with an HMAC-MD5-96 ICV over the IP header with TOS, fragment
 // field, checksum (and, for unicast, TTL) zeroed, then the AH header, then
-// the VRRP message. The ICV and the SPI are verified on decode; the
-// sequence number is reported in Advert.AHSeq.
+// the VRRP message. The ICV's key is the auth_pass the adapter holds
+// (Conn.SetAuthKey; Wire.AHKey for the codec), never SendAdvert.AuthData,
+// which under AH is the message's zero authentication field. The ICV and
+// the SPI are verified on decode; the sequence number is reported in
+// Advert.AHSeq.
 //
 // Checksums: VRRPv2 over the VRRP message; VRRPv3 over the IPv4 or IPv6
 // pseudo-header with the real destination. For VRRPv3 over IPv4 the encoder

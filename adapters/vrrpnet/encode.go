@@ -24,6 +24,12 @@ type Wire struct {
 	ID uint16
 	// AHSeq is the IPSEC-AH sequence number (auth_type AH only).
 	AHSeq uint32
+	// AHKey keys the IPSEC-AH ICV (auth_type AH only): the auth_pass, zero
+	// padded to 8 bytes, that Conn.SetAuthKey holds. It is not the
+	// SendAdvert's AuthData: that is the VRRP message's authentication
+	// field, which is zero under AH (the engine leaves it so), and keying
+	// the HMAC with it made every peer refuse our adverts.
+	AHKey [8]byte
 }
 
 // Encoding errors.
@@ -36,7 +42,8 @@ var (
 
 // AppendIPv4 appends the IPv4 packet for a, from the IP header on, to b
 // (keepalived's IP_HDRINCL layout). With AuthType AH and version 2 the VRRP
-// message travels inside an IPSEC-AH header keyed by a.AuthData.
+// message travels inside an IPSEC-AH header keyed by w.AHKey; a.AuthData is
+// then not sent (the message's authentication field is zero) and not used.
 func AppendIPv4(b []byte, a *effects.SendAdvert, w *Wire) ([]byte, error) {
 	if !w.Src.Is4() || !w.Dst.Is4() {
 		return b, fmt.Errorf("%w: IPv4 packet from %v to %v", ErrFamily, w.Src, w.Dst)
@@ -100,7 +107,7 @@ func AppendIPv4(b []byte, a *effects.SendAdvert, w *Wire) ([]byte, error) {
 	binary.BigEndian.PutUint16(vr[6:], csumFold(csumAdd(sum, vr)))
 
 	if ah {
-		icv := ahICV(pkt, ipv4HeaderLen, &a.AuthData)
+		icv := ahICV(pkt, ipv4HeaderLen, &w.AHKey)
 		copy(pkt[ipv4HeaderLen+12:hlen], icv[:])
 	}
 	// The kernel rewrites the header checksum of an IP_HDRINCL packet; we

@@ -18,11 +18,14 @@ var (
 	src6     = netip.MustParseAddr("fe80::1")
 )
 
-// fuzzKey is the AH key for vrid in fuzzing and round trips; VRID 77 has
-// the keepalived captures' key.
+// fuzzKey is the AH key for vrid in fuzzing and round trips; VRIDs 77 and
+// 51 have the keepalived captures' keys.
 func fuzzKey(vrid uint8) [8]byte {
-	if vrid == 77 {
+	switch vrid {
+	case 77:
 		return [8]byte{'s', 'e', 'c', 'r', 'e', 't'}
+	case 51:
+		return ahKey
 	}
 	return [8]byte{'f', 'u', 'z', 'z'}
 }
@@ -43,6 +46,9 @@ func FuzzDecode(f *testing.F) {
 				f.Add(pkt, false)
 			}
 		}
+	}
+	for _, c := range ahCaptures(f) {
+		f.Add(c.pkt, false)
 	}
 	for _, s := range seedPackets(f) {
 		f.Add(s.pkt, s.v6)
@@ -73,10 +79,10 @@ func checkRoundTrip(t *testing.T, ev *events.AdvertReceived, v6 bool) {
 		Version: in.Version, VRID: in.VRID, Priority: in.Priority, Interval: in.Interval,
 		Addrs: in.Addrs, AuthType: in.AuthType, AuthData: in.AuthData, Checksum: in.Checksum,
 	}
-	if in.AH {
-		a.AuthData = fuzzKey(in.VRID)
-	}
 	w := &Wire{Src: ev.Src, Dst: ev.Dst, TTL: ev.TTL, ID: 1, AHSeq: in.AHSeq}
+	if in.AH {
+		w.AHKey = fuzzKey(in.VRID)
+	}
 	var out events.AdvertReceived
 	if v6 {
 		b, err := AppendVRRP6(nil, a, w)
@@ -170,8 +176,11 @@ func randomAdvert(r *rand.Rand, i int) (*effects.SendAdvert, *Wire, bool) {
 	if a.Version == 2 {
 		a.Interval = uint16(r.IntN(256)) * 100
 		a.AuthType = uint8(i / 2 % 3)
-		if a.AuthType != AuthNone {
+		switch a.AuthType {
+		case AuthPass:
 			a.AuthData = fuzzKey(a.VRID)
+		case AuthAH:
+			w.AHKey = fuzzKey(a.VRID) // AuthData stays zero, as the engine leaves it
 		}
 	} else {
 		a.Checksum = events.ChecksumKind(i / 2 % 3)

@@ -37,10 +37,11 @@ func TestKeepalivedInterop(t *testing.T) {
 		interval string
 		vip      netip.Addr
 		extra    string
-		want     events.Advert // keepalived's advert, beyond the common fields
-		dst      netip.Addr    // keepalived's destination
-		ours     effects.SendAdvert
-		rejected string // keepalived's complaint when it must refuse ours
+		want     events.Advert      // keepalived's advert, beyond the common fields
+		dst      netip.Addr         // keepalived's destination
+		ours     effects.SendAdvert // AH: AuthData zero, as the engine sends it
+		ourKey   [8]byte            // AH: when set, the key ours are sent with
+		rejected string             // keepalived's complaint when it must refuse ours
 	}{
 		{
 			name: "v2 PASS", version: 2, interval: "1", vip: vip4, extra: passConf, dst: Group4,
@@ -56,18 +57,19 @@ func TestKeepalivedInterop(t *testing.T) {
 		{
 			name: "v2 AH", version: 2, interval: "1", vip: vip4, extra: ahConf, dst: Group4,
 			want: events.Advert{AuthType: AuthAH, AH: true, Interval: 100},
-			ours: effects.SendAdvert{Version: 2, Interval: 100, AuthType: AuthAH, AuthData: secret},
+			ours: effects.SendAdvert{Version: 2, Interval: 100, AuthType: AuthAH},
 		},
 		{
 			name: "v2 AH wrong key", version: 2, interval: "1", vip: vip4, extra: ahConf, dst: Group4,
 			want:     events.Advert{AuthType: AuthAH, AH: true, Interval: 100},
-			ours:     effects.SendAdvert{Version: 2, Interval: 100, AuthType: AuthAH, AuthData: [8]byte{'s'}},
+			ours:     effects.SendAdvert{Version: 2, Interval: 100, AuthType: AuthAH},
+			ourKey:   [8]byte{'s'},
 			rejected: "IPSEC-AH : invalid IPSEC HMAC-MD5 value",
 		},
 		{
 			name: "v2 AH unicast", version: 2, interval: "1", vip: vip4, extra: ahConf + unicastConf, dst: addrB4,
 			want: events.Advert{AuthType: AuthAH, AH: true, Interval: 100},
-			ours: effects.SendAdvert{Version: 2, Interval: 100, AuthType: AuthAH, AuthData: secret,
+			ours: effects.SendAdvert{Version: 2, Interval: 100, AuthType: AuthAH,
 				Src: addrB4, Dst: []netip.Addr{addrA4}, TTL: 64},
 		},
 		{
@@ -137,6 +139,9 @@ func TestKeepalivedInterop(t *testing.T) {
 			}
 
 			// 2. Ours, at a higher priority.
+			if tc.ourKey != ([8]byte{}) {
+				m.do(func() error { return m.SetAuthKey("veth0", 77, tc.ourKey) })
+			}
 			adv := tc.ours
 			adv.Interface, adv.VRID, adv.Priority, adv.Addrs = "veth0", 77, 200, []netip.Addr{tc.vip}
 			if adv.Src.IsValid() {

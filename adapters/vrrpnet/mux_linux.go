@@ -139,17 +139,33 @@ func (m *Mux) Leave(l *effects.LeaveGroup) error {
 
 // Send executes a SendAdvert effect on a.VMAC when set (use_vmac without
 // vmac_xmit_base), else on a.Interface. The family is that of the
-// destinations (or the source, or the addresses).
+// destinations (or the source, or the addresses). An IPSEC-AH advert is
+// keyed by SetAuthKey's key for its VRID, on a.VMAC's socket or else on
+// a.Interface's.
 func (m *Mux) Send(a *effects.SendAdvert) error {
-	ifname := a.Interface
-	if a.VMAC != "" {
-		ifname = a.VMAC
+	if a.VMAC == "" {
+		c, err := m.Conn(a.Interface, advertFamily(a))
+		if err != nil {
+			return err
+		}
+		return c.Send(a)
 	}
-	c, err := m.Conn(ifname, advertFamily(a))
+	c, err := m.Conn(a.VMAC, advertFamily(a))
 	if err != nil {
 		return err
 	}
-	return c.Send(a)
+	var fallback *[8]byte
+	if a.AuthType == AuthAH {
+		m.mu.Lock()
+		base := m.conns[connKey{a.Interface, IPv4}]
+		m.mu.Unlock()
+		if base != nil {
+			if k, ok := base.authKey(a.VRID); ok {
+				fallback = &k
+			}
+		}
+	}
+	return c.sendAdvert(a, fallback)
 }
 
 // SetAuthKey sets the AH key for vrid on ifname's IPv4 socket, starting the
