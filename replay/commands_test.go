@@ -120,10 +120,18 @@ func TestAtMatchesStraightReplay(t *testing.T) {
 		t.Errorf("state at 12.5s differs from a straight re-run")
 	}
 	// At 12.5s a's script has failed: priority 90, BACKUP.
-	var st stateView
+	var st struct {
+		VRRP struct {
+			Instances []struct {
+				Name  string        `json:"name"`
+				State effects.State `json:"state"`
+				Prio  int           `json:"prio"`
+			} `json:"instances"`
+		} `json:"vrrp"`
+	}
 	json.Unmarshal(out.Bytes(), &st)
-	if iv, _ := st.instance("VI_1"); iv == nil || iv.Prio != 90 || iv.State != effects.StateBackup {
-		t.Errorf("VI_1 at 12.5s: %+v, want BACKUP prio 90", iv)
+	if l := st.VRRP.Instances; len(l) != 1 || l[0].Name != "VI_1" || l[0].Prio != 90 || l[0].State != effects.StateBackup {
+		t.Errorf("instances at 12.5s: %+v, want VI_1 BACKUP prio 90", l)
 	}
 	if _, err := j.Locate(TimeSpec{Event: -1}); err == nil {
 		t.Error("a time before the journal was accepted")
@@ -140,8 +148,8 @@ func TestExplainPreemption(t *testing.T) {
 	if ex.Change.To != effects.StateMaster || ex.Change.Reason != "master-down-timer" || ex.Run.N != 2 {
 		t.Fatalf("explained %+v in run %d, want run 2's BACKUP -> MASTER", ex.Change, ex.Run.N)
 	}
-	if ex.Previous.To != effects.StateBackup || ex.Before.Dyn.State != effects.StateBackup || ex.After.Dyn.State != effects.StateMaster {
-		t.Errorf("previous %+v, before %v, after %v", ex.Previous, ex.Before.Dyn.State, ex.After.Dyn.State)
+	if ex.Previous.To != effects.StateBackup || ex.Before.State != effects.StateBackup || ex.After.State != effects.StateMaster {
+		t.Errorf("previous %+v, before %v, after %v", ex.Previous, ex.Before.State, ex.After.State)
 	}
 	if ex.LastAdvert == nil || ex.LastAdvert.Src.String() != "10.0.0.2" || ex.LastAdvert.Advert.Priority != 100 {
 		t.Errorf("last advert %+v, want b's at 100", ex.LastAdvert)
@@ -173,10 +181,10 @@ func TestExplainTracking(t *testing.T) {
 		t.Fatalf("explained %+v", ex.Change)
 	}
 	b := ex.Before
-	if b.Dyn.Prio != 90 || b.Computed != 90 || len(b.Contributions) != 1 {
-		t.Fatalf("before: prio %d, computed %d, contributions %+v", b.Dyn.Prio, b.Computed, b.Contributions)
+	if b.Effective != 90 || b.Total != 90 || len(b.Parts) != 1 {
+		t.Fatalf("before: prio %d, total %d, parts %+v", b.Effective, b.Total, b.Parts)
 	}
-	if c := b.Contributions[0]; c.What != "track_script chk_nginx" || c.Delta != -60 || c.Weight != -60 || !strings.HasPrefix(c.Status, "KO") {
+	if c := b.Parts[0]; c.What != "track_script chk_nginx" || c.Delta != -60 || c.Weight != -60 || !strings.HasPrefix(c.Status, "KO") {
 		t.Errorf("contribution %+v", c)
 	}
 	var out bytes.Buffer

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events"
 )
 
@@ -51,17 +51,13 @@ type ChainLine struct {
 	Event, Effects string
 }
 
-// InstanceState is an instance's state read from the engine.
+// InstanceState is an instance as the engine itself sees it
+// (engine.DumpView): state, effective priority with every tracked
+// object's part, timers. Nothing here re-derives an engine rule.
 type InstanceState struct {
-	Dyn           instView
-	Base          int
-	Contributions []Contribution
-	// Computed is the priority the contributions give; it equals
-	// Dyn.Prio unless the engine's rules moved on from these.
-	Computed     int
-	NoPreempt    bool
-	PreemptDelay time.Duration
-	Now          events.Time
+	vrrp.InstanceView
+	// Now is the time timers print relative to.
+	Now events.Time
 }
 
 // Explain explains the last transition of instance at or before t (nil:
@@ -255,20 +251,13 @@ func (ex *Explanation) states(j *Journal) error {
 }
 
 func instanceState(eng *engine.Engine, name string) (*InstanceState, error) {
-	v, err := viewOf(eng)
-	if err != nil {
-		return nil, err
+	v := eng.DumpView()
+	for k := range v.Instances {
+		if v.Instances[k].Name == name {
+			return &InstanceState{InstanceView: v.Instances[k], Now: v.Now}, nil
+		}
 	}
-	iv, c := v.instance(name)
-	if iv == nil || c == nil {
-		return nil, nil // not configured yet (before the ConfigLoaded)
-	}
-	st := &InstanceState{Dyn: *iv, Base: c.Priority, NoPreempt: c.NoPreempt, PreemptDelay: c.PreemptDelay.Std(), Now: v.VRRP.Now}
-	if st.Base <= 0 {
-		st.Base = 100
-	}
-	st.Contributions, st.Computed = v.contributions(c)
-	return st, nil
+	return nil, nil // not configured yet (before the ConfigLoaded)
 }
 
 // Print writes the explanation.
@@ -316,13 +305,13 @@ func (s *InstanceState) print(w io.Writer) {
 		fmt.Fprintln(w, "  (the instance is not configured yet)")
 		return
 	}
-	d := s.Dyn
-	fmt.Fprintf(w, "  %s (wants %s), effective priority %d, base %d", d.State, d.Want, d.Prio, s.Base)
-	if s.Computed != d.Prio {
-		fmt.Fprintf(w, " (tracking sums to %d)", s.Computed)
+	d := s
+	fmt.Fprintf(w, "  %s (wants %s), effective priority %d, base %d", d.State, d.Want, d.Effective, s.Base)
+	if s.Total != d.Effective {
+		fmt.Fprintf(w, " (tracking sums to %d)", s.Total)
 	}
 	fmt.Fprintln(w)
-	for _, c := range s.Contributions {
+	for _, c := range s.Parts {
 		fmt.Fprintf(w, "    %-32s %-18s", c.What, c.Status)
 		switch {
 		case c.Pending:
@@ -341,10 +330,10 @@ func (s *InstanceState) print(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	switch {
-	case s.NoPreempt:
+	case s.Config.NoPreempt:
 		fmt.Fprintln(w, "    nopreempt")
-	case s.PreemptDelay > 0:
-		fmt.Fprintf(w, "    preempt_delay %s", s.PreemptDelay)
+	case s.Config.PreemptDelay > 0:
+		fmt.Fprintf(w, "    preempt_delay %s", s.Config.PreemptDelay.Std())
 		if d.PreemptAt != 0 {
 			fmt.Fprintf(w, " (may preempt from %s)", fmtTime(d.PreemptAt))
 		}
@@ -368,7 +357,7 @@ func (s *InstanceState) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "    timers: %s\n", strings.Join(timers, "; "))
 	if d.MasterSrc.IsValid() {
-		fmt.Fprintf(w, "    master seen: %s prio %d, advert interval %s\n", d.MasterSrc, d.MasterPrio, d.MasterAdv)
+		fmt.Fprintf(w, "    master seen: %s prio %d, advert interval %s\n", d.MasterSrc, d.MasterPrio, d.MasterAdvertInt)
 	}
 }
 
@@ -382,9 +371,9 @@ func (ex *Explanation) Interpretation() string {
 		if c.To != effects.StateMaster {
 			return ""
 		}
-		if a != nil && b != nil && a.Advert.Priority > 0 && int(a.Advert.Priority) < b.Dyn.Prio {
+		if a != nil && b != nil && a.Advert.Priority > 0 && int(a.Advert.Priority) < b.Effective {
 			return fmt.Sprintf("preemption: the master %s advertised priority %d, lower than ours (%d), so its adverts were discarded and the master-down timer ran out",
-				a.Src, a.Advert.Priority, b.Dyn.Prio)
+				a.Src, a.Advert.Priority, b.Effective)
 		}
 		if a == nil {
 			return "no master was heard since the instance became BACKUP, so the master-down timer ran out"

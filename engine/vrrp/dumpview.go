@@ -70,6 +70,18 @@ type InstanceView struct {
 	// instance in FAULT; ScriptsInit the unweighted scripts and processes
 	// that have not reported yet.
 	Faults, ScriptsInit int
+	// Fault and FaultWhy: whether what it tracks (or a deaf socket) holds
+	// it in FAULT, and the first reason; Parts is every object behind its
+	// fault status and Effective priority, as the engine decided them.
+	Fault    bool
+	FaultWhy string
+	Parts    []TrackPart
+	// The armed deadlines (0: none): adverts, master-down (DownWhy is the
+	// rule that fires with it), the second GARP burst, the lower-priority
+	// GARP burst, the GARP refresh, and when preempt_delay allows a
+	// preemption.
+	AdvAt, DownAt, Garp2At, GarpLPAt, RefreshAt, PreemptAt events.Time
+	DownWhy                                                string
 }
 
 // TrackView is one tracked object of an instance.
@@ -171,7 +183,9 @@ func (m *Machine) instanceView(i *inst) InstanceView {
 		Family: i.fam, VRID: int(i.vrid), Interface: i.iface, Base: i.base, Effective: i.d.Prio,
 		AdvertInt: i.adv, MasterAdvertInt: i.d.MasterAdv, MasterDown: i.msDown(),
 		MasterSrc: i.d.MasterSrc, MasterPrio: i.d.MasterPrio, VIPSet: i.d.VIPSet, Unicast: i.uni,
-		VIPs: i.vips[:i.nVIP], EVIPs: i.vips[i.nVIP:]}
+		VIPs: i.vips[:i.nVIP], EVIPs: i.vips[i.nVIP:],
+		AdvAt: i.d.AdvAt, DownAt: i.d.DownAt, Garp2At: i.d.Garp2At, GarpLPAt: i.d.GarpLPAt,
+		RefreshAt: i.d.RefreshAt, PreemptAt: i.d.PreemptAt, DownWhy: i.d.DownWhy}
 	if g := m.groupOf(i); g != nil {
 		v.SyncGroup = g.c.Name
 	}
@@ -184,10 +198,7 @@ func (m *Machine) instanceView(i *inst) InstanceView {
 	if !i.uni {
 		v.McastGroup = i.mcastGroup()
 	}
-	v.Src, v.SrcConfigured = i.src, i.src.IsValid()
-	if !v.SrcConfigured {
-		v.Src = m.primaryAddr(i.iface, i.fam)
-	}
+	v.Src, v.SrcConfigured = m.primary(i), i.src.IsValid()
 	for _, r := range i.tracks {
 		name := r.name
 		switch r.kind {
@@ -202,96 +213,9 @@ func (m *Machine) instanceView(i *inst) InstanceView {
 		}
 		v.Tracks = append(v.Tracks, TrackView{Kind: trackKindName[r.kind], Name: name, Weight: r.weight, Reverse: r.rev})
 	}
-	v.Total, v.Faults, v.ScriptsInit = m.trackTotals(i)
+	e := m.evaluate(i, &v.Parts)
+	v.Total, v.Faults, v.ScriptsInit = e.Total, e.Faults, e.Inits
+	v.Fault, v.FaultWhy = e.Fault, e.Why
 	return v
 }
 
-// trackTotals is keepalived's total_priority, num_script_if_fault and
-// num_script_init for an instance: the same walk as evalTrack, counting
-// instead of deciding.
-func (m *Machine) trackTotals(i *inst) (total, faults, inits int) {
-	total = i.base
-	if !i.c.DontTrackPrimary && i.iface != "" && !m.ifs[i.iface].up() {
-		faults++
-	}
-	for _, r := range i.tracks {
-		var ok, wait bool
-		switch r.kind {
-		case tkIface:
-			ok = m.ifs[r.name].up()
-		case tkScript:
-			ok, wait = m.scripts[r.idx].d.OK, m.scripts[r.idx].d.Init
-		case tkProc:
-			ok, wait = m.procs[r.idx].ok(), !m.procs[r.idx].d.Known
-		case tkBFD:
-			ok = m.bfds[r.idx].d.Up
-		case tkFile:
-			val := m.files[r.idx].d.Value
-			if r.weight == 0 {
-				if val != 0 {
-					faults++
-				}
-				continue
-			}
-			c := val * int64(r.weight)
-			if r.rev {
-				c = -c
-			}
-			if c < -253 {
-				faults++
-				continue
-			}
-			total += int(min(c, 253))
-			continue
-		}
-		if wait {
-			if r.weight == 0 {
-				inits++
-			}
-			continue
-		}
-		if r.weight == 0 {
-			if ok == r.rev {
-				faults++
-			}
-			continue
-		}
-		c := 0
-		if r.weight > 0 && ok {
-			c = r.weight
-		} else if r.weight < 0 && !ok {
-			c = r.weight
-		}
-		if r.rev {
-			c = -c
-		}
-		total += c
-	}
-	if i.owner() {
-		total = prioOwner
-	}
-	return total, faults, inits
-}
-
-// primaryAddr is the address keepalived would take as the advert source
-// on an interface: the first IPv4 address that is not a VIP, or for IPv6
-// the first link-local one.
-func (m *Machine) primaryAddr(iface string, fam int) netip.Addr {
-	s := m.ifs[iface]
-	if s == nil {
-		return netip.Addr{}
-	}
-	for _, p := range s.Addrs {
-		a := p.Addr()
-		if m.vipAddrs[a] {
-			continue
-		}
-		if fam == 4 && a.Is4() {
-			return a
-		}
-		if fam == 6 && a.Is6() && a.IsLinkLocalUnicast() {
-			return a
-		}
-	}
-	return netip.Addr{}
-}

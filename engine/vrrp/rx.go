@@ -195,9 +195,17 @@ func (m *Machine) masterRx(i *inst, ev *events.AdvertReceived) {
 		m.rivalGARP(i)
 		return
 	}
-	cmp := 0
-	if own := m.ownAddr(i); own.IsValid() && ev.Src.IsValid() {
-		cmp = ev.Src.Compare(own)
+	// RFC 5798 §6.4.3: on equal priority the greater primary address
+	// wins. An instance that knows no address of its own cannot claim the
+	// tie (it compares as the unspecified address, below every sender):
+	// it must not stay MASTER beside a router it cannot tell from itself.
+	own := m.primary(i)
+	if !own.IsValid() {
+		own = unspecified(i.fam)
+	}
+	cmp := -1
+	if ev.Src.IsValid() {
+		cmp = ev.Src.Unmap().Compare(own)
 	}
 	switch {
 	case prio > i.d.Prio || (prio == i.d.Prio && cmp > 0):
@@ -270,10 +278,14 @@ func (m *Machine) lowerPrioGARP(i *inst, n int) {
 	}
 }
 
-// ownAddr is the instance's primary address for equal-priority ties: the
-// configured source, else the interface's first address of the family
-// (for IPv6 its first link-local one), never one of our VIPs.
-func (m *Machine) ownAddr(i *inst) netip.Addr {
+// primary is the instance's primary address: the advert source and the
+// address that breaks equal-priority ties. It is the configured
+// mcast_src_ip / unicast_src_ip, else the interface's first IPv4 address
+// that is not a VIP, or for IPv6 its first link-local address (RFC 5798
+// §5.1.2.1: IPv6 adverts come from a link-local address); invalid when
+// the engine knows of none. The one copy of this rule: the adverts, the
+// tie-break, the dumps and explain all use it.
+func (m *Machine) primary(i *inst) netip.Addr {
 	if i.src.IsValid() {
 		return i.src
 	}
@@ -281,18 +293,17 @@ func (m *Machine) ownAddr(i *inst) netip.Addr {
 	if s == nil {
 		return netip.Addr{}
 	}
-	var first netip.Addr
 	for _, p := range s.Addrs {
 		a := p.Addr()
-		if a.Is4() != (i.fam == 4) || m.vipAddrs[a] {
+		if m.vipAddrs[a] {
 			continue
 		}
-		if i.fam == 4 || a.IsLinkLocalUnicast() {
+		if i.fam == 4 && a.Is4() {
 			return a
 		}
-		if !first.IsValid() {
-			first = a
+		if i.fam == 6 && a.Is6() && a.IsLinkLocalUnicast() {
+			return a
 		}
 	}
-	return first
+	return netip.Addr{}
 }

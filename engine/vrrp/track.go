@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/vigil-ha/vigil/events"
@@ -175,91 +176,169 @@ type static struct {
 	members []*inst
 }
 
+// TrackPart is one tracked object's effect on an instance, as the engine
+// decides it: the one rule behind the priority, the dumps, explain and
+// status.
+type TrackPart struct {
+	// What names the object: "interface eth0 (primary)", "track_script
+	// chk_nginx", "track_file /run/w", "vrrp socket eth0 224.0.0.18".
+	What string
+	// Status is its state: "up", "down", "OK (result 3)", "value 5", ...
+	Status string
+	// Weight is the weight that applies (0: the instance faults when the
+	// object fails); Reverse inverts it.
+	Weight  int
+	Reverse bool
+	// Delta is what it adds to the priority now.
+	Delta int
+	// Fault is set when it holds the instance in FAULT; Pending while it
+	// has not reported yet (an unweighted one keeps the instance in INIT).
+	Fault, Pending bool
+	// Counted is set for the objects keepalived counts in its dumps'
+	// tracking totals (num_script_if_fault, num_script_init): the primary
+	// interface and the tracked objects, not the other fault conditions.
+	Counted bool
+}
+
+// trackEval is the outcome of evaluate.
+type trackEval struct {
+	// Fault and Why: the instance must be in FAULT, and the first reason.
+	Fault bool
+	Why   string
+	// Total is the base priority plus every delta, before clamping;
+	// Prio the effective priority (1..254, 255 for an address owner).
+	Total, Prio int
+	// Pending: an unweighted object has not reported yet.
+	Pending bool
+	// Faults and Inits count the Counted parts that fault or wait.
+	Faults, Inits int
+}
+
 // evalTrack computes an instance's own fault status and effective
 // priority from the tracked objects. pending is set while an unweighted
 // script or process has not reported yet (keepalived delays start).
 func (m *Machine) evalTrack(i *inst) (fault bool, why string, prio int, pending bool) {
-	total := i.base
+	e := m.evaluate(i, nil)
+	return e.Fault, e.Why, e.Prio, e.Pending
+}
+
+// evaluate walks everything that decides an instance's fault status and
+// priority, appending each object's part to parts when parts is not nil.
+// It is the only place these rules live.
+func (m *Machine) evaluate(i *inst, parts *[]TrackPart) trackEval {
+	e := trackEval{Total: i.base}
+	add := func(p TrackPart, why string) {
+		if p.Fault && !e.Fault {
+			e.Fault, e.Why = true, why
+		}
+		if p.Pending && p.Weight == 0 {
+			e.Pending = true
+		}
+		if p.Counted && p.Fault {
+			e.Faults++
+		}
+		if p.Counted && p.Pending && p.Weight == 0 {
+			e.Inits++
+		}
+		e.Total += p.Delta
+		if parts != nil {
+			*parts = append(*parts, p)
+		}
+	}
 	if !i.c.DontTrackPrimary && i.iface != "" && !m.ifs[i.iface].up() {
-		fault, why = true, "interface-down"
+		add(TrackPart{What: "interface " + i.iface + " (primary)", Status: "down", Fault: true, Counted: true}, "interface-down")
 	}
 	if i.uni && i.c.UnicastFaultNoPeer && len(i.c.UnicastPeers) == 0 {
-		fault, why = true, "no-unicast-peer"
+		add(TrackPart{What: "unicast_fault_no_peer", Status: "no peer", Fault: true}, "no-unicast-peer")
 	}
 	if i.c.TrackSrcIP && i.src.IsValid() && !m.ifs[i.iface].has(i.src) {
-		fault, why = true, "src-ip-missing"
+		add(TrackPart{What: "track_src_ip " + i.src.String(), Status: "missing", Fault: true}, "src-ip-missing")
 	}
 	if ready, failed := m.sockReady(i); !ready {
 		// Deaf: never BACKUP (it could not hear a master) nor MASTER.
-		if !fault {
-			fault, why = true, "vrrp-socket"
+		st := "joining"
+		if failed {
+			st = "failed: " + i.sock.d.Err
 		}
-		pending = pending || !failed
+		add(TrackPart{What: "vrrp socket " + i.sock.p.ifc + " " + i.sock.p.g.String(), Status: st,
+			Fault: true, Pending: !failed}, "vrrp-socket")
 	}
 	for _, r := range i.tracks {
-		var ok, wait bool
+		p := TrackPart{Weight: r.weight, Reverse: r.rev, Counted: true}
+		var ok bool
 		reason := ""
 		switch r.kind {
 		case tkIface:
 			ok, reason = m.ifs[r.name].up(), "interface-down"
+			p.What, p.Status = "track_interface "+r.name, upWord(ok)
 		case tkScript:
 			s := m.scripts[r.idx]
 			if s.d.Disabled {
 				continue // as if it were not tracked (keepalived)
 			}
-			ok, wait, reason = s.d.OK, s.d.Init, "track-script"
+			ok, p.Pending, reason = s.d.OK, s.d.Init, "track-script"
+			st := "KO"
+			if s.d.OK {
+				st = "OK"
+			}
+			if s.d.Init {
+				st = "not run yet"
+			}
+			p.What, p.Status = "track_script "+s.c.Name, st+" (result "+itoa(s.d.Result)+")"
 		case tkProc:
-			p := m.procs[r.idx]
-			ok, wait, reason = p.ok(), !p.d.Known, "track-process"
+			pr := m.procs[r.idx]
+			ok, p.Pending, reason = pr.ok(), !pr.d.Known, "track-process"
+			p.What, p.Status = "track_process "+pr.c.Name, itoa(pr.d.Count)+" running"
 		case tkBFD:
 			ok, reason = m.bfds[r.idx].d.Up, "track-bfd"
+			p.What, p.Status = "track_bfd "+m.bfds[r.idx].c.Name, upWord(ok)
 		case tkFile:
-			v := m.files[r.idx].d.Value
+			f := m.files[r.idx]
+			v := f.d.Value
+			p.What, p.Status = "track_file "+f.c.Name, "value "+strconv.FormatInt(v, 10)
 			if r.weight == 0 {
-				ok, reason = v == 0, "track-file"
-				break
+				p.Fault = (v == 0) == r.rev
+				add(p, "track-file")
+				continue
 			}
 			c := v * int64(r.weight)
 			if r.rev {
 				c = -c
 			}
 			if c < -253 {
-				if !fault {
-					fault, why = true, "track-file"
-				}
-				continue
+				p.Fault = true
+			} else {
+				p.Delta = int(min(c, 253))
 			}
-			total += int(min(c, 253))
+			add(p, "track-file")
 			continue
 		}
-		if wait {
-			if r.weight == 0 {
-				pending = true
+		switch {
+		case p.Pending:
+		case r.weight == 0:
+			p.Fault = ok == r.rev
+		default:
+			if (r.weight > 0 && ok) || (r.weight < 0 && !ok) {
+				p.Delta = r.weight
 			}
-			continue
-		}
-		if r.weight == 0 {
-			if ok == r.rev && !fault {
-				fault, why = true, reason
+			if r.rev {
+				p.Delta = -p.Delta
 			}
-			continue
 		}
-		c := 0
-		if r.weight > 0 && ok {
-			c = r.weight
-		} else if r.weight < 0 && !ok {
-			c = r.weight
-		}
-		if r.rev {
-			c = -c
-		}
-		total += c
+		add(p, reason)
 	}
-	prio = min(max(total, 1), prioOwner-1)
+	e.Prio = min(max(e.Total, 1), prioOwner-1)
 	if i.owner() {
-		prio = prioOwner
+		e.Prio, e.Total = prioOwner, prioOwner
 	}
-	return fault, why, prio, pending
+	return e
+}
+
+func upWord(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
 }
 
 // refWeight resolves a track line's weight and direction against the

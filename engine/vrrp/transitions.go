@@ -42,6 +42,9 @@ func (m *Machine) sendAdvert(i *inst, prio int) {
 	a := m.o.adverts.Get()
 	*a = i.advert
 	a.Priority = uint8(prio)
+	// The engine names the source (adapters never choose it): the
+	// configured one, else the interface's primary address.
+	a.Src = m.primary(i)
 	m.o.add(a)
 	m.o.count(i.name, CountAdvertSent)
 	if prio == prioStop {
