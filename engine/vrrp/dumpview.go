@@ -218,4 +218,3 @@ func (m *Machine) instanceView(i *inst) InstanceView {
 	v.Fault, v.FaultWhy = e.Fault, e.Why
 	return v
 }
-
