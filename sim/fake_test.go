@@ -47,6 +47,9 @@ func (f *fakeEngine) become(in *conf.Instance, to effects.State, why string) {
 	f.state[in.Name] = to
 	f.emit(&effects.StateChanged{Instance: in.Name, From: from, To: to, Priority: in.Priority, Reason: why})
 	for _, a := range in.VirtualIPAddresses {
+		if a.Dev == "" {
+			a.Dev = in.Interface // as the engine resolves it
+		}
 		if to == effects.StateMaster {
 			f.emit(&effects.AddAddress{Instance: in.Name, Address: a})
 			f.emit(&effects.SendGARP{Instance: in.Name, Interface: in.Interface, Addr: a.Prefix.Addr(), Count: 5})

@@ -173,18 +173,14 @@ func (w *World) stateChanged(n *Node, e *effects.StateChanged) {
 }
 
 // addrEffect adds or removes an address on the device the effect names
-// (or the instance's interface) and echoes the change back through
-// netlink, as the kernel does; a no-op change is not echoed.
+// and echoes the change back through netlink, as the kernel does; a no-op
+// change is not echoed. The engine always names the device (VIPs on the
+// instance's interface or VMAC, static addresses on default_interface):
+// an effect without one fails here as it would in the kernel.
 func (w *World) addrEffect(n *Node, inst, dev string, p netip.Prefix, add bool) {
 	if dev == "" {
-		if in := n.inst[inst]; in != nil {
-			dev = in.Interface
-		} else {
-			dev = n.conf.GlobalDefs.DefaultInterface
-			if dev == "" {
-				dev = "eth0"
-			}
-		}
+		w.logf("%s  address %s of %q names no device: not applied (no interface)", n.Name, p, inst)
+		return
 	}
 	i := n.ensureIface(dev)
 	for k, q := range i.addrs {

@@ -159,7 +159,7 @@ func (m *Machine) Address(ev *events.AddressChanged) {
 		return
 	}
 	for _, st := range m.statics {
-		if st.addr != nil && st.addr.Prefix.Addr() == a && (st.addr.Dev == "" || st.addr.Dev == ev.Interface) {
+		if st.addr != nil && st.addr.Prefix.Addr() == a && st.addr.Dev == ev.Interface {
 			m.o.add(&effects.AddAddress{Address: *st.addr})
 			for _, i := range st.members {
 				if i.d.State == effects.StateMaster {

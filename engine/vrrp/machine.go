@@ -389,8 +389,17 @@ func (m *Machine) compileStatics(cfg *conf.Config) {
 		return nil
 	}
 	for k := range cfg.StaticAddresses {
-		a := &cfg.StaticAddresses[k]
-		m.statics = append(m.statics, &static{addr: a, members: groupMembers(a.TrackGroup)})
+		// A static address without dev goes on default_interface
+		// (keepalived's default eth0): resolved here, once, so the
+		// daemon, the simulator and the journal all see the device.
+		a := cfg.StaticAddresses[k]
+		if a.Dev == "" {
+			a.Dev = cfg.GlobalDefs.DefaultInterface
+			if a.Dev == "" {
+				a.Dev = conf.DefaultInterface
+			}
+		}
+		m.statics = append(m.statics, &static{addr: &a, members: groupMembers(a.TrackGroup)})
 	}
 	for k := range cfg.StaticRoutes {
 		r := &cfg.StaticRoutes[k]
