@@ -174,7 +174,6 @@ func Run(ctx context.Context, o Options) error {
 			o.Reloaded()
 		}
 	}
-	l.AfterConfig = func(ev *events.ConfigLoaded) { a.lvs.configured(ev.Config, l.Engine) }
 
 	// The start sequence the engine expects. The SetIPVS effects of the
 	// sequence are held back and the kernel reconciled once with the
@@ -190,7 +189,6 @@ func Run(ctx context.Context, o Options) error {
 	a.lvs.reconcile(l.Engine.IPVSTable(), cfgEv.Config.GlobalDefs.LVSFlush)
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)
-	a.lvs.configured(cfgEv.Config, l.Engine)
 	if o.Ready != nil {
 		o.Ready()
 	}

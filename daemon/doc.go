@@ -24,10 +24,9 @@
 //
 // The checker half (keepalived's checker process) runs in the same loop.
 // RunCheck effects go to adapters/check's Executor, whose workers answer
-// each with one CheckResult on the shared channel. FILE_CHECK checkers are
-// answered by a private track-file watcher that turns every value of
-// their file into a CheckResult (keepalived's track_file rules: with
-// weight 0 the value is a verdict, else a weight). SetIPVS effects go to
+// each with one CheckResult on the shared channel. FILE_CHECK checkers read
+// the track-file watcher's TrackFileValue events, the same the VRRP
+// track_file uses; engine/lvs decides their verdict. SetIPVS effects go to
 // adapters/ipvs through a second kernel queue, so IPVS and netlink never
 // wait on each other or delay the loop. At start the SetIPVS effects of
 // the start sequence are held back and the kernel table is reconciled

@@ -12,15 +12,15 @@ import (
 	"github.com/vigil-ha/vigil/adapters/check"
 	"github.com/vigil-ha/vigil/adapters/ipvs"
 	"github.com/vigil-ha/vigil/effects"
-	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
 // lvsAdapters are the checker half of the daemon (keepalived's checker
-// process): the health-check executor, the FILE_CHECK watcher, and the
-// IPVS executor behind its own kernel queue.
+// process): the health-check executor and the IPVS executor behind its
+// own kernel queue. (FILE_CHECK needs no adapter of its own: it reads the
+// track-file watcher's events, and engine/lvs decides its verdict.)
 //
 // Each part is opened the first time a configuration has virtual servers.
 // A kernel without IPVS is logged once as an error and the rest goes on:
@@ -42,7 +42,6 @@ type lvsAdapters struct {
 	// checker is the executor's current global settings, to skip
 	// rebuilding them on reloads that do not change them.
 	checker checkerSettings
-	files   *fileChecks
 
 	mgr *ipvs.Manager
 	// syncTable is mgr.Sync (a fake in tests).
@@ -66,8 +65,7 @@ type checkerSettings struct {
 }
 
 func newLVSAdapters(out chan<- events.Event, now func() events.Time, sl *slog.Logger, log *zerolog.Logger, lim *syncLimit) *lvsAdapters {
-	return &lvsAdapters{events: out, now: now, slog: sl, log: log, lim: lim, held: true,
-		files: &fileChecks{out: out, now: now, log: sl}}
+	return &lvsAdapters{events: out, now: now, slog: sl, log: log, lim: lim, held: true}
 }
 
 // configure opens or adapts the parts cfg needs. It runs in the loop
@@ -126,13 +124,6 @@ func (l *lvsAdapters) openIPVS() {
 			l.log.Error().Err(err).Str("effect", what).Int("suppressed", n).Msg("IPVS")
 		}
 	})
-}
-
-// configured reports which FILE_CHECK checkers the engine now runs and
-// (re)starts their watcher. It runs in the loop after a configuration
-// was stepped: only the engine knows the checkers' IDs.
-func (l *lvsAdapters) configured(cfg *conf.Config, e *engine.Engine) {
-	l.files.apply(fileCheckTargets(cfg, e.FileChecks()))
 }
 
 // runCheck is the dispatcher's executor for RunCheck. The executor
@@ -226,7 +217,6 @@ func (l *lvsAdapters) close() {
 	if l.checks != nil {
 		l.checks.Close()
 	}
-	l.files.close()
 	if l.q != nil {
 		l.q.Close()
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/events"
-	"github.com/vigil-ha/vigil/events/conf"
 )
 
 const lvsTestConf = `virtual_server 127.0.0.1 %d {
@@ -115,7 +114,6 @@ func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded, flush bool) *lvsLoop {
 	ll.l.Step(cfg)
 	ll.l.Step(&events.Start{Seed: 1})
 	ll.la.reconcile(ll.l.Engine.IPVSTable(), flush)
-	ll.la.configured(cfg.Config, ll.l.Engine)
 	return ll
 }
 
@@ -245,98 +243,6 @@ func TestIPVSTableConversion(t *testing.T) {
 	}
 	if len(out) != 1 || len(out[0].Dests) != 1 || out[0].Dests[0].Weight != 2 || out[0].Scheduler != "wlc" {
 		t.Fatalf("table %+v", out)
-	}
-}
-
-func TestFileCheckResult(t *testing.T) {
-	fc := func(weight int, reverse bool) lvs.FileCheck {
-		return lvs.FileCheck{VirtualServer: "tcp/10.0.0.1:80", RealServer: "10.0.1.1:80", Checker: 1,
-			Spec: &conf.FileCheck{TrackFile: "f", Weight: weight, WeightReverse: reverse}}
-	}
-	for _, c := range []struct {
-		name    string
-		check   lvs.FileCheck
-		value   int64
-		failed  bool
-		ok, dyn bool
-		weight  int
-	}{
-		{"zero is up", fc(0, false), 0, false, true, false, 0},
-		{"non-zero is down", fc(0, false), 7, false, false, false, 0},
-		{"missing file reads 0", fc(0, false), 7, true, true, false, 0},
-		{"reverse: zero is down", fc(0, true), 0, false, false, false, 0},
-		{"reverse: non-zero is up", fc(0, true), -3, false, true, false, 0},
-		{"weight scales", fc(5, false), 3, false, true, true, 15},
-		{"weight reverse negates", fc(5, true), 3, false, true, true, -15},
-		{"weight with 0", fc(5, false), 0, false, true, true, 0},
-		{"product reaching INT32_MIN is down", fc(-2, false), 1 << 30, false, false, false, 0},
-		{"product clamped high", fc(4, false), 1 << 30, false, true, true, 1<<31 - 1},
-	} {
-		r := fileCheckResult(c.check, &events.TrackFileValue{File: "f", Value: c.value, Failed: c.failed})
-		if r.OK != c.ok || r.Dynamic != c.dyn || r.Weight != c.weight || r.Checker != 1 || r.RealServer != "10.0.1.1:80" {
-			t.Errorf("%s: got ok=%v dynamic=%v weight=%d", c.name, r.OK, r.Dynamic, r.Weight)
-		}
-	}
-}
-
-// The FILE_CHECK watcher answers for its checker with the engine's IDs
-// whenever the file changes.
-func TestFileChecksFollowTheFile(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "rs1")
-	if err := os.WriteFile(file, []byte("0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := loadConfText(t, `track_file tf1 {
-  file `+file+`
-}
-virtual_server 10.77.1.1 80 {
-  lvs_sched rr
-  protocol TCP
-  real_server 10.77.2.1 80 {
-    FILE_CHECK {
-      track_file tf1
-      weight 0
-    }
-  }
-}
-`)
-	e := engine.New()
-	e.Step(cfg)
-	targets := fileCheckTargets(cfg.Config, e.FileChecks())
-	if len(targets) != 1 || targets[0].VirtualServer != "tcp/10.77.1.1:80" || targets[0].RealServer != "10.77.2.1:80" {
-		t.Fatalf("targets %+v", targets)
-	}
-	out := make(chan events.Event, 4)
-	f := &fileChecks{out: out, now: func() events.Time { return 1 }, log: discardSlog()}
-	defer f.close()
-	f.apply(targets)
-	next := func() *events.CheckResult {
-		t.Helper()
-		select {
-		case ev := <-out:
-			return ev.(*events.CheckResult)
-		case <-time.After(10 * time.Second):
-			t.Fatal("no check result")
-		}
-		return nil
-	}
-	if r := next(); !r.OK || r.VirtualServer != "tcp/10.77.1.1:80" || r.RealServer != "10.77.2.1:80" || r.Checker != 0 {
-		t.Fatalf("initial result %+v", r)
-	}
-	if err := os.WriteFile(file, []byte("1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if r := next(); r.OK {
-		t.Fatalf("file says 1, result %+v", r)
-	}
-	// A reload with the same checkers keeps the watcher (no new initial
-	// value), and one without them stops it.
-	f.apply(targets)
-	f.apply(nil)
-	f.wg.Wait()
-	if f.w != nil {
-		t.Fatal("watcher still running without FILE_CHECK")
 	}
 }
 

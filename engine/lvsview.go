@@ -9,7 +9,3 @@ func (e *Engine) VirtualServers() []lvs.VSStatus { return e.lvs.Status() }
 // IPVSTable returns the IPVS table the engine's SetIPVS effects have asked
 // for: what an IPVS executor reconciles the kernel against.
 func (e *Engine) IPVSTable() []lvs.Service { return e.lvs.Table() }
-
-// FileChecks lists the FILE_CHECK checkers of the running configuration
-// with the IDs their CheckResult events carry.
-func (e *Engine) FileChecks() []lvs.FileCheck { return e.lvs.FileChecks() }

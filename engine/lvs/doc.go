@@ -18,9 +18,9 @@
 // checks, retries and verdicts of production. A result that answers no
 // outstanding RunCheck is stale and ignored; a RunCheck that gets no
 // answer within its timeout plus 5 s counts as a failed check. BFD_CHECK
-// follows BFDState events, and FILE_CHECK results arrive as CheckResult
-// events whenever the adapter sees the file change: neither is polled,
-// and neither retries.
+// follows BFDState events, and FILE_CHECK follows the TrackFileValue
+// events of its track file (files.go decides the verdict and the weight):
+// neither is polled, and neither retries.
 //
 // # Identifiers
 //

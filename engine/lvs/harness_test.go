@@ -147,6 +147,13 @@ func (h *harness) run(d *datadriven.TestData) string {
 		emit(h.step(&events.AddressChanged{Header: hdr, Interface: arg(d, "if"), Prefix: p, Added: !d.HasArg("del")}))
 	case "bfd":
 		emit(h.step(&events.BFDState{Header: hdr, Name: arg(d, "name"), Up: !d.HasArg("down")}))
+	case "track-file":
+		// track-file name=NAME value=N [failed]: the watcher's report.
+		v, err := strconv.ParseInt(arg(d, "value"), 10, 64)
+		if err != nil {
+			h.t.Fatalf("%s: track-file: %v", d.Pos, err)
+		}
+		emit(h.step(&events.TrackFileValue{Header: hdr, File: arg(d, "name"), Value: v, Failed: d.HasArg("failed")}))
 	case "fire":
 		emit(h.step(&events.TimerFired{Header: hdr, Key: arg(d, "key")}))
 	case "advance":

@@ -362,6 +362,12 @@ func (m *Machine) Step(ev events.Event) []effects.Effect {
 		}
 		m.Begin(v.At)
 		m.BFD(v)
+	case *events.TrackFileValue:
+		if v == nil {
+			return nil
+		}
+		m.Begin(v.At)
+		m.TrackFile(v)
 	default:
 		return nil
 	}
