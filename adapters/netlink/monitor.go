@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -36,13 +37,14 @@ type MonitorOptions struct {
 // It subscribes before taking its initial snapshot, so nothing is missed in
 // between. A slow reader of Events blocks the monitor, the kernel then
 // drops notifications (ENOBUFS) and the monitor takes a fresh snapshot and
-// emits the differences: events are never lost, though a change undone
-// while the monitor was behind may not be reported at all, and one made
-// around the resync may be reported once more as a transient add/remove.
+// emits the differences: events are never lost and the reader's view
+// always converges to the kernel's state, though a change undone while the
+// monitor was behind may not be reported at all, and one made around the
+// resync may be reported once more as a transient add/remove.
 type Monitor struct {
 	opts     MonitorOptions
 	ns       netns.NsHandle
-	sub      *nl.NetlinkSocket // notifications
+	sub      *subscription     // notifications
 	dumpSock *nl.NetlinkSocket // snapshots
 	out      chan events.Event
 	snapshot []events.Event
@@ -81,13 +83,13 @@ func NewMonitor(opts MonitorOptions) (*Monitor, error) {
 	}
 	// One socket for every group keeps the kernel's order across kinds
 	// (a link going down, then its address removed).
-	if m.sub, err = nl.SubscribeAt(ns, netns.None(), unix.NETLINK_ROUTE, groups...); err != nil {
+	if m.sub, err = subscribe(ns, groups); err != nil {
 		m.closeHandles()
 		return nil, fmt.Errorf("netlink subscribe: %w", err)
 	}
 	// Force the size past rmem_max when privileged; else take what is allowed.
-	if err := m.sub.SetReceiveBufferSize(opts.ReceiveBuffer, true); err != nil {
-		if err := m.sub.SetReceiveBufferSize(opts.ReceiveBuffer, false); err != nil {
+	if err := m.sub.setReceiveBuffer(opts.ReceiveBuffer, true); err != nil {
+		if err := m.sub.setReceiveBuffer(opts.ReceiveBuffer, false); err != nil {
 			m.closeHandles()
 			return nil, fmt.Errorf("netlink receive buffer: %w", err)
 		}
@@ -163,17 +165,19 @@ func (m *Monitor) run() {
 		close(m.stopped)
 	}()
 	for {
-		msgs, from, err := m.sub.Receive()
+		msgs, from, err := m.sub.receive()
 		select {
 		case <-m.done:
 			return
 		default:
 		}
 		switch {
-		case errors.Is(err, unix.ENOBUFS):
+		case errors.Is(err, unix.ENOBUFS) || errors.Is(err, errTruncated):
 			m.resyncs.Add(1)
 			if err := m.resync(); err != nil {
-				m.err = err
+				if !errors.Is(err, errClosed) {
+					m.err = err
+				}
 				return
 			}
 			continue
@@ -193,7 +197,9 @@ func (m *Monitor) run() {
 			}
 			if flush && m.opts.Routes {
 				if err := m.resyncRoutes(); err != nil {
-					m.err = err
+					if !errors.Is(err, errClosed) {
+						m.err = err
+					}
 					return
 				}
 			}
@@ -213,13 +219,33 @@ func (m *Monitor) send(evs []events.Event) bool {
 	return true
 }
 
-// resync takes a fresh snapshot and emits the differences.
+// errClosed aborts a dump or resync when the monitor is closed.
+var errClosed = errors.New("netlink monitor closed")
+
+// resync recovers from lost notifications: it takes a fresh snapshot and
+// emits the differences from what was reported so far.
+//
+// The kernel raises ENOBUFS only when the socket starts overflowing, and
+// the socket counts as overflowing until a read finds its queue empty;
+// drops in between are silent. The queue still holds notifications older
+// than the overflow, and while the differences are being delivered to a
+// slow reader it can overflow again, unnoticed. So the queue is emptied
+// first: what it holds is older than the dump that follows, and from then
+// on any drop raises a fresh ENOBUFS and another resync. Notifications
+// queued after the drain are read after the dump; folded into the view
+// they report what changed since, or nothing (at worst a change the dump
+// already showed, as a transient add/remove).
 func (m *Monitor) resync() error {
+	if err := m.sub.drain(m.done); err != nil {
+		return err
+	}
 	st, err := m.dump()
 	if err != nil {
 		return err
 	}
-	m.send(m.view.resync(st, m.opts.Clock()))
+	if !m.send(m.view.resync(st, m.opts.Clock())) {
+		return errClosed
+	}
 	return nil
 }
 
@@ -234,12 +260,19 @@ func (m *Monitor) resyncRoutes() error {
 	}); err != nil {
 		return err
 	}
-	m.send(m.view.resyncRoutes(routes, m.opts.Clock()))
+	if !m.send(m.view.resyncRoutes(routes, m.opts.Clock())) {
+		return errClosed
+	}
 	return nil
 }
 
 // dump reads the kernel's current state into a new view; routes and rules
 // are left nil when not watched.
+//
+// Each kind is a separate dump, so an interface may appear after the links
+// were read: its addresses and routes are left out (they would be reported
+// without an interface name), and the notifications of its creation, which
+// come after the subscription or the resync's drain, report them all.
 func (m *Monitor) dump() (*view, error) {
 	v := newView()
 	if err := m.dumpKind(unix.RTM_GETLINK, unix.RTM_NEWLINK, nl.NewIfInfomsg(unix.AF_UNSPEC), func(b []byte) {
@@ -257,6 +290,11 @@ func (m *Monitor) dump() (*view, error) {
 	}); err != nil {
 		return nil, err
 	}
+	for a := range v.addrs {
+		if _, ok := v.links[a.index]; !ok {
+			delete(v.addrs, a)
+		}
+	}
 	v.routes, v.rules = nil, nil
 	if m.opts.Routes {
 		v.routes = map[routeRec]struct{}{}
@@ -266,6 +304,11 @@ func (m *Monitor) dump() (*view, error) {
 			}
 		}); err != nil {
 			return nil, err
+		}
+		for r := range v.routes {
+			if _, ok := v.links[r.oif]; r.oif != 0 && !ok {
+				delete(v.routes, r)
+			}
 		}
 	}
 	if m.opts.Rules {
@@ -288,11 +331,13 @@ func dumpRtMsg() *nl.RtMsg {
 	return msg
 }
 
-// dumpKind runs one dump request, retrying when the kernel reports the
-// dump was interrupted by a concurrent change.
+// dumpKind runs one dump request. A dump interrupted by a concurrent change
+// (NLM_F_DUMP_INTR) may be incomplete or inconsistent, even about objects
+// that did not change, so it is discarded and retried, after a pause that
+// grows while the changes go on, until one completes or the monitor closes.
 func (m *Monitor) dumpKind(req, resp uint16, hdr nl.NetlinkRequestData, each func([]byte)) error {
-	const attempts = 10
-	for i := 0; ; i++ {
+	pause := time.Millisecond
+	for {
 		var msgs [][]byte
 		r := nl.NewNetlinkRequest(int(req), unix.NLM_F_DUMP)
 		r.AddData(hdr)
@@ -301,7 +346,15 @@ func (m *Monitor) dumpKind(req, resp uint16, hdr nl.NetlinkRequestData, each fun
 			msgs = append(msgs, b)
 			return true
 		})
-		if errors.Is(err, nl.ErrDumpInterrupted) && i < attempts {
+		if errors.Is(err, nl.ErrDumpInterrupted) {
+			t := time.NewTimer(pause)
+			select {
+			case <-t.C:
+			case <-m.done:
+				t.Stop()
+				return errClosed
+			}
+			pause = min(2*pause, 100*time.Millisecond)
 			continue
 		}
 		if err != nil {

@@ -2,6 +2,7 @@ package netlink
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -260,7 +261,10 @@ func TestMonitorOverflowResync(t *testing.T) {
 	deadline := time.After(20 * time.Second)
 	for !same() {
 		select {
-		case e := <-m.Events():
+		case e, ok := <-m.Events():
+			if !ok {
+				t.Fatalf("monitor stopped: %v", m.Err())
+			}
 			if a, ok := e.(*events.AddressChanged); ok && a.Interface == "va" {
 				if a.Added {
 					have[a.Prefix] = true
@@ -274,6 +278,124 @@ func TestMonitorOverflowResync(t *testing.T) {
 	}
 	if m.Resyncs() == 0 {
 		t.Error("no overflow happened; the test did not exercise the resync")
+	}
+}
+
+// vaView folds the monitor's address events for va into a set.
+type vaView map[netip.Prefix]bool
+
+func (v vaView) fold(e events.Event) {
+	if a, ok := e.(*events.AddressChanged); ok && a.Interface == "va" {
+		if a.Added {
+			v[a.Prefix] = true
+		} else {
+			delete(v, a.Prefix)
+		}
+	}
+}
+
+// kernelAddrs returns va's addresses as the kernel has them.
+func kernelAddrs(t *testing.T, ns string) vaView {
+	t.Helper()
+	k := vaView{}
+	for _, a := range addrsOf(t, ns, "va") {
+		k[netip.PrefixFrom(netip.MustParseAddr(a.Local), a.PrefixLen)] = true
+	}
+	return k
+}
+
+// ipBatch runs `ip -n ns -batch -` on the given commands.
+func ipBatch(t *testing.T, ns string, cmds string) {
+	t.Helper()
+	cmd := exec.Command("ip", "-n", ns, "-batch", "-")
+	cmd.Stdin = strings.NewReader(cmds)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ip -batch: %v: %s", err, out)
+	}
+}
+
+// TestMonitorOverflowDuringResync overflows the socket again while the
+// monitor is still busy with the resync of a first overflow (blocked
+// delivering its differences to a reader that has stopped). The kernel
+// raises ENOBUFS only when a socket starts overflowing, and a socket
+// keeps counting as overflowing until a read finds its queue empty: a
+// monitor that resyncs without first emptying the queue of the stale
+// notifications loses the second overflow's drops silently.
+func TestMonitorOverflowDuringResync(t *testing.T) {
+	requireRoot(t)
+	ns := vethNS(t, "ovf2")
+	m := newMonitor(t, MonitorOptions{Namespace: ns, Buffer: 1, ReceiveBuffer: 1024})
+	have := vaView{}
+	for _, e := range m.Snapshot() {
+		have.fold(e)
+	}
+	next := func(timeout time.Duration) (events.Event, bool) {
+		select {
+		case e, ok := <-m.Events():
+			if !ok {
+				t.Fatalf("monitor stopped: %v", m.Err())
+			}
+			return e, true
+		case <-time.After(timeout):
+			return nil, false
+		}
+	}
+
+	var batch strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&batch, "addr add 10.78.10.%d/32 dev va\n", 1+i)
+	}
+	ipBatch(t, ns, batch.String())
+	// Read until the monitor has seen the overflow, then stop reading: it
+	// is left blocked delivering the resync's differences.
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Resyncs() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no overflow happened; the test did not exercise the resync")
+		}
+		if e, ok := next(10 * time.Millisecond); ok {
+			have.fold(e)
+		}
+	}
+	first := m.Resyncs()
+
+	batch.Reset()
+	for i := range 200 {
+		fmt.Fprintf(&batch, "addr add 10.78.11.%d/32 dev va\n", 1+i)
+	}
+	for i := range 50 {
+		fmt.Fprintf(&batch, "addr del 10.78.10.%d/32 dev va\n", 1+i)
+	}
+	ipBatch(t, ns, batch.String())
+	kernel := kernelAddrs(t, ns)
+	if len(kernel) < 350 {
+		t.Fatalf("kernel has %d addresses on va", len(kernel))
+	}
+	timeout := time.After(20 * time.Second)
+	for !maps.Equal(have, kernel) {
+		select {
+		case e, ok := <-m.Events():
+			if !ok {
+				t.Fatalf("monitor stopped: %v", m.Err())
+			}
+			have.fold(e)
+		case <-timeout:
+			t.Fatalf("view of va never converged: %d addresses reported, kernel has %d (resyncs %d)", len(have), len(kernel), m.Resyncs())
+		}
+	}
+	if m.Resyncs() == first {
+		t.Error("the second overflow caused no resync")
+	}
+	// Nothing more to say once converged: no stale event undoes the view.
+	for {
+		e, ok := next(200 * time.Millisecond)
+		if !ok {
+			break
+		}
+		have.fold(e)
+	}
+	if !maps.Equal(have, kernel) {
+		t.Errorf("view of va diverged after converging: %d addresses reported, kernel has %d", len(have), len(kernel))
 	}
 }
 
