@@ -247,3 +247,45 @@ func TestIPVSTableConversion(t *testing.T) {
 }
 
 func discardSlog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// FILE_CHECK end to end in the daemon: the track-file watcher's values
+// (the same trackers VRRP's track_file uses) reach the engine, which takes
+// the real server out when the file says non-zero and back at zero.
+func TestLoopFileCheck(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rs1")
+	if err := os.WriteFile(file, []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := loadConfText(t, "track_file tf1 {\n  file "+file+"\n}\n"+`virtual_server 10.77.1.1 80 {
+  lvs_sched rr
+  protocol TCP
+  real_server 10.77.2.1 80 {
+    FILE_CHECK {
+      track_file tf1
+      weight 0
+    }
+  }
+}
+`)
+	ll := newLVSLoop(t, cfg, false)
+	tr := &trackers{out: ll.l.Events, now: ll.l.Now, log: discardSlog()}
+	t.Cleanup(tr.close)
+	ll.run()
+	tr.apply(cfg.Config)
+	if err := os.WriteFile(file, []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the real server removed", func() bool {
+		ops := ipvsOps(ll.ipvs.snapshot())
+		return len(ops) > 0 && ops[len(ops)-1] == effects.IPVSDelDest
+	})
+	if err := os.WriteFile(file, []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the real server back", func() bool {
+		ops := ipvsOps(ll.ipvs.snapshot())
+		return len(ops) > 0 && ops[len(ops)-1] == effects.IPVSAddDest
+	})
+	ll.sigs <- syscall.SIGTERM
+	<-ll.done
+}
