@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-ha/vigil/adapters/netlink"
 	"github.com/vigil-ha/vigil/adapters/script"
 	"github.com/vigil-ha/vigil/adapters/vrrpnet"
+	"github.com/vigil-ha/vigil/driver"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
@@ -181,11 +182,9 @@ func Run(ctx context.Context, o Options) error {
 	// of a previous run are repaired and nothing is added twice.
 	a.setAuthKeys(cfgEv.Config, &log)
 	a.lvs.configure(cfgEv.Config)
-	l.Step(cfgEv)
-	for _, ev := range a.mon.Snapshot() {
+	for _, ev := range driver.Boot(cfgEv, a.mon.Snapshot(), seed()) {
 		l.Step(ev)
 	}
-	l.Step(&events.Start{Seed: seed(), ReportsJoins: true})
 	a.lvs.reconcile(l.Engine.IPVSTable(), cfgEv.Config.GlobalDefs.LVSFlush)
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)

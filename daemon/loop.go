@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/vigil-ha/vigil/driver"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
@@ -101,8 +102,10 @@ func (l *Loop) Step(ev events.Event) {
 }
 
 func (l *Loop) step(ev events.Event) {
-	stamp(ev, l.Now())
-	effs := l.Engine.Step(ev)
+	// The driver's Record stays unset: effects are dispatched first and
+	// journaled after (see Step).
+	d := driver.Driver{Engine: l.Engine}
+	effs := d.Step(ev, l.Now())
 	l.dispatcherFor().dispatch(effs)
 	if l.Dumps != nil {
 		l.Dumps.Observe(ev, effs)

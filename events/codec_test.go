@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -282,6 +283,24 @@ func BenchmarkDecoderAdvert(b *testing.B) {
 	for b.Loop() {
 		if _, err := dec.Decode(enc); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every event kind can be stamped (each embeds Header): a new kind that
+// did not would keep the time its source gave it.
+func TestStampEveryKind(t *testing.T) {
+	for _, ev := range []Event{&ConfigLoaded{}, &Start{}, &Stop{}, &AdvertReceived{}, &TimerFired{},
+		&LinkChanged{}, &AddressChanged{}, &RouteChanged{}, &RuleChanged{}, &ScriptResult{},
+		&TrackFileValue{}, &ProcessCount{}, &BFDState{}, &CheckResult{}, &GroupJoined{}} {
+		Stamp(ev, 42)
+		if ev.EventTime() != 42 {
+			t.Errorf("%v: not stamped", ev.EventKind())
+		}
+	}
+	for k := Kind(1); k < 255; k++ {
+		if n := k.String(); n != "Kind("+strconv.Itoa(int(k))+")" && k > KindGroupJoined {
+			t.Errorf("kind %s is not in this list", n)
 		}
 	}
 }

@@ -94,6 +94,19 @@ type Header struct {
 // EventTime implements Event.
 func (h Header) EventTime() Time { return h.At }
 
+// SetEventTime sets the event's time (see Stamp).
+func (h *Header) SetEventTime(t Time) { h.At = t }
+
+// Stamp sets ev's time to t. Every event type embeds Header, so every
+// event can be stamped: drivers stamp each event with their clock as they
+// step it, so the times the engine sees never go backwards even when
+// sources interleave.
+func Stamp(ev Event, t Time) {
+	if s, ok := ev.(interface{ SetEventTime(Time) }); ok {
+		s.SetEventTime(t)
+	}
+}
+
 // ConfigLoaded delivers a parsed configuration: at start, and again on every
 // reload. The whole model travels in the event so a journal replays without
 // the original files.

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vigil-ha/vigil/driver"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
@@ -12,9 +13,6 @@ import (
 
 // Delays of the simulated kernel and executors.
 const (
-	// netlinkDelay is how long an address change takes to come back to
-	// the engine as an AddressChanged event.
-	netlinkDelay = 50 * time.Microsecond
 	// scriptDelay is how long a track script takes to run.
 	scriptDelay = 2 * time.Millisecond
 )
@@ -176,16 +174,16 @@ func (w *World) Start(n *Node) error {
 			return fmt.Errorf("start %s: %w", n.Name, err)
 		}
 	}
-	w.step(n, &events.ConfigLoaded{Config: n.conf, Digest: n.confName})
+	var kernel []events.Event
 	for _, i := range n.ifaces {
-		w.step(n, linkEvent(i))
-	}
-	for _, i := range n.ifaces {
+		kernel = append(kernel, linkEvent(i))
 		for _, p := range i.addrs {
-			w.step(n, &events.AddressChanged{Interface: i.Name, Prefix: p, Added: true})
+			kernel = append(kernel, &events.AddressChanged{Interface: i.Name, Prefix: p, Added: true})
 		}
 	}
-	w.step(n, &events.Start{Seed: w.rng.Uint64(), ReportsJoins: true})
+	for _, ev := range driver.Boot(&events.ConfigLoaded{Config: n.conf, Digest: n.confName}, kernel, w.rng.Uint64()) {
+		w.step(n, ev)
+	}
 	w.sendTrackers(n)
 	w.mon.topologyChanged()
 	return nil
@@ -345,9 +343,8 @@ func (w *World) SetLink(i *Iface, up bool) {
 // node does not hold does nothing, as `ip addr del` would fail.
 func (w *World) DelAddr(n *Node, a netip.Addr) error {
 	for _, i := range n.ifaces {
-		for k, p := range i.addrs {
-			if p.Addr() == a {
-				i.addrs = append(i.addrs[:k:k], i.addrs[k+1:]...)
+		for _, p := range i.addrs {
+			if p.Addr() == a && i.addrs.Apply(p, false) {
 				w.echoAddr(n, i, p, false)
 				return nil
 			}

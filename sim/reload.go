@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vigil-ha/vigil/driver"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events/conf"
 )
@@ -53,7 +54,7 @@ func (m *monitor) reloadEffect(n *Node, e effects.Effect) {
 	}
 	switch e.(type) {
 	case *effects.StateChanged, *effects.AddAddress, *effects.DelAddress:
-		m.reload.churn = append(m.reload.churn, formatEffect(e))
+		m.reload.churn = append(m.reload.churn, driver.DescribeEffect(e))
 	}
 }
 

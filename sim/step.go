@@ -3,8 +3,10 @@ package sim
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
+	"github.com/vigil-ha/vigil/driver"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
 )
@@ -86,18 +88,18 @@ func (w *World) dispatch(it *item) {
 // step feeds one event to the node's engine at the current time and
 // executes the effects.
 func (w *World) step(n *Node, ev events.Event) {
-	setTime(ev, w.now)
 	w.steps++
 	if w.trace != nil {
-		fmt.Fprintf(w.trace, "%s %s <- %s\n", stamp(w.now), n.Name, formatEvent(ev))
+		fmt.Fprintf(w.trace, "%s %s <- %s\n", stamp(w.now), n.Name, driver.DescribeEvent(ev))
 	}
-	effs := n.eng.Step(ev)
+	d := driver.Driver{Engine: n.eng}
+	effs := d.Step(ev, w.now)
 	if w.rec != nil {
 		w.rec.Stepped(n.Name, ev, effs)
 	}
 	for _, e := range effs {
 		if w.trace != nil {
-			fmt.Fprintf(w.trace, "%s %s -> %s\n", stamp(w.now), n.Name, formatEffect(e))
+			fmt.Fprintf(w.trace, "%s %s -> %s\n", stamp(w.now), n.Name, driver.DescribeEffect(e))
 		}
 		w.execute(n, e)
 	}
@@ -137,10 +139,10 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	case *effects.CreateVMAC:
 		// The kernel reports the new macvlan, as netlink does.
 		ev := &events.LinkChanged{Interface: e.Name, Present: true, Up: true, Running: true, MTU: 1500}
-		w.schedule(&item{at: w.now.Add(netlinkDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
+		w.schedule(&item{at: w.now.Add(driver.EchoDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 	case *effects.DeleteVMAC:
 		ev := &events.LinkChanged{Interface: e.Name}
-		w.schedule(&item{at: w.now.Add(netlinkDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
+		w.schedule(&item{at: w.now.Add(driver.EchoDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 	}
 	// Notify, Count, Log, routes, rules, IPVS, leaving groups and closing
 	// sockets change nothing the simulator models; the trace shows them.
@@ -183,51 +185,15 @@ func (w *World) addrEffect(n *Node, inst, dev string, p netip.Prefix, add bool) 
 		return
 	}
 	i := n.ensureIface(dev)
-	for k, q := range i.addrs {
-		if q.Addr() == p.Addr() {
-			if add {
-				return // EEXIST
-			}
-			i.addrs = append(i.addrs[:k:k], i.addrs[k+1:]...)
-			w.echoAddr(n, i, q, false)
-			return
-		}
+	if k := slices.IndexFunc(i.addrs, func(q netip.Prefix) bool { return q.Addr() == p.Addr() }); k >= 0 && !add {
+		p = i.addrs[k] // echo the prefix the kernel holds
 	}
-	if add {
-		i.addrs = append(i.addrs, p)
-		w.echoAddr(n, i, p, true)
+	if i.addrs.Apply(p, add) {
+		w.echoAddr(n, i, p, add)
 	}
 }
 
 func (w *World) echoAddr(n *Node, i *Iface, p netip.Prefix, added bool) {
 	ev := &events.AddressChanged{Interface: i.Name, Prefix: p, Added: added}
-	w.schedule(&item{at: w.now.Add(netlinkDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
-}
-
-// setTime stamps an event with the time it is delivered.
-func setTime(ev events.Event, t events.Time) {
-	switch e := ev.(type) {
-	case *events.ConfigLoaded:
-		e.At = t
-	case *events.Start:
-		e.At = t
-	case *events.Stop:
-		e.At = t
-	case *events.AdvertReceived:
-		e.At = t
-	case *events.TimerFired:
-		e.At = t
-	case *events.LinkChanged:
-		e.At = t
-	case *events.AddressChanged:
-		e.At = t
-	case *events.ScriptResult:
-		e.At = t
-	case *events.TrackFileValue:
-		e.At = t
-	case *events.ProcessCount:
-		e.At = t
-	case *events.GroupJoined:
-		e.At = t
-	}
+	w.schedule(&item{at: w.now.Add(driver.EchoDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 }

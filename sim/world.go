@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigil-ha/vigil/driver"
 	"github.com/vigil-ha/vigil/events"
 )
 
@@ -93,7 +94,7 @@ type Iface struct {
 	Index int
 	HW    string
 	up    bool
-	addrs []netip.Prefix
+	addrs driver.Addresses
 	seg   *Segment
 	// pos is the interface's 1-based position on its segment.
 	pos int

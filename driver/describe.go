@@ -1,0 +1,249 @@
+package driver
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
+)
+
+// DescribeEvent prints an event on one line, without its time. Only
+// values go in, never pointers, so the same run prints the same bytes.
+func DescribeEvent(ev events.Event) string {
+	switch e := ev.(type) {
+	case *events.ConfigLoaded:
+		n := 0
+		if e.Config != nil {
+			n = len(e.Config.Instances)
+		}
+		return fmt.Sprintf("ConfigLoaded %s (%d instances)", e.Digest, n)
+	case *events.Start:
+		return fmt.Sprintf("Start seed=%d", e.Seed)
+	case *events.Stop:
+		if e.KeepAddresses {
+			return "Stop (keep addresses)"
+		}
+		return "Stop"
+	case *events.AdvertReceived:
+		a := e.Advert
+		s := fmt.Sprintf("AdvertReceived %s from %s v%d vrid %d prio %d", e.Interface, e.Src, a.Version, a.VRID, a.Priority)
+		if e.Verdict != events.VerdictOK {
+			s += " (" + e.Verdict.String() + ")"
+		}
+		return s
+	case *events.TimerFired:
+		return "TimerFired " + e.Key
+	case *events.LinkChanged:
+		switch {
+		case !e.Present:
+			return fmt.Sprintf("LinkChanged %s deleted", e.Interface)
+		case e.Up && e.Running:
+			return fmt.Sprintf("LinkChanged %s up", e.Interface)
+		case e.Up:
+			return fmt.Sprintf("LinkChanged %s up, no carrier", e.Interface)
+		}
+		return fmt.Sprintf("LinkChanged %s down", e.Interface)
+	case *events.AddressChanged:
+		return fmt.Sprintf("AddressChanged %s %s %s", e.Interface, e.Prefix, addedWord(e.Added))
+	case *events.RouteChanged:
+		return fmt.Sprintf("RouteChanged %s table %d %s", e.Dst, e.Table, addedWord(e.Added))
+	case *events.RuleChanged:
+		return fmt.Sprintf("RuleChanged prio %d from %s to %s table %d %s", e.Priority, e.From, e.To, e.Table, addedWord(e.Added))
+	case *events.ScriptResult:
+		switch {
+		case e.Failed:
+			return fmt.Sprintf("ScriptResult %s could not run: %s", e.Script, e.Error)
+		case e.TimedOut:
+			return fmt.Sprintf("ScriptResult %s timed out", e.Script)
+		}
+		return fmt.Sprintf("ScriptResult %s exit %d", e.Script, e.Status)
+	case *events.TrackFileValue:
+		if e.Failed {
+			return fmt.Sprintf("TrackFileValue %s unreadable", e.File)
+		}
+		return fmt.Sprintf("TrackFileValue %s = %d", e.File, e.Value)
+	case *events.ProcessCount:
+		return fmt.Sprintf("ProcessCount %s = %d", e.Process, e.Count)
+	case *events.BFDState:
+		return fmt.Sprintf("BFDState %s %s", e.Name, upWord(e.Up))
+	case *events.GroupJoined:
+		if e.Err != "" {
+			return fmt.Sprintf("GroupJoined %s %s failed: %s", e.Interface, e.Group, e.Err)
+		}
+		return fmt.Sprintf("GroupJoined %s %s", e.Interface, e.Group)
+	case *events.CheckResult:
+		s := fmt.Sprintf("CheckResult %s %s #%d ok=%t", e.VirtualServer, e.RealServer, e.Checker, e.OK)
+		if e.Dynamic {
+			s += " weight=" + strconv.Itoa(e.Weight)
+		}
+		return s
+	}
+	if ev == nil {
+		return "<nil>"
+	}
+	return ev.EventKind().String()
+}
+
+// DescribeEffect prints an effect on one line with every field that
+// matters to what it does.
+func DescribeEffect(e effects.Effect) string {
+	switch v := e.(type) {
+	case *effects.SendAdvert:
+		s := fmt.Sprintf("SendAdvert %s %s v%d vrid=%d prio=%d int=%d addrs=%v dst=%v ttl=%d", v.Instance, v.Interface, v.Version, v.VRID, v.Priority, v.Interval, v.Addrs, v.Dst, v.TTL)
+		if v.Src.IsValid() {
+			s += " src=" + v.Src.String()
+		}
+		if v.VMAC != "" {
+			s += " vmac=" + v.VMAC
+		}
+		if v.AuthType != 0 {
+			s += fmt.Sprintf(" auth=%d:%q", v.AuthType, strings.TrimRight(string(v.AuthData[:]), "\x00"))
+		}
+		return s
+	case *effects.AddAddress:
+		return fmt.Sprintf("AddAddress %s %s dev %s", orDash(v.Instance), v.Address.Prefix, v.Address.Dev)
+	case *effects.DelAddress:
+		return fmt.Sprintf("DelAddress %s %s dev %s", orDash(v.Instance), v.Address.Prefix, v.Address.Dev)
+	case *effects.AddRoute:
+		return fmt.Sprintf("AddRoute %s %s table=%d", orDash(v.Instance), v.Route.Dst, v.Route.Table)
+	case *effects.DelRoute:
+		return fmt.Sprintf("DelRoute %s %s table=%d", orDash(v.Instance), v.Route.Dst, v.Route.Table)
+	case *effects.AddRule:
+		return fmt.Sprintf("AddRule %s%s table=%d", orDash(v.Instance), ruleSel(v.Rule.From, v.Rule.To), v.Rule.Table)
+	case *effects.DelRule:
+		return fmt.Sprintf("DelRule %s%s table=%d", orDash(v.Instance), ruleSel(v.Rule.From, v.Rule.To), v.Rule.Table)
+	case *effects.CreateVMAC:
+		return fmt.Sprintf("CreateVMAC %s %s parent=%s mac=%s", v.Instance, v.Name, v.Parent, v.MAC)
+	case *effects.DeleteVMAC:
+		return fmt.Sprintf("DeleteVMAC %s %s", v.Instance, v.Name)
+	case *effects.SendGARP:
+		return fmt.Sprintf("SendGARP %s %s %s x%d every %s", v.Instance, v.Interface, v.Addr, v.Count, v.Interval)
+	case *effects.SendNA:
+		return fmt.Sprintf("SendNA %s %s %s x%d every %s", v.Instance, v.Interface, v.Addr, v.Count, v.Interval)
+	case *effects.SetTimer:
+		return fmt.Sprintf("SetTimer %s @%s", v.Key, v.At)
+	case *effects.CancelTimer:
+		return "CancelTimer " + v.Key
+	case *effects.RunScript:
+		return fmt.Sprintf("RunScript %s %q timeout=%s", v.Script, v.Command, v.Timeout)
+	case *effects.Notify:
+		s := "Notify " + v.FIFOLine
+		for k, sc := range v.Scripts {
+			s += fmt.Sprintf(" %q", sc)
+			// Credentials other than the default (none) are shown.
+			if c := v.Cred(k); c.User != "" || c.Group != "" {
+				s += " as=" + c.User
+				if c.Group != "" {
+					s += ":" + c.Group
+				}
+			}
+		}
+		if v.SMTPAlert {
+			s += " smtp"
+		}
+		return s
+	case *effects.Count:
+		return fmt.Sprintf("Count %s %s", v.Instance, v.Counter)
+	case *effects.StateChanged:
+		return fmt.Sprintf("StateChanged %s %s->%s prio=%d (%s)", v.Instance, v.From, v.To, v.Priority, v.Reason)
+	case *effects.Log:
+		return fmt.Sprintf("Log %s: %s", v.Level, v.Message)
+	case *effects.JoinGroup:
+		return fmt.Sprintf("JoinGroup %s %s", v.Interface, v.Group)
+	case *effects.LeaveGroup:
+		return fmt.Sprintf("LeaveGroup %s %s", v.Interface, v.Group)
+	case *effects.CloseSockets:
+		return "CloseSockets " + v.Interface
+	case *effects.RunCheck:
+		return fmt.Sprintf("RunCheck %s %s #%d %s %s timeout=%s", v.VirtualServer, v.RealServer, v.Checker, v.Type,
+			netip.AddrPortFrom(v.Addr, uint16(v.Port)), v.Timeout)
+	case *effects.CheckStateChanged:
+		return fmt.Sprintf("CheckStateChanged %s %s #%d %s %s (%s)", v.VirtualServer, v.RealServer, v.Checker, v.Type, upWord(v.Up), v.Reason)
+	case *effects.SetIPVS:
+		s := "SetIPVS " + v.Op.String()
+		if v.Op == effects.IPVSFlush {
+			return s
+		}
+		s += " " + DescribeService(&v.Service, v.Op == effects.IPVSAddService || v.Op == effects.IPVSEditService)
+		if v.Op == effects.IPVSAddDest || v.Op == effects.IPVSEditDest || v.Op == effects.IPVSDelDest {
+			s += " -> " + netip.AddrPortFrom(v.Dest.Addr, uint16(v.Dest.Port)).String() + " " + v.Dest.Method
+			if v.Op != effects.IPVSDelDest {
+				s += " w=" + strconv.Itoa(v.Weight)
+			}
+		}
+		return s
+	}
+	if e == nil {
+		return "<nil>"
+	}
+	return e.EffectKind().String()
+}
+
+// DescribeService prints an IPVS service: its key, and with attrs its
+// scheduler and options.
+func DescribeService(s *effects.IPVSService, attrs bool) string {
+	var b string
+	if s.FwMark != 0 {
+		b = "fwmark " + strconv.FormatUint(uint64(s.FwMark), 10)
+		if s.Family == 6 {
+			b += " inet6"
+		}
+	} else {
+		b = s.Protocol + " " + netip.AddrPortFrom(s.Addr, uint16(s.Port)).String()
+	}
+	if !attrs {
+		return b
+	}
+	b += " " + s.Scheduler
+	if len(s.SchedFlags) > 0 {
+		b += " flags=" + strings.Join(s.SchedFlags, ",")
+	}
+	if s.OnePacket {
+		b += " ops"
+	}
+	if s.PersistenceTimeout > 0 {
+		b += " persistent=" + s.PersistenceTimeout.String()
+		if s.PersistenceNetmask.IsValid() {
+			b += " mask=" + s.PersistenceNetmask.String()
+		}
+	}
+	if s.PersistenceEngine != "" {
+		b += " pe=" + s.PersistenceEngine
+	}
+	return b
+}
+
+func ruleSel(from, to netip.Prefix) string {
+	s := ""
+	if from.IsValid() {
+		s += " from=" + from.String()
+	}
+	if to.IsValid() {
+		s += " to=" + to.String()
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func addedWord(added bool) string {
+	if added {
+		return "added"
+	}
+	return "removed"
+}
+
+func upWord(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}
