@@ -3,7 +3,7 @@ GO ?= go
 PKGS := ./...
 FUZZTIME ?= 5s
 
-.PHONY: all deps build test vet fmt-check unit fuzz-short fuzz bench swarm qemu ipvs-lane clean
+.PHONY: all deps build test vet fmt-check tidy-check unit fuzz-short fuzz bench swarm qemu ipvs-lane clean
 
 all: build
 
@@ -12,7 +12,7 @@ build:
 
 # The full suite: static checks, every unit, scenario and (as root) namespace
 # test, plus short bounded fuzz runs.
-test: deps fmt-check vet unit fuzz-short ipvs-lane
+test: deps fmt-check tidy-check vet unit fuzz-short ipvs-lane
 
 # Debian packages the tests use (installed when root and missing) and Go modules.
 deps:
@@ -21,6 +21,11 @@ deps:
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Fails (printing the diff) when `go mod tidy` would change go.mod or go.sum;
+# -diff leaves both files untouched.
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "tidy-check: go.mod/go.sum are not tidy; run go mod tidy"; exit 1; }
 
 vet:
 	$(GO) vet $(PKGS)

@@ -137,6 +137,8 @@ func NewLogging(o LogOptions) (*Logging, error) {
 		level = zerolog.DebugLevel
 	}
 	l.Logger = zerolog.New(l.Async).Level(level).With().Timestamp().Logger()
+	// github.com/moby/ipvs logs through logrus, to stderr unless told.
+	RouteLogrus(l.Logger)
 	return l, nil
 }
 

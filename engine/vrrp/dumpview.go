@@ -136,7 +136,22 @@ type UserView struct {
 	Reverse  bool
 }
 
-var trackKindName = [...]string{tkIface: "interface", tkScript: "script", tkFile: "file", tkProc: "process", tkBFD: "bfd"}
+// name is the kind as the dump shows it.
+func (k trackKind) name() string {
+	switch k {
+	case tkIface:
+		return "interface"
+	case tkScript:
+		return "script"
+	case tkFile:
+		return "file"
+	case tkProc:
+		return "process"
+	case tkBFD:
+		return "bfd"
+	}
+	return ""
+}
 
 // View returns the dump view of the machine.
 func (m *Machine) View() *View {
@@ -211,7 +226,7 @@ func (m *Machine) instanceView(i *inst) InstanceView {
 		case tkBFD:
 			name = m.bfds[r.idx].c.Name
 		}
-		v.Tracks = append(v.Tracks, TrackView{Kind: trackKindName[r.kind], Name: name, Weight: r.weight, Reverse: r.rev})
+		v.Tracks = append(v.Tracks, TrackView{Kind: r.kind.name(), Name: name, Weight: r.weight, Reverse: r.rev})
 	}
 	e := m.evaluate(i, &v.Parts)
 	v.Total, v.Faults, v.ScriptsInit = e.Total, e.Faults, e.Inits

@@ -10,12 +10,6 @@ import (
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
-// Well-known VRRP multicast groups (RFC 5798 §5.1.1.2, §5.1.2.2).
-var (
-	mcastGroup4 = netip.MustParseAddr("224.0.0.18")
-	mcastGroup6 = netip.MustParseAddr("ff02::12")
-)
-
 const (
 	prioOwner = 255
 	prioStop  = 0
@@ -197,10 +191,11 @@ func (i *inst) mcastGroup() netip.Addr {
 	if i.c.McastDstIP.IsValid() {
 		return i.c.McastDstIP
 	}
+	// The well-known VRRP groups (RFC 5798 §5.1.1.2, §5.1.2.2).
 	if i.fam == 6 {
-		return mcastGroup6
+		return netip.AddrFrom16([16]byte{0: 0xff, 1: 0x02, 15: 0x12}) // ff02::12
 	}
-	return mcastGroup4
+	return netip.AddrFrom4([4]byte{224, 0, 0, 18})
 }
 
 func (i *inst) owner() bool { return i.base == prioOwner }

@@ -32,13 +32,22 @@ func (m *Machine) Advert(ev *events.AdvertReceived) {
 	}
 }
 
-var verdictCounter = [...]string{
-	events.VerdictTooShort:    CountPacketLenErr,
-	events.VerdictBadVersion:  CountVersionErr,
-	events.VerdictBadType:     CountInvalidTypeRcvd,
-	events.VerdictBadChecksum: CountChecksumErr,
-	events.VerdictBadAuthAH:   CountAuthFailure,
-	events.VerdictBadLength:   CountPacketLenErr,
+// verdictCounter is the counter a rejected advert's verdict is counted
+// under ("" for one without its own: counted as a length error).
+func verdictCounter(v events.Verdict) string {
+	switch v {
+	case events.VerdictTooShort, events.VerdictBadLength:
+		return CountPacketLenErr
+	case events.VerdictBadVersion:
+		return CountVersionErr
+	case events.VerdictBadType:
+		return CountInvalidTypeRcvd
+	case events.VerdictBadChecksum:
+		return CountChecksumErr
+	case events.VerdictBadAuthAH:
+		return CountAuthFailure
+	}
+	return ""
 }
 
 // check validates an advert as RFC 5798 §7.1 / RFC 3768 §7.1 and keepalived
@@ -47,9 +56,9 @@ var verdictCounter = [...]string{
 func (m *Machine) check(i *inst, ev *events.AdvertReceived) bool {
 	a := &ev.Advert
 	if ev.Verdict != events.VerdictOK {
-		c := CountPacketLenErr
-		if int(ev.Verdict) < len(verdictCounter) && verdictCounter[ev.Verdict] != "" {
-			c = verdictCounter[ev.Verdict]
+		c := verdictCounter(ev.Verdict)
+		if c == "" {
+			c = CountPacketLenErr
 		}
 		m.o.count(i.name, c)
 		return false
