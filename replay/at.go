@@ -57,7 +57,7 @@ func (j *Journal) EngineAt(seq uint64) (*engine.Engine, Origin, error) {
 	var eng *engine.Engine
 	next := origin.Seq
 	if origin.Snapshot {
-		state, err := j.snapshotState(j.snapFile(origin.Seq, run), origin.Seq)
+		state, err := j.SnapshotState(j.snapFile(origin.Seq, run), origin.Seq)
 		if err != nil {
 			return nil, Origin{}, err
 		}

@@ -81,3 +81,16 @@ func listFiles(dir string) ([]journalFile, error) {
 	})
 	return fs, nil
 }
+
+// ListFiles returns the paths of the journal files in dir, oldest first.
+func ListFiles(dir string) ([]string, error) {
+	fs, err := listFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(fs))
+	for i, f := range fs {
+		paths[i] = f.path
+	}
+	return paths, nil
+}

@@ -93,7 +93,7 @@ func (j *Journal) index() error {
 		if f.First == 0 {
 			continue // a run that stopped before its first event
 		}
-		first, last, err := j.Reader.edgeEvents(i)
+		first, last, err := j.Reader.EdgeEvents(i)
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func OpenSet(path string) ([]*Journal, error) {
 		}
 		return []*Journal{j}, nil
 	}
-	files, err := listFiles(path)
+	files, err := ListFiles(path)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
@@ -173,7 +173,7 @@ func OpenSet(path string) ([]*Journal, error) {
 			continue
 		}
 		sub := filepath.Join(path, e.Name())
-		if fs, err := listFiles(sub); err != nil || len(fs) == 0 {
+		if fs, err := ListFiles(sub); err != nil || len(fs) == 0 {
 			continue
 		}
 		j, err := OpenJournal(sub)

@@ -98,7 +98,7 @@ func (r *SimRecorder) Stepped(node string, ev events.Event, effs []effects.Effec
 	at := ev.EventTime()
 	r.now.Store(int64(at))
 	n.seq++
-	if n.w.backlog() >= n.w.opts.QueueSize/2 {
+	if n.w.Backlog() >= n.w.opts.QueueSize/2 {
 		// A simulation outruns any disk: wait for the writer rather than
 		// let Append record a gap.
 		if err := n.w.Sync(); err != nil {

@@ -5,8 +5,9 @@ import (
 	"slices"
 )
 
-// backlog is the number of items waiting for the writer goroutine.
-func (w *Writer) backlog() int {
+// Backlog is the number of items waiting for the writer goroutine (at
+// most Options.QueueSize records, plus the odd control item).
+func (w *Writer) Backlog() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.pending)

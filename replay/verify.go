@@ -98,7 +98,7 @@ func Verify(j *Journal) (*VerifyReport, error) {
 			// re-run (re)start here.
 			s, ok := snapAt[rec.Seq-1]
 			if ok && j.gapBetween(rec.Seq, rec.Seq) == nil {
-				state, err := j.snapshotState(s.File, s.Seq)
+				state, err := j.SnapshotState(s.File, s.Seq)
 				if err != nil {
 					return rep, err
 				}
@@ -170,7 +170,7 @@ func firstDifference(a, b []effects.Effect) int {
 // compareState compares the re-run engine's state with the snapshot
 // recorded after the same event.
 func compareState(j *Journal, eng *engine.Engine, rec RawRecord, s SnapshotInfo) (*Divergence, error) {
-	recorded, err := j.snapshotState(s.File, s.Seq)
+	recorded, err := j.SnapshotState(s.File, s.Seq)
 	if err != nil {
 		return nil, err
 	}

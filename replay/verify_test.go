@@ -61,9 +61,9 @@ func copyJournal(t *testing.T, src *Journal, edit func(seq uint64, effs []effect
 		eng.Step(rec.Event)
 		effs, keep := edit(rec.Seq, rec.Effects)
 		if !keep {
-			w.mu.Lock()
-			w.loseLocked(rec.Seq, "test: dropped")
-			w.mu.Unlock()
+			if err := w.Lose(rec.Seq, "test: dropped"); err != nil {
+				t.Fatal(err)
+			}
 		} else if err := w.Append(rec.Seq, rec.Event, effs); err != nil {
 			t.Fatal(err)
 		}

@@ -313,6 +313,20 @@ func (w *Writer) flushLocked(it item) {
 	w.signal()
 }
 
+// Lose records event seq as lost, part of a gap (counted in Stats.Lost),
+// as Append does when its queue is full: for a caller that numbered an
+// event it cannot journal, such as a tool rewriting a journal. Sequence
+// numbers must increase, as for Append.
+func (w *Writer) Lose(seq uint64, reason string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.loseLocked(seq, reason)
+	return nil
+}
+
 // loseLocked adds seq to the pending gap.
 func (w *Writer) loseLocked(seq uint64, reason string) {
 	w.lost.Add(1)
