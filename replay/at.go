@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/journal"
 )
 
 // Origin says where a re-run started.
@@ -99,7 +100,7 @@ func (j *Journal) snapFile(seq uint64, run Run) int {
 }
 
 // gapBetween returns a recorded gap overlapping first..last, or nil.
-func (j *Journal) gapBetween(first, last uint64) *Gap {
+func (j *Journal) gapBetween(first, last uint64) *journal.Gap {
 	for k := range j.Gaps {
 		if g := &j.Gaps[k]; g.First <= last && g.Last >= first {
 			return g

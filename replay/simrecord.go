@@ -3,13 +3,16 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/journal"
 	"github.com/vigil-ha/vigil/sim"
 )
 
@@ -43,7 +46,7 @@ type SimRecorder struct {
 }
 
 type simNode struct {
-	w        *Writer
+	w        *journal.Writer
 	eng      interface{ MarshalState() ([]byte, error) }
 	seq      uint64
 	lastSnap events.Time
@@ -73,8 +76,9 @@ func (r *SimRecorder) Started(node string, at events.Time, eng sim.Engine) error
 	if n := r.nodes[node]; n != nil {
 		r.close(node, n) // defensive: Halted always comes first
 	}
-	w, err := Open(filepath.Join(r.dir, node), Options{
+	w, err := journal.Open(filepath.Join(r.dir, node), journal.Options{
 		Now: r.clock, Host: node, Version: "sim", NoSync: true,
+		QueueSize: journal.DefaultQueueSize,
 		// Age-based rotation is checked by the writer goroutine at real
 		// times: keep it out of simulations so their files are the same
 		// from run to run.
@@ -98,7 +102,7 @@ func (r *SimRecorder) Stepped(node string, ev events.Event, effs []effects.Effec
 	at := ev.EventTime()
 	r.now.Store(int64(at))
 	n.seq++
-	if n.w.Backlog() >= n.w.opts.QueueSize/2 {
+	if n.w.Backlog() >= journal.DefaultQueueSize/2 {
 		// A simulation outruns any disk: wait for the writer rather than
 		// let Append record a gap.
 		if err := n.w.Sync(); err != nil {
@@ -123,7 +127,7 @@ func (r *SimRecorder) snapshot(node string, n *simNode, at events.Time) {
 	if err == nil {
 		err = n.w.Snapshot(n.seq, b)
 	}
-	if errors.Is(err, ErrQueueFull) {
+	if errors.Is(err, journal.ErrQueueFull) {
 		// Not an error: the Writer asks again (SnapshotDue) and the
 		// periodic snapshot comes round.
 		return
@@ -160,7 +164,7 @@ func (r *SimRecorder) fail(err error) {
 // Close closes the journals of the nodes still running and returns the
 // first error met while recording.
 func (r *SimRecorder) Close() error {
-	for _, name := range sortedKeys(r.nodes) {
+	for _, name := range slices.Sorted(maps.Keys(r.nodes)) {
 		r.close(name, r.nodes[name])
 	}
 	return r.err

@@ -1,4 +1,4 @@
-package replay
+package journal
 
 import (
 	"errors"
@@ -203,6 +203,14 @@ func Open(dir string, opts Options) (*Writer, error) {
 // directory when the Writer opened (1 for a new journal). A daemon that
 // numbers its events from here keeps sequences increasing across restarts.
 func (w *Writer) NextSeq() uint64 { return w.nextSeq }
+
+// Backlog is the number of items waiting for the writer goroutine (at
+// most Options.QueueSize records, plus the odd control item).
+func (w *Writer) Backlog() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
+}
 
 // Dir returns the journal directory.
 func (w *Writer) Dir() string { return w.dir }

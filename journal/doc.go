@@ -1,7 +1,9 @@
-// Package replay is vigil's journal: every event the engine consumed and
-// the effects it produced, recorded durably and cheaply enough that
-// journaling never delays an advert, bounded on disk, and readable back
-// for replay, timelines and determinism checks.
+// Package journal is vigil's journal storage: every event the engine
+// consumed and the effects it produced, recorded durably and cheaply
+// enough that journaling never delays an advert, bounded on disk, and
+// readable back. The daemon writes it (Writer); package replay reads it
+// back for timelines, explanations, what-ifs and determinism checks; the
+// simulator writes one per node through sim/simjournal.
 //
 // # Layout
 //
@@ -74,8 +76,10 @@
 //
 // # Reading
 //
-// OpenReader reads one file or a whole directory (files in name order).
-// Files are validated before bbolt maps them, and bbolt faults are
-// recovered, so a truncated or corrupt journal yields an error, never a
-// crash.
-package replay
+// OpenReader reads one file or a whole directory (files in name order):
+// Records decodes events and effects, RawRecords only the events (the
+// effects stay encoded, for comparison), and Files, Gaps, Snapshots and
+// SnapshotAt read the rest. Files are validated before bbolt maps them,
+// and bbolt faults are recovered, so a truncated or corrupt journal yields
+// an error, never a crash.
+package journal
