@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-ha/vigil/journal"
 	"github.com/vigil-ha/vigil/sim"
 	"github.com/vigil-ha/vigil/sim/harness"
+	"github.com/vigil-ha/vigil/sim/simjournal"
 )
 
 // benchScenario is the replay workload: two nodes with 20 VRRPv3
@@ -49,7 +50,7 @@ func benchJournal(b *testing.B) *Journal {
 		b.Fatal(err)
 	}
 	dir := filepath.Join(b.TempDir(), "journal")
-	rec, err := NewSimRecorder(dir)
+	rec, err := simjournal.New(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
