@@ -27,7 +27,7 @@ import (
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
-	"github.com/vigil-ha/vigil/replay"
+	"github.com/vigil-ha/vigil/journal"
 )
 
 // Options configure the daemon.
@@ -136,7 +136,7 @@ func Run(ctx context.Context, o Options) error {
 		DataFile: or(o.DataFile, DefaultDataFile), StatsFile: or(o.StatsFile, DefaultStatsFile), JSONFile: DefaultJSONFile}
 	if o.JournalDir != "" {
 		host, _ := os.Hostname()
-		w, err := replay.Open(o.JournalDir, replay.Options{Host: host, Version: o.Version})
+		w, err := journal.Open(o.JournalDir, journal.Options{Host: host, Version: o.Version})
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}

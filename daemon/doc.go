@@ -10,7 +10,7 @@
 // reloaded configurations; signals arrive on their own channel. Each event is
 // stamped with the clock as the loop takes it (so times never go backwards
 // across sources), stepped through the engine, its effects dispatched, and
-// the pair journaled (replay.Writer: Append only encodes and queues).
+// the pair journaled (journal.Writer: Append only encodes and queues).
 //
 // Dispatch never blocks: adverts are sent inline (one sendmsg each, and
 // they must leave in order and on time); address, route, rule and VMAC

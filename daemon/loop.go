@@ -15,7 +15,7 @@ import (
 )
 
 // Journal records each event with the effects it produced. Append must not
-// block (replay.Writer queues and group-commits).
+// block (journal.Writer queues and group-commits).
 type Journal interface {
 	Append(seq uint64, ev events.Event, effs []effects.Effect) error
 }

@@ -47,14 +47,14 @@ func (r *recorder) snapshot() []effects.Effect {
 }
 func (r *recorder) Append(uint64, events.Event, []effects.Effect) error { return nil }
 
-// journal records sequence numbers and event kinds.
-type journal struct {
+// seqJournal records sequence numbers and event kinds.
+type seqJournal struct {
 	mu    sync.Mutex
 	seqs  []uint64
 	kinds []events.Kind
 }
 
-func (j *journal) Append(seq uint64, ev events.Event, _ []effects.Effect) error {
+func (j *seqJournal) Append(seq uint64, ev events.Event, _ []effects.Effect) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seqs = append(j.seqs, seq)
@@ -92,7 +92,7 @@ type testLoop struct {
 	net, kern, tim, scr *recorder
 	timers              chan *events.TimerFired
 	sigs                chan os.Signal
-	j                   *journal
+	j                   *seqJournal
 	done                chan struct{}
 	mu                  sync.Mutex
 	now                 events.Time
@@ -100,7 +100,7 @@ type testLoop struct {
 
 func newTestLoop(t *testing.T, cfg *events.ConfigLoaded) *testLoop {
 	tl := &testLoop{net: &recorder{}, kern: &recorder{}, tim: &recorder{}, scr: &recorder{},
-		timers: make(chan *events.TimerFired), sigs: make(chan os.Signal, 1), j: &journal{}, done: make(chan struct{})}
+		timers: make(chan *events.TimerFired), sigs: make(chan os.Signal, 1), j: &seqJournal{}, done: make(chan struct{})}
 	tl.l = &Loop{
 		Engine: engine.New(), Log: zerolog.Nop(), Journal: tl.j,
 		// A clock that only moves forward, by a millisecond per reading.
@@ -331,7 +331,7 @@ func (d *deafNet) Join(j *effects.JoinGroup) error {
 // retries, and the first join that works brings it to BACKUP.
 func TestLoopFailedJoinIsFault(t *testing.T) {
 	net := &deafNet{fail: true}
-	tl := &testLoop{net: &recorder{}, kern: &recorder{}, tim: &recorder{}, scr: &recorder{}, j: &journal{}}
+	tl := &testLoop{net: &recorder{}, kern: &recorder{}, tim: &recorder{}, scr: &recorder{}, j: &seqJournal{}}
 	tl.l = &Loop{Engine: engine.New(), Log: zerolog.Nop(), Journal: tl.j,
 		Now:  func() events.Time { tl.now += events.Time(time.Millisecond); return tl.now },
 		Exec: Executors{Net: net, Kernel: tl.kern, Timers: tl.tim, Announce: tl.kern, Scripts: tl.scr}}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/journal"
 	"github.com/vigil-ha/vigil/lab"
-	"github.com/vigil-ha/vigil/replay"
 )
 
 // reloadConf is n instances (VRIDs 1..n, VIPs 10.77.1.1..n), all
@@ -114,7 +114,7 @@ func TestReloadKeepsOthers(t *testing.T) {
 // reload) and the Stop, the world-touching effects concern VI_21 only.
 func checkReloadJournal(t *testing.T, dir string) {
 	t.Helper()
-	r, err := replay.OpenReader(dir)
+	r, err := journal.OpenReader(dir)
 	if err != nil {
 		t.Fatalf("journal: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/journal"
 )
 
 // Origin says where a re-run started.
@@ -57,7 +58,7 @@ func (j *Journal) EngineAt(seq uint64) (*engine.Engine, Origin, error) {
 	var eng *engine.Engine
 	next := origin.Seq
 	if origin.Snapshot {
-		state, err := j.snapshotState(j.snapFile(origin.Seq, run), origin.Seq)
+		state, err := j.SnapshotState(j.snapFile(origin.Seq, run), origin.Seq)
 		if err != nil {
 			return nil, Origin{}, err
 		}
@@ -99,7 +100,7 @@ func (j *Journal) snapFile(seq uint64, run Run) int {
 }
 
 // gapBetween returns a recorded gap overlapping first..last, or nil.
-func (j *Journal) gapBetween(first, last uint64) *Gap {
+func (j *Journal) gapBetween(first, last uint64) *journal.Gap {
 	for k := range j.Gaps {
 		if g := &j.Gaps[k]; g.First <= last && g.Last >= first {
 			return g

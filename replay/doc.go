@@ -1,81 +1,36 @@
-// Package replay is vigil's journal: every event the engine consumed and
-// the effects it produced, recorded durably and cheaply enough that
-// journaling never delays an advert, bounded on disk, and readable back
-// for replay, timelines and determinism checks.
+// Package replay reads a journal back: what `vigil replay` shows of an
+// incident, and the determinism check. The journal itself — writing,
+// chunks, reading records, files, gaps, snapshots, retention, the format —
+// is package journal; replay only reads it, through journal.Reader, and
+// drives the engine with what it finds.
 //
-// # Layout
+// # Opening
 //
-// A journal is a directory of bbolt files, one per period, named
-// vigil-YYYYMMDD-HHMMSS[-N].journal from the caller's wall clock (UTC).
-// Each file holds the buckets
+// OpenJournal opens one node's journal (a file or a directory of files)
+// and indexes it: its files, snapshots, gaps and runs. A Run is what one
+// engine lineage produced, a daemon run from its start to its stop or
+// crash; a new run starts at each file whose first event is a
+// ConfigLoaded not preceded by a snapshot. OpenSet opens a set of node
+// journals (a directory with a subdirectory per node, as `vigil sim
+// --journal` writes it); PickNode chooses one. A TimeSpec names a moment
+// as the command line does (an event time of the latest run started by
+// then, or a wall-clock time), and Journal.Locate finds its event.
 //
-//	records    first sequence → chunk of records (format 2, see below)
-//	snapshots  sequence → {wall time, engine state after that event}
-//	gaps       first sequence → {first, last, count, wall time, reason}
-//	meta       format, codec, host, version, config_digest, created
+// # Tools
 //
-// A chunk is consecutive records of one commit — each an event
-// (events.Encode) with the effects it produced (effects.EncodeAll) — so a
-// group commit of a thousand records costs a few dozen bbolt Puts, not
-// two thousand:
-//
-//	crc32c  4 bytes, little-endian, Castagnoli CRC of the rest
-//	count   uvarint ≥ 1;  span  uvarint, last sequence − first
-//	count × {seq delta uvarint (0 first, then ≥ 1), event length uvarint,
-//	         effects length uvarint, event bytes, effects bytes}
-//
-// The writer closes a chunk at 256 records, before it would outgrow a
-// page minus 32 bytes (two chunks then fill a two-page bbolt node), or at
-// the end of the commit; a record larger than that is a chunk alone. A
-// chunk is written in one transaction, so a crash keeps it whole or not at
-// all, and its checksum turns a damaged one into an error naming the file
-// and the chunk's sequence. Sequences inside a chunk may skip (a gap).
-//
-// Format 1 files (vigil before format 2) have instead the buckets
-// events (sequence → encoded event) and effects (sequence → encoded
-// effects); the Reader reads both formats, choosing by meta format.
-//
-// Sequence keys are big-endian uint64, so bbolt's key order is sequence
-// order. Meta values are plain text (inspect with `bbolt get`); events,
-// effects, gaps and snapshots are CBOR (see internal/wire). The records
-// and snapshots buckets are filled with FillPercent 1 (keys only grow, so
-// pages are packed full), and the files are written without an on-disk
-// freelist (bbolt's NoFreelistSync: a journal file is never reopened for
-// writing); both are ordinary bbolt files that any bbolt reads.
-//
-// # Writing
-//
-// Writer.Append encodes in the caller's goroutine (effects are only valid
-// until the engine's next Step) into recycled slabs, allocating nothing in
-// the steady state, and hands the bytes to one writer goroutine through a
-// bounded queue. Append never blocks: when the queue
-// is full the lost sequences are recorded as a gap, never dropped
-// silently. The writer goroutine group-commits: it sleeps until MaxBatch
-// records wait or the oldest is MaxBatchAge old (or Sync or Close asks),
-// then commits everything queued in one transaction — one fsync, one
-// bbolt Put per chunk — so a backlog is absorbed in a few large commits
-// rather than many small ones. A crash (or power
-// loss, with fsync on) therefore loses at most the records appended in
-// the last MaxBatchAge plus one commit's duration — that is the setting
-// that bounds crash loss. What is committed is never damaged by a crash:
-// bbolt writes copy-on-write and switches meta pages last.
-//
-// # Rotation and retention
-//
-// When the current file reaches RotateSize or RotateAge the Writer asks
-// for a snapshot (SnapshotDue) and starts the next file with it, so every
-// file replays on its own from its first snapshot, and deleting old files
-// never strands the new ones. A caller that never snapshots still gets a
-// rotation at twice those limits. After each rotation the oldest files are
-// deleted until the directory holds at most MaxTotalSize bytes and nothing
-// older than MaxAge; the current file is never deleted. Disk use is thus
-// bounded by MaxTotalSize plus one file (at most about 2×RotateSize plus
-// one growth step, at most 4 MiB: files grow by an eighth at a time).
-//
-// # Reading
-//
-// OpenReader reads one file or a whole directory (files in name order).
-// Files are validated before bbolt maps them, and bbolt faults are
-// recovered, so a truncated or corrupt journal yields an error, never a
-// crash.
+//   - Verify re-runs each run through the current engine and compares the
+//     effects, byte for byte, and the snapshots with the re-run state; it
+//     reports the first divergence.
+//   - Journal.EngineAt and Journal.At rebuild the engine state after an
+//     event, from the newest usable snapshot or the run's start.
+//   - Explain gives the causal chain behind an instance's last transition
+//     at or before a moment: the events since its previous one, and its
+//     state just before and after (what each tracked object contributed
+//     to its priority).
+//   - WhatIf feeds a journal's external inputs to an engine running
+//     another configuration and compares the transitions.
+//   - Timeline merges the node journals of a set into one story in time
+//     (Story: runs, faults, state changes, the effects that touch the
+//     world, each with its cause); SVG draws it as one lane per instance
+//     and node.
 package replay

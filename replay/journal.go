@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/journal"
 )
 
 // Journal is one node's journal opened for analysis: its Reader and an
@@ -17,10 +18,10 @@ type Journal struct {
 	// recorded in the meta.
 	Name string
 	Path string
-	*Reader
-	Files []FileInfo
-	Snaps []SnapshotInfo
-	Gaps  []Gap
+	*journal.Reader
+	Files []journal.FileInfo
+	Snaps []journal.SnapshotInfo
+	Gaps  []journal.Gap
 	Runs  []Run
 }
 
@@ -55,7 +56,7 @@ func (r Run) Contains(seq uint64) bool { return seq >= r.First && seq <= r.Last 
 // OpenJournal opens one node's journal (a file or a directory of files)
 // and indexes it. Close releases it.
 func OpenJournal(path string) (*Journal, error) {
-	r, err := OpenReader(path)
+	r, err := journal.OpenReader(path)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +94,7 @@ func (j *Journal) index() error {
 		if f.First == 0 {
 			continue // a run that stopped before its first event
 		}
-		first, last, err := j.Reader.edgeEvents(i)
+		first, last, err := j.Reader.EdgeEvents(i)
 		if err != nil {
 			return err
 		}
@@ -152,7 +153,7 @@ func OpenSet(path string) ([]*Journal, error) {
 		}
 		return []*Journal{j}, nil
 	}
-	files, err := listFiles(path)
+	files, err := journal.ListFiles(path)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
@@ -173,7 +174,7 @@ func OpenSet(path string) ([]*Journal, error) {
 			continue
 		}
 		sub := filepath.Join(path, e.Name())
-		if fs, err := listFiles(sub); err != nil || len(fs) == 0 {
+		if fs, err := journal.ListFiles(sub); err != nil || len(fs) == 0 {
 			continue
 		}
 		j, err := OpenJournal(sub)

@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-ha/vigil/events/conf"
 	"github.com/vigil-ha/vigil/sim"
 	"github.com/vigil-ha/vigil/sim/harness"
+	"github.com/vigil-ha/vigil/sim/simjournal"
 )
 
 // simJournal runs the scenario file path (relative to the repository
@@ -21,7 +22,7 @@ func simJournal(t testing.TB, path string) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "journal")
-	rec, err := NewSimRecorder(dir)
+	rec, err := simjournal.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,49 +73,4 @@ func firstConfig(t testing.TB, j *Journal) *conf.Config {
 	}
 	t.Fatal("no ConfigLoaded in the journal")
 	return nil
-}
-
-// TestSimRecorderLayout checks what `vigil sim --journal` writes: a
-// directory per node, a file per engine start with the node as host, a
-// snapshot after each Start, sequences continuing across restarts, and
-// the same file names on every run.
-func TestSimRecorderLayout(t *testing.T) {
-	dir := simJournal(t, "testdata/replay/flap.scn")
-	set := openSet(t, dir)
-	if len(set) != 2 || set[0].Name != "a" || set[1].Name != "b" {
-		t.Fatalf("nodes %v, want a and b", nodeNames(set))
-	}
-	a := set[0]
-	if len(a.Runs) != 4 || len(a.Files) != 4 {
-		t.Fatalf("a: %d runs in %d files, want 4 (one per start)", len(a.Runs), len(a.Files))
-	}
-	var names []string
-	for k, r := range a.Runs {
-		f := a.Files[r.FirstFile]
-		names = append(names, filepath.Base(f.Path))
-		if f.Meta.Host != "a" || f.Meta.Version != "sim" {
-			t.Errorf("run %d meta host %q version %q", r.N, f.Meta.Host, f.Meta.Version)
-		}
-		if !r.Fresh || r.Stopped { // a is killed, never stopped
-			t.Errorf("run %d: fresh %t stopped %t", r.N, r.Fresh, r.Stopped)
-		}
-		if k > 0 && r.First != a.Runs[k-1].Last+1 {
-			t.Errorf("run %d starts at seq %d, after %d", r.N, r.First, a.Runs[k-1].Last)
-		}
-	}
-	want := []string{"vigil-20250101-000005.journal", "vigil-20250101-000015.journal",
-		"vigil-20250101-000025.journal", "vigil-20250101-000035.journal"}
-	for k := range want {
-		if names[k] != want[k] {
-			t.Errorf("file %d is %s, want %s (SimOrigin plus virtual time)", k, names[k], want[k])
-		}
-	}
-	if len(a.Snaps) < 4 {
-		t.Errorf("a: %d snapshots, want one after each Start", len(a.Snaps))
-	}
-	for _, s := range a.Snaps {
-		if s.At.Before(SimOrigin) {
-			t.Errorf("snapshot %d at %s, before the origin", s.Seq, s.At)
-		}
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/journal"
 )
 
 // VerifyReport is the outcome of re-running a journal through the current
@@ -60,7 +61,7 @@ type Divergence struct {
 // from the next snapshot after them, and the report says so.
 func Verify(j *Journal) (*VerifyReport, error) {
 	rep := &VerifyReport{Node: j.Name, Runs: len(j.Runs)}
-	snapAt := map[uint64]SnapshotInfo{}
+	snapAt := map[uint64]journal.SnapshotInfo{}
 	for _, s := range j.Snaps {
 		snapAt[s.Seq] = s // a rotation snapshot and its duplicate agree
 	}
@@ -98,7 +99,7 @@ func Verify(j *Journal) (*VerifyReport, error) {
 			// re-run (re)start here.
 			s, ok := snapAt[rec.Seq-1]
 			if ok && j.gapBetween(rec.Seq, rec.Seq) == nil {
-				state, err := j.snapshotState(s.File, s.Seq)
+				state, err := j.SnapshotState(s.File, s.Seq)
 				if err != nil {
 					return rep, err
 				}
@@ -141,7 +142,7 @@ func Verify(j *Journal) (*VerifyReport, error) {
 	return rep, nil
 }
 
-func newDivergence(rec RawRecord, replayed []byte) (*Divergence, error) {
+func newDivergence(rec journal.RawRecord, replayed []byte) (*Divergence, error) {
 	d := &Divergence{Seq: rec.Seq, Event: rec.Event, Recorded: bytes.Clone(rec.RawEffects), Replayed: bytes.Clone(replayed)}
 	var err error
 	if d.RecordedEffects, err = effects.DecodeAll(d.Recorded); err != nil {
@@ -169,8 +170,8 @@ func firstDifference(a, b []effects.Effect) int {
 
 // compareState compares the re-run engine's state with the snapshot
 // recorded after the same event.
-func compareState(j *Journal, eng *engine.Engine, rec RawRecord, s SnapshotInfo) (*Divergence, error) {
-	recorded, err := j.snapshotState(s.File, s.Seq)
+func compareState(j *Journal, eng *engine.Engine, rec journal.RawRecord, s journal.SnapshotInfo) (*Divergence, error) {
+	recorded, err := j.SnapshotState(s.File, s.Seq)
 	if err != nil {
 		return nil, err
 	}

@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/journal"
 )
 
 // verifiedScenarios are re-run and must verify byte for byte.
@@ -49,7 +51,8 @@ func TestVerifySimJournals(t *testing.T) {
 func copyJournal(t *testing.T, src *Journal, edit func(seq uint64, effs []effects.Effect) ([]effects.Effect, bool), snapshot func(seq uint64) bool) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "copy")
-	w, err := Open(dir, Options{NoSync: true, Now: newFakeClock().Now, Host: src.Name})
+	created := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	w, err := journal.Open(dir, journal.Options{NoSync: true, Now: func() time.Time { return created }, Host: src.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +64,9 @@ func copyJournal(t *testing.T, src *Journal, edit func(seq uint64, effs []effect
 		eng.Step(rec.Event)
 		effs, keep := edit(rec.Seq, rec.Effects)
 		if !keep {
-			w.mu.Lock()
-			w.loseLocked(rec.Seq, "test: dropped")
-			w.mu.Unlock()
+			if err := w.Lose(rec.Seq, "test: dropped"); err != nil {
+				t.Fatal(err)
+			}
 		} else if err := w.Append(rec.Seq, rec.Event, effs); err != nil {
 			t.Fatal(err)
 		}

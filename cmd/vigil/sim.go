@@ -6,9 +6,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/vigil-ha/vigil/replay"
 	"github.com/vigil-ha/vigil/sim"
 	"github.com/vigil-ha/vigil/sim/harness"
+	"github.com/vigil-ha/vigil/sim/simjournal"
 )
 
 func init() {
@@ -107,7 +107,7 @@ func runScenario(s *sim.Scenario, seed uint64, journalDir string, stdout io.Writ
 	if journalDir == "" {
 		return sim.RunScenario(s, harness.Backend(), seed, stdout)
 	}
-	rec, err := replay.NewSimRecorder(journalDir)
+	rec, err := simjournal.New(journalDir)
 	if err != nil {
 		return sim.Result{}, err
 	}

@@ -1,57 +1,69 @@
-package replay
+// Package simjournal records a simulation as journals: one per simulated
+// node, written exactly as the daemon writes its own, so that `vigil
+// replay` reads them back. It is what `vigil sim --journal DIR` uses. It
+// lives apart from package sim and package journal so that neither the
+// daemon (which imports journal) links the simulator nor the simulator
+// links bbolt.
+package simjournal
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/journal"
 	"github.com/vigil-ha/vigil/sim"
 )
 
-// SimOrigin is the wall time a simulation's virtual time 0 maps to in the
+// Origin is the wall time a simulation's virtual time 0 maps to in the
 // journals `vigil sim --journal` writes: a fixed origin, so the same
 // scenario and seed give the same file names and record times.
-var SimOrigin = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+var Origin = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// DefaultSimSnapshotEvery is how much virtual time passes between the
+// DefaultSnapshotEvery is how much virtual time passes between the
 // periodic snapshots of a simulated node's journal.
-const DefaultSimSnapshotEvery = time.Minute
+const DefaultSnapshotEvery = time.Minute
 
-// SimRecorder writes one journal per simulated node, DIR/NODE/, exactly as
-// the daemon writes its own: each engine start opens a Writer (a new file
-// whose first event is the ConfigLoaded), every event is appended with its
-// effects, a snapshot follows the Start event, and more are taken when the
-// Writer asks (SnapshotDue) and every SnapshotEvery of virtual time. The
-// writers' wall clock is SimOrigin plus virtual time.
+// Recorder writes one journal per simulated node, DIR/NODE/, exactly as
+// the daemon writes its own: each engine start opens a journal.Writer (a
+// new file whose first event is the ConfigLoaded), every event is appended
+// with its effects, a snapshot follows the Start event, and more are taken
+// when the Writer asks (SnapshotDue) and every SnapshotEvery of virtual
+// time. The writers' wall clock is Origin plus virtual time.
 //
 // It implements sim.Recorder. Errors are kept and returned by Close.
-type SimRecorder struct {
+type Recorder struct {
 	dir string
 	// SnapshotEvery is the virtual time between periodic snapshots
-	// (default DefaultSimSnapshotEvery).
+	// (default DefaultSnapshotEvery).
 	SnapshotEvery time.Duration
 
 	// now is the virtual time, read by the writers' goroutines.
 	now   atomic.Int64
-	nodes map[string]*simNode
+	nodes map[string]*nodeJournal
 	err   error
 }
 
-type simNode struct {
-	w        *Writer
+var _ sim.Recorder = (*Recorder)(nil)
+
+// nodeJournal is a running node's journal.
+type nodeJournal struct {
+	w        *journal.Writer
 	eng      interface{ MarshalState() ([]byte, error) }
 	seq      uint64
 	lastSnap events.Time
 }
 
-// NewSimRecorder returns a recorder writing under dir, which must not hold
-// journals already (a second run would continue the first one's).
-func NewSimRecorder(dir string) (*SimRecorder, error) {
+// New returns a recorder writing under dir, which must not hold journals
+// already (a second run would continue the first one's).
+func New(dir string) (*Recorder, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -59,22 +71,23 @@ func NewSimRecorder(dir string) (*SimRecorder, error) {
 	if len(ents) > 0 {
 		return nil, fmt.Errorf("journal: %s is not empty", dir)
 	}
-	return &SimRecorder{dir: dir, SnapshotEvery: DefaultSimSnapshotEvery, nodes: map[string]*simNode{}}, nil
+	return &Recorder{dir: dir, SnapshotEvery: DefaultSnapshotEvery, nodes: map[string]*nodeJournal{}}, nil
 }
 
 // clock is the writers' wall clock.
-func (r *SimRecorder) clock() time.Time {
-	return SimOrigin.Add(time.Duration(r.now.Load()))
+func (r *Recorder) clock() time.Time {
+	return Origin.Add(time.Duration(r.now.Load()))
 }
 
 // Started opens a new journal file for node.
-func (r *SimRecorder) Started(node string, at events.Time, eng sim.Engine) error {
+func (r *Recorder) Started(node string, at events.Time, eng sim.Engine) error {
 	r.now.Store(int64(at))
 	if n := r.nodes[node]; n != nil {
 		r.close(node, n) // defensive: Halted always comes first
 	}
-	w, err := Open(filepath.Join(r.dir, node), Options{
+	w, err := journal.Open(filepath.Join(r.dir, node), journal.Options{
 		Now: r.clock, Host: node, Version: "sim", NoSync: true,
+		QueueSize: journal.DefaultQueueSize,
 		// Age-based rotation is checked by the writer goroutine at real
 		// times: keep it out of simulations so their files are the same
 		// from run to run.
@@ -83,14 +96,14 @@ func (r *SimRecorder) Started(node string, at events.Time, eng sim.Engine) error
 	if err != nil {
 		return err
 	}
-	n := &simNode{w: w, seq: w.NextSeq() - 1, lastSnap: at}
+	n := &nodeJournal{w: w, seq: w.NextSeq() - 1, lastSnap: at}
 	n.eng, _ = eng.(interface{ MarshalState() ([]byte, error) })
 	r.nodes[node] = n
 	return nil
 }
 
 // Stepped appends one event and its effects.
-func (r *SimRecorder) Stepped(node string, ev events.Event, effs []effects.Effect) {
+func (r *Recorder) Stepped(node string, ev events.Event, effs []effects.Effect) {
 	n := r.nodes[node]
 	if n == nil {
 		return
@@ -98,7 +111,7 @@ func (r *SimRecorder) Stepped(node string, ev events.Event, effs []effects.Effec
 	at := ev.EventTime()
 	r.now.Store(int64(at))
 	n.seq++
-	if n.w.backlog() >= n.w.opts.QueueSize/2 {
+	if n.w.Backlog() >= journal.DefaultQueueSize/2 {
 		// A simulation outruns any disk: wait for the writer rather than
 		// let Append record a gap.
 		if err := n.w.Sync(); err != nil {
@@ -114,7 +127,7 @@ func (r *SimRecorder) Stepped(node string, ev events.Event, effs []effects.Effec
 	}
 }
 
-func (r *SimRecorder) snapshot(node string, n *simNode, at events.Time) {
+func (r *Recorder) snapshot(node string, n *nodeJournal, at events.Time) {
 	if n.eng == nil {
 		return
 	}
@@ -123,7 +136,7 @@ func (r *SimRecorder) snapshot(node string, n *simNode, at events.Time) {
 	if err == nil {
 		err = n.w.Snapshot(n.seq, b)
 	}
-	if errors.Is(err, ErrQueueFull) {
+	if errors.Is(err, journal.ErrQueueFull) {
 		// Not an error: the Writer asks again (SnapshotDue) and the
 		// periodic snapshot comes round.
 		return
@@ -134,14 +147,14 @@ func (r *SimRecorder) snapshot(node string, n *simNode, at events.Time) {
 }
 
 // Halted closes node's journal file.
-func (r *SimRecorder) Halted(node string, at events.Time) {
+func (r *Recorder) Halted(node string, at events.Time) {
 	r.now.Store(int64(at))
 	if n := r.nodes[node]; n != nil {
 		r.close(node, n)
 	}
 }
 
-func (r *SimRecorder) close(node string, n *simNode) {
+func (r *Recorder) close(node string, n *nodeJournal) {
 	delete(r.nodes, node)
 	if st := n.w.Stats(); st.Lost > 0 {
 		r.fail(fmt.Errorf("journal %s: %d events lost", node, st.Lost))
@@ -151,7 +164,7 @@ func (r *SimRecorder) close(node string, n *simNode) {
 	}
 }
 
-func (r *SimRecorder) fail(err error) {
+func (r *Recorder) fail(err error) {
 	if r.err == nil {
 		r.err = err
 	}
@@ -159,8 +172,8 @@ func (r *SimRecorder) fail(err error) {
 
 // Close closes the journals of the nodes still running and returns the
 // first error met while recording.
-func (r *SimRecorder) Close() error {
-	for _, name := range sortedKeys(r.nodes) {
+func (r *Recorder) Close() error {
+	for _, name := range slices.Sorted(maps.Keys(r.nodes)) {
 		r.close(name, r.nodes[name])
 	}
 	return r.err

@@ -1,4 +1,4 @@
-package replay
+package journal
 
 import (
 	"errors"
@@ -204,6 +204,14 @@ func Open(dir string, opts Options) (*Writer, error) {
 // numbers its events from here keeps sequences increasing across restarts.
 func (w *Writer) NextSeq() uint64 { return w.nextSeq }
 
+// Backlog is the number of items waiting for the writer goroutine (at
+// most Options.QueueSize records, plus the odd control item).
+func (w *Writer) Backlog() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
+}
+
 // Dir returns the journal directory.
 func (w *Writer) Dir() string { return w.dir }
 
@@ -311,6 +319,20 @@ func (w *Writer) flushLocked(it item) {
 	w.pending = append(w.pending, it)
 	w.flush = true
 	w.signal()
+}
+
+// Lose records event seq as lost, part of a gap (counted in Stats.Lost),
+// as Append does when its queue is full: for a caller that numbered an
+// event it cannot journal, such as a tool rewriting a journal. Sequence
+// numbers must increase, as for Append.
+func (w *Writer) Lose(seq uint64, reason string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.loseLocked(seq, reason)
+	return nil
 }
 
 // loseLocked adds seq to the pending gap.

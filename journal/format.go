@@ -1,4 +1,4 @@
-package replay
+package journal
 
 import (
 	"encoding/binary"

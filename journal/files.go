@@ -1,4 +1,4 @@
-package replay
+package journal
 
 import (
 	"cmp"
@@ -80,4 +80,17 @@ func listFiles(dir string) ([]journalFile, error) {
 		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.n, b.n))
 	})
 	return fs, nil
+}
+
+// ListFiles returns the paths of the journal files in dir, oldest first.
+func ListFiles(dir string) ([]string, error) {
+	fs, err := listFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(fs))
+	for i, f := range fs {
+		paths[i] = f.path
+	}
+	return paths, nil
 }

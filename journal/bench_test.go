@@ -1,4 +1,4 @@
-package replay
+package journal
 
 import (
 	"net/netip"
@@ -46,7 +46,7 @@ func BenchmarkAppend(b *testing.B) {
 		seq++
 		ev.At = events.Time(seq)
 		if seq%64 == 0 {
-			for w.queued() > w.opts.QueueSize-128 { // pace to the writer rather than record gaps
+			for w.Backlog() > w.opts.QueueSize-128 { // pace to the writer rather than record gaps
 				time.Sleep(50 * time.Microsecond) // leave the CPU to the writer
 			}
 		}
@@ -69,12 +69,6 @@ func BenchmarkAppend(b *testing.B) {
 	b.ReportMetric(float64(seq)/cpu.Seconds(), "events/cpu-s")
 	b.ReportMetric(float64(dataSize)/float64(seq), "disk-bytes/event")
 	b.ReportMetric(float64(seq)/float64(max(st.Commits, 1)), "events/commit")
-}
-
-func (w *Writer) queued() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.pending)
 }
 
 // BenchmarkAppendCall measures what Append costs the engine's goroutine

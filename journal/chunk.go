@@ -1,4 +1,4 @@
-package replay
+package journal
 
 import (
 	"encoding/binary"
@@ -107,7 +107,7 @@ func (c *chunkBuilder) encode(b []byte) {
 		p = append(p, it.data...)
 	}
 	if len(p) != len(b) || &p[0] != &b[0] {
-		panic(fmt.Sprintf("replay: chunk of %d bytes, sized %d", len(p), len(b)))
+		panic(fmt.Sprintf("journal: chunk of %d bytes, sized %d", len(p), len(b)))
 	}
 	binary.LittleEndian.PutUint32(b, crc32.Checksum(b[chunkCRCSize:], castagnoli))
 	clear(c.recs) // drop references to the slabs

@@ -1,4 +1,4 @@
-package replay
+package journal
 
 import (
 	"fmt"
@@ -137,8 +137,9 @@ func (r *Reader) Snapshots() ([]SnapshotInfo, error) {
 	return out, nil
 }
 
-// snapshotState reads the state of the snapshot at seq in file idx.
-func (r *Reader) snapshotState(idx int, seq uint64) ([]byte, error) {
+// SnapshotState reads the state of the snapshot at seq in file idx (the
+// File of its SnapshotInfo).
+func (r *Reader) SnapshotState(idx int, seq uint64) ([]byte, error) {
 	f := r.files[idx]
 	var state []byte
 	err := f.view(func(tx *bolt.Tx) error {
@@ -156,8 +157,8 @@ func (r *Reader) snapshotState(idx int, seq uint64) ([]byte, error) {
 	return state, err
 }
 
-// edgeEvents decodes the first and last events of file idx (nil if empty).
-func (r *Reader) edgeEvents(idx int) (first, last events.Event, err error) {
+// EdgeEvents decodes the first and last events of file idx (nil if empty).
+func (r *Reader) EdgeEvents(idx int) (first, last events.Event, err error) {
 	f := r.files[idx]
 	err = f.view(func(tx *bolt.Tx) error {
 		var v1, vn []byte
