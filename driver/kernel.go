@@ -137,3 +137,25 @@ func (e *Echoes) Own(ev *events.AddressChanged) bool {
 
 // Reset forgets every expectation (a new run).
 func (e *Echoes) Reset() { e.pending = nil }
+
+// Answers are the events a working kernel sends back for a step's
+// effects, beside address echoes: each JoinGroup succeeds at once (the
+// daemon executes it inline and answers before anything else), and a
+// VMAC created or deleted is reported as a link change after EchoDelay.
+// The simulator and what-if answer with these; the daemon's answers come
+// from its real executors.
+func Answers(at events.Time, effs []effects.Effect) []events.Event {
+	var out []events.Event
+	for _, e := range effs {
+		switch v := e.(type) {
+		case *effects.JoinGroup:
+			out = append(out, &events.GroupJoined{Header: events.Header{At: at}, Interface: v.Interface, Group: v.Group})
+		case *effects.CreateVMAC:
+			out = append(out, &events.LinkChanged{Header: events.Header{At: at.Add(EchoDelay)}, Interface: v.Name,
+				Present: true, Up: true, Running: true, MTU: 1500})
+		case *effects.DeleteVMAC:
+			out = append(out, &events.LinkChanged{Header: events.Header{At: at.Add(EchoDelay)}, Interface: v.Name})
+		}
+	}
+	return out
+}

@@ -79,7 +79,7 @@ func (j *Journal) EngineAt(seq uint64) (*engine.Engine, Origin, error) {
 		if rec.Seq != next {
 			return nil, Origin{}, fmt.Errorf("events %d..%d are missing from the journal", next, rec.Seq-1)
 		}
-		eng.Step(rec.Event)
+		rerun(eng, rec.Event)
 		origin.Steps++
 		next++
 	}

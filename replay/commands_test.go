@@ -53,7 +53,7 @@ func TestTimelineFlap(t *testing.T) {
 	if _, err := Timeline(set[:1], TimelineOptions{All: true}, &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "SetTimer vrrp/VI_1/down at 8.414062s") || strings.Contains(out.String(), " b ") {
+	if !strings.Contains(out.String(), "SetTimer vrrp/VI_1/down @8.414062s") || strings.Contains(out.String(), " b ") {
 		t.Errorf("--all on node a lacks timers or shows b:\n%s", out.String())
 	}
 }

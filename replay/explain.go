@@ -2,6 +2,7 @@ package replay
 
 import (
 	"fmt"
+	"github.com/vigil-ha/vigil/driver"
 	"io"
 	"strings"
 
@@ -158,7 +159,7 @@ func (ex *Explanation) chain(j *Journal, from uint64) error {
 			continue
 		}
 		ex.addLine(ChainLine{Seq: rec.Seq, LastSeq: rec.Seq, At: rec.Event.EventTime(), LastAt: rec.Event.EventTime(),
-			Count: 1, Event: DescribeEvent(rec.Event), Effects: sum})
+			Count: 1, Event: driver.DescribeEvent(rec.Event), Effects: sum})
 	}
 	return nil
 }
@@ -204,7 +205,7 @@ func summarize(instance string, at events.Time, effs []effects.Effect) string {
 		case *effects.Notify:
 			parts = append(parts, "notify "+e.State)
 		default:
-			parts = append(parts, DescribeEffect(ef))
+			parts = append(parts, driver.DescribeEffect(ef))
 		}
 	}
 	return strings.Join(parts, "; ")
@@ -236,7 +237,7 @@ func (ex *Explanation) states(j *Journal) error {
 	if ex.Before, err = instanceState(eng, ex.Instance); err != nil {
 		return err
 	}
-	eng.Step(ex.Event)
+	rerun(eng, ex.Event)
 	if ex.After, err = instanceState(eng, ex.Instance); err != nil {
 		return err
 	}
@@ -265,7 +266,7 @@ func (ex *Explanation) Print(w io.Writer) {
 	c := ex.Change
 	fmt.Fprintf(w, "%s on %s: %s -> %s at %s (seq %d, run %d)\n", ex.Instance, ex.Node, c.From, c.To, fmtTime(ex.Event.EventTime()), ex.Seq, ex.Run.N)
 	fmt.Fprintf(w, "  rule:    %s\n", c.Reason)
-	fmt.Fprintf(w, "  trigger: %s\n", DescribeEvent(ex.Event))
+	fmt.Fprintf(w, "  trigger: %s\n", driver.DescribeEvent(ex.Event))
 	if why := ex.Interpretation(); why != "" {
 		fmt.Fprintf(w, "  why:     %s\n", why)
 	}

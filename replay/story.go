@@ -2,6 +2,7 @@ package replay
 
 import (
 	"fmt"
+	"github.com/vigil-ha/vigil/driver"
 	"time"
 
 	"github.com/vigil-ha/vigil/effects"
@@ -62,7 +63,7 @@ type story struct {
 
 	run     Run
 	started bool // the run's Start event has been seen
-	echo    echoes
+	echo    driver.Echoes
 	// announce holds the instances that became MASTER and have not sent
 	// their first advert yet.
 	announce map[string]bool
@@ -107,7 +108,7 @@ func (s *story) item(it Item) {
 
 func (s *story) startRun(r Run) {
 	s.run, s.started = r, false
-	s.echo.reset()
+	s.echo.Reset()
 	s.announce, s.links, s.scripts = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	s.files, s.procs, s.byVRID = map[string]int64{}, map[string]int{}, map[string]string{}
 	text := fmt.Sprintf("run %d starts", r.N)
@@ -133,9 +134,9 @@ func (s *story) endRun(final bool) {
 // record turns one event and its effects into items.
 func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 	at := ev.EventTime()
-	cause := DescribeEvent(ev)
+	cause := driver.DescribeEvent(ev)
 	s.event(seq, at, ev, cause)
-	s.echo.expect(at, effs)
+	s.echo.Expect(at, effs)
 	// An advert in the same step as the transition to MASTER (the engine
 	// emits it first) is the first one as MASTER.
 	for _, ef := range effs {
@@ -147,7 +148,7 @@ func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 	// did.
 	var rest []Item
 	for _, ef := range effs {
-		it := Item{Kind: ItemEffect, Seq: seq, At: at, Instance: effectInstance(ef), Cause: cause, Text: DescribeEffect(ef)}
+		it := Item{Kind: ItemEffect, Seq: seq, At: at, Instance: effectInstance(ef), Cause: cause, Text: driver.DescribeEffect(ef)}
 		switch e := ef.(type) {
 		case *effects.StateChanged:
 			it.Kind, it.From, it.To, it.Priority, it.Reason = ItemState, e.From, e.To, e.Priority, e.Reason
@@ -207,10 +208,10 @@ func (s *story) event(seq uint64, at events.Time, ev events.Event, cause string)
 			fault(ItemRecover, "", e.Interface+" up")
 		}
 	case *events.AddressChanged:
-		if !e.Added && s.started && !s.echo.own(e) {
+		if !e.Added && s.started && !s.echo.Own(e) {
 			fault(ItemFault, "", fmt.Sprintf("%s removed from %s", e.Prefix.Addr(), e.Interface))
 		} else if e.Added {
-			s.echo.own(e)
+			s.echo.Own(e)
 		}
 	case *events.AdvertReceived:
 		if e.Advert.Priority == 0 && e.Verdict == events.VerdictOK {

@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"fmt"
+	"github.com/vigil-ha/vigil/driver"
 	"io"
 
 	"github.com/vigil-ha/vigil/effects"
@@ -114,7 +115,7 @@ func Verify(j *Journal) (*VerifyReport, error) {
 			rep.Skipped++
 			continue
 		}
-		buf, err = effects.AppendEncodeAll(buf[:0], eng.Step(rec.Event))
+		buf, err = effects.AppendEncodeAll(buf[:0], rerun(eng, rec.Event))
 		if err != nil {
 			return rep, fmt.Errorf("seq %d: encode re-run effects: %w", rec.Seq, err)
 		}
@@ -209,7 +210,7 @@ func (r *VerifyReport) Print(w io.Writer) {
 		fmt.Fprintf(w, "%s: OK\n", r.Node)
 		return
 	}
-	fmt.Fprintf(w, "%s: DIVERGENCE at seq %d (%s at %s)\n", r.Node, d.Seq, DescribeEvent(d.Event), fmtTime(d.Event.EventTime()))
+	fmt.Fprintf(w, "%s: DIVERGENCE at seq %d (%s at %s)\n", r.Node, d.Seq, driver.DescribeEvent(d.Event), fmtTime(d.Event.EventTime()))
 	fmt.Fprintf(w, "  first difference at effect %d\n", d.Index)
 	side := func(name string, effs []effects.Effect) {
 		fmt.Fprintf(w, "  %s (%d effects):\n", name, len(effs))
@@ -218,7 +219,7 @@ func (r *VerifyReport) Print(w io.Writer) {
 			if k == d.Index {
 				mark = ">"
 			}
-			fmt.Fprintf(w, "   %s %2d %s\n", mark, k, DescribeEffect(e))
+			fmt.Fprintf(w, "   %s %2d %s\n", mark, k, driver.DescribeEffect(e))
 		}
 	}
 	side("recorded", d.RecordedEffects)

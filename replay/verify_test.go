@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"fmt"
+	"github.com/vigil-ha/vigil/driver"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,7 +97,7 @@ func TestVerifyReportsDivergence(t *testing.T) {
 	dir := copyJournal(t, src, func(seq uint64, effs []effects.Effect) ([]effects.Effect, bool) {
 		if bad == 0 && seq >= 20 && len(effs) > 0 {
 			bad = seq
-			dropped = DescribeEffect(effs[len(effs)-1])
+			dropped = driver.DescribeEffect(effs[len(effs)-1])
 			return effs[:len(effs)-1], true
 		}
 		return effs, true

@@ -3,20 +3,15 @@ package replay
 import (
 	"cmp"
 	"fmt"
+	"github.com/vigil-ha/vigil/driver"
 	"io"
-	"net/netip"
+
 	"slices"
-	"time"
 
 	"github.com/vigil-ha/vigil/effects"
-	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
-
-// whatIfEcho is how long the what-if's own address changes take to come
-// back as netlink events (as in the simulator).
-const whatIfEcho = 50 * time.Microsecond
 
 // Transition is one state change of an instance.
 type Transition struct {
@@ -90,7 +85,7 @@ func WhatIf(j *Journal, cfg *conf.Config, name string) (*WhatIfResult, error) {
 			}
 		}
 		ev := w.input(rec.Event)
-		w.echo.expect(at, effs)
+		w.echo.Expect(at, effs)
 		if ev == nil {
 			res.Dropped++
 			continue
@@ -109,67 +104,66 @@ func transition(run int, at events.Time, sc *effects.StateChanged) Transition {
 	return Transition{Run: run, At: at, Instance: sc.Instance, From: sc.From, To: sc.To, Priority: sc.Priority, Reason: sc.Reason}
 }
 
-// whatIf is the what-if engine with its own timers and kernel.
+// whatIf is the what-if engine with its own timers, kernel and answers,
+// all the driver's models: the same the simulator runs.
 type whatIf struct {
 	res    *WhatIfResult
 	cfg    *conf.Config
 	digest string
 
 	run int
-	eng *engine.Engine
-	now events.Time
+	drv *driver.Driver
 	// echo recognises the recorded echoes of the node's own changes.
-	echo echoes
-	// timers are the what-if engine's armed timers; order breaks ties in
-	// the order they were set, as the daemon's clock does.
-	timers map[string]pendingTimer
-	order  uint64
+	echo driver.Echoes
+	// timers are the what-if engine's armed timers, in the daemon
+	// clock's order.
+	timers driver.Timers
 	// kernel holds the addresses present, as the engine's changes and
-	// the recorded external changes leave them; echoes queue its own.
-	kernel  map[netip.Addr]bool
-	pending []*events.AddressChanged
-}
-
-type pendingTimer struct {
-	at    events.Time
-	order uint64
+	// the recorded external changes leave them; pending queues the
+	// events the modelled kernel sends back (echoes, join answers, VMAC
+	// links), in time order.
+	kernel  driver.Kernel
+	pending []events.Event
 }
 
 func (w *whatIf) start(run int) {
-	w.run, w.eng, w.now = run, engine.New(), 0
-	w.echo.reset()
-	w.timers, w.kernel, w.pending = map[string]pendingTimer{}, map[netip.Addr]bool{}, nil
+	w.run, w.drv = run, driver.New()
+	w.echo.Reset()
+	w.timers, w.kernel, w.pending = driver.Timers{}, driver.Kernel{}, nil
 }
 
 // input returns the event to feed for a recorded one, or nil if it is not
 // an external input.
 func (w *whatIf) input(ev events.Event) events.Event {
 	switch e := ev.(type) {
-	case *events.TimerFired:
+	case *events.TimerFired, *events.GroupJoined:
+		// Timers are re-derived; join outcomes answered the recorded
+		// engine's joins, and the what-if answers its own.
 		return nil
 	case *events.ConfigLoaded:
 		return &events.ConfigLoaded{Header: e.Header, Config: w.cfg, Digest: w.digest}
 	case *events.AddressChanged:
-		if w.echo.own(e) {
+		if w.echo.Own(e) {
 			return nil
 		}
-		w.kernel[e.Prefix.Addr()] = e.Added
+		w.kernel.Observe(e)
 	}
 	return ev
 }
 
-// advance fires the what-if's timers and echoes due at or before t, in
-// time order (timers first at equal times: they were armed earlier).
+// advance fires the what-if's timers and kernel answers due at or before
+// t, in time order (timers first at equal times: they were armed
+// earlier).
 func (w *whatIf) advance(t events.Time) {
 	for {
-		key, tm, ok := w.nextTimer()
-		echoDue := len(w.pending) > 0 && w.pending[0].At <= t
-		timerDue := ok && tm.at <= t
+		_, tat, ok := w.timers.Next()
+		echoDue := len(w.pending) > 0 && w.pending[0].EventTime() <= t
+		timerDue := ok && tat <= t
 		switch {
-		case timerDue && (!echoDue || tm.at <= w.pending[0].At):
-			delete(w.timers, key)
+		case timerDue && (!echoDue || tat <= w.pending[0].EventTime()):
+			ev, _ := w.timers.PopDue(tat)
 			w.res.Timers++
-			w.step(&events.TimerFired{Header: events.Header{At: tm.at}, Key: key})
+			w.step(ev)
 		case echoDue:
 			ev := w.pending[0]
 			w.pending = w.pending[1:]
@@ -180,47 +174,31 @@ func (w *whatIf) advance(t events.Time) {
 	}
 }
 
-func (w *whatIf) nextTimer() (string, pendingTimer, bool) {
-	var key string
-	var best pendingTimer
-	found := false
-	for k, t := range w.timers {
-		if !found || t.at < best.at || (t.at == best.at && t.order < best.order) {
-			key, best, found = k, t, true
-		}
-	}
-	return key, best, found
-}
-
 // step feeds one event and carries out the effects the what-if models.
 func (w *whatIf) step(ev events.Event) {
-	at := max(ev.EventTime(), w.now)
-	w.now = at
-	for _, ef := range w.eng.Step(ev) {
-		switch e := ef.(type) {
-		case *effects.SetTimer:
-			w.order++
-			w.timers[e.Key] = pendingTimer{at: max(e.At, at), order: w.order}
-		case *effects.CancelTimer:
-			delete(w.timers, e.Key)
-		case *effects.AddAddress:
-			w.kernelChange(at, e.Address.Prefix, or(e.Address.Dev, e.Interface), true)
-		case *effects.DelAddress:
-			w.kernelChange(at, e.Address.Prefix, or(e.Address.Dev, e.Interface), false)
-		case *effects.StateChanged:
+	at := ev.EventTime()
+	effs := w.drv.Step(ev, at)
+	w.timers.Apply(effs)
+	for _, e := range w.kernel.Apply(at, effs) {
+		w.queue(e)
+	}
+	for _, e := range driver.Answers(at, effs) {
+		w.queue(e)
+	}
+	for _, ef := range effs {
+		if e, ok := ef.(*effects.StateChanged); ok {
 			w.res.WhatIf = append(w.res.WhatIf, transition(w.run, at, e))
 		}
 	}
 }
 
-// kernelChange applies an address change and queues its echo; a change
-// that changes nothing is not echoed (EEXIST, EADDRNOTAVAIL).
-func (w *whatIf) kernelChange(at events.Time, p netip.Prefix, dev string, add bool) {
-	if w.kernel[p.Addr()] == add {
-		return
+// queue keeps pending in time order (stable for equal times).
+func (w *whatIf) queue(ev events.Event) {
+	k := len(w.pending)
+	for k > 0 && w.pending[k-1].EventTime() > ev.EventTime() {
+		k--
 	}
-	w.kernel[p.Addr()] = add
-	w.pending = append(w.pending, &events.AddressChanged{Header: events.Header{At: at.Add(whatIfEcho)}, Interface: dev, Prefix: p, Added: add})
+	w.pending = slices.Insert(w.pending, k, ev)
 }
 
 // finish fires what is due up to the run's last recorded event.

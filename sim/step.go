@@ -131,18 +131,12 @@ func (w *World) execute(n *Node, e effects.Effect) {
 		w.schedule(&item{at: w.now.Add(scriptDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 	case *effects.StateChanged:
 		w.stateChanged(n, e)
-	case *effects.JoinGroup:
-		// Joins succeed (the simulator has no sockets to fail), and the
-		// outcome is answered at once, as the daemon does.
-		ev := &events.GroupJoined{Interface: e.Interface, Group: e.Group}
-		w.schedule(&item{at: w.now, kind: itEvent, node: n, epoch: n.epoch, ev: ev})
-	case *effects.CreateVMAC:
-		// The kernel reports the new macvlan, as netlink does.
-		ev := &events.LinkChanged{Interface: e.Name, Present: true, Up: true, Running: true, MTU: 1500}
-		w.schedule(&item{at: w.now.Add(driver.EchoDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
-	case *effects.DeleteVMAC:
-		ev := &events.LinkChanged{Interface: e.Name}
-		w.schedule(&item{at: w.now.Add(driver.EchoDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
+	case *effects.JoinGroup, *effects.CreateVMAC, *effects.DeleteVMAC:
+		// Joins succeed (the simulator has no sockets to fail) and VMACs
+		// appear and go as netlink reports them: the driver's answers.
+		for _, ev := range driver.Answers(w.now, []effects.Effect{e}) {
+			w.schedule(&item{at: ev.EventTime(), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
+		}
 	}
 	// Notify, Count, Log, routes, rules, IPVS, leaving groups and closing
 	// sockets change nothing the simulator models; the trace shows them.
