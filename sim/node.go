@@ -226,6 +226,28 @@ func linkEvent(i *Iface) *events.LinkChanged {
 		Up: i.up, Running: i.up, MTU: 1500, HWAddr: i.HW}
 }
 
+// Follow runs node n from a recorded event stream instead of its own
+// start: the first call gives n a fresh engine, and each call steps one
+// recorded event at its recorded time, executing the effects against the
+// world as every step does, but without delivering what the world queues
+// meanwhile (the recording holds those events already). It returns the
+// effects, cloned. It checks that a simulated node reacts to a journal
+// exactly as the node that wrote it did.
+func (w *World) Follow(n *Node, ev events.Event) []effects.Effect {
+	if !n.running {
+		n.epoch++
+		n.eng, n.running = w.backend.NewEngine(), true
+		n.timers, n.state = map[string]uint64{}, map[string]effects.State{}
+	}
+	w.now = max(w.now, ev.EventTime())
+	effs := w.step(n, ev)
+	out := make([]effects.Effect, len(effs))
+	for k, e := range effs {
+		out[k] = effects.Clone(e)
+	}
+	return out
+}
+
 // Stop shuts the node down gracefully (SIGTERM).
 func (w *World) Stop(n *Node) error {
 	if !n.running {

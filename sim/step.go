@@ -86,8 +86,9 @@ func (w *World) dispatch(it *item) {
 }
 
 // step feeds one event to the node's engine at the current time and
-// executes the effects.
-func (w *World) step(n *Node, ev events.Event) {
+// executes the effects, which it returns (valid until the node's next
+// step).
+func (w *World) step(n *Node, ev events.Event) []effects.Effect {
 	w.steps++
 	if w.trace != nil {
 		fmt.Fprintf(w.trace, "%s %s <- %s\n", stamp(w.now), n.Name, driver.DescribeEvent(ev))
@@ -103,6 +104,7 @@ func (w *World) step(n *Node, ev events.Event) {
 		}
 		w.execute(n, e)
 	}
+	return effs
 }
 
 // execute carries out one effect against the world model.
