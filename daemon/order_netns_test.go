@@ -92,7 +92,7 @@ func startLines(t *testing.T, ready func(string) bool, name string, args ...stri
 		}
 	}()
 	isReady := make(chan struct{})
-	go func() {
+	go func(ready func(string) bool) {
 		sc := bufio.NewScanner(errOut)
 		for sc.Scan() {
 			if ready != nil && ready(sc.Text()) {
@@ -101,7 +101,7 @@ func startLines(t *testing.T, ready func(string) bool, name string, args ...stri
 			}
 		}
 		io.Copy(io.Discard, errOut)
-	}()
+	}(ready)
 	if ready != nil {
 		select {
 		case <-isReady:
