@@ -264,9 +264,20 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o 
 	if err != nil {
 		return nil, fmt.Errorf("netlink executor: %w", err)
 	}
+	// The queue also carries the announcements (SendGARP, SendNA), which
+	// the dispatcher queues behind the kernel effects they depend on; the
+	// ARP sender's errors then come back here.
 	a.kq = newKernelQueue(a.nl, 0, func(e effects.Effect, err error) {
-		if ok, n := lim.allow("netlink " + e.EffectKind().String()); ok {
-			log.Error().Err(err).Str("effect", e.EffectKind().String()).Int("suppressed", n).Msg("netlink")
+		what, msg := "function", "netlink"
+		if e != nil {
+			what = e.EffectKind().String()
+		}
+		switch e.(type) {
+		case *effects.SendGARP, *effects.SendNA:
+			msg = "gratuitous ARP/NA"
+		}
+		if ok, n := lim.allow(msg + " " + what); ok {
+			log.Error().Err(err).Str("effect", what).Int("suppressed", n).Msg(msg)
 		}
 	})
 	a.scripts = &swapScripts{}

@@ -16,9 +16,12 @@
 // they must leave in order and on time); address, route, rule and VMAC
 // effects go through a bounded FIFO queue to the netlink executor's own
 // goroutine, so a slow netlink call never delays an advert (a full queue
-// drops and logs); GARP/NA, timers and scripts are queued by their
-// adapters. StateChanged, Log and Count effects become log lines and the
-// SIGUSR2 counters.
+// drops and logs); GARP/NA go through that same FIFO to the ARP sender, so
+// that an address is announced only once it exists and a VMAC only once
+// it is created (the ordering rule of package effects), the sender then
+// repeating each burst on its own goroutine; timers and scripts are
+// queued by their adapters. StateChanged, Log and Count effects become
+// log lines and the SIGUSR2 counters.
 //
 // # Checkers and IPVS
 //

@@ -4,6 +4,33 @@
 // Adapters execute effects; the simulator executes them against its model of
 // the world; the journal records them.
 //
+// Order: the effects of one Step are listed in the order they must take
+// effect, and whoever executes them keeps that order between dependent
+// effects:
+//
+//   - The kernel effects (AddAddress, DelAddress, AddRoute, DelRoute,
+//     AddRule, DelRule, CreateVMAC, DeleteVMAC) and the announcements
+//     (SendGARP, SendNA) form one ordered stream, across Steps too: each is
+//     applied only after every one of them emitted before it has been
+//     applied. Hence a CreateVMAC precedes the addresses on that VMAC and
+//     any announcement sent on it; an AddAddress precedes the SendGARP or
+//     SendNA that announces it, so no neighbour is told to send traffic to
+//     an address the interface does not hold yet; routes and rules follow
+//     the addresses emitted before them, and deletions keep their order.
+//   - An announcement's first frame follows its address; its repeats
+//     (Count frames, Interval apart) are sent asynchronously after it and
+//     do not hold up the stream.
+//   - The network effects (SendAdvert, JoinGroup, LeaveGroup,
+//     CloseSockets) are executed at once, in emitted order among
+//     themselves, and are never delayed by kernel work: an advert may
+//     leave before an address emitted ahead of it in the same Step is
+//     configured (harmless: an advert draws no traffic to a virtual
+//     address), and a slow netlink (RTNL contention, thousands of
+//     addresses) never delays an advert or the engine.
+//   - Timers, scripts, checks, SetIPVS and the informational effects
+//     (StateChanged, Log, Count) have no order relative to the kernel
+//     stream.
+//
 // Ownership: the engine may reuse effect values between calls to Step to
 // stay allocation-free. An effect returned by Step is valid until the next
 // Step; a consumer that keeps it (the simulator's delivery queue, an
