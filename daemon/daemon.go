@@ -26,7 +26,6 @@ import (
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
-	"github.com/vigil-ha/vigil/events/conf"
 	"github.com/vigil-ha/vigil/journal"
 )
 
@@ -180,7 +179,6 @@ func Run(ctx context.Context, o Options) error {
 	// sequence are held back and the kernel reconciled once with the
 	// table they build (flushed first with lvs_flush), so that leftovers
 	// of a previous run are repaired and nothing is added twice.
-	a.setAuthKeys(cfgEv.Config, &log)
 	a.lvs.configure(cfgEv.Config)
 	for _, ev := range driver.Boot(cfgEv, a.mon.Snapshot(), seed()) {
 		l.Step(ev)
@@ -332,24 +330,12 @@ func (a *adapters) newScripts(cfgEv *events.ConfigLoaded, now func() events.Time
 // reconfigure adapts the adapters to a reloaded configuration; it runs in
 // the loop and does not block.
 func (a *adapters) reconfigure(ev *events.ConfigLoaded, log *zerolog.Logger) {
-	a.setAuthKeys(ev.Config, log)
 	a.lvs.configure(ev.Config)
 	g := &ev.Config.GlobalDefs
 	if !reflect.DeepEqual(scriptOptions(g), a.scripts.opts) {
 		a.newScripts(ev, a.scripts.now, a.scripts.slog, log)
 	}
 	a.track.apply(ev.Config)
-}
-
-func (a *adapters) setAuthKeys(cfg *conf.Config, log *zerolog.Logger) {
-	if a.mux == nil {
-		return
-	}
-	for _, k := range authKeys(cfg) {
-		if err := a.mux.SetAuthKey(k.iface, k.vrid, k.key); err != nil {
-			log.Error().Err(err).Str("interface", k.iface).Uint8("vrid", k.vrid).Msg("IPSEC-AH key")
-		}
-	}
 }
 
 // close stops every adapter that was started. Track and script sources

@@ -152,7 +152,16 @@ func DescribeEffect(e effects.Effect) string {
 	case *effects.Log:
 		return fmt.Sprintf("Log %s: %s", v.Level, v.Message)
 	case *effects.JoinGroup:
-		return fmt.Sprintf("JoinGroup %s %s", v.Interface, v.Group)
+		s := fmt.Sprintf("JoinGroup %s %s", v.Interface, v.Group)
+		for k, a := range v.AH {
+			if k == 0 {
+				s += " ah-vrids="
+			} else {
+				s += ","
+			}
+			s += strconv.Itoa(int(a.VRID))
+		}
+		return s
 	case *effects.LeaveGroup:
 		return fmt.Sprintf("LeaveGroup %s %s", v.Interface, v.Group)
 	case *effects.CloseSockets:

@@ -137,6 +137,15 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 	case *JoinGroup:
 		e.String(1, v.Interface)
 		e.Addr(2, v.Group)
+		if len(v.AH) > 0 {
+			e.Key(3)
+			e.AppendArrayHeader(len(v.AH))
+			for _, k := range v.AH {
+				e.AppendArrayHeader(2)
+				e.AppendUint(uint64(k.VRID))
+				e.AppendBytes(k.Key[:])
+			}
+		}
 	case *LeaveGroup:
 		e.String(1, v.Interface)
 		e.Addr(2, v.Group)

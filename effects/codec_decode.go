@@ -268,7 +268,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		return v
 	case KindJoinGroup:
 		v := new(JoinGroup)
-		decodeGroup(d, &v.Interface, &v.Group)
+		decodeJoin(d, v)
 		return v
 	case KindLeaveGroup:
 		v := new(LeaveGroup)
@@ -486,4 +486,34 @@ func decodeSetIPVS(d *wire.Decoder) *SetIPVS {
 	}
 	d.EndContainer()
 	return v
+}
+
+// decodeJoin reads a JoinGroup: decodeGroup's fields and the AH keys.
+func decodeJoin(d *wire.Decoder, v *JoinGroup) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.Interface = d.Name()
+		case 2:
+			v.Group = d.Addr()
+		case 3:
+			n := d.ArrayLen()
+			if n > 0 {
+				v.AH = make([]AuthKey, n)
+			}
+			for i := range n {
+				if d.ArrayLen() != 2 {
+					d.Fail(errors.New("an AH key is not a [vrid, key] pair"))
+					break
+				}
+				v.AH[i].VRID = uint8(d.UintN(8))
+				d.Fixed(v.AH[i].Key[:])
+				d.EndContainer()
+			}
+			d.EndContainer()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
 }

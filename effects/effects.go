@@ -371,6 +371,17 @@ type Log struct {
 type JoinGroup struct {
 	Interface string     `json:"interface"`
 	Group     netip.Addr `json:"group"`
+	// AH lists the IPSEC-AH keys of the VRRPv2 instances that receive on
+	// this socket (auth_type AH), in VRID order: the socket also receives
+	// their AH adverts, verified with these keys. Each join carries them,
+	// so a socket opened again (an interface recreated) has them too.
+	AH []AuthKey `json:"ah,omitempty"`
+}
+
+// AuthKey is one instance's IPSEC-AH key (its auth_pass, zero-padded).
+type AuthKey struct {
+	VRID uint8   `json:"vrid"`
+	Key  [8]byte `json:"key"`
 }
 
 // LeaveGroup undoes JoinGroup.
@@ -640,6 +651,7 @@ func Clone(e Effect) Effect {
 		return &c
 	case *JoinGroup:
 		c := *v
+		c.AH = slices.Clone(v.AH)
 		return &c
 	case *LeaveGroup:
 		c := *v

@@ -72,7 +72,16 @@ func formatEffect(e effects.Effect) string {
 		if !v.Group.IsValid() {
 			return "JoinGroup " + v.Interface + " unicast"
 		}
-		return fmt.Sprintf("JoinGroup %s %s", v.Interface, v.Group)
+		s := fmt.Sprintf("JoinGroup %s %s", v.Interface, v.Group)
+		for k, a := range v.AH {
+			if k == 0 {
+				s += " ah-vrids="
+			} else {
+				s += ","
+			}
+			s += fmt.Sprint(a.VRID)
+		}
+		return s
 	case *effects.LeaveGroup:
 		if !v.Group.IsValid() {
 			return "LeaveGroup " + v.Interface + " unicast"

@@ -96,7 +96,7 @@ func (m *Machine) joinGroups(skip []groupPair) {
 	}
 	for _, p := range groupPairs(m.insts) {
 		if !done[p] {
-			m.o.add(&effects.JoinGroup{Interface: p.ifc, Group: p.g})
+			m.o.add(m.joinEffect(p))
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
@@ -194,7 +193,7 @@ func (m *Machine) settleLinks(all, apply bool) {
 func (m *Machine) rejoin(name string) {
 	for _, p := range groupPairs(m.insts) {
 		if p.ifc == name {
-			m.o.add(&effects.JoinGroup{Interface: p.ifc, Group: p.g})
+			m.o.add(m.joinEffect(p))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -143,7 +144,30 @@ func (m *Machine) join(s *sock) {
 
 func (m *Machine) joinNow(s *sock) {
 	s.d.State = sockJoining
-	m.o.add(&effects.JoinGroup{Interface: s.p.ifc, Group: s.p.g})
+	m.o.add(m.joinEffect(s.p))
+}
+
+// joinEffect is the JoinGroup of a pair, with the IPSEC-AH keys of the
+// instances receiving on it (so the socket receives their AH adverts, on
+// the VMAC when that is where they listen).
+func (m *Machine) joinEffect(p groupPair) *effects.JoinGroup {
+	j := &effects.JoinGroup{Interface: p.ifc, Group: p.g}
+	for _, i := range m.insts {
+		if i.auth != 2 || i.pair() != p {
+			continue
+		}
+		k := effects.AuthKey{VRID: i.vrid}
+		copy(k.Key[:], i.c.AuthPass)
+		at := len(j.AH)
+		for at > 0 && j.AH[at-1].VRID > k.VRID {
+			at--
+		}
+		if at > 0 && j.AH[at-1].VRID == k.VRID {
+			continue // a duplicate VRID: the first instance's key
+		}
+		j.AH = slices.Insert(j.AH, at, k)
+	}
+	return j
 }
 
 // Joined handles a GroupJoined: the outcome of a JoinGroup.
