@@ -251,7 +251,13 @@ func (m *Machine) sockLink(name string, present, up, wasPresent bool) {
 		return
 	}
 	for _, s := range on {
-		if s.d.State == sockWaitLink {
+		switch s.d.State {
+		case sockWaitLink:
+			m.joinNow(s)
+		case sockFailed:
+			// The interface (re)appeared: try now rather than at the
+			// end of the backoff (a missing interface created later).
+			m.cancel(s.key, &s.d.RetryAt)
 			m.joinNow(s)
 		}
 	}
