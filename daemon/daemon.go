@@ -175,10 +175,10 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
-	// The start sequence the engine expects. The SetIPVS effects of the
-	// sequence are held back and the kernel reconciled once with the
-	// table they build (flushed first with lvs_flush), so that leftovers
-	// of a previous run are repaired and nothing is added twice.
+	// The start sequence the engine expects. With virtual servers, the
+	// Start step's effects include one ReconcileIPVS (the whole desired
+	// table, flushed first with lvs_flush), which repairs what a previous
+	// run left; it goes through the IPVS queue like every SetIPVS after it.
 	a.setAuthKeys(cfgEv.Config, &log)
 	a.lvs.configure(cfgEv.Config)
 	l.Step(cfgEv)
@@ -186,7 +186,6 @@ func Run(ctx context.Context, o Options) error {
 		l.Step(ev)
 	}
 	l.Step(&events.Start{Seed: seed(), ReportsJoins: true})
-	a.lvs.reconcile(l.Engine.IPVSTable(), cfgEv.Config.GlobalDefs.LVSFlush)
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)
 	if o.Ready != nil {

@@ -16,18 +16,17 @@ type Applier interface {
 	Apply(effects.Effect) error
 }
 
-// kernelJob is a queued effect, a queued function (fn), or (with done
-// set) a drain marker.
+// kernelJob is a queued effect or (with done set) a drain marker.
 type kernelJob struct {
 	eff  effects.Effect
-	fn   func() error
 	done chan struct{}
 }
 
 // kernelQueue runs an Applier in its own goroutine behind a bounded FIFO
 // queue. Why: a netlink round trip can take milliseconds (thousands of
 // addresses, a busy RTNL lock) and must never delay the engine loop or an
-// advert. Order is kept, so a VMAC is created before its addresses.
+// advert. Order is kept, so a VMAC is created before its addresses, and
+// the start's ReconcileIPVS reaches the kernel before later SetIPVS.
 type kernelQueue struct {
 	x       Applier
 	ch      chan kernelJob
@@ -61,30 +60,11 @@ func (q *kernelQueue) Apply(e effects.Effect) error {
 	}
 }
 
-// Do queues fn, to run in order with the queued effects (the IPVS
-// reconciliation at start, which must precede every later SetIPVS). Like
-// Apply it never blocks; fn's error goes to onErr with a nil effect.
-func (q *kernelQueue) Do(fn func() error) error {
-	select {
-	case q.ch <- kernelJob{fn: fn}:
-		return nil
-	default:
-		q.dropped.Add(1)
-		return ErrKernelQueueFull
-	}
-}
-
 func (q *kernelQueue) run() {
 	defer close(q.stopped)
 	for j := range q.ch {
 		if j.done != nil {
 			close(j.done)
-			continue
-		}
-		if j.fn != nil {
-			if err := j.fn(); err != nil && q.onErr != nil {
-				q.onErr(nil, err)
-			}
 			continue
 		}
 		if err := q.x.Apply(j.eff); err != nil && q.onErr != nil {
