@@ -139,6 +139,8 @@ func DescribeEffect(ef effects.Effect) string {
 		return fmt.Sprintf("Log %s %s", e.Level, e.Message)
 	case *effects.SetIPVS:
 		return fmt.Sprintf("SetIPVS op %d %s %s weight %d", e.Op, e.VirtualServer, e.RealServer, e.Weight)
+	case *effects.ReconcileIPVS:
+		return describeReconcile(e)
 	case *effects.JoinGroup:
 		return fmt.Sprintf("JoinGroup %s %s", e.Interface, e.Group)
 	case *effects.LeaveGroup:
@@ -150,6 +152,30 @@ func DescribeEffect(ef effects.Effect) string {
 		return "<nil>"
 	}
 	return ef.EffectKind().String()
+}
+
+// describeReconcile lists the desired table: each service by its virtual
+// server (a group's services one after another) with its destinations'
+// real servers and weights.
+func describeReconcile(e *effects.ReconcileIPVS) string {
+	var b strings.Builder
+	b.WriteString("ReconcileIPVS")
+	if e.Flush {
+		b.WriteString(" flush")
+	}
+	fmt.Fprintf(&b, " %d services", len(e.Services))
+	for _, s := range e.Services {
+		b.WriteString("; ")
+		b.WriteString(s.VirtualServer)
+		for k, d := range s.Dests {
+			sep := ", "
+			if k == 0 {
+				sep = ": "
+			}
+			fmt.Fprintf(&b, "%s%s weight %d", sep, d.RealServer, d.Weight)
+		}
+	}
+	return b.String()
 }
 
 func or(a, b string) string {

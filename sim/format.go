@@ -84,6 +84,19 @@ func formatEffect(ef effects.Effect) string {
 		return fmt.Sprintf("DelRoute %s %s", e.Instance, e.Route.Dst)
 	case *effects.SetIPVS:
 		return fmt.Sprintf("SetIPVS op=%d %s %s w=%d", e.Op, e.VirtualServer, e.RealServer, e.Weight)
+	case *effects.ReconcileIPVS:
+		s := fmt.Sprintf("ReconcileIPVS flush=%t", e.Flush)
+		for _, v := range e.Services {
+			s += " " + v.VirtualServer + "["
+			for k, d := range v.Dests {
+				if k > 0 {
+					s += ","
+				}
+				s += fmt.Sprintf("%s w=%d", d.RealServer, d.Weight)
+			}
+			s += "]"
+		}
+		return s
 	}
 	return ef.EffectKind().String()
 }
