@@ -480,9 +480,10 @@ type SetIPVS struct {
 // flushed first. Then every service of Services exists with exactly its
 // attributes and exactly its destinations and weights (destinations
 // nobody asked for are removed from it). A service the kernel holds that
-// is not in Services is removed when vigil created it (an executor
-// remembers which it created, across restarts), and left alone when it
-// belongs to someone else. Like SetIPVS it is idempotent.
+// is not in Services is removed when vigil created it (as far as the
+// executor knows: adapters/ipvs remembers what it created, across
+// restarts with its state file), and left alone when it belongs to
+// someone else. Like SetIPVS it is idempotent.
 type ReconcileIPVS struct {
 	Flush bool `json:"flush,omitempty"`
 	// Services are the kernel services in configuration order (a
