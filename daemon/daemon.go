@@ -175,15 +175,14 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
-	// The start sequence the engine expects. The SetIPVS effects of the
-	// sequence are held back and the kernel reconciled once with the
-	// table they build (flushed first with lvs_flush), so that leftovers
-	// of a previous run are repaired and nothing is added twice.
+	// The start sequence the engine expects. With virtual servers, the
+	// Start step's effects include one ReconcileIPVS (the whole desired
+	// table, flushed first with lvs_flush), which repairs what a previous
+	// run left; it goes through the IPVS queue like every SetIPVS after it.
 	a.lvs.configure(cfgEv.Config)
 	for _, ev := range driver.Boot(cfgEv, a.mon.Snapshot(), seed()) {
 		l.Step(ev)
 	}
-	a.lvs.reconcile(l.Engine.IPVSTable(), cfgEv.Config.GlobalDefs.LVSFlush)
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)
 	if o.Ready != nil {

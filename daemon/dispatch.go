@@ -45,7 +45,8 @@ type Executors struct {
 	Announce Applier
 	Timers   Applier
 	Scripts  Scripts
-	// Checks runs RunCheck (check.Executor); IPVS applies SetIPVS.
+	// Checks runs RunCheck (check.Executor); IPVS applies ReconcileIPVS
+	// and SetIPVS, in order.
 	Checks Applier
 	IPVS   Applier
 }
@@ -140,7 +141,7 @@ func (d *dispatcher) one(e effects.Effect) {
 		d.x.Scripts.Notify(v)
 	case *effects.RunCheck:
 		err = d.apply(d.x.Checks, e)
-	case *effects.SetIPVS:
+	case *effects.SetIPVS, *effects.ReconcileIPVS:
 		err = d.apply(d.x.IPVS, e)
 		if errors.Is(err, errNoIPVSExecutor) {
 			// Why not logged: the reason (no IPVS in the kernel) was,

@@ -17,18 +17,18 @@ type Applier interface {
 }
 
 // kernelJob is a queued effect (for x, or the queue's own Applier when x
-// is nil), a queued function (fn), or (with done set) a drain marker.
+// is nil) or (with done set) a drain marker.
 type kernelJob struct {
 	x    Applier
 	eff  effects.Effect
-	fn   func() error
 	done chan struct{}
 }
 
 // kernelQueue runs an Applier in its own goroutine behind a bounded FIFO
 // queue. Why: a netlink round trip can take milliseconds (thousands of
 // addresses, a busy RTNL lock) and must never delay the engine loop or an
-// advert. Order is kept, so a VMAC is created before its addresses; it is
+// advert. Order is kept, so a VMAC is created before its addresses and
+// the start's ReconcileIPVS reaches the kernel before later SetIPVS; it is
 // a Sequencer, so the dispatcher queues announcements behind the kernel
 // effects they depend on (ApplyAfter).
 type kernelQueue struct {
@@ -71,30 +71,11 @@ func (q *kernelQueue) ApplyAfter(x Applier, e effects.Effect) error {
 	}
 }
 
-// Do queues fn, to run in order with the queued effects (the IPVS
-// reconciliation at start, which must precede every later SetIPVS). Like
-// Apply it never blocks; fn's error goes to onErr with a nil effect.
-func (q *kernelQueue) Do(fn func() error) error {
-	select {
-	case q.ch <- kernelJob{fn: fn}:
-		return nil
-	default:
-		q.dropped.Add(1)
-		return ErrKernelQueueFull
-	}
-}
-
 func (q *kernelQueue) run() {
 	defer close(q.stopped)
 	for j := range q.ch {
 		if j.done != nil {
 			close(j.done)
-			continue
-		}
-		if j.fn != nil {
-			if err := j.fn(); err != nil && q.onErr != nil {
-				q.onErr(nil, err)
-			}
 			continue
 		}
 		x := j.x

@@ -171,6 +171,8 @@ func DescribeEffect(e effects.Effect) string {
 			netip.AddrPortFrom(v.Addr, uint16(v.Port)), v.Timeout)
 	case *effects.CheckStateChanged:
 		return fmt.Sprintf("CheckStateChanged %s %s #%d %s %s (%s)", v.VirtualServer, v.RealServer, v.Checker, v.Type, upWord(v.Up), v.Reason)
+	case *effects.ReconcileIPVS:
+		return describeReconcile(v)
 	case *effects.SetIPVS:
 		s := "SetIPVS " + v.Op.String()
 		if v.Op == effects.IPVSFlush {
@@ -255,4 +257,28 @@ func upWord(up bool) string {
 		return "up"
 	}
 	return "down"
+}
+
+// describeReconcile lists the desired table on one line: each service by
+// its virtual server (a group's services one after another) with its
+// destinations' real servers and weights.
+func describeReconcile(e *effects.ReconcileIPVS) string {
+	var b strings.Builder
+	b.WriteString("ReconcileIPVS")
+	if e.Flush {
+		b.WriteString(" flush")
+	}
+	fmt.Fprintf(&b, " %d services", len(e.Services))
+	for _, s := range e.Services {
+		b.WriteString("; ")
+		b.WriteString(s.VirtualServer)
+		for k, d := range s.Dests {
+			sep := ", "
+			if k == 0 {
+				sep = ": "
+			}
+			fmt.Fprintf(&b, "%s%s weight %d", sep, d.RealServer, d.Weight)
+		}
+	}
+	return b.String()
 }

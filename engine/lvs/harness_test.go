@@ -38,8 +38,8 @@ type harness struct {
 	health map[string]health
 	// log is every event fed to the machine, for the determinism test.
 	log []events.Event
-	// kernel is the IPVS table the SetIPVS effects built, checked against
-	// Table after every step.
+	// kernel is the IPVS table the ReconcileIPVS and SetIPVS effects
+	// built, checked against Table after every step.
 	kernel *kernel
 }
 
@@ -69,6 +69,10 @@ func (h *harness) step(ev events.Event) []string {
 			delete(h.timers, v.Key)
 		case *effects.SetIPVS:
 			if err := h.kernel.apply(v); err != nil {
+				h.t.Fatalf("after %T at %s: %v", ev, h.now, err)
+			}
+		case *effects.ReconcileIPVS:
+			if err := h.kernel.reconcile(v); err != nil {
 				h.t.Fatalf("after %T at %s: %v", ev, h.now, err)
 			}
 		case *effects.RunCheck:
@@ -173,12 +177,7 @@ func (h *harness) run(d *datadriven.TestData) string {
 		}
 		h.now = end
 	case "table":
-		for _, s := range h.m.Table() {
-			out = append(out, formatService(&s.IPVSService, true)+" ("+s.VirtualServer+")")
-			for _, dd := range s.Dests {
-				out = append(out, "  -> "+netip.AddrPortFrom(dd.Addr, uint16(dd.Port)).String()+" "+dd.Method+" w="+strconv.Itoa(dd.Weight))
-			}
-		}
+		out = append(out, formatTable(h.m.Table(), "")...)
 	case "status":
 		for _, v := range h.m.Status() {
 			out = append(out, fmt.Sprintf("%s %s quorum=%v sorry=%v live=%d", v.ID, v.Name, v.QuorumUp, v.SorryOn, v.LiveWeight))
@@ -282,6 +281,12 @@ func formatEffect(e effects.Effect) string {
 			}
 		}
 		return s
+	case *effects.ReconcileIPVS:
+		s := "ReconcileIPVS flush=" + strconv.FormatBool(v.Flush)
+		for _, l := range formatTable(v.Services, "  ") {
+			s += "\n" + l
+		}
+		return s
 	case *effects.Notify:
 		s := "Notify " + v.FIFOLine
 		for _, sc := range v.Scripts {
@@ -303,6 +308,19 @@ func formatEffect(e effects.Effect) string {
 		return fmt.Sprintf("Count %s %s", v.Instance, v.Counter)
 	}
 	return fmt.Sprintf("%T %+v", e, e)
+}
+
+// formatTable prints a desired table, one line a service and one a
+// destination, each line prefixed by indent.
+func formatTable(tbl []effects.IPVSTableService, indent string) []string {
+	var out []string
+	for _, s := range tbl {
+		out = append(out, indent+formatService(&s.Service, true)+" ("+s.VirtualServer+")")
+		for _, d := range s.Dests {
+			out = append(out, indent+"  -> "+netip.AddrPortFrom(d.Dest.Addr, uint16(d.Dest.Port)).String()+" "+d.Dest.Method+" w="+strconv.Itoa(d.Weight))
+		}
+	}
+	return out
 }
 
 func formatService(s *effects.IPVSService, attrs bool) string {
@@ -347,7 +365,7 @@ type kernel struct {
 
 type kservice struct {
 	s     effects.IPVSService
-	dests map[netip.AddrPort]Dest
+	dests map[netip.AddrPort]effects.IPVSTableDest
 }
 
 func newKernel() *kernel { return &kernel{svcs: map[svcKey]*kservice{}} }
@@ -364,7 +382,7 @@ func (k *kernel) apply(v *effects.SetIPVS) error {
 		if s != nil {
 			return fmt.Errorf("add-service %s: exists", svcString(&v.Service))
 		}
-		k.svcs[key] = &kservice{s: v.Service, dests: map[netip.AddrPort]Dest{}}
+		k.svcs[key] = &kservice{s: v.Service, dests: map[netip.AddrPort]effects.IPVSTableDest{}}
 		return nil
 	case effects.IPVSEditService:
 		if s == nil || sameAttrs(&s.s, &v.Service) {
@@ -383,7 +401,7 @@ func (k *kernel) apply(v *effects.SetIPVS) error {
 		return fmt.Errorf("%v on missing service %s", v.Op, svcString(&v.Service))
 	}
 	old, ok := s.dests[dk]
-	nd := Dest{IPVSDest: v.Dest, RealServer: v.RealServer, Weight: v.Weight}
+	nd := effects.IPVSTableDest{Dest: v.Dest, RealServer: v.RealServer, Weight: v.Weight}
 	switch v.Op {
 	case effects.IPVSAddDest:
 		if ok {
@@ -391,7 +409,7 @@ func (k *kernel) apply(v *effects.SetIPVS) error {
 		}
 		s.dests[dk] = nd
 	case effects.IPVSEditDest:
-		if !ok || (old.IPVSDest == nd.IPVSDest && old.Weight == nd.Weight) {
+		if !ok || (old.Dest == nd.Dest && old.Weight == nd.Weight) {
 			return fmt.Errorf("edit-dest %s in %s: missing or unchanged", dk, svcString(&v.Service))
 		}
 		s.dests[dk] = nd
@@ -406,23 +424,46 @@ func (k *kernel) apply(v *effects.SetIPVS) error {
 	return nil
 }
 
+// reconcile makes the model hold exactly the effect's table (the model
+// is vigil's part of the kernel: Flush changes nothing more). A service
+// or destination listed twice is an error.
+func (k *kernel) reconcile(v *effects.ReconcileIPVS) error {
+	clear(k.svcs)
+	for _, s := range v.Services {
+		key := keyOf(&s.Service)
+		if k.svcs[key] != nil {
+			return fmt.Errorf("reconcile: service %s listed twice", svcString(&s.Service))
+		}
+		ks := &kservice{s: s.Service, dests: map[netip.AddrPort]effects.IPVSTableDest{}}
+		for _, d := range s.Dests {
+			dk := netip.AddrPortFrom(d.Dest.Addr, uint16(d.Dest.Port))
+			if _, ok := ks.dests[dk]; ok {
+				return fmt.Errorf("reconcile: dest %s listed twice in %s", dk, svcString(&s.Service))
+			}
+			ks.dests[dk] = d
+		}
+		k.svcs[key] = ks
+	}
+	return nil
+}
+
 // matches compares the model with the engine's Table.
-func (k *kernel) matches(tbl []Service) error {
+func (k *kernel) matches(tbl []effects.IPVSTableService) error {
 	if len(tbl) != len(k.svcs) {
 		return fmt.Errorf("%d services in Table, %d in the kernel model", len(tbl), len(k.svcs))
 	}
 	for _, s := range tbl {
-		ks := k.svcs[keyOf(&s.IPVSService)]
-		if ks == nil || !sameAttrs(&ks.s, &s.IPVSService) {
-			return fmt.Errorf("service %s differs", svcString(&s.IPVSService))
+		ks := k.svcs[keyOf(&s.Service)]
+		if ks == nil || !sameAttrs(&ks.s, &s.Service) {
+			return fmt.Errorf("service %s differs", svcString(&s.Service))
 		}
 		if len(ks.dests) != len(s.Dests) {
-			return fmt.Errorf("service %s: %d dests in Table, %d in the kernel model", svcString(&s.IPVSService), len(s.Dests), len(ks.dests))
+			return fmt.Errorf("service %s: %d dests in Table, %d in the kernel model", svcString(&s.Service), len(s.Dests), len(ks.dests))
 		}
 		for _, d := range s.Dests {
-			kd, ok := ks.dests[netip.AddrPortFrom(d.Addr, uint16(d.Port))]
-			if !ok || kd.IPVSDest != d.IPVSDest || kd.Weight != d.Weight {
-				return fmt.Errorf("service %s: dest %s differs: %+v vs %+v", svcString(&s.IPVSService), d.Addr, kd, d)
+			kd, ok := ks.dests[netip.AddrPortFrom(d.Dest.Addr, uint16(d.Dest.Port))]
+			if !ok || kd.Dest != d.Dest || kd.Weight != d.Weight {
+				return fmt.Errorf("service %s: dest %s differs: %+v vs %+v", svcString(&s.Service), d.Dest.Addr, kd, d)
 			}
 		}
 	}

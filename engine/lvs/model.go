@@ -56,8 +56,9 @@ type vsDyn struct {
 	// SorryOn is keepalived's s_svr->alive: the sorry server replaces the
 	// real servers.
 	SorryOn bool `json:"sorry_on,omitempty"`
-	// Svcs and Dests are the applied table: what SetIPVS effects have
-	// asked the kernel to hold for this virtual server.
+	// Svcs and Dests are the applied table: what the ReconcileIPVS and
+	// SetIPVS effects have asked the kernel to hold for this virtual
+	// server.
 	Svcs  []effects.IPVSService `json:"svcs,omitempty"`
 	Dests []dest                `json:"dests,omitempty"`
 }
