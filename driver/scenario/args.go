@@ -50,10 +50,10 @@ type spec struct {
 	steps bool
 }
 
-// Args are a command's arguments, checked against its spec. The getters
+// params are a command's arguments, checked against its spec. The getters
 // record the first unparsable value; Err returns it. Reading a key the
 // spec does not declare is a bug of the harness and panics.
-type Args struct {
+type params struct {
 	cmd  string
 	spec *spec
 	// pos is the positional value, if the spec has one.
@@ -71,8 +71,8 @@ var onlyArg = arg{key: "only", kind: list, hint: "only=(Kind, ...)"}
 // repeated key, a flag with a value, a value-taking key without one, a
 // missing required key, two exclusive flags, an input block where none
 // belongs (or none where one is needed) are errors.
-func parseArgs(d *datadriven.TestData, s *spec) (*Args, error) {
-	a := &Args{cmd: d.Cmd, spec: s, input: d.Input, vals: map[string][]string{}}
+func parseArgs(d *datadriven.TestData, s *spec) (*params, error) {
+	a := &params{cmd: d.Cmd, spec: s, input: d.Input, vals: map[string][]string{}}
 	cas := d.CmdArgs
 	if s.positional != "" {
 		if len(cas) == 0 || len(cas[0].Vals) > 0 {
@@ -194,9 +194,9 @@ func kindByName(s string) (effects.Kind, bool) {
 }
 
 // Err is the first value a getter could not parse.
-func (a *Args) Err() error { return a.err }
+func (a *params) Err() error { return a.err }
 
-func (a *Args) fail(key, format string, args ...any) {
+func (a *params) fail(key, format string, args ...any) {
 	if a.err == nil {
 		a.err = fmt.Errorf("%s: %s: %s", a.cmd, key, fmt.Sprintf(format, args...))
 	}
@@ -204,21 +204,21 @@ func (a *Args) fail(key, format string, args ...any) {
 
 // declared panics unless the spec declares key: a handler reading an
 // undeclared key is a bug of the harness, not of the scenario.
-func (a *Args) declared(key string) {
+func (a *params) declared(key string) {
 	if _, ok := a.spec.lookup(key); !ok {
 		panic(fmt.Sprintf("scenario: %s reads undeclared argument %q", a.cmd, key))
 	}
 }
 
 // Has reports whether key was given.
-func (a *Args) Has(key string) bool {
+func (a *params) Has(key string) bool {
 	a.declared(key)
 	_, ok := a.vals[key]
 	return ok
 }
 
 // Str returns key's value, or def.
-func (a *Args) Str(key, def string) string {
+func (a *params) Str(key, def string) string {
 	a.declared(key)
 	if v, ok := a.vals[key]; ok && len(v) > 0 {
 		return v[0]
@@ -227,7 +227,7 @@ func (a *Args) Str(key, def string) string {
 }
 
 // List returns key's values (trimmed, empty ones dropped).
-func (a *Args) List(key string) []string {
+func (a *params) List(key string) []string {
 	a.declared(key)
 	var out []string
 	for _, v := range a.vals[key] {
@@ -239,7 +239,7 @@ func (a *Args) List(key string) []string {
 }
 
 // Int returns key's value as an integer in [lo, hi], or def.
-func (a *Args) Int(key string, def, lo, hi int) int {
+func (a *params) Int(key string, def, lo, hi int) int {
 	s := a.Str(key, "")
 	if s == "" {
 		return def
@@ -253,7 +253,7 @@ func (a *Args) Int(key string, def, lo, hi int) int {
 }
 
 // Int64 returns key's value as a 64-bit integer, or def.
-func (a *Args) Int64(key string, def int64) int64 {
+func (a *params) Int64(key string, def int64) int64 {
 	s := a.Str(key, "")
 	if s == "" {
 		return def
@@ -267,7 +267,7 @@ func (a *Args) Int64(key string, def int64) int64 {
 }
 
 // Uint64 returns key's value as an unsigned integer, or def.
-func (a *Args) Uint64(key string, def uint64) uint64 {
+func (a *params) Uint64(key string, def uint64) uint64 {
 	s := a.Str(key, "")
 	if s == "" {
 		return def
@@ -281,7 +281,7 @@ func (a *Args) Uint64(key string, def uint64) uint64 {
 }
 
 // Addr returns key's value as an IP address, or def.
-func (a *Args) Addr(key string, def netip.Addr) netip.Addr {
+func (a *params) Addr(key string, def netip.Addr) netip.Addr {
 	s := a.Str(key, "")
 	if s == "" {
 		return def
@@ -295,7 +295,7 @@ func (a *Args) Addr(key string, def netip.Addr) netip.Addr {
 }
 
 // Addrs returns key's values as IP addresses.
-func (a *Args) Addrs(key string) []netip.Addr {
+func (a *params) Addrs(key string) []netip.Addr {
 	var out []netip.Addr
 	for _, s := range a.List(key) {
 		ip, err := netip.ParseAddr(s)
@@ -309,7 +309,7 @@ func (a *Args) Addrs(key string) []netip.Addr {
 }
 
 // Prefix returns key's value as an address prefix.
-func (a *Args) Prefix(key string) netip.Prefix {
+func (a *params) Prefix(key string) netip.Prefix {
 	s := a.Str(key, "")
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
@@ -318,8 +318,8 @@ func (a *Args) Prefix(key string) netip.Prefix {
 	return p
 }
 
-// Positional returns the leading value as a duration (advance 3s).
-func (a *Args) Duration() time.Duration {
+// Duration returns the positional value as a duration (advance 3s).
+func (a *params) Duration() time.Duration {
 	d, err := time.ParseDuration(a.pos)
 	if err != nil || d < 0 {
 		a.fail(a.spec.positional, "%q is not a duration >= 0", a.pos)
@@ -329,7 +329,7 @@ func (a *Args) Duration() time.Duration {
 }
 
 // only returns the kinds only= keeps, nil without only=.
-func (a *Args) only() []effects.Kind {
+func (a *params) only() []effects.Kind {
 	if !a.spec.steps {
 		return nil
 	}

@@ -19,8 +19,8 @@ var addrSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	addr if=eth0 prefix=10.0.0.1/24 del
-func (h *Harness) cmdAddr(a *Args) error {
-	ev := &events.AddressChanged{Header: h.header(), Interface: a.Str("if", ""), Prefix: a.Prefix("prefix"), Added: !a.Has("del")}
+func (h *Harness) cmdAddr(a *params) error {
+	ev := &events.AddressChanged{Interface: a.Str("if", ""), Prefix: a.Prefix("prefix"), Added: !a.Has("del")}
 	if err := a.Err(); err != nil {
 		return err
 	}

@@ -1,7 +1,5 @@
 package scenario
 
-import "github.com/vigil-ha/vigil/events"
-
 var advanceSpec = spec{steps: true, positional: "DURATION"}
 
 // cmdAdvance moves the clock forward by DURATION, firing the timers due
@@ -15,10 +13,10 @@ var advanceSpec = spec{steps: true, positional: "DURATION"}
 // Example:
 //
 //	advance 3700ms only=(StateChanged, SendAdvert)
-func (h *Harness) cmdAdvance(a *Args) error {
+func (h *Harness) cmdAdvance(a *params) error {
 	d := a.Duration()
 	if err := a.Err(); err != nil {
 		return err
 	}
-	return h.Advance(events.Time(d))
+	return h.Advance(d)
 }

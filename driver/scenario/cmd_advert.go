@@ -45,7 +45,7 @@ var advertSpec = spec{steps: true, args: []arg{
 //
 //	advert from=10.0.0.2 prio=150 inst=VI_1 only=(StateChanged)
 //	advert from=10.0.0.2 prio=150 addrs=(10.0.0.7) ttl=64 verdict=bad-checksum
-func (h *Harness) cmdAdvert(a *Args) error {
+func (h *Harness) cmdAdvert(a *params) error {
 	if h.Config == nil {
 		return fmt.Errorf("%s: no configuration loaded", a.cmd)
 	}
@@ -60,7 +60,7 @@ func (h *Harness) cmdAdvert(a *Args) error {
 	if c == nil {
 		return fmt.Errorf("%s: no instance %q", a.cmd, name)
 	}
-	ev := &events.AdvertReceived{Header: h.header(), Interface: a.Str("if", c.Interface), TTL: 255, Length: 20}
+	ev := &events.AdvertReceived{Interface: a.Str("if", c.Interface), TTL: 255, Length: 20}
 	adv := &ev.Advert
 	adv.Version, adv.Type, adv.VRID = uint8(c.Version), 1, uint8(c.VRID)
 	adv.Interval = uint16(c.AdvertInt.Std() / (10 * time.Millisecond))
@@ -106,7 +106,7 @@ func (h *Harness) cmdAdvert(a *Args) error {
 }
 
 // verdictNamed returns the decoder verdict named s.
-func verdictNamed(a *Args, s string) events.Verdict {
+func verdictNamed(a *params, s string) events.Verdict {
 	var names []string
 	for k := events.Verdict(0); ; k++ {
 		n := k.String()

@@ -21,6 +21,6 @@ var bfdSpec = spec{steps: true,
 // Example:
 //
 //	bfd name=b1 down only=(StateChanged)
-func (h *Harness) cmdBFD(a *Args) error {
-	return h.Step(&events.BFDState{Header: h.header(), Name: a.Str("name", ""), Up: !a.Has("down")})
+func (h *Harness) cmdBFD(a *params) error {
+	return h.Step(&events.BFDState{Name: a.Str("name", ""), Up: !a.Has("down")})
 }

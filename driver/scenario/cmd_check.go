@@ -26,8 +26,8 @@ var checkSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	check vs=tcp/10.0.0.1:80 rs=10.0.1.1:80 idx=1 ok weight=5 only=(SetIPVS)
-func (h *Harness) cmdCheck(a *Args) error {
-	ev := &events.CheckResult{Header: h.header(), VirtualServer: a.Str("vs", ""), RealServer: a.Str("rs", ""),
+func (h *Harness) cmdCheck(a *params) error {
+	ev := &events.CheckResult{VirtualServer: a.Str("vs", ""), RealServer: a.Str("rs", ""),
 		Checker: a.Int("idx", 0, 0, math.MaxInt32), OK: a.Has("ok"), Message: a.Str("msg", "")}
 	if a.Has("weight") {
 		ev.Weight, ev.Dynamic = a.Int("weight", 0, math.MinInt32, math.MaxInt32), true

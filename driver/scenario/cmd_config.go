@@ -36,11 +36,11 @@ var configSpec = spec{input: true, steps: true}
 //	vrrp_instance VI_1 {
 //	  ...
 //	}
-func (h *Harness) cmdConfig(a *Args) error {
+func (h *Harness) cmdConfig(a *params) error {
 	cfg, diags, err := config.LoadString("keepalived.conf", a.input, config.Options{})
 	if err != nil {
 		return fmt.Errorf("%s: %v\n%v", a.cmd, err, diags)
 	}
 	h.Config = cfg
-	return h.Step(&events.ConfigLoaded{Header: h.header(), Config: cfg})
+	return h.Step(&events.ConfigLoaded{Config: cfg})
 }

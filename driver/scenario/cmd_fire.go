@@ -17,6 +17,6 @@ var fireSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	fire key=vrrp/VI_1/adv
-func (h *Harness) cmdFire(a *Args) error {
-	return h.Step(&events.TimerFired{Header: h.header(), Key: a.Str("key", "")})
+func (h *Harness) cmdFire(a *params) error {
+	return h.Step(&events.TimerFired{Key: a.Str("key", "")})
 }

@@ -34,7 +34,7 @@ var healthSpec = spec{
 //
 //	health rs=10.0.1.1:80 down msg=exit-status-1
 //	health vs=tcp/10.0.0.1:80 rs=10.0.1.1:80 idx=1 up weight=20
-func (h *Harness) cmdHealth(a *Args) error {
+func (h *Harness) cmdHealth(a *params) error {
 	vs, idx := a.Str("vs", ""), a.Int("idx", -1, 0, math.MaxInt32)
 	if idx >= 0 && vs == "" {
 		return fmt.Errorf("%s: idx= needs vs=", a.cmd)

@@ -22,8 +22,8 @@ var joinedSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	joined if=eth0 group=224.0.0.18 err=ENODEV only=(StateChanged)
-func (h *Harness) cmdJoined(a *Args) error {
-	ev := &events.GroupJoined{Header: h.header(), Interface: a.Str("if", ""), Group: a.Addr("group", netip.Addr{}), Err: a.Str("err", "")}
+func (h *Harness) cmdJoined(a *params) error {
+	ev := &events.GroupJoined{Interface: a.Str("if", ""), Group: a.Addr("group", netip.Addr{}), Err: a.Str("err", "")}
 	if err := a.Err(); err != nil {
 		return err
 	}

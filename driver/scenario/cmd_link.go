@@ -22,7 +22,7 @@ var linkSpec = spec{steps: true,
 // Example:
 //
 //	link if=eth0 down only=(StateChanged)
-func (h *Harness) cmdLink(a *Args) error {
+func (h *Harness) cmdLink(a *params) error {
 	up := !a.Has("down")
-	return h.Step(&events.LinkChanged{Header: h.header(), Interface: a.Str("if", ""), Present: !a.Has("deleted"), Up: up, Running: up})
+	return h.Step(&events.LinkChanged{Interface: a.Str("if", ""), Present: !a.Has("deleted"), Up: up, Running: up})
 }

@@ -21,8 +21,8 @@ var processSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	process name=haproxy count=0 only=(StateChanged)
-func (h *Harness) cmdProcess(a *Args) error {
-	ev := &events.ProcessCount{Header: h.header(), Process: a.Str("name", ""), Count: a.Int("count", 0, 0, math.MaxInt32)}
+func (h *Harness) cmdProcess(a *params) error {
+	ev := &events.ProcessCount{Process: a.Str("name", ""), Count: a.Int("count", 0, 0, math.MaxInt32)}
 	if err := a.Err(); err != nil {
 		return err
 	}

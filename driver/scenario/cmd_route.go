@@ -18,8 +18,8 @@ var routeSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	route dst=192.168.1.0/24 table=100 del only=(AddRoute)
-func (h *Harness) cmdRoute(a *Args) error {
-	ev := &events.RouteChanged{Header: h.header(), Dst: a.Prefix("dst"), Table: a.Int("table", 0, 0, 1<<32-1), Added: !a.Has("del")}
+func (h *Harness) cmdRoute(a *params) error {
+	ev := &events.RouteChanged{Dst: a.Prefix("dst"), Table: a.Int("table", 0, 0, 1<<32-1), Added: !a.Has("del")}
 	if err := a.Err(); err != nil {
 		return err
 	}

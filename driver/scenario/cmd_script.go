@@ -22,8 +22,8 @@ var scriptSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	script name=chk_nginx status=1 only=(StateChanged)
-func (h *Harness) cmdScript(a *Args) error {
-	ev := &events.ScriptResult{Header: h.header(), Script: a.Str("name", "")}
+func (h *Harness) cmdScript(a *params) error {
+	ev := &events.ScriptResult{Script: a.Str("name", "")}
 	switch st := a.Str("status", ""); st {
 	case "timeout":
 		ev.TimedOut = true

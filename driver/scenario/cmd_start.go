@@ -19,8 +19,8 @@ var startSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	start seed=7 reports-joins only=(JoinGroup, StateChanged)
-func (h *Harness) cmdStart(a *Args) error {
-	ev := &events.Start{Header: h.header(), Seed: a.Uint64("seed", 1), ReportsJoins: a.Has("reports-joins")}
+func (h *Harness) cmdStart(a *params) error {
+	ev := &events.Start{Seed: a.Uint64("seed", 1), ReportsJoins: a.Has("reports-joins")}
 	if err := a.Err(); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ var statusSpec = spec{}
 // Example:
 //
 //	status
-func (h *Harness) cmdStatus(*Args) error {
+func (h *Harness) cmdStatus(*params) error {
 	for _, s := range h.Engine.Instances() {
 		h.report("%s %s prio=%d base=%d vrid=%d if=%s fam=%d group=%s", s.Name, s.State, s.Priority, s.BasePriority, s.VRID, s.Interface, s.Family, s.SyncGroup)
 	}

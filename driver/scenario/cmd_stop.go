@@ -18,6 +18,6 @@ var stopSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	stop keep-ipvs only=(SetIPVS, Notify)
-func (h *Harness) cmdStop(a *Args) error {
-	return h.Step(&events.Stop{Header: h.header(), KeepAddresses: a.Has("keep"), KeepIPVS: a.Has("keep-ipvs")})
+func (h *Harness) cmdStop(a *params) error {
+	return h.Step(&events.Stop{KeepAddresses: a.Has("keep"), KeepIPVS: a.Has("keep-ipvs")})
 }

@@ -19,7 +19,7 @@ var tableSpec = spec{}
 // Example:
 //
 //	table
-func (h *Harness) cmdTable(*Args) error {
+func (h *Harness) cmdTable(*params) error {
 	for _, s := range h.Engine.IPVSTable() {
 		h.report("%s (%s)", driver.DescribeService(&s.IPVSService, true), s.VirtualServer)
 		for _, d := range s.Dests {

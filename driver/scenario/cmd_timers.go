@@ -11,7 +11,7 @@ var timersSpec = spec{}
 // Example:
 //
 //	timers
-func (h *Harness) cmdTimers(*Args) error {
+func (h *Harness) cmdTimers(*params) error {
 	for _, t := range h.Timers.Armed() {
 		h.report("%s @%s", t.Key, t.At)
 	}

@@ -18,8 +18,8 @@ var trackFileSpec = spec{steps: true, args: []arg{
 // Example:
 //
 //	track-file name=weight value=-20 only=(StateChanged)
-func (h *Harness) cmdTrackFile(a *Args) error {
-	ev := &events.TrackFileValue{Header: h.header(), File: a.Str("name", ""), Value: a.Int64("value", 0), Failed: a.Has("failed")}
+func (h *Harness) cmdTrackFile(a *params) error {
+	ev := &events.TrackFileValue{File: a.Str("name", ""), Value: a.Int64("value", 0), Failed: a.Has("failed")}
 	if err := a.Err(); err != nil {
 		return err
 	}

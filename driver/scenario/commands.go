@@ -6,7 +6,7 @@ import "sort"
 // its handler (in cmd_<name>.go).
 type command struct {
 	spec spec
-	run  func(h *Harness, a *Args) error
+	run  func(h *Harness, a *params) error
 }
 
 // commandTable is every command, by name.
@@ -32,8 +32,6 @@ var commandTable = map[string]command{
 	"timers":     {timersSpec, (*Harness).cmdTimers},
 	"table":      {tableSpec, (*Harness).cmdTable},
 }
-
-func commands() map[string]command { return commandTable }
 
 func commandNames() []string {
 	var ns []string

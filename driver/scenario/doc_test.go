@@ -103,3 +103,26 @@ func sections(doc string) (syntax, example []string, ok bool) {
 	}
 	return syntax, example, slices.Equal(seen, []string{"Syntax:", "Example:"}) && len(syntax) > 0 && len(example) > 0
 }
+
+// TestPackageDocListsCommands checks that the package doc's command list
+// names every command, and only those.
+func TestPackageDocListsCommands(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, l := range strings.Split(f.Doc.Text(), "\n") {
+		if !strings.HasPrefix(l, "\t") {
+			continue
+		}
+		names, _, _ := strings.Cut(strings.TrimSpace(l), "  ")
+		for _, n := range strings.Split(names, ",") {
+			listed = append(listed, strings.TrimSpace(n))
+		}
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, commandNames()) {
+		t.Fatalf("the package doc lists %v, the commands are %v", listed, commandNames())
+	}
+}

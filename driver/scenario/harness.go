@@ -1,31 +1,3 @@
-// Package scenario runs vigil's scenario files: the datadriven
-// (github.com/cockroachdb/datadriven) scripts beside the rules they
-// specify (engine/testdata/..., engine/lvs/testdata/...), in the style of
-// etcd-io/raft's rafttest. One harness serves VRRP and LVS alike: it
-// steps an *engine.Engine through driver.Driver, keeps its timers in
-// driver.Timers (deadline, then set order: the daemon clock's order) and
-// prints every effect with driver.DescribeEffect, each line prefixed
-// with the time of the event that produced it.
-//
-// The harness plays the world with two models besides the clock:
-//
-//   - IPVS, a strict model of the kernel's IPVS table: every SetIPVS is
-//     applied to it and an operation that is not minimal (adding what
-//     exists, editing what is unchanged, deleting what is not there)
-//     fails the scenario; after every step it must equal the engine's
-//     IPVSTable;
-//   - Health, the checker adapter: every RunCheck is answered at once
-//     with the health the scenario set for that real server (`health`,
-//     default up), unless that health is `none`.
-//
-// Everything else the world says (links, addresses, adverts, script and
-// tracker results, join outcomes) is a command of the scenario.
-//
-// Each command is one file, cmd_<name>.go, whose handler's doc comment
-// shows its syntax and an example. Arguments are strict: every command
-// declares the keys it accepts and which it needs, and an unknown key, a
-// missing one or an unparsable value fails the test at the file:line of
-// the directive.
 package scenario
 
 import (
@@ -33,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/datadriven"
 
@@ -61,18 +34,18 @@ type Harness struct {
 	// Log is every event stepped, in order, for the determinism check.
 	Log []events.Event
 
-	out []Line
+	out []outLine
 }
 
-// Line is one line of a command's output: an effect (Kind is its kind)
+// outLine is one line of a command's output: an effect (Kind is its kind)
 // or a line of a report (Kind 0).
-type Line struct {
+type outLine struct {
 	At   events.Time
 	Kind effects.Kind
 	Text string
 }
 
-func (l Line) String() string {
+func (l outLine) String() string {
 	if l.Kind == 0 {
 		return l.Text
 	}
@@ -101,7 +74,7 @@ func (h *Harness) Run(t testing.TB, d *datadriven.TestData) string {
 
 // Exec executes one directive and returns its output.
 func (h *Harness) Exec(d *datadriven.TestData) (string, error) {
-	c, ok := commands()[d.Cmd]
+	c, ok := commandTable[d.Cmd]
 	if !ok {
 		return "", fmt.Errorf("unknown command %q (commands: %s)", d.Cmd, strings.Join(commandNames(), ", "))
 	}
@@ -147,7 +120,7 @@ func (h *Harness) Step(ev events.Event) error {
 		case *effects.RunCheck:
 			runs = append(runs, *v)
 		}
-		h.out = append(h.out, Line{At: at, Kind: e.EffectKind(), Text: driver.DescribeEffect(e)})
+		h.out = append(h.out, outLine{At: at, Kind: e.EffectKind(), Text: driver.DescribeEffect(e)})
 	}
 	if err := h.IPVS.Matches(h.Engine.IPVSTable()); err != nil {
 		return fmt.Errorf("after %s at %s: the IPVS model and the engine's table differ: %w", driver.DescribeEvent(ev), at, err)
@@ -165,8 +138,8 @@ func (h *Harness) Step(ev events.Event) error {
 // Advance fires the timers due up to Now+d, in the daemon clock's order
 // (deadline, then set order), each at its deadline, and leaves Now at
 // Now+d.
-func (h *Harness) Advance(d events.Time) error {
-	end := h.Now + d
+func (h *Harness) Advance(d time.Duration) error {
+	end := h.Now.Add(d)
 	for {
 		ev, ok := h.Timers.PopDue(end)
 		if !ok {
@@ -185,8 +158,5 @@ func (h *Harness) Advance(d events.Time) error {
 
 // report adds a line of a report (status, timers, table).
 func (h *Harness) report(format string, args ...any) {
-	h.out = append(h.out, Line{Text: fmt.Sprintf(format, args...)})
+	h.out = append(h.out, outLine{Text: fmt.Sprintf(format, args...)})
 }
-
-// header returns the header of an event at Now.
-func (h *Harness) header() events.Header { return events.Header{At: h.Now} }

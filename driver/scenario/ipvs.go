@@ -140,6 +140,3 @@ func (k *IPVS) Matches(tbl []lvs.Service) error {
 	}
 	return nil
 }
-
-// Len is the number of services.
-func (k *IPVS) Len() int { return len(k.svcs) }
