@@ -259,25 +259,16 @@ func upWord(up bool) string {
 	return "down"
 }
 
-// describeReconcile lists the desired table on one line: each service by
-// its virtual server (a group's services one after another) with its
-// destinations' real servers and weights.
+// describeReconcile lists the desired table on one line: whether the
+// kernel table is flushed first, then each service (with its attributes
+// and virtual server) and its destinations with their weights.
 func describeReconcile(e *effects.ReconcileIPVS) string {
 	var b strings.Builder
-	b.WriteString("ReconcileIPVS")
-	if e.Flush {
-		b.WriteString(" flush")
-	}
-	fmt.Fprintf(&b, " %d services", len(e.Services))
+	fmt.Fprintf(&b, "ReconcileIPVS flush=%t services=%d", e.Flush, len(e.Services))
 	for _, s := range e.Services {
-		b.WriteString("; ")
-		b.WriteString(s.VirtualServer)
-		for k, d := range s.Dests {
-			sep := ", "
-			if k == 0 {
-				sep = ": "
-			}
-			fmt.Fprintf(&b, "%s%s weight %d", sep, d.RealServer, d.Weight)
+		fmt.Fprintf(&b, "; %s (%s)", DescribeService(&s.Service, true), s.VirtualServer)
+		for _, d := range s.Dests {
+			fmt.Fprintf(&b, " -> %s %s w=%d", netip.AddrPortFrom(d.Dest.Addr, uint16(d.Dest.Port)), d.Dest.Method, d.Weight)
 		}
 	}
 	return b.String()
