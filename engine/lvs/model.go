@@ -249,7 +249,13 @@ func compileReals(cp *compiled, v *vserver) {
 			TunPort: rc.Method.TunPort, TunCsum: rc.Method.TunCsum, UThreshold: rc.UThreshold, LThreshold: rc.LThreshold}
 		r.d = rsDyn{ID: r.id, Weight: r.iweight}
 		for n := range rc.Checkers {
-			cc := &rc.Checkers[n]
+			// The checker's configuration without its source position:
+			// RunCheck carries it, and an engine restored from a snapshot
+			// (whose configuration has no positions) must emit the same
+			// bytes as the one that wrote the journal.
+			spec := rc.Checkers[n]
+			spec.Pos = conf.Pos{}
+			cc := &spec
 			ck := &checker{c: cc, rs: r, idx: n, addr: rc.Addr, port: rc.Port, timeout: cc.ConnectTimeout.Std()}
 			ck.key = "lvs/" + v.id + "/" + r.id + "/" + strconv.Itoa(n)
 			ck.d.Key = ck.key
