@@ -13,11 +13,12 @@ import (
 	"github.com/vigil-ha/vigil/lab"
 )
 
-// The interop matrix: every VRRP flavour below, vigil against keepalived
-// both ways round (vigil-wins: vigil at priority 150, keepalived at 100;
-// keepalived-wins: the reverse) and vigil against vigil, each in three
-// start orders (winner-first: the winner starts, the loser 0.3 s later;
-// loser-first: the reverse; together). Every subtest, in its own lab:
+// The interop matrix: every VRRP flavour of matrixCases, vigil against
+// keepalived both ways round (vigil-wins: vigil at priority 150,
+// keepalived at 100; keepalived-wins: the reverse) and vigil against vigil,
+// each in three start orders (winner-first: the winner starts, the loser
+// 0.3 s later; loser-first: the reverse; together). Subtests are named
+// case/role/order. Each runs this scenario on a two-node lab of its own:
 //
 //  1. election: once the winner's first advert is on the wire, the loser
 //     never enters MASTER (sends no advert of its own) and never takes a
@@ -33,18 +34,27 @@ import (
 //     master-down interval (3 × advert_int + skew) + 100 ms of the dead
 //     master's last advert on the wire, and not before 3 × advert_int.
 //
+// Throughout, every advert must come from its sender's own address.
+//
 // Times come from the bridge capture's kernel timestamps (tcpdump) and from
 // rtnetlink address notifications received in the nodes' namespaces (a
-// monitor in this process: sub-millisecond, no polling). Set
-// VIGIL_MATRIX_CONTROL=1 to add keepalived ⇄ keepalived as a control (it
-// checks the matrix's own expectations against the reference), and
-// VIGIL_MATRIX_TIMELINE=1 to print every subtest's timeline (failed ones
-// always print theirs, with the daemons' logs' tails), =raw to add the
-// whole capture.
+// monitor in this process, no polling: the notification arrives within a
+// fraction of a millisecond of the change, and the takeover advert on the
+// wire confirms it). A failing subtest prints its failures, a timeline
+// merging the capture (adverts, GARPs, NAs), both nodes' address changes
+// and the test's own actions, and the tail of every daemon's log. A
+// scenario that failed on timing bounds only is run a second time (see
+// runMatrix).
 //
-// Run it alone with `make interop`; cases run in parallel, at most
-// matrixParallel at a time so that the timing assertions stay meaningful on
-// a small machine.
+// Set VIGIL_MATRIX_CONTROL=1 to add keepalived ⇄ keepalived as a control
+// (it checks the matrix's own expectations against the reference),
+// VIGIL_MATRIX_TIMELINE=1 to print every subtest's timeline (=raw: and the
+// whole capture), VIGIL_BINARY to test a prebuilt vigil.
+//
+// Run it alone with `make interop`. Subtests run in parallel, at most
+// matrixParallel at a time, on labs kept in a pool and reset between
+// subtests, so that the timing assertions stay meaningful on a small
+// machine.
 func TestInteropMatrix(t *testing.T) {
 	lab.Require(t, "tcpdump", "keepalived")
 	lab.VigilBinary(t) // build once, before the clock matters
@@ -80,6 +90,16 @@ func TestInteropMatrix(t *testing.T) {
 	// Subtests are run from goroutines (t.Run allows it) rather than with
 	// t.Parallel, whose limit is -parallel (GOMAXPROCS, 2 here): the pool
 	// alone sets the concurrency.
+	var (
+		retriedMu sync.Mutex
+		retried   []string
+	)
+	defer func() {
+		if len(retried) > 0 {
+			sort.Strings(retried)
+			t.Logf("%d subtests exceeded a timing bound on their first attempt and ran twice:\n  %s", len(retried), strings.Join(retried, "\n  "))
+		}
+	}()
 	var wg sync.WaitGroup
 	for _, c := range matrixCases() {
 		wg.Add(1)
@@ -113,7 +133,11 @@ func TestInteropMatrix(t *testing.T) {
 											l = lab.New(t, 2)
 											l.LogTail = 40
 										}
-										runMatrix(t, l, c, r, o)
+										if runMatrix(t, l, c, r, o) > 1 {
+											retriedMu.Lock()
+											retried = append(retried, fmt.Sprintf("%s (%s)", t.Name(), map[bool]string{true: "failed again", false: "passed the second time"}[t.Failed()]))
+											retriedMu.Unlock()
+										}
 									})
 								}()
 							}
@@ -129,7 +153,7 @@ func TestInteropMatrix(t *testing.T) {
 }
 
 const (
-	matrixParallel = 6                      // concurrent subtests (labs)
+	matrixParallel = 7                      // concurrent subtests (labs)
 	mxAdvInt       = time.Second            // advert_int of every case
 	mxMargin       = 100 * time.Millisecond // the allowance on every bound
 	mxGap          = 300 * time.Millisecond // between starts
@@ -253,6 +277,7 @@ type mxRun struct {
 	marks []mxMark
 	notes []string
 	procs []*lab.Proc
+	fails []mxFail
 }
 
 type mxMark struct {
@@ -270,7 +295,70 @@ func (r *mxRun) mark(format string, args ...any) time.Time {
 
 func (r *mxRun) rel(at time.Time) string { return fmt.Sprintf("%+.3fs", at.Sub(r.t0).Seconds()) }
 
-func runMatrix(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) {
+// runMatrix runs the subtest's scenario in lab l. A scenario whose only
+// failures are timing bounds exceeded (a daemon late by more than the
+// 100 ms allowance, or a start-up race lost by a margin of 0.2–0.5 s) is
+// run once more: on a small machine shared with compilers a daemon is
+// occasionally descheduled that long (keepalived against keepalived shows
+// it too). Both attempts are reported; a systematic lateness fails twice.
+// State violations (a second MASTER, a VIP taken or kept) fail at once.
+// It returns the number of attempts; TestInteropMatrix lists the subtests
+// that needed two.
+func runMatrix(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) (attempts int) {
+	for attempt := 1; ; attempt++ {
+		r := newRun(t, l, c, role, order)
+		r.scenario(order)
+		r.finish()
+		if os.Getenv("VIGIL_MATRIX_TIMELINE") != "" {
+			t.Logf("timeline (attempt %d; %s; W = %s, L = %s):\n%s", attempt, c.name, r.nodes[0], r.nodes[1], r.timeline())
+			if os.Getenv("VIGIL_MATRIX_TIMELINE") == "raw" {
+				t.Logf("capture:\n%s", r.cap)
+			}
+		}
+		if len(r.fails) == 0 {
+			if len(r.notes) > 0 {
+				t.Logf("%s", strings.Join(r.notes, "; "))
+			}
+			return attempt
+		}
+		var msgs []string
+		timingOnly := true
+		for _, f := range r.fails {
+			msgs = append(msgs, f.msg)
+			timingOnly = timingOnly && f.timing
+		}
+		if attempt == 1 && timingOnly {
+			t.Logf("attempt 1 exceeded timing bounds only (load average %s); running the scenario again. Attempt 1:\n%s\ntimeline (W = %s, L = %s):\n%s",
+				loadAverage(), strings.Join(msgs, "\n"), r.nodes[0], r.nodes[1], r.timeline())
+			if err := l.Reset(); err != nil {
+				t.Errorf("%v", err)
+				return attempt
+			}
+			continue
+		}
+		for _, m := range msgs {
+			t.Errorf("%s", m)
+		}
+		if attempt > 1 {
+			t.Logf("(attempt %d of 2; load average %s)", attempt, loadAverage())
+		}
+		t.Logf("timeline (%s; W = %s, L = %s; the daemons' logs follow):\n%s", c.name, r.nodes[0], r.nodes[1], r.timeline())
+		return attempt
+	}
+}
+
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// newRun prepares one attempt: a capture on the bridge, an address
+// monitor in each node.
+func newRun(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) *mxRun {
 	r := &mxRun{t: t, c: c, l: l}
 	r.cap = l.Capture(t, "arp or icmp6 or ip proto 112 or ip proto 51 or ip6 proto 112")
 	winPrio := mxWinPrio
@@ -287,26 +375,27 @@ func runMatrix(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) {
 		n.ids = []netip.Addr{n.node.Addr4.Addr(), n.node.Addr6.Addr(), n.node.LinkLocal()}
 	}
 	r.t0 = time.Now()
-	// Registered before any daemon starts, so it runs after their cleanups
-	// (which stop them and print their logs' tails).
-	t.Cleanup(func() {
-		if t.Failed() || os.Getenv("VIGIL_MATRIX_TIMELINE") != "" {
-			t.Logf("timeline (%s; W = %s, L = %s):\n%s", c.name, w, lo, r.timeline())
-		}
-		if os.Getenv("VIGIL_MATRIX_TIMELINE") == "raw" {
-			t.Logf("capture:\n%s", r.cap)
-		}
-		if len(r.notes) > 0 {
-			t.Logf("%s", strings.Join(r.notes, "; "))
-		}
-	})
+	return r
+}
 
-	// At the end (deferred calls run in reverse): check the adverts'
-	// sources, then kill what still runs — a graceful stop (keepalived
-	// takes a second) would only lengthen the run; the lab is reset anyway.
-	defer r.killAll()
-	defer r.checkSources()
+// finish ends an attempt: the adverts' sources are checked, what still
+// runs is killed (a graceful stop would only lengthen the run: keepalived
+// takes a second; the lab is reset anyway), the records stop.
+func (r *mxRun) finish() {
+	r.checkSources()
+	r.killAll()
+	r.cap.Stop()
+	for _, n := range r.nodes {
+		if err := n.mon.Err(); err != nil {
+			r.failf("monitor", "the address record of %s may be incomplete: %v", n, err)
+		}
+		n.mon.Stop()
+	}
+}
 
+// scenario runs the four phases, stopping at the first that fails.
+func (r *mxRun) scenario(order string) {
+	c, w, lo := r.c, r.nodes[0], r.nodes[1]
 	// 1. Start-up election.
 	phase := r.mark("phase start (%s)", order)
 	switch order {
@@ -338,7 +427,8 @@ func runMatrix(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) {
 			return
 		}
 		if first != w && order != "loser-first" {
-			r.failf("election", "%s became MASTER first (at %s), but the priority-%d node should have", first, r.rel(r.firstMaster(first, 77, phase)), w.prio)
+			r.timingf("election", "%s became MASTER first (at %s), but the priority-%d node should have (a start-up race it wins by 0.2 s or more)",
+				first, r.rel(r.firstMaster(first, 77, phase)), w.prio)
 			return
 		}
 		if first != w {
@@ -397,11 +487,6 @@ func runMatrix(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) {
 	r.waitFor(masterDown(lo.prio)+3*time.Second, func() bool { return r.holdsAll(lo) })
 	time.Sleep(100 * time.Millisecond)
 	r.checkCrash(kill, w, lo)
-	for _, n := range r.nodes {
-		if err := n.mon.Err(); err != nil {
-			r.failf("monitor", "the address record of %s may be incomplete: %v", n, err)
-		}
-	}
 }
 
 // start starts n's daemon.
@@ -449,9 +534,25 @@ func (r *mxRun) note(format string, args ...any) {
 	r.mu.Unlock()
 }
 
+// mxFail is one failed assertion; timing marks a bound exceeded (or a
+// start-up race lost) rather than a state violation.
+type mxFail struct {
+	msg    string
+	timing bool
+}
+
+// failf records a state violation.
 func (r *mxRun) failf(phase, format string, args ...any) {
-	r.t.Helper()
-	r.t.Errorf("%s/%s: %s", r.c.name, phase, fmt.Sprintf(format, args...))
+	r.mu.Lock()
+	r.fails = append(r.fails, mxFail{msg: fmt.Sprintf("%s/%s: %s", r.c.name, phase, fmt.Sprintf(format, args...))})
+	r.mu.Unlock()
+}
+
+// timingf records a timing bound exceeded.
+func (r *mxRun) timingf(phase, format string, args ...any) {
+	r.mu.Lock()
+	r.fails = append(r.fails, mxFail{msg: fmt.Sprintf("%s/%s: %s", r.c.name, phase, fmt.Sprintf(format, args...)), timing: true})
+	r.mu.Unlock()
 }
 
 // waitFor polls in-process state (the monitors, the capture file) every
@@ -640,11 +741,11 @@ func (r *mxRun) vipsOf(vrid int) []netip.Addr {
 }
 
 // checkElection checks rule 1 for the phase that began at since: w won,
-// lo lost. strict: lo must not have been MASTER at all in the phase.
+// lo lost. strict (the winner started first): lo must not have been
+// MASTER before w's first advert either.
 func (r *mxRun) checkElection(phase string, since time.Time, w, lo *mxNode, strict bool) bool {
 	ok := true
 	fail := func(format string, args ...any) {
-		r.t.Helper()
 		r.failf(phase, format, args...)
 		ok = false
 	}
@@ -672,18 +773,20 @@ func (r *mxRun) checkElection(phase string, since time.Time, w, lo *mxNode, stri
 		if wasMaster {
 			deadline = w1.Add(mxAdvInt + mxMargin)
 		}
-		if strict && (len(loAdverts) > 0 || len(r.addsOf(lo, vrid, since)) > 0) {
-			what := "took a VIP"
-			at := time.Time{}
+		if strict && wasMaster {
+			// Its master-down timer expired before the winner's first
+			// advert although the winner started 0.3 s earlier: a race
+			// normally won by half a second.
+			what, at := "took a VIP", time.Time{}
 			if len(loAdverts) > 0 {
 				what, at = fmt.Sprintf("sent a MASTER advert (prio %d)", loAdverts[0].Prio), loAdverts[0].Time
 			}
 			if adds := r.addsOf(lo, vrid, since); len(adds) > 0 && (at.IsZero() || adds[0].Time.Before(at)) {
 				what, at = "took "+adds[0].Addr.String(), adds[0].Time
 			}
-			fail("vrid %d: the %s became MASTER (%s at %s) although the winner started first (its first advert at %s)",
+			r.timingf(phase, "vrid %d: the %s became MASTER (%s at %s) before the winner's first advert (at %s) although the winner started 0.3 s earlier",
 				vrid, lo, what, r.rel(at), r.rel(w1))
-			continue
+			ok = false
 		}
 		for _, a := range loAdverts {
 			if a.Time.After(deadline) {
@@ -764,7 +867,7 @@ func (r *mxRun) checkGraceful(term time.Time, w, lo *mxNode) bool {
 				r.failf("graceful", "vrid %d: the %s took %s at %s, before the winner's priority-0 advert (at %s)", vrid, lo, v, r.rel(add), r.rel(p0))
 				ok = false
 			case add.Sub(p0) > bound:
-				r.failf("graceful", "vrid %d: the %s took %s %s after the priority-0 advert (at %s), more than skew %s + %s",
+				r.timingf("graceful", "vrid %d: the %s took %s %s after the priority-0 advert (at %s), more than skew %s + %s",
 					vrid, lo, v, ms(add.Sub(p0)), r.rel(p0), ms(skew(lo.prio)), ms(mxMargin))
 				ok = false
 			default:
@@ -801,7 +904,7 @@ func (r *mxRun) checkCrash(kill time.Time, w, lo *mxNode) bool {
 				r.failf("crash", "vrid %d: the %s never took %s (the master's last advert at %s)", vrid, lo, v, r.rel(last))
 				ok = false
 			case add.Sub(last) > bound:
-				r.failf("crash", "vrid %d: the %s took %s %s after the killed master's last advert (at %s), more than 3 × %s + skew %s + %s",
+				r.timingf("crash", "vrid %d: the %s took %s %s after the killed master's last advert (at %s), more than 3 × %s + skew %s + %s",
 					vrid, lo, v, ms(add.Sub(last)), r.rel(last), ms(mxAdvInt), ms(skew(lo.prio)), ms(mxMargin))
 				ok = false
 			case add.Sub(last) < 3*mxAdvInt:
