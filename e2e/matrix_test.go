@@ -118,24 +118,29 @@ func TestInteropMatrix(t *testing.T) {
 								go func() {
 									defer wg.Done()
 									t.Run(o, func(t *testing.T) {
-										l := <-pool
+										pooled := <-pool
 										// Registered first, so it runs last: after
 										// the daemons, capture and monitors stop.
 										t.Cleanup(func() {
-											if l != nil {
-												if err := l.Reset(); err != nil {
+											if pooled != nil {
+												if err := pooled.Reset(); err != nil {
 													t.Errorf("%v", err)
 												}
 											}
-											pool <- l
+											pool <- pooled
 										})
+										l := pooled
 										if l == nil {
 											l = lab.New(t, 2)
 											l.LogTail = 40
 										}
 										if runMatrix(t, l, c, r, o) > 1 {
+											outcome := "passed the second time"
+											if t.Failed() {
+												outcome = "failed again"
+											}
 											retriedMu.Lock()
-											retried = append(retried, fmt.Sprintf("%s (%s)", t.Name(), map[bool]string{true: "failed again", false: "passed the second time"}[t.Failed()]))
+											retried = append(retried, t.Name()+" ("+outcome+")")
 											retriedMu.Unlock()
 										}
 									})
@@ -269,7 +274,6 @@ func (n *mxNode) String() string { return fmt.Sprintf("%s %s@n%d", n.role, n.dae
 type mxRun struct {
 	t     *testing.T
 	c     mxCase
-	l     *lab.Lab
 	cap   *lab.Capture
 	t0    time.Time
 	nodes []*mxNode
@@ -304,7 +308,7 @@ func (r *mxRun) rel(at time.Time) string { return fmt.Sprintf("%+.3fs", at.Sub(r
 // State violations (a second MASTER, a VIP taken or kept) fail at once.
 // It returns the number of attempts; TestInteropMatrix lists the subtests
 // that needed two.
-func runMatrix(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) (attempts int) {
+func runMatrix(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) int {
 	for attempt := 1; ; attempt++ {
 		r := newRun(t, l, c, role, order)
 		r.scenario(order)
@@ -359,7 +363,7 @@ func loadAverage() string {
 // newRun prepares one attempt: a capture on the bridge, an address
 // monitor in each node.
 func newRun(t *testing.T, l *lab.Lab, c mxCase, role mxRole, order string) *mxRun {
-	r := &mxRun{t: t, c: c, l: l}
+	r := &mxRun{t: t, c: c}
 	r.cap = l.Capture(t, "arp or icmp6 or ip proto 112 or ip proto 51 or ip6 proto 112")
 	winPrio := mxWinPrio
 	if c.owner {
