@@ -186,18 +186,6 @@ func (m *Machine) clearVS(v *vserver, stopping bool) {
 	v.dirty = false
 }
 
-// quorumOnStop is keepalived's update_vs_notifies for a virtual server
-// going away: quorum goes down. When stopping, keepalived notifies DOWN
-// (whatever the quorum was) only with omega; when a reload removes the
-// virtual server, it notifies if quorum was up.
-func (m *Machine) quorumOnStop(v *vserver, stopping bool) {
-	was := v.d.QuorumUp
-	v.d.QuorumUp, v.d.SorryOn = false, false
-	if (stopping && v.c.Omega) || (!stopping && was) {
-		m.notifyVS(v)
-	}
-}
-
 // Timer handles a TimerFired whose key starts with TimerPrefix.
 func (m *Machine) Timer(ev *events.TimerFired) {
 	ck := m.cp.byTimer[ev.Key]
