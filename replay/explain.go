@@ -344,11 +344,11 @@ func (s *InstanceState) print(w io.Writer) {
 	for _, t := range []struct {
 		name string
 		at   events.Time
-	}{{"advert", d.AdvAt}, {"master-down", d.DownAt}, {"second-GARP", d.Garp2At}, {"lower-prio-GARP", d.GarpLPAt}, {"GARP-refresh", d.RefreshAt}} {
+	}{{"advert", d.AdvertAt}, {"master-down", d.MasterDownAt}, {"second-GARP", d.SecondGARPAt}, {"lower-prio-GARP", d.LowerPrioGARPAt}, {"GARP-refresh", d.GARPRefreshAt}} {
 		if t.at != 0 {
 			s := fmt.Sprintf("%s at %s (in %s)", t.name, fmtTime(t.at), t.at.Sub(s.Now))
-			if t.name == "master-down" && d.DownWhy != "" {
-				s += " [" + d.DownWhy + "]"
+			if t.name == "master-down" && d.MasterDownWhy != "" {
+				s += " [" + d.MasterDownWhy + "]"
 			}
 			timers = append(timers, s)
 		}
