@@ -21,8 +21,8 @@ type ifAddr struct {
 
 // Machine holds every virtual server of the loaded configuration.
 type Machine struct {
-	cfg *conf.Config
-	cp  *compiled
+	cfg   *conf.Config
+	model *compiled
 
 	// addrs is the host's addresses (for ha_suspend), addrCount how many
 	// interfaces hold each. Both survive reloads.
@@ -34,14 +34,14 @@ type Machine struct {
 	stopped bool
 	seed    uint64
 
-	o out
+	out outbox
 	// scratch is desired's reusable buffer.
 	scratch []dest
 }
 
 // New returns a machine with no configuration.
 func New() *Machine {
-	return &Machine{cp: compile(nil), addrs: map[ifAddr]bool{}, addrCount: map[netip.Addr]int{}}
+	return &Machine{model: compile(nil), addrs: map[ifAddr]bool{}, addrCount: map[netip.Addr]int{}}
 }
 
 // Config returns the loaded configuration (nil before Load).
@@ -50,7 +50,7 @@ func (m *Machine) Config() *conf.Config { return m.cfg }
 // Begin starts a Step at time at: the previous Step's effects are released
 // and time advances (never backwards).
 func (m *Machine) Begin(at events.Time) {
-	m.o.reset()
+	m.out.reset()
 	if at > m.now {
 		m.now = at
 	}
@@ -59,13 +59,13 @@ func (m *Machine) Begin(at events.Time) {
 // Effects returns the effects of the Step begun by Begin: those produced
 // so far, then the IPVS table changes, then the notifications.
 func (m *Machine) Effects() []effects.Effect {
-	for _, v := range m.cp.vss {
+	for _, v := range m.model.vservers {
 		if v.dirty {
 			m.syncTable(v)
 		}
 	}
-	m.o.list = append(m.o.list, m.o.notes...)
-	return m.o.list
+	m.out.list = append(m.out.list, m.out.notes...)
+	return m.out.list
 }
 
 func (m *Machine) running() bool { return m.started && !m.stopped }
@@ -77,22 +77,22 @@ func (m *Machine) Load(cfg *conf.Config) {
 	}
 	cp := compile(cfg)
 	for _, w := range cp.warnings {
-		m.o.log("warning", "", w)
+		m.out.log("warning", "", w)
 	}
 	if !m.running() {
 		// Not running (before Start, or stopped with --dont-release-ipvs):
 		// only the applied table carries over, so that the next Start
 		// diffs against what the kernel still holds.
-		old := make(map[string]*vserver, len(m.cp.vss))
-		for _, v := range m.cp.vss {
+		old := make(map[string]*vserver, len(m.model.vservers))
+		for _, v := range m.model.vservers {
 			old[v.id] = v
 		}
-		for _, v := range cp.vss {
+		for _, v := range cp.vservers {
 			if o := old[v.id]; o != nil {
-				v.d.Svcs, v.d.Dests = o.d.Svcs, o.d.Dests
+				v.dyn.Services, v.dyn.Dests = o.dyn.Services, o.dyn.Dests
 			}
 		}
-		m.cfg, m.cp = cfg, cp
+		m.cfg, m.model = cfg, cp
 		return
 	}
 	m.reload(cfg, cp)
@@ -107,27 +107,27 @@ func (m *Machine) Start(ev *events.Start) {
 		// Started again after a Stop: everything but the applied table
 		// begins afresh.
 		fresh := compile(m.cfg)
-		for k, v := range fresh.vss {
-			v.d.Svcs, v.d.Dests = m.cp.vss[k].d.Svcs, m.cp.vss[k].d.Dests
+		for k, v := range fresh.vservers {
+			v.dyn.Services, v.dyn.Dests = m.model.vservers[k].dyn.Services, m.model.vservers[k].dyn.Dests
 		}
-		m.cp = fresh
+		m.model = fresh
 	}
 	m.started, m.stopped, m.seed = true, false, ev.Seed
 	if m.cfg.GlobalDefs.LVSFlush {
 		m.flush()
 	}
-	for _, v := range m.cp.vss {
+	for _, v := range m.model.vservers {
 		m.initVS(v, true)
 	}
 }
 
 // flush emits an IPVS flush and forgets the applied table.
 func (m *Machine) flush() {
-	s := m.o.ipvs.Get()
+	s := m.out.ipvs.Get()
 	s.Op = effects.IPVSFlush
-	m.o.add(s)
-	for _, v := range m.cp.vss {
-		v.d.Svcs, v.d.Dests = nil, nil
+	m.out.add(s)
+	for _, v := range m.model.vservers {
+		v.dyn.Services, v.dyn.Dests = nil, nil
 	}
 }
 
@@ -138,9 +138,9 @@ func (m *Machine) Stop(ev *events.Stop) {
 		return
 	}
 	m.stopped = true
-	for _, v := range m.cp.vss {
-		for _, r := range v.rss {
-			for _, ck := range r.checks {
+	for _, v := range m.model.vservers {
+		for _, r := range v.reals {
+			for _, ck := range r.checkers {
 				m.disarm(ck)
 			}
 		}
@@ -152,16 +152,16 @@ func (m *Machine) Stop(ev *events.Stop) {
 	switch m.cfg.GlobalDefs.LVSFlushOnStop {
 	case "RS": // lvs_flush_on_stop without argument: flush everything
 		m.flush()
-		for _, v := range m.cp.vss {
+		for _, v := range m.model.vservers {
 			m.quorumOnStop(v, true)
 		}
 	case "VS": // remove the services, whose destinations go with them
-		for _, v := range m.cp.vss {
+		for _, v := range m.model.vservers {
 			m.quorumOnStop(v, true)
 			m.diff(v, nil, nil)
 		}
 	default:
-		for _, v := range m.cp.vss {
+		for _, v := range m.model.vservers {
 			m.clearVS(v, true)
 		}
 	}
@@ -172,11 +172,11 @@ func (m *Machine) Stop(ev *events.Stop) {
 // the services. Real servers that were alive go down, with notifications
 // when not stopping or when omega is set.
 func (m *Machine) clearVS(v *vserver, stopping bool) {
-	m.diff(v, v.d.Svcs, nil)
-	for _, r := range v.rss {
-		if r.d.Alive {
-			r.d.Alive = false
-			if !stopping || v.c.Omega {
+	m.diff(v, v.dyn.Services, nil)
+	for _, r := range v.reals {
+		if r.dyn.Alive {
+			r.dyn.Alive = false
+			if !stopping || v.cfg.Omega {
 				m.notifyRS(r)
 			}
 		}
@@ -188,47 +188,47 @@ func (m *Machine) clearVS(v *vserver, stopping bool) {
 
 // Timer handles a TimerFired whose key starts with TimerPrefix.
 func (m *Machine) Timer(ev *events.TimerFired) {
-	ck := m.cp.byTimer[ev.Key]
-	if ck == nil || !m.running() || ck.d.Due == 0 || m.now < ck.d.Due {
+	ck := m.model.byTimer[ev.Key]
+	if ck == nil || !m.running() || ck.dyn.Due == 0 || m.now < ck.dyn.Due {
 		return // not ours, or stale: a re-armed or cancelled timer
 	}
-	ck.d.Due = 0
-	if ck.d.Pending {
+	ck.dyn.Due = 0
+	if ck.dyn.Pending {
 		// The adapter never answered: a hung check is a failed check.
-		ck.d.Pending = false
-		m.o.count(ck.rs.vs.id, CountCheckTimeout)
+		ck.dyn.Pending = false
+		m.out.count(ck.rs.vs.id, CountCheckTimeout)
 		m.epilog(ck, false, "no result", 0, false)
 		return
 	}
 	if !m.enabled(ck) {
 		// Suspended (ha_suspend): keepalived's thread keeps ticking.
-		m.arm(ck, m.now.Add(ck.c.DelayLoop.Std()))
+		m.arm(ck, m.now.Add(ck.cfg.DelayLoop.Std()))
 		return
 	}
-	r := m.o.runs.Get()
-	r.VirtualServer, r.RealServer, r.Checker, r.Type = ck.rs.vs.id, ck.rs.id, ck.idx, ck.c.Type
-	r.Addr, r.Port, r.Timeout, r.Spec = ck.addr, ck.port, ck.timeout, ck.c
-	m.o.add(r)
-	ck.d.Pending = true
+	r := m.out.runs.Get()
+	r.VirtualServer, r.RealServer, r.Checker, r.Type = ck.rs.vs.id, ck.rs.id, ck.idx, ck.cfg.Type
+	r.Addr, r.Port, r.Timeout, r.Spec = ck.addr, ck.port, ck.timeout, ck.cfg
+	m.out.add(r)
+	ck.dyn.Pending = true
 	m.arm(ck, m.now.Add(ck.timeout+watchdogGrace))
 }
 
 // Check handles a CheckResult.
 func (m *Machine) Check(ev *events.CheckResult) {
-	ck := m.cp.byCheck[checkRef{ev.VirtualServer, ev.RealServer, ev.Checker}]
+	ck := m.model.byCheck[checkRef{ev.VirtualServer, ev.RealServer, ev.Checker}]
 	if ck == nil {
-		m.o.count("lvs", CountUnknownResult)
+		m.out.count("lvs", CountUnknownResult)
 		return
 	}
 	if !m.running() {
 		return
 	}
 	if ck.polled {
-		if !ck.d.Pending {
-			m.o.count(ck.rs.vs.id, CountStaleResult)
+		if !ck.dyn.Pending {
+			m.out.count(ck.rs.vs.id, CountStaleResult)
 			return
 		}
-		ck.d.Pending = false
+		ck.dyn.Pending = false
 		m.epilog(ck, ev.OK, ev.Message, ev.Weight, ev.Dynamic)
 		return
 	}
@@ -242,10 +242,10 @@ func (m *Machine) BFD(ev *events.BFDState) {
 	if !m.running() {
 		return
 	}
-	for _, v := range m.cp.vss {
-		for _, r := range v.rss {
-			for _, ck := range r.checks {
-				if ck.c.Type == conf.CheckBFD && ck.c.BFD != nil && ck.c.BFD.Name == ev.Name {
+	for _, v := range m.model.vservers {
+		for _, r := range v.reals {
+			for _, ck := range r.checkers {
+				if ck.cfg.Type == conf.CheckBFD && ck.cfg.BFD != nil && ck.cfg.BFD.Name == ev.Name {
 					msg := "BFD " + ev.Name + " down"
 					if ev.Up {
 						msg = "BFD " + ev.Name + " up"
@@ -279,16 +279,16 @@ func (m *Machine) Address(ev *events.AddressChanged) {
 	if !m.running() {
 		return
 	}
-	for _, v := range m.cp.vss {
+	for _, v := range m.model.vservers {
 		if v.haAddr != a {
 			continue
 		}
 		// keepalived logs the change of every checker; the next tick of
 		// each checker runs (or skips) the check.
 		if ev.Added && m.addrCount[a] == 1 {
-			m.o.log("info", v.id, "Activating healthcheckers for VS "+v.fmt)
+			m.out.log("info", v.id, "Activating healthcheckers for VS "+v.logName)
 		} else if !ev.Added && m.addrCount[a] == 0 {
-			m.o.log("info", v.id, "Suspending healthcheckers for VS "+v.fmt)
+			m.out.log("info", v.id, "Suspending healthcheckers for VS "+v.logName)
 		}
 	}
 }

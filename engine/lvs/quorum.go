@@ -9,9 +9,9 @@ import "strconv"
 // liveWeight is the sum of the alive real servers' weights.
 func liveWeight(v *vserver) int {
 	sum := 0
-	for _, r := range v.rss {
-		if r.d.Alive {
-			sum += realWeight(r.d.Weight)
+	for _, r := range v.reals {
+		if r.dyn.Alive {
+			sum += realWeight(r.dyn.Weight)
 		}
 	}
 	return sum
@@ -24,39 +24,39 @@ func liveWeight(v *vserver) int {
 // server that starts without quorum gets its sorry server.
 func (m *Machine) updateQuorum(v *vserver, init bool) {
 	sum := liveWeight(v)
-	q, h := v.c.Quorum, v.c.Hysteresis
+	q, h := v.cfg.Quorum, v.cfg.Hysteresis
 	threshold := q + h
-	if v.d.QuorumUp {
+	if v.dyn.QuorumUp {
 		threshold = q - h
 	}
 	nums := strconv.Itoa(q) + "+" + strconv.Itoa(h) + "=" + strconv.Itoa(threshold)
 	switch {
-	case !v.d.QuorumUp && sum >= threshold:
-		v.d.QuorumUp = true
-		m.o.log("info", v.id, "Gained quorum "+nums+" <= "+strconv.Itoa(sum)+" for VS "+v.fmt)
-		if v.sorry != nil && v.d.SorryOn {
+	case !v.dyn.QuorumUp && sum >= threshold:
+		v.dyn.QuorumUp = true
+		m.out.log("info", v.id, "Gained quorum "+nums+" <= "+strconv.Itoa(sum)+" for VS "+v.logName)
+		if v.sorry != nil && v.dyn.SorryOn {
 			verb := "Removing"
 			if v.sorry.inhibit {
 				verb = "Disabling"
 			}
-			m.o.log("info", v.id, verb+" sorry server "+v.sorry.fmt+" from VS "+v.fmt)
-			v.d.SorryOn = false
+			m.out.log("info", v.id, verb+" sorry server "+v.sorry.logName+" from VS "+v.logName)
+			v.dyn.SorryOn = false
 		}
-	case (v.d.QuorumUp && (sum == 0 || sum < threshold)) || (init && !v.d.QuorumUp && v.sorry != nil && !v.d.SorryOn):
-		v.d.QuorumUp = false
+	case (v.dyn.QuorumUp && (sum == 0 || sum < threshold)) || (init && !v.dyn.QuorumUp && v.sorry != nil && !v.dyn.SorryOn):
+		v.dyn.QuorumUp = false
 		what := "Lost quorum"
 		if init {
 			what = "Starting with quorum down"
 		}
 		nums = strconv.Itoa(q) + "-" + strconv.Itoa(h) + "=" + strconv.Itoa(threshold)
-		m.o.log("info", v.id, what+" "+nums+" > "+strconv.Itoa(sum)+" for VS "+v.fmt)
-		if v.sorry != nil && !v.d.SorryOn {
+		m.out.log("info", v.id, what+" "+nums+" > "+strconv.Itoa(sum)+" for VS "+v.logName)
+		if v.sorry != nil && !v.dyn.SorryOn {
 			verb := "Adding"
 			if v.sorry.inhibit {
 				verb = "Enabling"
 			}
-			m.o.log("info", v.id, verb+" sorry server "+v.sorry.fmt+" to VS "+v.fmt)
-			v.d.SorryOn = true
+			m.out.log("info", v.id, verb+" sorry server "+v.sorry.logName+" to VS "+v.logName)
+			v.dyn.SorryOn = true
 		}
 	default:
 		return
@@ -70,9 +70,9 @@ func (m *Machine) updateQuorum(v *vserver, init bool) {
 // (whatever the quorum was) only with omega; when a reload removes the
 // virtual server, it notifies if quorum was up.
 func (m *Machine) quorumOnStop(v *vserver, stopping bool) {
-	was := v.d.QuorumUp
-	v.d.QuorumUp, v.d.SorryOn = false, false
-	if (stopping && v.c.Omega) || (!stopping && was) {
+	was := v.dyn.QuorumUp
+	v.dyn.QuorumUp, v.dyn.SorryOn = false, false
+	if (stopping && v.cfg.Omega) || (!stopping && was) {
 		m.notifyVS(v)
 	}
 }
