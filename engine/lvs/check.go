@@ -160,7 +160,7 @@ func (m *Machine) checkState(ck *checker, up bool, reason string, retried bool) 
 	if !up && reason != "" {
 		msg += " (" + reason + ")"
 	}
-	m.out.log("info", ck.rs.vs.id, msg)
+	m.out.log(effects.LogInfo, ck.rs.vs.id, msg)
 }
 
 // setAlive is keepalived's perform_svr_state: a real server enters or
@@ -180,7 +180,7 @@ func (m *Machine) setAlive(r *rserver, alive bool) {
 			verb = "Enabl"
 		}
 	}
-	m.out.log("info", v.id, verb+"ing service "+r.logName+" "+prep+" VS "+v.logName)
+	m.out.log(effects.LogInfo, v.id, verb+"ing service "+r.logName+" "+prep+" VS "+v.logName)
 	r.dyn.Alive = alive
 	v.dirty = true
 	m.notifyRS(r)
@@ -212,7 +212,7 @@ func (m *Machine) dynamicWeight(ck *checker, ok bool, weight int, dynamic bool) 
 		if !r.dyn.Alive {
 			in = "in"
 		}
-		m.out.log("info", r.vs.id, "Changing weight from "+strconv.Itoa(old)+" to "+strconv.Itoa(nw)+" for "+in+"active service "+r.logName+" of VS "+r.vs.logName)
+		m.out.log(effects.LogInfo, r.vs.id, "Changing weight from "+strconv.Itoa(old)+" to "+strconv.Itoa(nw)+" for "+in+"active service "+r.logName+" of VS "+r.vs.logName)
 		r.vs.dirty = true
 		m.updateQuorum(r.vs, false)
 	}

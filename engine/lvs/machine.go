@@ -77,7 +77,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 	}
 	cp := compile(cfg)
 	for _, w := range cp.warnings {
-		m.out.log("warning", "", w)
+		m.out.log(effects.LogWarning, "", w)
 	}
 	if !m.running() {
 		// Not running (before Start, or stopped with --dont-release-ipvs):
@@ -196,7 +196,7 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 	if ck.dyn.Pending {
 		// The adapter never answered: a hung check is a failed check.
 		ck.dyn.Pending = false
-		m.out.count(ck.rs.vs.id, CountCheckTimeout)
+		m.out.count(ck.rs.vs.id, effects.CounterCheckNoResult)
 		m.epilog(ck, false, "no result", 0, false)
 		return
 	}
@@ -217,7 +217,7 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 func (m *Machine) Check(ev *events.CheckResult) {
 	ck := m.model.byCheck[checkRef{ev.VirtualServer, ev.RealServer, ev.Checker}]
 	if ck == nil {
-		m.out.count("lvs", CountUnknownResult)
+		m.out.count("lvs", effects.CounterCheckResultUnknown)
 		return
 	}
 	if !m.running() {
@@ -225,7 +225,7 @@ func (m *Machine) Check(ev *events.CheckResult) {
 	}
 	if ck.polled {
 		if !ck.dyn.Pending {
-			m.out.count(ck.rs.vs.id, CountStaleResult)
+			m.out.count(ck.rs.vs.id, effects.CounterCheckResultStale)
 			return
 		}
 		ck.dyn.Pending = false
@@ -286,9 +286,9 @@ func (m *Machine) Address(ev *events.AddressChanged) {
 		// keepalived logs the change of every checker; the next tick of
 		// each checker runs (or skips) the check.
 		if ev.Added && m.addrCount[a] == 1 {
-			m.out.log("info", v.id, "Activating healthcheckers for VS "+v.logName)
+			m.out.log(effects.LogInfo, v.id, "Activating healthcheckers for VS "+v.logName)
 		} else if !ev.Added && m.addrCount[a] == 0 {
-			m.out.log("info", v.id, "Suspending healthcheckers for VS "+v.logName)
+			m.out.log(effects.LogInfo, v.id, "Suspending healthcheckers for VS "+v.logName)
 		}
 	}
 }

@@ -46,23 +46,12 @@ func (o *outbox) cancelTimer(key string) {
 	o.add(c)
 }
 
-func (o *outbox) log(level, vs, msg string) {
+func (o *outbox) log(level effects.LogLevel, vs, msg string) {
 	o.add(&effects.Log{Level: level, Instance: vs, Message: msg})
 }
 
-func (o *outbox) count(vs, counter string) {
+func (o *outbox) count(vs string, counter effects.Counter) {
 	c := o.counts.Get()
 	c.Instance, c.Counter, c.Delta = vs, counter, 1
 	o.add(c)
 }
-
-// Counter names (Count effects, Instance is the virtual server ID or
-// "lvs").
-const (
-	// CountUnknownResult: a CheckResult for no configured checker.
-	CountUnknownResult = "check_result_unknown"
-	// CountStaleResult: a CheckResult that answers no outstanding RunCheck.
-	CountStaleResult = "check_result_stale"
-	// CountCheckTimeout: a RunCheck that got no CheckResult in time.
-	CountCheckTimeout = "check_no_result"
-)

@@ -1,6 +1,10 @@
 package lvs
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/vigil-ha/vigil/effects"
+)
 
 // Quorum: a virtual server has quorum while its alive real servers'
 // weights add up to enough (keepalived's quorum and hysteresis); without
@@ -33,13 +37,13 @@ func (m *Machine) updateQuorum(v *vserver, init bool) {
 	switch {
 	case !v.dyn.QuorumUp && sum >= threshold:
 		v.dyn.QuorumUp = true
-		m.out.log("info", v.id, "Gained quorum "+nums+" <= "+strconv.Itoa(sum)+" for VS "+v.logName)
+		m.out.log(effects.LogInfo, v.id, "Gained quorum "+nums+" <= "+strconv.Itoa(sum)+" for VS "+v.logName)
 		if v.sorry != nil && v.dyn.SorryOn {
 			verb := "Removing"
 			if v.sorry.inhibit {
 				verb = "Disabling"
 			}
-			m.out.log("info", v.id, verb+" sorry server "+v.sorry.logName+" from VS "+v.logName)
+			m.out.log(effects.LogInfo, v.id, verb+" sorry server "+v.sorry.logName+" from VS "+v.logName)
 			v.dyn.SorryOn = false
 		}
 	case (v.dyn.QuorumUp && (sum == 0 || sum < threshold)) || (init && !v.dyn.QuorumUp && v.sorry != nil && !v.dyn.SorryOn):
@@ -49,13 +53,13 @@ func (m *Machine) updateQuorum(v *vserver, init bool) {
 			what = "Starting with quorum down"
 		}
 		nums = strconv.Itoa(q) + "-" + strconv.Itoa(h) + "=" + strconv.Itoa(threshold)
-		m.out.log("info", v.id, what+" "+nums+" > "+strconv.Itoa(sum)+" for VS "+v.logName)
+		m.out.log(effects.LogInfo, v.id, what+" "+nums+" > "+strconv.Itoa(sum)+" for VS "+v.logName)
 		if v.sorry != nil && !v.dyn.SorryOn {
 			verb := "Adding"
 			if v.sorry.inhibit {
 				verb = "Enabling"
 			}
-			m.out.log("info", v.id, verb+" sorry server "+v.sorry.logName+" to VS "+v.logName)
+			m.out.log(effects.LogInfo, v.id, verb+" sorry server "+v.sorry.logName+" to VS "+v.logName)
 			v.dyn.SorryOn = true
 		}
 	default:

@@ -1,6 +1,7 @@
 package lvs
 
 import (
+	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
@@ -20,7 +21,7 @@ func (m *Machine) reload(cfg *conf.Config, cp *compiled) {
 		if keep[ov.id] {
 			continue
 		}
-		m.out.log("info", ov.id, "Removing Virtual Server "+ov.logName)
+		m.out.log(effects.LogInfo, ov.id, "Removing Virtual Server "+ov.logName)
 		for _, r := range ov.reals {
 			for _, ck := range r.checkers {
 				m.disarm(ck)
@@ -52,7 +53,7 @@ func (m *Machine) migrateVS(ov, v *vserver) {
 		if byID[or.id] != nil {
 			continue
 		}
-		m.out.log("info", v.id, "service "+or.logName+" no longer exist")
+		m.out.log(effects.LogInfo, v.id, "service "+or.logName+" no longer exist")
 		for _, ck := range or.checkers {
 			m.disarm(ck)
 		}
@@ -150,7 +151,7 @@ func (m *Machine) migrateRS(or, r *rserver) {
 		m.setAlive(r, true)
 	case !all && r.dyn.Alive:
 		// keepalived takes it out of the pool without a notification.
-		m.out.log("info", r.vs.id, "Removing service "+r.logName+" from VS "+r.vs.logName)
+		m.out.log(effects.LogInfo, r.vs.id, "Removing service "+r.logName+" from VS "+r.vs.logName)
 		r.dyn.Alive = false
 	}
 }

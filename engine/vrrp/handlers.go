@@ -95,7 +95,7 @@ func (m *Machine) setPrio(i *instance, prio int) {
 	if !m.started || m.stopped {
 		return
 	}
-	m.out.log("info", i.name, "("+i.name+") Changing effective priority from "+itoa(from)+" to "+itoa(prio))
+	m.out.log(effects.LogInfo, i.name, "("+i.name+") Changing effective priority from "+itoa(from)+" to "+itoa(prio))
 	if i.dyn.State == effects.StateBackup && i.dyn.MasterDownAt != 0 {
 		i.dyn.MasterDownAt = i.dyn.MasterDownAt.Add(i.masterDownInterval() - old)
 		m.out.setTimer(i.masterDownKey, i.dyn.MasterDownAt)
@@ -205,7 +205,7 @@ func (m *Machine) Route(ev *events.RouteChanged) {
 // master-down timer is its skew time, so if it is still the highest
 // priority it becomes MASTER again shortly and reinstalls everything.
 func (m *Machine) removedUnder(i *instance, what, why string) {
-	m.out.log("info", i.name, "("+i.name+") "+what+" - leaving MASTER")
+	m.out.log(effects.LogInfo, i.name, "("+i.name+") "+what+" - leaving MASTER")
 	m.leaveMaster(i, effects.StateBackup, why, true)
 	m.armDown(i, i.skew(), "master-down-timer")
 	m.syncBackup(i)
@@ -236,7 +236,7 @@ func (m *Machine) Script(ev *events.ScriptResult) {
 		} else if ev.TimedOut {
 			verdict = "timed_out"
 		}
-		m.out.log("info", "", "VRRP_Script("+s.cfg.Name+") "+verdict)
+		m.out.log(effects.LogInfo, "", "VRRP_Script("+s.cfg.Name+") "+verdict)
 	}
 	for _, i := range s.users {
 		m.reeval(i, "track-script")
@@ -256,7 +256,7 @@ func (m *Machine) disableScript(s *script, why string) {
 	if why != "" {
 		msg += " (" + why + ")"
 	}
-	m.out.log("warning", "", msg)
+	m.out.log(effects.LogWarning, "", msg)
 	for _, i := range s.users {
 		m.reeval(i, "track-script-disabled")
 	}

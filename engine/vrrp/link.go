@@ -107,7 +107,7 @@ func (m *Machine) Link(ev *events.LinkChanged) {
 		m.cancel(linkTimerKey(s.Name), &s.PendingAt)
 		s.PendingUp = false
 		if ev.Present {
-			m.out.log("info", "", "Delay timer for "+s.Name+" cancelled")
+			m.out.log(effects.LogInfo, "", "Delay timer for "+s.Name+" cancelled")
 		}
 	}
 	if !ev.Present {
@@ -125,7 +125,7 @@ func (m *Machine) Link(ev *events.LinkChanged) {
 		if up {
 			state = "up"
 		}
-		m.out.log("info", "", s.Name+" is "+state+" - acting on it in "+d.String()+" unless it changes back")
+		m.out.log(effects.LogInfo, "", s.Name+" is "+state+" - acting on it in "+d.String()+" unless it changes back")
 		return
 	}
 	m.applyLink(s, up)

@@ -40,7 +40,7 @@ func (o *outbox) reset() {
 
 func (o *outbox) add(e effects.Effect) { o.list = append(o.list, e) }
 
-func (o *outbox) count(inst, counter string) {
+func (o *outbox) count(inst string, counter effects.Counter) {
 	c := o.counts.Get()
 	c.Instance, c.Counter, c.Delta = inst, counter, 1
 	o.add(c)
@@ -58,32 +58,8 @@ func (o *outbox) cancelTimer(key string) {
 	o.add(c)
 }
 
-func (o *outbox) log(level, inst, msg string) {
+func (o *outbox) log(level effects.LogLevel, inst, msg string) {
 	l := o.logs.Get()
 	l.Level, l.Instance, l.Message = level, inst, msg
 	o.add(l)
 }
-
-// Counter names: keepalived's per-instance statistics (the fields of its
-// stats dump and VRRP MIB), one Count effect per increment.
-const (
-	CountAdvertRcvd       = "advert_rcvd"
-	CountAdvertSent       = "advert_sent"
-	CountBecomeMaster     = "become_master"
-	CountReleaseMaster    = "release_master"
-	CountPacketLenErr     = "packet_len_err"
-	CountIPTTLErr         = "ip_ttl_err"
-	CountInvalidTypeRcvd  = "invalid_type_rcvd"
-	CountAdvertIntervalEr = "advert_interval_err"
-	CountAddrListErr      = "addr_list_err"
-	CountInvalidAuthType  = "invalid_authtype"
-	CountAuthTypeMismatch = "authtype_mismatch"
-	CountAuthFailure      = "auth_failure"
-	CountPriZeroRcvd      = "pri_zero_rcvd"
-	CountPriZeroSent      = "pri_zero_sent"
-	CountVersionErr       = "version_err"
-	CountChecksumErr      = "checksum_err"
-	// CountUnicastSrcErr counts unicast adverts from an address that is not
-	// a unicast_peer (keepalived logs these without a counter).
-	CountUnicastSrcErr = "unicast_src_err"
-)

@@ -34,18 +34,18 @@ func (m *Machine) Advert(ev *events.AdvertReceived) {
 
 // verdictCounter is the counter a rejected advert's verdict is counted
 // under ("" for one without its own: counted as a length error).
-func verdictCounter(v events.Verdict) string {
+func verdictCounter(v events.Verdict) effects.Counter {
 	switch v {
 	case events.VerdictTooShort, events.VerdictBadLength:
-		return CountPacketLenErr
+		return effects.CounterPacketLengthError
 	case events.VerdictBadVersion:
-		return CountVersionErr
+		return effects.CounterVersionError
 	case events.VerdictBadType:
-		return CountInvalidTypeRcvd
+		return effects.CounterInvalidType
 	case events.VerdictBadChecksum:
-		return CountChecksumErr
+		return effects.CounterChecksumError
 	case events.VerdictBadAuthAH:
-		return CountAuthFailure
+		return effects.CounterAuthFailure
 	}
 	return ""
 }
@@ -58,57 +58,57 @@ func (m *Machine) check(i *instance, ev *events.AdvertReceived) bool {
 	if ev.Verdict != events.VerdictOK {
 		c := verdictCounter(ev.Verdict)
 		if c == "" {
-			c = CountPacketLenErr
+			c = effects.CounterPacketLengthError
 		}
 		m.out.count(i.name, c)
 		return false
 	}
 	if !i.unicast && ev.TTL != 255 {
-		m.out.count(i.name, CountIPTTLErr)
+		m.out.count(i.name, effects.CounterTTLError)
 		return false
 	}
 	if a.Version != i.version {
-		m.out.count(i.name, CountVersionErr)
+		m.out.count(i.name, effects.CounterVersionError)
 		return false
 	}
 	if i.version == 2 {
 		switch {
 		case a.AuthType > 2:
-			m.out.count(i.name, CountInvalidAuthType)
+			m.out.count(i.name, effects.CounterInvalidAuthType)
 			return false
 		case a.AuthType != i.authType || (i.authType == 2 && !a.AH):
-			m.out.count(i.name, CountAuthTypeMismatch)
+			m.out.count(i.name, effects.CounterAuthTypeMismatch)
 			return false
 		case i.authType == 1 && a.AuthData != i.authPass:
-			m.out.count(i.name, CountAuthFailure)
+			m.out.count(i.name, effects.CounterAuthFailure)
 			return false
 		case a.Interval != i.advert.Interval:
 			// RFC 3768: MUST discard on an interval mismatch.
-			m.out.count(i.name, CountAdvertIntervalEr)
+			m.out.count(i.name, effects.CounterAdvertIntervalError)
 			return false
 		}
 	}
 	if a.Type != 1 {
-		m.out.count(i.name, CountInvalidTypeRcvd)
+		m.out.count(i.name, effects.CounterInvalidType)
 		return false
 	}
 	if ev.Dst.IsValid() && ev.Dst.IsMulticast() == i.unicast {
-		m.out.count(i.name, CountAddrListErr)
+		m.out.count(i.name, effects.CounterAddressListError)
 		return false
 	}
 	if i.unicast && !m.checkPeer(i, ev) {
 		return false
 	}
-	m.out.count(i.name, CountAdvertRcvd)
+	m.out.count(i.name, effects.CounterAdvertReceived)
 	// keepalived counts an address-list mismatch but still accepts the
 	// advert (RFC: "SHOULD log", not discard); so does vigil.
 	if !i.cfg.SkipCheckAdvAddr || ev.Src != i.dyn.MasterSrc {
 		if !sameAddrs(a, i.advert.Addrs) {
-			m.out.count(i.name, CountAddrListErr)
+			m.out.count(i.name, effects.CounterAddressListError)
 		}
 	}
 	if a.Priority == prioStop {
-		m.out.count(i.name, CountPriZeroRcvd)
+		m.out.count(i.name, effects.CounterPriorityZeroReceived)
 	}
 	return true
 }
@@ -125,13 +125,13 @@ func (m *Machine) checkPeer(i *instance, ev *events.AdvertReceived) bool {
 			continue
 		}
 		if (p.MinTTL > 0 && int(ev.TTL) < p.MinTTL) || (p.MaxTTL > 0 && int(ev.TTL) > p.MaxTTL) {
-			m.out.count(i.name, CountIPTTLErr)
+			m.out.count(i.name, effects.CounterTTLError)
 			return false
 		}
 		return true
 	}
 	if check {
-		m.out.count(i.name, CountUnicastSrcErr)
+		m.out.count(i.name, effects.CounterUnicastSourceError)
 		return false
 	}
 	return true
@@ -186,7 +186,7 @@ func (m *Machine) backupRx(i *instance, ev *events.AdvertReceived) {
 		return
 	}
 	i.dyn.MasterSrc, i.dyn.MasterPrio = ev.Src, prio
-	m.out.log("info", i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding")
+	m.out.log(effects.LogInfo, i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding")
 }
 
 // masterRx is RFC 5798 §6.4.3 as keepalived does it.
@@ -226,9 +226,9 @@ func (m *Machine) masterRx(i *instance, ev *events.AdvertReceived) {
 		// advert crossed first.
 		m.sendAdvert(i, i.dyn.Priority)
 		if prio > i.dyn.Priority {
-			m.out.log("info", i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with higher priority "+itoa(prio)+", ours "+itoa(i.dyn.Priority))
+			m.out.log(effects.LogInfo, i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with higher priority "+itoa(prio)+", ours "+itoa(i.dyn.Priority))
 		} else {
-			m.out.log("info", i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with same priority "+itoa(prio)+" but higher IP address than ours")
+			m.out.log(effects.LogInfo, i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with same priority "+itoa(prio)+" but higher IP address than ours")
 		}
 		if i.version == 3 && a.Interval > 0 {
 			i.dyn.MasterAdvertInt = time.Duration(a.Interval) * 10 * time.Millisecond
@@ -239,7 +239,7 @@ func (m *Machine) masterRx(i *instance, ev *events.AdvertReceived) {
 		m.syncBackup(i)
 		m.forcedOut(i)
 	case prio == i.dyn.Priority && cmp == 0:
-		m.out.log("warning", i.name, "("+i.name+") WARNING - equal priority advert received from remote host with our IP address.")
+		m.out.log(effects.LogWarning, i.name, "("+i.name+") WARNING - equal priority advert received from remote host with our IP address.")
 	default:
 		m.lowerPrioRx(i, ev, prio)
 	}
@@ -254,7 +254,7 @@ func (m *Machine) lowerPrioRx(i *instance, ev *events.AdvertReceived, prio int) 
 		msg += ", forcing new election"
 		m.sendAdvert(i, i.dyn.Priority)
 	}
-	m.out.log("info", i.name, msg)
+	m.out.log(effects.LogInfo, i.name, msg)
 	m.rivalGARP(i)
 	m.notifyEvent(i, "MASTER_RX_LOWER_PRI", i.cfg.Notify.MasterRxLowerPri)
 }

@@ -158,14 +158,14 @@ func (m *Machine) Joined(ev *events.GroupJoined) {
 	trigger := "vrrp-socket-joined"
 	if ev.Err == "" {
 		if s.dyn.Tries > 0 {
-			m.out.log("info", "", "VRRP socket on "+s.pair.iface+" for "+s.pair.group.String()+" joined after "+strconv.Itoa(s.dyn.Tries+1)+" attempts")
+			m.out.log(effects.LogInfo, "", "VRRP socket on "+s.pair.iface+" for "+s.pair.group.String()+" joined after "+strconv.Itoa(s.dyn.Tries+1)+" attempts")
 		}
 		s.dyn.State, s.dyn.Tries, s.dyn.Err = sockJoined, 0, ""
 	} else {
 		trigger = "vrrp-socket-failed"
 		wait := min(joinRetryMin<<min(s.dyn.Tries, 16), joinRetryMax)
 		if s.dyn.Tries == 0 || s.dyn.Err != ev.Err {
-			m.out.log("error", "", "cannot receive VRRP on "+s.pair.iface+" ("+ev.Err+"): instances there stay in FAULT; retrying in "+wait.String())
+			m.out.log(effects.LogError, "", "cannot receive VRRP on "+s.pair.iface+" ("+ev.Err+"): instances there stay in FAULT; retrying in "+wait.String())
 		}
 		s.dyn.State, s.dyn.Err = sockFailed, ev.Err
 		s.dyn.Tries++

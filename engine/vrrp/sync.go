@@ -96,7 +96,7 @@ func (m *Machine) flushSyncGroups() {
 		}
 		from := g.dyn.State
 		g.dyn.State = st
-		m.out.log("info", "", "VRRP_Group("+g.cfg.Name+") Syncing instances to "+st.String()+" state")
+		m.out.log(effects.LogInfo, "", "VRRP_Group("+g.cfg.Name+") Syncing instances to "+st.String()+" state")
 		sc := m.out.changes.Get()
 		*sc = effects.StateChanged{Instance: "group/" + g.cfg.Name, From: from, To: st, Reason: "sync-group"}
 		m.out.add(sc)
@@ -234,7 +234,7 @@ func (m *Machine) holdBack(g *syncGroup, i *instance) bool {
 		us := uint64(span / time.Microsecond)
 		if d := time.Duration(m.rand()%max(us, 1)) * time.Microsecond; d > 0 {
 			g.dyn.HoldUntil = m.now.Add(d)
-			m.out.log("info", "", "VRRP_Group("+g.cfg.Name+") was forced out of MASTER: holding back "+d.String()+" before switching to MASTER")
+			m.out.log(effects.LogInfo, "", "VRRP_Group("+g.cfg.Name+") was forced out of MASTER: holding back "+d.String()+" before switching to MASTER")
 		}
 	}
 	g.dyn.DuelUntil = 0

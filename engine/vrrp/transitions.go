@@ -14,7 +14,7 @@ func (m *Machine) setState(i *instance, to effects.State, why string) {
 	sc := m.out.changes.Get()
 	*sc = effects.StateChanged{Instance: i.name, From: from, To: to, Priority: i.dyn.Priority, Reason: why}
 	m.out.add(sc)
-	m.out.log("info", i.name, "("+i.name+") Entering "+to.String()+" STATE")
+	m.out.log(effects.LogInfo, i.name, "("+i.name+") Entering "+to.String()+" STATE")
 	m.notifyInstance(i, to)
 	m.markSyncGroup(i)
 }
@@ -46,9 +46,9 @@ func (m *Machine) sendAdvert(i *instance, prio int) {
 	// configured one, else the interface's primary address.
 	a.Src = m.primary(i)
 	m.out.add(a)
-	m.out.count(i.name, CountAdvertSent)
+	m.out.count(i.name, effects.CounterAdvertSent)
 	if prio == prioStop {
-		m.out.count(i.name, CountPriZeroSent)
+		m.out.count(i.name, effects.CounterPriorityZeroSent)
 	}
 }
 
@@ -74,7 +74,7 @@ func (m *Machine) wantMaster(i *instance, why string) {
 		if i.dyn.State != effects.StateBackup {
 			m.setState(i, effects.StateBackup, why)
 		}
-		m.out.log("info", i.name, "("+i.name+") waiting for sync group "+g.cfg.Name+" to go MASTER")
+		m.out.log(effects.LogInfo, i.name, "("+i.name+") waiting for sync group "+g.cfg.Name+" to go MASTER")
 		m.armDown(i, i.masterDownInterval(), "master-down-timer")
 		return
 	}
@@ -110,7 +110,7 @@ func (m *Machine) becomeMaster(i *instance, why string) {
 	i.dyn.MasterAdvertInt = i.advertInt
 	i.dyn.PreemptAt = 0
 	m.sendAdvert(i, i.dyn.Priority)
-	m.out.count(i.name, CountBecomeMaster)
+	m.out.count(i.name, effects.CounterBecomeMaster)
 	m.install(i)
 	m.garpBurst(i, i.cfg.GARPMasterRepeat)
 	if d := i.cfg.GARPMasterDelay.Std(); d > 0 && i.cfg.GARPMasterRepeat > 0 {
@@ -193,7 +193,7 @@ func (m *Machine) leaveMaster(i *instance, to effects.State, why string, prio0 b
 	if i.dyn.VIPSet {
 		m.release(i)
 	}
-	m.out.count(i.name, CountReleaseMaster)
+	m.out.count(i.name, effects.CounterReleaseMaster)
 	if to == effects.StateBackup {
 		i.dyn.Want = effects.StateBackup
 		i.dyn.PreemptAt = 0
