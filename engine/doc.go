@@ -62,7 +62,7 @@
 //     table). Timers set in one step with the same deadline fire in that
 //     order.
 //   - Reads never change anything: Instances, DumpView, VirtualServers,
-//     IPVSTable and MarshalState only look.
+//     IPVSTable, Timer and MarshalState only look.
 //
 // # Where each rule lives
 //
@@ -71,6 +71,7 @@
 //
 //   - machine.go, instance.go: compiling a configuration into instances,
 //     tracked objects and the timer table; skew and master-down interval.
+//   - timers.go: the timer table (key → kind and owner).
 //   - lifecycle.go: Start, Stop, joining and leaving groups, leaving INIT.
 //   - transitions.go: the states and what entering each one does
 //     (adverts, addresses, GARP/NA bursts, timers).
@@ -109,5 +110,7 @@
 // kernel changes, script and check results, join outcomes): see package
 // driver. Tools that need to know what the engine decided ask it through
 // the read-only methods above rather than re-deriving a rule or parsing
-// the strings it emits.
+// the strings it emits: a timer key is opaque outside engine/, and
+// Engine.Timer says what it is for (its effects.TimerKind) and whose it
+// is, from the engine's own timer tables.
 package engine

@@ -361,3 +361,24 @@ func (m *Machine) Step(ev events.Event) []effects.Effect {
 	}
 	return m.Effects()
 }
+
+// TimerInfo is what one of the machine's timer keys stands for: the
+// schedule of checker Checker (its index in the real server's
+// configuration) of real server RealServer of virtual server
+// VirtualServer, all by their IDs.
+type TimerInfo struct {
+	VirtualServer string
+	RealServer    string
+	Checker       int
+}
+
+// TimerInfo reports what key stands for, from the loaded configuration's
+// checkers; false for a key that is not one of their timers. It changes
+// nothing.
+func (m *Machine) TimerInfo(key string) (TimerInfo, bool) {
+	ck := m.model.byTimer[key]
+	if ck == nil {
+		return TimerInfo{}, false
+	}
+	return TimerInfo{VirtualServer: ck.rs.vs.id, RealServer: ck.rs.id, Checker: ck.idx}, true
+}

@@ -15,17 +15,17 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 	if !ok || !m.started || m.stopped {
 		return
 	}
-	if ref.kind == tLink {
-		m.linkTimer(ev.Key)
+	if ref.kind == effects.TimerLinkDelay {
+		m.linkTimer(ref.iface)
 		return
 	}
-	if ref.kind == tSock {
+	if ref.kind == effects.TimerSocketRetry {
 		if int(ref.idx) < len(m.sockets) {
 			m.sockTimer(m.sockets[ref.idx])
 		}
 		return
 	}
-	if ref.kind == tScript {
+	if ref.kind == effects.TimerTrackScript {
 		s := m.scripts[ref.idx]
 		if s.dyn.RunAt != 0 && m.now >= s.dyn.RunAt && s.dyn.Used {
 			m.runScript(s)
@@ -35,15 +35,15 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 	i := m.instances[ref.idx]
 	var at *events.Time
 	switch ref.kind {
-	case tAdv:
+	case effects.TimerAdvert:
 		at = &i.dyn.AdvertAt
-	case tDown:
+	case effects.TimerMasterDown:
 		at = &i.dyn.MasterDownAt
-	case tGarp2:
+	case effects.TimerSecondGARP:
 		at = &i.dyn.SecondGARPAt
-	case tGarpLP:
+	case effects.TimerLowerPrioGARP:
 		at = &i.dyn.LowerPrioGARPAt
-	case tRefresh:
+	case effects.TimerGARPRefresh:
 		at = &i.dyn.GARPRefreshAt
 	}
 	if *at == 0 || m.now < *at {
@@ -52,13 +52,13 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 	*at = 0
 	master := i.dyn.State == effects.StateMaster
 	switch ref.kind {
-	case tAdv:
+	case effects.TimerAdvert:
 		if master {
 			m.sendAdvert(i, i.dyn.Priority)
 			i.dyn.AdvertAt = m.now.Add(i.advertInt)
 			m.out.setTimer(i.advertKey, i.dyn.AdvertAt)
 		}
-	case tDown:
+	case effects.TimerMasterDown:
 		if i.dyn.State == effects.StateBackup {
 			why := i.dyn.MasterDownWhy
 			if why == "" {
@@ -66,15 +66,15 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 			}
 			m.wantMaster(i, why)
 		}
-	case tGarp2:
+	case effects.TimerSecondGARP:
 		if master && i.dyn.VIPSet {
 			m.garpBurst(i, i.cfg.GARPMasterRepeat)
 		}
-	case tGarpLP:
+	case effects.TimerLowerPrioGARP:
 		if master && i.dyn.VIPSet {
 			m.garpBurst(i, i.cfg.GARPLowerPrioRepeat)
 		}
-	case tRefresh:
+	case effects.TimerGARPRefresh:
 		if master && i.dyn.VIPSet {
 			m.garpBurst(i, max(i.cfg.GARPMasterRefreshRepeat, 1))
 			i.dyn.GARPRefreshAt = m.now.Add(i.cfg.GARPMasterRefresh.Std())

@@ -3,7 +3,6 @@ package vrrp
 import (
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vigil-ha/vigil/effects"
@@ -27,12 +26,12 @@ func (m *Machine) compileDelays(cfg *conf.Config) {
 	for _, d := range cfg.InterfaceUpDownDelays {
 		if d.Interface != "" && (d.Down > 0 || d.Up > 0) {
 			m.linkDelays[d.Interface] = linkDelay{down: d.Down.Std(), up: d.Up.Std()} // the last line wins
-			m.timers[linkTimerKey(d.Interface)] = timerRef{kind: tLink}
+			m.timers[linkTimerKey(d.Interface)] = timerRef{kind: effects.TimerLinkDelay, iface: d.Interface}
 		}
 	}
 	for name, s := range m.ifaces {
 		if s.PendingAt != 0 {
-			m.timers[linkTimerKey(name)] = timerRef{kind: tLink}
+			m.timers[linkTimerKey(name)] = timerRef{kind: effects.TimerLinkDelay, iface: name}
 		}
 	}
 }
@@ -119,7 +118,7 @@ func (m *Machine) Link(ev *events.LinkChanged) {
 	if d := m.linkDelayFor(s.Name, up); d > 0 && s.Known && s.SeenUp && ev.Present && m.started && !m.stopped {
 		s.PendingAt, s.PendingUp = m.now.Add(d), up
 		key := linkTimerKey(s.Name)
-		m.timers[key] = timerRef{kind: tLink}
+		m.timers[key] = timerRef{kind: effects.TimerLinkDelay, iface: s.Name}
 		m.out.setTimer(key, s.PendingAt)
 		state := "down"
 		if up {
@@ -151,10 +150,9 @@ func (m *Machine) applyLink(s *ifState, up bool) {
 	}
 }
 
-// linkTimer applies the pending change of the interface whose delay
-// timer (key) fired.
-func (m *Machine) linkTimer(key string) {
-	name := strings.TrimSuffix(strings.TrimPrefix(key, "link/"), "/delay")
+// linkTimer applies the pending change of interface name, whose delay
+// timer fired.
+func (m *Machine) linkTimer(name string) {
 	s := m.ifaces[name]
 	if s == nil || s.PendingAt == 0 || m.now < s.PendingAt {
 		return

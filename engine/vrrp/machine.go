@@ -23,24 +23,6 @@ type vridKey struct {
 	vrid   uint8
 }
 
-type timerKind uint8
-
-const (
-	tAdv timerKind = iota + 1
-	tDown
-	tGarp2
-	tGarpLP
-	tRefresh
-	tScript
-	tLink
-	tSock
-)
-
-type timerRef struct {
-	kind timerKind
-	idx  int32
-}
-
 // Machine holds every VRRP instance of the loaded configuration.
 type Machine struct {
 	cfg        *conf.Config
@@ -146,9 +128,12 @@ func (m *Machine) compile(cfg *conf.Config) {
 		if m.byVRID[key] == nil {
 			m.byVRID[key] = i
 		}
-		ref := func(k timerKind) timerRef { return timerRef{k, int32(i.idx)} }
-		m.timers[i.advertKey], m.timers[i.masterDownKey], m.timers[i.secondGARPKey] = ref(tAdv), ref(tDown), ref(tGarp2)
-		m.timers[i.lowerPrioGARPKey], m.timers[i.garpRefreshKey] = ref(tGarpLP), ref(tRefresh)
+		ref := func(k effects.TimerKind) timerRef { return timerRef{kind: k, idx: int32(i.idx)} }
+		m.timers[i.advertKey] = ref(effects.TimerAdvert)
+		m.timers[i.masterDownKey] = ref(effects.TimerMasterDown)
+		m.timers[i.secondGARPKey] = ref(effects.TimerSecondGARP)
+		m.timers[i.lowerPrioGARPKey] = ref(effects.TimerLowerPrioGARP)
+		m.timers[i.garpRefreshKey] = ref(effects.TimerGARPRefresh)
 		m.addIface(i.iface, i)
 		for _, v := range i.vips {
 			m.vipAddrs[v.Prefix.Addr()] = true
@@ -208,7 +193,7 @@ func (m *Machine) compileTrackers(cfg *conf.Config) {
 				s.dyn.Ran = false
 			}
 		}
-		m.timers[s.timerKey] = timerRef{tScript, int32(len(m.scripts))}
+		m.timers[s.timerKey] = timerRef{kind: effects.TimerTrackScript, idx: int32(len(m.scripts))}
 		m.scripts = append(m.scripts, s)
 		m.scriptBy[c.Name] = s
 	}

@@ -74,7 +74,7 @@ func (m *Machine) compileSocks() {
 		if o := old[p]; o != nil {
 			s.dyn = o.dyn
 		}
-		m.timers[s.timerKey] = timerRef{tSock, int32(len(m.sockets))}
+		m.timers[s.timerKey] = timerRef{kind: effects.TimerSocketRetry, idx: int32(len(m.sockets))}
 		m.sockets = append(m.sockets, s)
 		m.socketBy[p] = s
 	}
