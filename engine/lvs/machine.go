@@ -9,9 +9,9 @@ import (
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
-// TimerPrefix starts the key of every timer this package sets; the engine
+// timerPrefix starts the key of every timer this package sets; the engine
 // routes TimerFired events with it here.
-const TimerPrefix = "lvs/"
+const timerPrefix = "lvs/"
 
 // ifAddr is one address on one interface, as AddressChanged reports it.
 type ifAddr struct {
@@ -300,7 +300,7 @@ func (m *Machine) enabled(ck *checker) bool {
 }
 
 // IsTimer reports whether key is one of this package's timer keys.
-func IsTimer(key string) bool { return strings.HasPrefix(key, TimerPrefix) }
+func IsTimer(key string) bool { return strings.HasPrefix(key, timerPrefix) }
 
 // Step applies one event and returns the effects it produces (owned by
 // the machine until the next Step, as engine.Step's). Events the LVS part
