@@ -10,7 +10,7 @@ import (
 )
 
 // timerPrefix starts the key of every timer this package sets; the engine
-// routes TimerFired events with it here.
+// steps the LVS part with the TimerFired events whose key has it.
 const timerPrefix = "lvs/"
 
 // ifAddr is one address on one interface, as AddressChanged reports it.

@@ -253,7 +253,7 @@ func compileReals(cp *compiled, v *vserver) {
 		for n := range rc.Checkers {
 			cc := &rc.Checkers[n]
 			ck := &checker{cfg: cc, rs: r, idx: n, addr: rc.Addr, port: rc.Port, timeout: cc.ConnectTimeout.Std()}
-			ck.timerKey = "lvs/" + v.id + "/" + r.id + "/" + strconv.Itoa(n)
+			ck.timerKey = timerPrefix + v.id + "/" + r.id + "/" + strconv.Itoa(n)
 			ck.dyn.Key = ck.timerKey
 			ck.polled = cc.Type != conf.CheckBFD && cc.Type != conf.CheckFile
 			if cc.ConnectIP.IsValid() {
