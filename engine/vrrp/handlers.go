@@ -105,9 +105,9 @@ func (m *Machine) setPrio(i *instance, prio int) {
 	}
 }
 
-// reeval recomputes an instance's tracking after a tracked object changed;
+// reevaluate recomputes an instance's tracking after a tracked object changed;
 // trigger names the change (the reason when a fault clears).
-func (m *Machine) reeval(i *instance, trigger string) {
+func (m *Machine) reevaluate(i *instance, trigger string) {
 	fault, why, prio, _ := m.evalTrack(i)
 	if !fault {
 		why = trigger
@@ -142,7 +142,7 @@ func (m *Machine) Address(ev *events.AddressChanged) {
 	a := ev.Prefix.Addr()
 	for _, i := range m.byIface[ev.Interface] {
 		if i.cfg.TrackSrcIP && i.src == a {
-			m.reeval(i, "src-ip-restored")
+			m.reevaluate(i, "src-ip-restored")
 		}
 		if ev.Added || i.dyn.State != effects.StateMaster || !i.dyn.VIPSet {
 			continue
@@ -239,7 +239,7 @@ func (m *Machine) Script(ev *events.ScriptResult) {
 		m.out.log(effects.LogInfo, "", "VRRP_Script("+s.cfg.Name+") "+verdict)
 	}
 	for _, i := range s.users {
-		m.reeval(i, "track-script")
+		m.reevaluate(i, "track-script")
 	}
 }
 
@@ -258,7 +258,7 @@ func (m *Machine) disableScript(s *script, why string) {
 	}
 	m.out.log(effects.LogWarning, "", msg)
 	for _, i := range s.users {
-		m.reeval(i, "track-script-disabled")
+		m.reevaluate(i, "track-script-disabled")
 	}
 }
 
@@ -277,7 +277,7 @@ func (m *Machine) TrackFile(ev *events.TrackFileValue) {
 	}
 	f.dyn.Value = v
 	for _, i := range f.users {
-		m.reeval(i, "track-file")
+		m.reevaluate(i, "track-file")
 	}
 }
 
@@ -301,7 +301,7 @@ func (m *Machine) Process(ev *events.ProcessCount) {
 		return
 	}
 	for _, i := range p.users {
-		m.reeval(i, "track-process")
+		m.reevaluate(i, "track-process")
 	}
 }
 
@@ -313,6 +313,6 @@ func (m *Machine) BFD(ev *events.BFDState) {
 	}
 	b.dyn.Up = ev.Up
 	for _, i := range b.users {
-		m.reeval(i, "track-bfd")
+		m.reevaluate(i, "track-bfd")
 	}
 }

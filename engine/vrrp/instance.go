@@ -25,7 +25,7 @@ type instance struct {
 	family       int
 	version      uint8
 	vrid         uint8
-	basePrio     int
+	basePrio     int           // configured priority (255: address owner)
 	advertInt    time.Duration // configured advert interval
 	downAdverts  int           // down_timer_adverts
 	authType     uint8         // 0 none, 1 PASS, 2 AH
@@ -47,6 +47,10 @@ type instance struct {
 	// shared, read-only slices).
 	advert effects.SendAdvert
 
+	// The keys of the instance's timers (Machine.timers knows them):
+	// adverts as MASTER, master-down as BACKUP, the second GARP burst
+	// after becoming MASTER, the burst after a lower-priority advert, and
+	// garp_master_refresh.
 	advertKey, masterDownKey, secondGARPKey, lowerPrioGARPKey, garpRefreshKey string
 
 	dyn instanceDyn

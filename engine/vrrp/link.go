@@ -146,7 +146,7 @@ func (m *Machine) applyLink(s *ifState, up bool) {
 		trigger = "interface-down"
 	}
 	for _, i := range m.byIface[s.Name] {
-		m.reeval(i, trigger)
+		m.reevaluate(i, trigger)
 	}
 }
 

@@ -88,7 +88,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 		if kept[n] == nil {
 			m.tryLeaveInit(n)
 		} else {
-			m.reeval(n, "reload")
+			m.reevaluate(n, "reload")
 		}
 	}
 	m.settleLinks(false, true)

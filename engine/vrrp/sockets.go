@@ -188,7 +188,7 @@ func (m *Machine) sockTimer(s *sock) {
 func (m *Machine) sockChanged(s *sock, trigger string) {
 	for _, i := range m.instances {
 		if i.sock == s {
-			m.reeval(i, trigger)
+			m.reevaluate(i, trigger)
 		}
 	}
 }
