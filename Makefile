@@ -3,7 +3,7 @@ GO ?= go
 PKGS := ./...
 FUZZTIME ?= 5s
 
-.PHONY: all deps build test vet fmt-check tidy-check unit fuzz-short fuzz bench swarm qemu ipvs-lane clean
+.PHONY: all deps build test vet fmt-check tidy-check unit fuzz-short fuzz bench swarm qemu ipvs-lane interop clean
 
 all: build
 
@@ -59,6 +59,11 @@ qemu:
 # the kernel download) — skipped with a message otherwise.
 ipvs-lane:
 	@if [ "$$(id -u)" = 0 ]; then test/qemu/run.sh; else echo "ipvs-lane: skipped (needs root to install qemu and fetch the kernel)"; fi
+
+# The interop matrix alone (as root): vigil against keepalived and vigil
+# against vigil, every VRRP flavour, role and start order (~5 minutes).
+interop:
+	$(GO) test -count=1 -run 'TestInteropMatrix' -v ./e2e/
 
 clean:
 	rm -rf bin

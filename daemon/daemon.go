@@ -26,7 +26,6 @@ import (
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
-	"github.com/vigil-ha/vigil/events/conf"
 	"github.com/vigil-ha/vigil/journal"
 )
 
@@ -176,16 +175,14 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
-	// The start sequence the engine expects. The SetIPVS effects of the
-	// sequence are held back and the kernel reconciled once with the
-	// table they build (flushed first with lvs_flush), so that leftovers
-	// of a previous run are repaired and nothing is added twice.
-	a.setAuthKeys(cfgEv.Config, &log)
+	// The start sequence the engine expects. With virtual servers, the
+	// Start step's effects include one ReconcileIPVS (the whole desired
+	// table, flushed first with lvs_flush), which repairs what a previous
+	// run left; it goes through the IPVS queue like every SetIPVS after it.
 	a.lvs.configure(cfgEv.Config)
 	for _, ev := range driver.Boot(cfgEv, a.mon.Snapshot(), seed()) {
 		l.Step(ev)
 	}
-	a.lvs.reconcile(l.Engine.IPVSTable(), cfgEv.Config.GlobalDefs.LVSFlush)
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)
 	if o.Ready != nil {
@@ -264,9 +261,20 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o 
 	if err != nil {
 		return nil, fmt.Errorf("netlink executor: %w", err)
 	}
+	// The queue also carries the announcements (SendGARP, SendNA), which
+	// the dispatcher queues behind the kernel effects they depend on; the
+	// ARP sender's errors then come back here.
 	a.kq = newKernelQueue(a.nl, 0, func(e effects.Effect, err error) {
-		if ok, n := lim.allow("netlink " + e.EffectKind().String()); ok {
-			log.Error().Err(err).Str("effect", e.EffectKind().String()).Int("suppressed", n).Msg("netlink")
+		what, msg := "function", "netlink"
+		if e != nil {
+			what = e.EffectKind().String()
+		}
+		switch e.(type) {
+		case *effects.SendGARP, *effects.SendNA:
+			msg = "gratuitous ARP/NA"
+		}
+		if ok, n := lim.allow(msg + " " + what); ok {
+			log.Error().Err(err).Str("effect", what).Int("suppressed", n).Msg(msg)
 		}
 	})
 	a.scripts = &swapScripts{}
@@ -321,24 +329,12 @@ func (a *adapters) newScripts(cfgEv *events.ConfigLoaded, now func() events.Time
 // reconfigure adapts the adapters to a reloaded configuration; it runs in
 // the loop and does not block.
 func (a *adapters) reconfigure(ev *events.ConfigLoaded, log *zerolog.Logger) {
-	a.setAuthKeys(ev.Config, log)
 	a.lvs.configure(ev.Config)
 	g := &ev.Config.GlobalDefs
 	if !reflect.DeepEqual(scriptOptions(g), a.scripts.opts) {
 		a.newScripts(ev, a.scripts.now, a.scripts.slog, log)
 	}
 	a.track.apply(ev.Config)
-}
-
-func (a *adapters) setAuthKeys(cfg *conf.Config, log *zerolog.Logger) {
-	if a.mux == nil {
-		return
-	}
-	for _, k := range authKeys(cfg) {
-		if err := a.mux.SetAuthKey(k.iface, k.vrid, k.key); err != nil {
-			log.Error().Err(err).Str("interface", k.iface).Uint8("vrid", k.vrid).Msg("IPSEC-AH key")
-		}
-	}
 }
 
 // close stops every adapter that was started. Track and script sources

@@ -33,15 +33,31 @@ type Scripts interface {
 // front of netlink, Announce, Scripts and Checks queue internally, Timers
 // touches a heap. A nil executor drops its effects (counted as
 // unhandled).
+//
+// Kernel either applies each effect before its Apply returns (a test's
+// recorder) or is a Sequencer (the daemon's kernelQueue): announcements
+// are then queued through it, behind the kernel effects dispatched before
+// them, as the effects package's ordering rule requires. An asynchronous
+// Kernel that is not a Sequencer would break that rule.
 type Executors struct {
 	Net      Network
 	Kernel   Applier
 	Announce Applier
 	Timers   Applier
 	Scripts  Scripts
-	// Checks runs RunCheck (check.Executor); IPVS applies SetIPVS.
+	// Checks runs RunCheck (check.Executor); IPVS applies ReconcileIPVS
+	// and SetIPVS, in order.
 	Checks Applier
 	IPVS   Applier
+}
+
+// Sequencer is an asynchronous Applier that keeps order: effects are
+// applied one at a time, in the order given. ApplyAfter queues e for
+// another executor x, to be applied by x once everything queued before it
+// has been applied. Neither method blocks.
+type Sequencer interface {
+	Applier
+	ApplyAfter(x Applier, e effects.Effect) error
 }
 
 // dispatcher hands effects to the executors and turns the informational
@@ -108,7 +124,7 @@ func (d *dispatcher) one(e effects.Effect) {
 		*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC:
 		err = d.apply(d.x.Kernel, e)
 	case *effects.SendGARP, *effects.SendNA:
-		err = d.apply(d.x.Announce, e)
+		err = d.announce(e)
 	case *effects.SetTimer, *effects.CancelTimer:
 		err = d.apply(d.x.Timers, e)
 	case *effects.RunScript:
@@ -125,7 +141,7 @@ func (d *dispatcher) one(e effects.Effect) {
 		d.x.Scripts.Notify(v)
 	case *effects.RunCheck:
 		err = d.apply(d.x.Checks, e)
-	case *effects.SetIPVS:
+	case *effects.SetIPVS, *effects.ReconcileIPVS:
 		err = d.apply(d.x.IPVS, e)
 		if errors.Is(err, errNoIPVSExecutor) {
 			// Why not logged: the reason (no IPVS in the kernel) was,
@@ -157,6 +173,33 @@ func (d *dispatcher) one(e effects.Effect) {
 	if err != nil {
 		d.failed(e, err)
 	}
+}
+
+// announce hands a SendGARP or SendNA to Announce no earlier than every
+// kernel effect dispatched before it has been applied: the address it
+// announces exists, and so does the VMAC it is sent on. The ARP sender's
+// Apply only queues the burst (the first frame leaves at once from its
+// per-interface goroutine, the repeats Interval apart), so running it on
+// the kernel queue's goroutine holds that queue for microseconds.
+//
+// Why one FIFO shared with the kernel effects rather than per-interface
+// queues: the dependencies cross interfaces (a VMAC is created on its
+// parent and announced on itself; routes and rules name addresses, not
+// interfaces), and RTNL serializes netlink work anyway, so per-interface
+// queues would buy little parallelism for a dependency analysis that is
+// easy to get wrong. The cost — an announcement waits for the kernel work
+// queued ahead of it, other instances' included — is keepalived's too: it
+// adds an instance's addresses, then sends its GARPs, in one thread.
+// Adverts are unaffected: Net runs inline, never behind this queue.
+func (d *dispatcher) announce(e effects.Effect) error {
+	if d.x.Announce == nil {
+		d.unhandled[e.EffectKind()]++
+		return nil
+	}
+	if s, ok := d.x.Kernel.(Sequencer); ok {
+		return s.ApplyAfter(d.x.Announce, e)
+	}
+	return d.x.Announce.Apply(e)
 }
 
 func (d *dispatcher) apply(x Applier, e effects.Effect) error {

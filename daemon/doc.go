@@ -16,9 +16,12 @@
 // they must leave in order and on time); address, route, rule and VMAC
 // effects go through a bounded FIFO queue to the netlink executor's own
 // goroutine, so a slow netlink call never delays an advert (a full queue
-// drops and logs); GARP/NA, timers and scripts are queued by their
-// adapters. StateChanged, Log and Count effects become log lines and the
-// SIGUSR2 counters.
+// drops and logs); GARP/NA go through that same FIFO to the ARP sender, so
+// that an address is announced only once it exists and a VMAC only once
+// it is created (the ordering rule of package effects), the sender then
+// repeating each burst on its own goroutine; timers and scripts are
+// queued by their adapters. StateChanged, Log and Count effects become
+// log lines and the SIGUSR2 counters.
 //
 // # Checkers and IPVS
 //
@@ -26,13 +29,14 @@
 // RunCheck effects go to adapters/check's Executor, whose workers answer
 // each with one CheckResult on the shared channel. FILE_CHECK checkers read
 // the track-file watcher's TrackFileValue events, the same the VRRP
-// track_file uses; engine/lvs decides their verdict. SetIPVS effects go to
-// adapters/ipvs through a second kernel queue, so IPVS and netlink never
-// wait on each other or delay the loop. At start the SetIPVS effects of
-// the start sequence are held back and the kernel table is reconciled
-// once with the engine's desired table (IPVSTable), flushed first with
-// lvs_flush; services a previous run left are repaired rather than added
-// again. CheckStateChanged becomes an info line.
+// track_file uses; engine/lvs decides their verdict. ReconcileIPVS and
+// SetIPVS effects go to adapters/ipvs through a second kernel queue, in
+// the engine's order, so IPVS and netlink never wait on each other or
+// delay the loop. The start reconciliation is the engine's: the Start
+// step emits one ReconcileIPVS with the whole desired table (flushed
+// first with lvs_flush), which the executor reconciles the kernel with,
+// repairing what a previous run left rather than adding it again; every
+// later SetIPVS queues behind it. CheckStateChanged becomes an info line.
 //
 // -P (NoLVS) drops the virtual servers from the configuration: no checker
 // runs and IPVS is never opened. -C (NoVRRP) drops the VRRP parts and opens

@@ -16,18 +16,21 @@ type Applier interface {
 	Apply(effects.Effect) error
 }
 
-// kernelJob is a queued effect, a queued function (fn), or (with done
-// set) a drain marker.
+// kernelJob is a queued effect (for x, or the queue's own Applier when x
+// is nil) or (with done set) a drain marker.
 type kernelJob struct {
+	x    Applier
 	eff  effects.Effect
-	fn   func() error
 	done chan struct{}
 }
 
 // kernelQueue runs an Applier in its own goroutine behind a bounded FIFO
 // queue. Why: a netlink round trip can take milliseconds (thousands of
 // addresses, a busy RTNL lock) and must never delay the engine loop or an
-// advert. Order is kept, so a VMAC is created before its addresses.
+// advert. Order is kept, so a VMAC is created before its addresses and
+// the start's ReconcileIPVS reaches the kernel before later SetIPVS; it is
+// a Sequencer, so the dispatcher queues announcements behind the kernel
+// effects they depend on (ApplyAfter).
 type kernelQueue struct {
 	x       Applier
 	ch      chan kernelJob
@@ -52,21 +55,15 @@ func newKernelQueue(x Applier, size int, onErr func(effects.Effect, error)) *ker
 // Step). It never blocks: when the queue is full the effect is dropped,
 // counted and reported as ErrKernelQueueFull.
 func (q *kernelQueue) Apply(e effects.Effect) error {
-	select {
-	case q.ch <- kernelJob{eff: effects.Clone(e)}:
-		return nil
-	default:
-		q.dropped.Add(1)
-		return ErrKernelQueueFull
-	}
+	return q.ApplyAfter(nil, e)
 }
 
-// Do queues fn, to run in order with the queued effects (the IPVS
-// reconciliation at start, which must precede every later SetIPVS). Like
-// Apply it never blocks; fn's error goes to onErr with a nil effect.
-func (q *kernelQueue) Do(fn func() error) error {
+// ApplyAfter queues a copy of e for x (nil: the queue's own Applier): the
+// queue's goroutine calls x.Apply(e) once everything queued before it has
+// been applied. Like Apply it never blocks; x's error goes to onErr.
+func (q *kernelQueue) ApplyAfter(x Applier, e effects.Effect) error {
 	select {
-	case q.ch <- kernelJob{fn: fn}:
+	case q.ch <- kernelJob{x: x, eff: effects.Clone(e)}:
 		return nil
 	default:
 		q.dropped.Add(1)
@@ -81,13 +78,11 @@ func (q *kernelQueue) run() {
 			close(j.done)
 			continue
 		}
-		if j.fn != nil {
-			if err := j.fn(); err != nil && q.onErr != nil {
-				q.onErr(nil, err)
-			}
-			continue
+		x := j.x
+		if x == nil {
+			x = q.x
 		}
-		if err := q.x.Apply(j.eff); err != nil && q.onErr != nil {
+		if err := x.Apply(j.eff); err != nil && q.onErr != nil {
 			q.onErr(j.eff, err)
 		}
 		q.applied.Add(1)

@@ -88,25 +88,3 @@ func needRoutes(cfg *conf.Config) bool {
 	}
 	return false
 }
-
-// authKeys lists the (interface, VRID, key) of the IPSEC-AH instances: the
-// network adapter must know them to verify AH adverts.
-func authKeys(cfg *conf.Config) []authKey {
-	var out []authKey
-	for k := range cfg.Instances {
-		i := &cfg.Instances[k]
-		if i.AuthType != "AH" || i.Version != 2 {
-			continue
-		}
-		var key [8]byte
-		copy(key[:], i.AuthPass)
-		out = append(out, authKey{iface: i.Interface, vrid: uint8(i.VRID), key: key})
-	}
-	return out
-}
-
-type authKey struct {
-	iface string
-	vrid  uint8
-	key   [8]byte
-}

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"reflect"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/vigil-ha/vigil/adapters/check"
 	"github.com/vigil-ha/vigil/adapters/ipvs"
 	"github.com/vigil-ha/vigil/effects"
-	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
@@ -25,10 +23,11 @@ import (
 // Each part is opened the first time a configuration has virtual servers.
 // A kernel without IPVS is logged once as an error and the rest goes on:
 // checks run, real servers go up and down and their notify scripts and
-// FIFO lines fire; only the kernel table is not programmed (its SetIPVS
-// effects are counted as unhandled). keepalived's checker process would
-// exit instead; vigil keeps VRRP running in the same process, and
-// notifications still tell an operator what the table should be.
+// FIFO lines fire; only the kernel table is not programmed (its
+// ReconcileIPVS and SetIPVS effects are counted as unhandled).
+// keepalived's checker process would exit instead; vigil keeps VRRP
+// running in the same process, and notifications still tell an operator
+// what the table should be.
 type lvsAdapters struct {
 	events chan<- events.Event
 	now    func() events.Time
@@ -44,16 +43,9 @@ type lvsAdapters struct {
 	checker checkerSettings
 
 	mgr *ipvs.Manager
-	// syncTable is mgr.Sync (a fake in tests).
-	syncTable func(ipvs.Table, bool) ([]ipvs.Change, error)
-	q         *kernelQueue
+	q   *kernelQueue
 	// noIPVS records that opening IPVS failed, so that it is logged once.
 	noIPVS bool
-	// held is set until the start reconciliation is queued: the SetIPVS
-	// effects of the start sequence are folded into it rather than
-	// applied one by one (so lvs_flush does not flush a table being
-	// built). Only the loop goroutine touches it.
-	held bool
 }
 
 // checkerSettings are the global_defs parts the checkers use.
@@ -65,7 +57,7 @@ type checkerSettings struct {
 }
 
 func newLVSAdapters(out chan<- events.Event, now func() events.Time, sl *slog.Logger, log *zerolog.Logger, lim *syncLimit) *lvsAdapters {
-	return &lvsAdapters{events: out, now: now, slog: sl, log: log, lim: lim, held: true}
+	return &lvsAdapters{events: out, now: now, slog: sl, log: log, lim: lim}
 }
 
 // configure opens or adapts the parts cfg needs. It runs in the loop
@@ -113,13 +105,12 @@ func (l *lvsAdapters) openIPVS() {
 		l.log.Error().Err(err).Msg(msg)
 		return
 	}
-	l.mgr, l.syncTable = m, m.Sync
+	l.mgr = m
 	x := ipvs.NewExecutor(m)
+	log := l.log
+	x.OnChange = func(c ipvs.Change) { log.Info().Str("change", c.String()).Msg("IPVS reconcile") }
 	l.q = newKernelQueue(x, 0, func(e effects.Effect, err error) {
-		what := "reconcile"
-		if e != nil {
-			what = e.EffectKind().String()
-		}
+		what := e.EffectKind().String()
 		if ok, n := l.lim.allow("ipvs " + what); ok {
 			l.log.Error().Err(err).Str("effect", what).Int("suppressed", n).Msg("IPVS")
 		}
@@ -136,74 +127,20 @@ func (l *lvsAdapters) runCheck(e effects.Effect) error {
 	return l.checks.Apply(e)
 }
 
-// Apply implements Applier for SetIPVS: queued for the IPVS executor
-// once the start reconciliation is queued, folded into it before.
+// Apply implements Applier for ReconcileIPVS and SetIPVS: queued, in the
+// engine's order, for the IPVS executor. The start's ReconcileIPVS thus
+// reaches the kernel before every later SetIPVS.
 func (l *lvsAdapters) Apply(e effects.Effect) error {
 	if l.q == nil {
 		return errNoIPVSExecutor
 	}
-	if l.held {
-		return nil
-	}
 	return l.q.Apply(e)
 }
 
-// errNoIPVSExecutor marks SetIPVS effects with nowhere to go; the
-// dispatcher counts them and does not log each one (the reason was
-// logged when IPVS could not be opened).
+// errNoIPVSExecutor marks IPVS effects with nowhere to go; the dispatcher
+// counts them and does not log each one (the reason was logged when IPVS
+// could not be opened).
 var errNoIPVSExecutor = errors.New("no IPVS executor")
-
-// reconcile queues the start reconciliation: make the kernel hold the
-// engine's desired table (everything Start asked for), removing what a
-// previous run owned and no longer wants, and flushing first with
-// lvs_flush. Later SetIPVS effects queue behind it.
-func (l *lvsAdapters) reconcile(table []lvs.Service, flush bool) {
-	l.held = false
-	if l.q == nil {
-		return
-	}
-	want, err := ipvsTable(table)
-	if err != nil {
-		l.log.Error().Err(err).Msg("IPVS: the desired table cannot be built; reconciling what can be")
-	}
-	log, sync := l.log, l.syncTable
-	if err := l.q.Do(func() error {
-		changes, err := sync(want, flush)
-		for _, c := range changes {
-			log.Info().Str("change", c.String()).Msg("IPVS reconcile")
-		}
-		if err != nil {
-			return fmt.Errorf("reconciling the IPVS table: %w", err)
-		}
-		return nil
-	}); err != nil {
-		l.log.Error().Err(err).Msg("IPVS reconcile not queued")
-	}
-}
-
-// ipvsTable converts the engine's desired table to the adapter's. A
-// service or destination that does not convert is left out and reported.
-func ipvsTable(svcs []lvs.Service) (ipvs.Table, error) {
-	var out ipvs.Table
-	var errs []error
-	for _, s := range svcs {
-		svc, err := ipvs.ServiceFromEffect(&s.IPVSService)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("virtual server %s: %w", s.VirtualServer, err))
-			continue
-		}
-		for _, d := range s.Dests {
-			dest, err := ipvs.DestFromEffect(&d.IPVSDest, d.Weight)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("virtual server %s, real server %s: %w", s.VirtualServer, d.RealServer, err))
-				continue
-			}
-			svc.Dests = append(svc.Dests, dest)
-		}
-		out = append(out, svc)
-	}
-	return out, errors.Join(errs...)
-}
 
 // drain waits up to timeout for the queued IPVS work (the Stop event's
 // removals); it reports whether the queue drained.

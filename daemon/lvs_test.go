@@ -15,7 +15,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/vigil-ha/vigil/adapters/ipvs"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/engine/lvs"
@@ -50,26 +49,6 @@ func loadConfText(t *testing.T, text string) *events.ConfigLoaded {
 	return ev
 }
 
-// fakeSync records the tables the start reconciliation asks for.
-type fakeSync struct {
-	mu     sync.Mutex
-	tables []ipvs.Table
-	flush  []bool
-}
-
-func (f *fakeSync) sync(t ipvs.Table, flush bool) ([]ipvs.Change, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tables, f.flush = append(f.tables, t), append(f.flush, flush)
-	return nil, nil
-}
-
-func (f *fakeSync) calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.tables)
-}
-
 // lvsLoop is a Loop with the real checker executor and a recording IPVS
 // executor behind the real queue.
 type lvsLoop struct {
@@ -78,7 +57,6 @@ type lvsLoop struct {
 	ipvs   *recorder
 	scr    *recorder
 	tim    *recorder
-	syncs  *fakeSync
 	timers chan *events.TimerFired
 	sigs   chan os.Signal
 	done   chan struct{}
@@ -86,9 +64,9 @@ type lvsLoop struct {
 	now    events.Time
 }
 
-func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded, flush bool) *lvsLoop {
+func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded) *lvsLoop {
 	t.Helper()
-	ll := &lvsLoop{ipvs: &recorder{}, scr: &recorder{}, tim: &recorder{}, syncs: &fakeSync{},
+	ll := &lvsLoop{ipvs: &recorder{}, scr: &recorder{}, tim: &recorder{},
 		timers: make(chan *events.TimerFired), sigs: make(chan os.Signal, 1), done: make(chan struct{})}
 	evs := make(chan events.Event, 16)
 	log := zerolog.Nop()
@@ -99,11 +77,10 @@ func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded, flush bool) *lvsLoop {
 		return ll.now
 	}
 	ll.la = newLVSAdapters(evs, now, discardSlog(), &log, &syncLimit{l: newLogEvery(time.Second)})
-	// No kernel IPVS in a unit test: the queue applies to a recorder and
-	// the reconciliation is faked (opening IPVS is skipped).
+	// No kernel IPVS in a unit test: the queue applies to a recorder
+	// (opening IPVS is skipped).
 	ll.la.noIPVS = true
 	ll.la.q = newKernelQueue(ll.ipvs, 0, nil)
-	ll.la.syncTable = ll.syncs.sync
 	t.Cleanup(ll.la.close)
 	ll.l = &Loop{
 		Engine: engine.New(), Log: log, Now: now,
@@ -113,7 +90,6 @@ func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded, flush bool) *lvsLoop {
 	ll.la.configure(cfg.Config)
 	ll.l.Step(cfg)
 	ll.l.Step(&events.Start{Seed: 1})
-	ll.la.reconcile(ll.l.Engine.IPVSTable(), flush)
 	return ll
 }
 
@@ -149,6 +125,23 @@ func ipvsOps(effs []effects.Effect) []effects.IPVSOp {
 	return ops
 }
 
+// reconciliations returns the ReconcileIPVS effects among effs, and
+// whether they all come before every SetIPVS.
+func reconciliations(effs []effects.Effect) (rs []*effects.ReconcileIPVS, first bool) {
+	first = true
+	set := false
+	for _, e := range effs {
+		switch v := e.(type) {
+		case *effects.ReconcileIPVS:
+			rs = append(rs, v)
+			first = first && !set
+		case *effects.SetIPVS:
+			set = true
+		}
+	}
+	return rs, first
+}
+
 func notified(effs []effects.Effect, state string) bool {
 	for _, e := range effs {
 		if n, ok := e.(*effects.Notify); ok && n.Type == "RS" && n.State == state {
@@ -161,7 +154,8 @@ func notified(effs []effects.Effect, state string) bool {
 // A real TCP_CHECK run by the checker executor answers through the loop's
 // channel: a refused connection takes the real server out of the table
 // and runs notify_down; a listener brings it back with notify_up. The
-// start sequence's SetIPVS effects are folded into one reconciliation.
+// start reconciliation is the engine's ReconcileIPVS effect, which reaches
+// the IPVS executor through its queue before every later SetIPVS.
 func TestLoopChecksDriveIPVS(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -169,21 +163,22 @@ func TestLoopChecksDriveIPVS(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close() // refused until listened to again
-	ll := newLVSLoop(t, loadConfText(t, sprintf(lvsTestConf, 80, port)), true)
+	ll := newLVSLoop(t, loadConfText(t, "global_defs {\n  lvs_flush\n}\n"+sprintf(lvsTestConf, 80, port)))
 
 	// Start: nothing applied one by one; one reconciliation with the
 	// whole table, flushed first (lvs_flush).
-	waitUntil(t, "the start reconciliation", func() bool { return ll.syncs.calls() == 1 })
+	waitUntil(t, "the start reconciliation", func() bool { rs, _ := reconciliations(ll.ipvs.snapshot()); return len(rs) == 1 })
 	if ops := ipvsOps(ll.ipvs.snapshot()); len(ops) != 0 {
 		t.Fatalf("start effects applied one by one: %v", ops)
 	}
-	tbl := ll.syncs.tables[0]
-	if len(tbl) != 1 || len(tbl[0].Dests) != 1 || tbl[0].Dests[0].Weight != 3 || !ll.syncs.flush[0] {
-		t.Fatalf("reconciled table %+v flush %v", tbl, ll.syncs.flush)
+	rs, _ := reconciliations(ll.ipvs.snapshot())
+	tbl := rs[0].Services
+	if !rs[0].Flush || len(tbl) != 1 || tbl[0].VirtualServer != "tcp/127.0.0.1:80" || len(tbl[0].Dests) != 1 || tbl[0].Dests[0].Weight != 3 {
+		t.Fatalf("reconciliation %+v", rs[0])
 	}
 	want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
-	if got := tbl[0].Dests[0].Key(); got != want {
-		t.Fatalf("destination %v, want %v", got, want)
+	if d := tbl[0].Dests[0].Dest; netip.AddrPortFrom(d.Addr, uint16(d.Port)) != want {
+		t.Fatalf("destination %v, want %v", d, want)
 	}
 
 	ll.run()
@@ -216,11 +211,15 @@ func TestLoopChecksDriveIPVS(t *testing.T) {
 	if ops[len(ops)-1] != effects.IPVSDelService {
 		t.Fatalf("IPVS at stop: %v", ops)
 	}
+	if rs, first := reconciliations(ll.ipvs.snapshot()); len(rs) != 1 || !first {
+		t.Fatalf("%d reconciliations, before every SetIPVS: %v", len(rs), first)
+	}
 }
 
-// --dont-release-ipvs: the Stop event keeps the table.
+// --dont-release-ipvs: the Stop event keeps the table. Without lvs_flush
+// the start reconciliation does not flush.
 func TestLoopStopKeepIPVS(t *testing.T) {
-	ll := newLVSLoop(t, loadConfText(t, sprintf(lvsTestConf, 80, 1)), false)
+	ll := newLVSLoop(t, loadConfText(t, sprintf(lvsTestConf, 80, 1)))
 	ll.l.KeepIPVS = true
 	ll.run()
 	ll.sigs <- syscall.SIGTERM
@@ -229,20 +228,28 @@ func TestLoopStopKeepIPVS(t *testing.T) {
 	if ops := ipvsOps(ll.ipvs.snapshot()); len(ops) != 0 {
 		t.Fatalf("-I: IPVS changed at stop: %v", ops)
 	}
+	if rs, _ := reconciliations(ll.ipvs.snapshot()); len(rs) != 1 || rs[0].Flush || len(rs[0].Services) != 1 {
+		t.Fatalf("start reconciliations %+v", rs)
+	}
 }
 
-func TestIPVSTableConversion(t *testing.T) {
-	svc := effects.IPVSService{Family: 4, Protocol: "tcp", Addr: netip.MustParseAddr("10.77.1.1"), Port: 80, Scheduler: "wlc"}
-	in := []lvs.Service{{IPVSService: svc, VirtualServer: "tcp/10.77.1.1:80", Dests: []lvs.Dest{
-		{IPVSDest: effects.IPVSDest{Addr: netip.MustParseAddr("10.77.2.1"), Port: 8080, Method: "NAT"}, RealServer: "10.77.2.1:8080", Weight: 2},
-		{IPVSDest: effects.IPVSDest{Addr: netip.MustParseAddr("10.77.2.2"), Port: 8080, Method: "bogus"}, RealServer: "10.77.2.2:8080", Weight: 1},
-	}}}
-	out, err := ipvsTable(in)
-	if err == nil {
-		t.Fatal("a bad forwarding method must be reported")
-	}
-	if len(out) != 1 || len(out[0].Dests) != 1 || out[0].Dests[0].Weight != 2 || out[0].Scheduler != "wlc" {
-		t.Fatalf("table %+v", out)
+// Without an IPVS executor (a kernel without IPVS) the reconciliation is
+// counted as unhandled, as SetIPVS effects are, and logged by nobody.
+func TestLoopNoIPVSExecutor(t *testing.T) {
+	evs := make(chan events.Event, 16)
+	log := zerolog.Nop()
+	now := func() events.Time { return 0 }
+	la := newLVSAdapters(evs, now, discardSlog(), &log, &syncLimit{l: newLogEvery(time.Second)})
+	la.noIPVS = true // as if opening IPVS had failed
+	t.Cleanup(la.close)
+	cfg := loadConfText(t, sprintf(lvsTestConf, 80, 1))
+	l := &Loop{Engine: engine.New(), Log: log, Now: now,
+		Exec: Executors{Timers: &recorder{}, Scripts: &recorder{}, Checks: applierFunc(la.runCheck), IPVS: la}}
+	la.configure(cfg.Config)
+	l.Step(cfg)
+	l.Step(&events.Start{Seed: 1})
+	if n := l.dispatcherFor().unhandled[effects.KindReconcileIPVS]; n != 1 {
+		t.Fatalf("unhandled ReconcileIPVS = %d, want 1", n)
 	}
 }
 
@@ -267,7 +274,7 @@ func TestLoopFileCheck(t *testing.T) {
   }
 }
 `)
-	ll := newLVSLoop(t, cfg, false)
+	ll := newLVSLoop(t, cfg)
 	tr := &trackers{out: ll.l.Events, now: ll.l.Now, log: discardSlog()}
 	t.Cleanup(tr.close)
 	ll.run()

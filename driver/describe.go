@@ -152,7 +152,16 @@ func DescribeEffect(e effects.Effect) string {
 	case *effects.Log:
 		return fmt.Sprintf("Log %s: %s", v.Level, v.Message)
 	case *effects.JoinGroup:
-		return fmt.Sprintf("JoinGroup %s %s", v.Interface, v.Group)
+		s := fmt.Sprintf("JoinGroup %s %s", v.Interface, v.Group)
+		for k, a := range v.AH {
+			if k == 0 {
+				s += " ah-vrids="
+			} else {
+				s += ","
+			}
+			s += strconv.Itoa(int(a.VRID))
+		}
+		return s
 	case *effects.LeaveGroup:
 		return fmt.Sprintf("LeaveGroup %s %s", v.Interface, v.Group)
 	case *effects.CloseSockets:
@@ -162,6 +171,8 @@ func DescribeEffect(e effects.Effect) string {
 			netip.AddrPortFrom(v.Addr, uint16(v.Port)), v.Timeout)
 	case *effects.CheckStateChanged:
 		return fmt.Sprintf("CheckStateChanged %s %s #%d %s %s (%s)", v.VirtualServer, v.RealServer, v.Checker, v.Type, upWord(v.Up), v.Reason)
+	case *effects.ReconcileIPVS:
+		return describeReconcile(v)
 	case *effects.SetIPVS:
 		s := "SetIPVS " + v.Op.String()
 		if v.Op == effects.IPVSFlush {
@@ -246,4 +257,19 @@ func upWord(up bool) string {
 		return "up"
 	}
 	return "down"
+}
+
+// describeReconcile lists the desired table on one line: whether the
+// kernel table is flushed first, then each service (with its attributes
+// and virtual server) and its destinations with their weights.
+func describeReconcile(e *effects.ReconcileIPVS) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ReconcileIPVS flush=%t services=%d", e.Flush, len(e.Services))
+	for _, s := range e.Services {
+		fmt.Fprintf(&b, "; %s (%s)", DescribeService(&s.Service, true), s.VirtualServer)
+		for _, d := range s.Dests {
+			fmt.Fprintf(&b, " -> %s %s w=%d", netip.AddrPortFrom(d.Dest.Addr, uint16(d.Dest.Port)), d.Dest.Method, d.Weight)
+		}
+	}
+	return b.String()
 }

@@ -137,11 +137,22 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 	case *JoinGroup:
 		e.String(1, v.Interface)
 		e.Addr(2, v.Group)
+		if len(v.AH) > 0 {
+			e.Key(3)
+			e.AppendArrayHeader(len(v.AH))
+			for _, k := range v.AH {
+				e.AppendArrayHeader(2)
+				e.AppendUint(uint64(k.VRID))
+				e.AppendBytes(k.Key[:])
+			}
+		}
 	case *LeaveGroup:
 		e.String(1, v.Interface)
 		e.Addr(2, v.Group)
 	case *CloseSockets:
 		e.String(1, v.Interface)
+	case *ReconcileIPVS:
+		encodeReconcileIPVS(e, v)
 	default:
 		return fmt.Errorf("%T: no codec for kind %v", f, f.EffectKind())
 	}
@@ -205,32 +216,77 @@ func encodeSetIPVS(e *wire.Encoder, v *SetIPVS) {
 	e.String(2, v.VirtualServer)
 	e.String(3, v.RealServer)
 	e.Int(4, int64(v.Weight))
-	if s := &v.Service; !isZeroService(s) {
-		m := e.BeginMapField(5)
-		e.Int(1, int64(s.Family))
-		e.String(2, s.Protocol)
-		e.Addr(3, s.Addr)
-		e.Int(4, int64(s.Port))
-		e.Uint(5, uint64(s.FwMark))
-		e.String(6, s.Scheduler)
-		e.Strings(7, s.SchedFlags)
-		e.Bool(8, s.OnePacket)
-		e.Int(9, int64(s.PersistenceTimeout))
-		e.Addr(10, s.PersistenceNetmask)
-		e.String(11, s.PersistenceEngine)
-		e.EndMapField(m)
+	encodeIPVSService(e, 5, &v.Service)
+	encodeIPVSDest(e, 6, &v.Dest)
+}
+
+// encodeIPVSService writes a service as the map field k, omitted when the
+// service is zero. SetIPVS and ReconcileIPVS share its keys.
+func encodeIPVSService(e *wire.Encoder, k uint64, s *IPVSService) {
+	if isZeroService(s) {
+		return
 	}
-	if d := &v.Dest; *d != (IPVSDest{}) {
-		m := e.BeginMapField(6)
-		e.Addr(1, d.Addr)
-		e.Int(2, int64(d.Port))
-		e.String(3, d.Method)
-		e.String(4, d.TunType)
-		e.Int(5, int64(d.TunPort))
-		e.String(6, d.TunCsum)
-		e.Int(7, int64(d.UThreshold))
-		e.Int(8, int64(d.LThreshold))
-		e.EndMapField(m)
+	m := e.BeginMapField(k)
+	e.Int(1, int64(s.Family))
+	e.String(2, s.Protocol)
+	e.Addr(3, s.Addr)
+	e.Int(4, int64(s.Port))
+	e.Uint(5, uint64(s.FwMark))
+	e.String(6, s.Scheduler)
+	e.Strings(7, s.SchedFlags)
+	e.Bool(8, s.OnePacket)
+	e.Int(9, int64(s.PersistenceTimeout))
+	e.Addr(10, s.PersistenceNetmask)
+	e.String(11, s.PersistenceEngine)
+	e.EndMapField(m)
+}
+
+// encodeIPVSDest writes a destination as the map field k, omitted when the
+// destination is zero. SetIPVS and ReconcileIPVS share its keys.
+func encodeIPVSDest(e *wire.Encoder, k uint64, d *IPVSDest) {
+	if *d == (IPVSDest{}) {
+		return
+	}
+	m := e.BeginMapField(k)
+	e.Addr(1, d.Addr)
+	e.Int(2, int64(d.Port))
+	e.String(3, d.Method)
+	e.String(4, d.TunType)
+	e.Int(5, int64(d.TunPort))
+	e.String(6, d.TunCsum)
+	e.Int(7, int64(d.UThreshold))
+	e.Int(8, int64(d.LThreshold))
+	e.EndMapField(m)
+}
+
+// encodeReconcileIPVS writes the desired table as key 2: an array of
+// service maps (1 virtual server, 2 service, 3 destinations), each
+// destination a map (1 real server, 2 weight, 3 destination).
+func encodeReconcileIPVS(e *wire.Encoder, v *ReconcileIPVS) {
+	e.Bool(1, v.Flush)
+	if len(v.Services) == 0 {
+		return
+	}
+	e.Key(2)
+	e.AppendArrayHeader(len(v.Services))
+	for i := range v.Services {
+		s := &v.Services[i]
+		m := e.BeginMap()
+		e.String(1, s.VirtualServer)
+		encodeIPVSService(e, 2, &s.Service)
+		if len(s.Dests) > 0 {
+			e.Key(3)
+			e.AppendArrayHeader(len(s.Dests))
+			for j := range s.Dests {
+				d := &s.Dests[j]
+				dm := e.BeginMap()
+				e.String(1, d.RealServer)
+				e.Int(2, int64(d.Weight))
+				encodeIPVSDest(e, 3, &d.Dest)
+				e.EndMap(dm)
+			}
+		}
+		e.EndMap(m)
 	}
 }
 

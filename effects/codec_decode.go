@@ -218,6 +218,8 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		return v
 	case KindSetIPVS:
 		return decodeSetIPVS(d)
+	case KindReconcileIPVS:
+		return decodeReconcileIPVS(d)
 	case KindRunCheck:
 		v := new(RunCheck)
 		for range d.MapLen() {
@@ -268,7 +270,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		return v
 	case KindJoinGroup:
 		v := new(JoinGroup)
-		decodeGroup(d, &v.Interface, &v.Group)
+		decodeJoin(d, v)
 		return v
 	case KindLeaveGroup:
 		v := new(LeaveGroup)
@@ -425,59 +427,90 @@ func decodeSetIPVS(d *wire.Decoder) *SetIPVS {
 		case 4:
 			v.Weight = int(d.Int())
 		case 5:
-			s := &v.Service
-			for range d.MapLen() {
-				switch d.Key() {
-				case 1:
-					s.Family = int(d.Int())
-				case 2:
-					s.Protocol = d.String()
-				case 3:
-					s.Addr = d.Addr()
-				case 4:
-					s.Port = int(d.Int())
-				case 5:
-					s.FwMark = uint32(d.UintN(32))
-				case 6:
-					s.Scheduler = d.String()
-				case 7:
-					s.SchedFlags = d.Strings()
-				case 8:
-					s.OnePacket = d.Bool()
-				case 9:
-					s.PersistenceTimeout = time.Duration(d.Int())
-				case 10:
-					s.PersistenceNetmask = d.Addr()
-				case 11:
-					s.PersistenceEngine = d.String()
-				default:
-					d.Skip()
-				}
-			}
-			d.EndContainer()
+			decodeIPVSService(d, &v.Service)
 		case 6:
-			p := &v.Dest
-			for range d.MapLen() {
-				switch d.Key() {
-				case 1:
-					p.Addr = d.Addr()
-				case 2:
-					p.Port = int(d.Int())
-				case 3:
-					p.Method = d.String()
-				case 4:
-					p.TunType = d.String()
-				case 5:
-					p.TunPort = int(d.Int())
-				case 6:
-					p.TunCsum = d.String()
-				case 7:
-					p.UThreshold = int(d.Int())
-				case 8:
-					p.LThreshold = int(d.Int())
-				default:
-					d.Skip()
-				}
+			decodeIPVSDest(d, &v.Dest)
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+	return v
+}
+
+// decodeIPVSService reads a map written by encodeIPVSService.
+func decodeIPVSService(d *wire.Decoder, s *IPVSService) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			s.Family = int(d.Int())
+		case 2:
+			s.Protocol = d.String()
+		case 3:
+			s.Addr = d.Addr()
+		case 4:
+			s.Port = int(d.Int())
+		case 5:
+			s.FwMark = uint32(d.UintN(32))
+		case 6:
+			s.Scheduler = d.String()
+		case 7:
+			s.SchedFlags = d.Strings()
+		case 8:
+			s.OnePacket = d.Bool()
+		case 9:
+			s.PersistenceTimeout = time.Duration(d.Int())
+		case 10:
+			s.PersistenceNetmask = d.Addr()
+		case 11:
+			s.PersistenceEngine = d.String()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+}
+
+// decodeIPVSDest reads a map written by encodeIPVSDest.
+func decodeIPVSDest(d *wire.Decoder, p *IPVSDest) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			p.Addr = d.Addr()
+		case 2:
+			p.Port = int(d.Int())
+		case 3:
+			p.Method = d.String()
+		case 4:
+			p.TunType = d.String()
+		case 5:
+			p.TunPort = int(d.Int())
+		case 6:
+			p.TunCsum = d.String()
+		case 7:
+			p.UThreshold = int(d.Int())
+		case 8:
+			p.LThreshold = int(d.Int())
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+}
+
+func decodeReconcileIPVS(d *wire.Decoder) *ReconcileIPVS {
+	v := new(ReconcileIPVS)
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.Flush = d.Bool()
+		case 2:
+			n := d.ArrayLen()
+			if n > 0 {
+				v.Services = make([]IPVSTableService, n)
+			}
+			for i := 0; i < n && d.Err() == nil; i++ {
+				decodeIPVSTableService(d, &v.Services[i])
 			}
 			d.EndContainer()
 		default:
@@ -486,4 +519,70 @@ func decodeSetIPVS(d *wire.Decoder) *SetIPVS {
 	}
 	d.EndContainer()
 	return v
+}
+
+func decodeIPVSTableService(d *wire.Decoder, s *IPVSTableService) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			s.VirtualServer = d.Name()
+		case 2:
+			decodeIPVSService(d, &s.Service)
+		case 3:
+			n := d.ArrayLen()
+			if n > 0 {
+				s.Dests = make([]IPVSTableDest, n)
+			}
+			for i := 0; i < n && d.Err() == nil; i++ {
+				p := &s.Dests[i]
+				for range d.MapLen() {
+					switch d.Key() {
+					case 1:
+						p.RealServer = d.Name()
+					case 2:
+						p.Weight = int(d.Int())
+					case 3:
+						decodeIPVSDest(d, &p.Dest)
+					default:
+						d.Skip()
+					}
+				}
+				d.EndContainer()
+			}
+			d.EndContainer()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+}
+
+// decodeJoin reads a JoinGroup: decodeGroup's fields and the AH keys.
+func decodeJoin(d *wire.Decoder, v *JoinGroup) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.Interface = d.Name()
+		case 2:
+			v.Group = d.Addr()
+		case 3:
+			n := d.ArrayLen()
+			if n > 0 {
+				v.AH = make([]AuthKey, n)
+			}
+			for i := range n {
+				if d.ArrayLen() != 2 {
+					d.Fail(errors.New("an AH key is not a [vrid, key] pair"))
+					break
+				}
+				v.AH[i].VRID = uint8(d.UintN(8))
+				d.Fixed(v.AH[i].Key[:])
+				d.EndContainer()
+			}
+			d.EndContainer()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
 }

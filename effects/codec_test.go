@@ -245,3 +245,20 @@ func BenchmarkDecoderAdvertEffects(b *testing.B) {
 		}
 	}
 }
+
+// Clone must not share the desired table's slices: executors keep the
+// clone while the engine reuses the original.
+func TestCloneReconcileIPVS(t *testing.T) {
+	f := testfill.New(5)
+	orig := randomEffect(t, f, KindReconcileIPVS).(*ReconcileIPVS)
+	c := Clone(orig).(*ReconcileIPVS)
+	if !reflect.DeepEqual(c, orig) {
+		t.Fatalf("clone differs:\n%#v\n%#v", c, orig)
+	}
+	orig.Services[0].VirtualServer = "changed"
+	orig.Services[0].Service.SchedFlags[0] = "changed"
+	orig.Services[0].Dests[0].Weight = -1
+	if s := c.Services[0]; s.VirtualServer == "changed" || s.Service.SchedFlags[0] == "changed" || s.Dests[0].Weight == -1 {
+		t.Fatalf("clone shares the original's table: %#v", s)
+	}
+}

@@ -4,6 +4,33 @@
 // Adapters execute effects; the simulator executes them against its model of
 // the world; the journal records them.
 //
+// Order: the effects of one Step are listed in the order they must take
+// effect, and whoever executes them keeps that order between dependent
+// effects:
+//
+//   - The kernel effects (AddAddress, DelAddress, AddRoute, DelRoute,
+//     AddRule, DelRule, CreateVMAC, DeleteVMAC) and the announcements
+//     (SendGARP, SendNA) form one ordered stream, across Steps too: each is
+//     applied only after every one of them emitted before it has been
+//     applied. Hence a CreateVMAC precedes the addresses on that VMAC and
+//     any announcement sent on it; an AddAddress precedes the SendGARP or
+//     SendNA that announces it, so no neighbour is told to send traffic to
+//     an address the interface does not hold yet; routes and rules follow
+//     the addresses emitted before them, and deletions keep their order.
+//   - An announcement's first frame follows its address; its repeats
+//     (Count frames, Interval apart) are sent asynchronously after it and
+//     do not hold up the stream.
+//   - The network effects (SendAdvert, JoinGroup, LeaveGroup,
+//     CloseSockets) are executed at once, in emitted order among
+//     themselves, and are never delayed by kernel work: an advert may
+//     leave before an address emitted ahead of it in the same Step is
+//     configured (harmless: an advert draws no traffic to a virtual
+//     address), and a slow netlink (RTNL contention, thousands of
+//     addresses) never delays an advert or the engine.
+//   - Timers, scripts, checks, SetIPVS and the informational effects
+//     (StateChanged, Log, Count) have no order relative to the kernel
+//     stream.
+//
 // Ownership: the engine may reuse effect values between calls to Step to
 // stay allocation-free. An effect returned by Step is valid until the next
 // Step; a consumer that keeps it (the simulator's delivery queue, an
@@ -52,6 +79,7 @@ const (
 	KindRunCheck          Kind = 22
 	KindCheckStateChanged Kind = 23
 	KindCloseSockets      Kind = 24
+	KindReconcileIPVS     Kind = 25
 )
 
 var kindNames = [...]string{
@@ -79,6 +107,7 @@ var kindNames = [...]string{
 	KindRunCheck:          "RunCheck",
 	KindCheckStateChanged: "CheckStateChanged",
 	KindCloseSockets:      "CloseSockets",
+	KindReconcileIPVS:     "ReconcileIPVS",
 }
 
 func (k Kind) String() string {
@@ -346,6 +375,17 @@ type Log struct {
 type JoinGroup struct {
 	Interface string     `json:"interface"`
 	Group     netip.Addr `json:"group"`
+	// AH lists the IPSEC-AH keys of the VRRPv2 instances that receive on
+	// this socket (auth_type AH), in VRID order: the socket also receives
+	// their AH adverts, verified with these keys. Each join carries them,
+	// so a socket opened again (an interface recreated) has them too.
+	AH []AuthKey `json:"ah,omitempty"`
+}
+
+// AuthKey is one instance's IPSEC-AH key (its auth_pass, zero-padded).
+type AuthKey struct {
+	VRID uint8   `json:"vrid"`
+	Key  [8]byte `json:"key"`
 }
 
 // LeaveGroup undoes JoinGroup.
@@ -368,9 +408,8 @@ type IPVSOp uint8
 // what the table must look like afterwards, not a kernel command, so an
 // executor maps "add" on an existing object to an edit and "delete" of a
 // missing object to success. Applying a Step's SetIPVS effects in order to
-// the table the previous ones produced yields the engine's desired table
-// (engine/lvs Machine.Table), which is also what an executor reconciles
-// the kernel against at startup.
+// the table the last ReconcileIPVS and the SetIPVS effects since produced
+// yields the engine's desired table (engine/lvs Machine.Table).
 const (
 	// IPVSAddService: the service Service exists with exactly Service's
 	// attributes (scheduler, flags, persistence).
@@ -390,8 +429,10 @@ const (
 	// IPVSEditService: as IPVSAddService, for a service already present (a
 	// reload changing lvs_sched, flags or persistence).
 	IPVSEditService IPVSOp = 6
-	// IPVSFlush: the table is empty (global_defs lvs_flush at start, and
-	// lvs_flush_on_stop at shutdown). Service and Dest are unset.
+	// IPVSFlush: the table is empty (lvs_flush_on_stop at shutdown; the
+	// start's lvs_flush is ReconcileIPVS.Flush, and the start sequences
+	// of journals written before ReconcileIPVS existed). Service and Dest
+	// are unset.
 	IPVSFlush IPVSOp = 7
 )
 
@@ -466,6 +507,49 @@ type SetIPVS struct {
 	Dest    IPVSDest    `json:"dest"`
 }
 
+// ReconcileIPVS makes the kernel's IPVS table hold the engine's whole
+// desired table, Services, whatever a previous run (one stopped with
+// --dont-release-ipvs, one that crashed, one with another configuration)
+// or an operator left in it. engine/lvs emits it once at every Start of a
+// configuration with virtual servers, in place of the SetIPVS additions
+// that would build the table one entry at a time; the SetIPVS effects of
+// later Steps are changes relative to it, and an executor applies them
+// after it, in order.
+//
+// Semantics: with Flush (global_defs lvs_flush) the whole kernel table is
+// flushed first. Then every service of Services exists with exactly its
+// attributes and exactly its destinations and weights (destinations
+// nobody asked for are removed from it). A service the kernel holds that
+// is not in Services is removed when vigil created it (as far as the
+// executor knows: adapters/ipvs remembers what it created, across
+// restarts with its state file), and left alone when it belongs to
+// someone else. Like SetIPVS it is idempotent.
+type ReconcileIPVS struct {
+	Flush bool `json:"flush,omitempty"`
+	// Services are the kernel services in configuration order (a
+	// virtual_server_group expands to one per address and fwmark entry),
+	// each with its destinations in configuration order.
+	Services []IPVSTableService `json:"services,omitempty"`
+}
+
+// IPVSTableService is one service of a desired IPVS table, with the
+// virtual server it comes from (in SetIPVS's ID form) and its
+// destinations.
+type IPVSTableService struct {
+	VirtualServer string          `json:"virtual_server"`
+	Service       IPVSService     `json:"service"`
+	Dests         []IPVSTableDest `json:"dests,omitempty"`
+}
+
+// IPVSTableDest is one destination of an IPVSTableService: Dest as SetIPVS
+// carries it (Port is the destination's port in that service), its weight,
+// and the real server (or sorry server) it comes from.
+type IPVSTableDest struct {
+	RealServer string   `json:"real_server,omitempty"`
+	Weight     int      `json:"weight,omitempty"`
+	Dest       IPVSDest `json:"dest"`
+}
+
 // RunCheck asks the checker adapter to run one health check now and
 // report its outcome as exactly one events.CheckResult carrying the same
 // VirtualServer, RealServer and Checker. The engine owns all scheduling —
@@ -536,6 +620,7 @@ func (*LeaveGroup) EffectKind() Kind        { return KindLeaveGroup }
 func (*RunCheck) EffectKind() Kind          { return KindRunCheck }
 func (*CheckStateChanged) EffectKind() Kind { return KindCheckStateChanged }
 func (*CloseSockets) EffectKind() Kind      { return KindCloseSockets }
+func (*ReconcileIPVS) EffectKind() Kind     { return KindReconcileIPVS }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -615,6 +700,7 @@ func Clone(e Effect) Effect {
 		return &c
 	case *JoinGroup:
 		c := *v
+		c.AH = slices.Clone(v.AH)
 		return &c
 	case *LeaveGroup:
 		c := *v
@@ -622,6 +708,24 @@ func Clone(e Effect) Effect {
 	case *CloseSockets:
 		c := *v
 		return &c
+	case *ReconcileIPVS:
+		c := *v
+		c.Services = CloneIPVSTable(v.Services)
+		return &c
 	}
 	return e
+}
+
+// CloneIPVSTable returns a deep copy of a desired IPVS table.
+func CloneIPVSTable(t []IPVSTableService) []IPVSTableService {
+	if t == nil {
+		return nil
+	}
+	c := make([]IPVSTableService, len(t))
+	for i, s := range t {
+		c[i] = s
+		c[i].Service.SchedFlags = slices.Clone(s.Service.SchedFlags)
+		c[i].Dests = slices.Clone(s.Dests)
+	}
+	return c
 }

@@ -7,7 +7,8 @@
 // # The events, in order
 //
 // A driver (package driver: the daemon's loop, the simulator's nodes,
-// replay, the scenario tests) steps the engine with, in this order:
+// replay, the scenario harness driver/scenario) steps the engine with, in
+// this order:
 //
 //  1. ConfigLoaded: the whole parsed configuration. Before it nothing
 //     runs: an event only records what it says of the world (an
@@ -58,9 +59,9 @@
 //     leaves before an instance stops, a sync group's notification after
 //     its members'; the VRRP effects come before the LVS ones, and
 //     within the LVS part timers and checks come first, then the IPVS
-//     table changes, then the notifications (a notify script sees the new
-//     table). Timers set in one step with the same deadline fire in that
-//     order.
+//     table changes (after a Start, the one ReconcileIPVS), then the
+//     notifications (a notify script sees the new table). Timers set in
+//     one step with the same deadline fire in that order.
 //   - Reads never change anything: Instances, DumpView, VirtualServers,
 //     IPVSTable, Timer and MarshalState only look.
 //
@@ -72,7 +73,9 @@
 //   - machine.go, instance.go: compiling a configuration into instances,
 //     tracked objects and the timer table; skew and master-down interval.
 //   - timers.go: the timer table (key → kind and owner).
-//   - lifecycle.go: Start, Stop, joining and leaving groups, leaving INIT.
+//   - lifecycle.go: Start, Stop, joining and leaving groups (at Start,
+//     and again on an interface recreated after a deletion, link.go),
+//     leaving INIT.
 //   - transitions.go: the states and what entering each one does
 //     (adverts, addresses, GARP/NA bursts, timers).
 //   - rx.go: received adverts: the checks and counters of RFC 5798 §7.1,
@@ -82,10 +85,14 @@
 //   - track.go: the one evaluation of tracking: fault status and effective
 //     priority from every tracked object (also what dumps and explain
 //     show).
-//   - sockets.go: receiving sockets as state (joins, failures, backoff).
+//   - sockets.go: receiving sockets as state (joins, failures, backoff;
+//     a VMAC's socket waits for its link; a failed socket is joined at
+//     once when its interface appears) and the JoinGroup itself, which
+//     carries the IPSEC-AH keys of the instances receiving on the socket.
 //   - sync.go: sync groups, and the backoff that ends their duels.
 //   - link.go: link changes and interface_up_down_delays.
-//   - reload.go: a new configuration while running.
+//   - reload.go: a new configuration while running (a kept socket whose
+//     IPSEC-AH keys changed is left and joined again).
 //   - notify.go: notify scripts and FIFO lines.
 //   - snapshot.go, dumpview.go: the state as journaled, and as dumped.
 //
@@ -94,13 +101,24 @@
 //   - check.go: scheduling checks, their epilogue (retries, alpha, the
 //     verdict) and a real server's state and weight.
 //   - quorum.go: quorum, hysteresis and the sorry server.
-//   - table.go: the desired IPVS table and the SetIPVS diff.
+//   - table.go: the desired IPVS table, what the engine has asked the
+//     kernel to hold (Table) and the SetIPVS diff.
+//   - machine.go: routing the events; Start, whose Step emits the whole
+//     desired table as one ReconcileIPVS (flushed first with lvs_flush)
+//     since nothing says what the kernel holds at a start; Stop
+//     (lvs_flush_on_stop, --dont-release-ipvs); ha_suspend's addresses.
 //   - files.go: FILE_CHECK, a track file's value as a verdict or a weight.
-//   - model.go, reload.go, snapshot.go: compiling, reloading, the state.
+//   - model.go, reload.go, snapshot.go: compiling (a checker's
+//     configuration without its source position, so a restored engine
+//     emits the same RunCheck bytes), reloading, the state.
 //
 // This package joins the two: Step routes each event to both parts (the
 // LVS part takes the events it has a use for) and returns VRRP's effects
 // then LVS's.
+//
+// testdata/INDEX.md maps each rule area to the scenario files that
+// specify it (run by driver/scenario; TestScenarioIndex keeps the map
+// complete).
 //
 // # The boundary
 //

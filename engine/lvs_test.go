@@ -1,11 +1,24 @@
-package engine
+package engine_test
 
 import (
 	"testing"
 
+	"github.com/vigil-ha/vigil/config"
+	"github.com/vigil-ha/vigil/driver/scenario"
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
 )
+
+func loadConf(t testing.TB, text string) *conf.Config {
+	t.Helper()
+	cfg, diags, err := config.LoadString("keepalived.conf", text, config.Options{})
+	if err != nil {
+		t.Fatalf("config: %v\n%v", err, diags)
+	}
+	return cfg
+}
 
 // TestLVSWiring checks that Step routes the LVS events (its timers, check
 // results) to engine/lvs, joins its effects after VRRP's, and that the
@@ -29,7 +42,7 @@ virtual_server 10.0.0.1 80 {
     }
   }
 }`)
-	e := New()
+	e := engine.New()
 	var log []events.Event
 	step := func(ev events.Event) []effects.Effect { log = append(log, ev); return e.Step(ev) }
 	step(&events.ConfigLoaded{Config: cfg})
@@ -70,5 +83,5 @@ virtual_server 10.0.0.1 80 {
 		t.Fatalf("table: %+v", tbl)
 	}
 	step(&events.TimerFired{Header: events.Header{At: 6e9}, Key: timer})
-	checkDeterminism(t, log)
+	scenario.CheckDeterminism(t, log)
 }

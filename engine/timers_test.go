@@ -109,7 +109,22 @@ virtual_server 10.0.0.100 80 {
 	step(&events.AdvertReceived{Interface: "eth0", Src: netip.MustParseAddr("10.0.0.2"), Dst: group, TTL: 255,
 		Advert: events.Advert{Version: 2, Type: 1, VRID: 51, Priority: 50, Interval: 100, CountAddrs: 1,
 			Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.100")}}})
+	// The retry fails too; eth1 then reported present cancels the retry
+	// timer and joins at once: the CancelTimer's key is one Timer knows.
+	step(&events.GroupJoined{Interface: "eth1", Group: group, Err: "no such device"})
+	retry := ""
+	for k := range armed {
+		if info, _ := e.Timer(k); info.Kind == effects.TimerSocketRetry {
+			retry = k
+		}
+	}
+	if retry == "" {
+		t.Fatal("no socket retry armed after a failed join")
+	}
 	step(&events.LinkChanged{Interface: "eth1", Present: true})
+	if _, ok := armed[retry]; ok {
+		t.Errorf("%s still armed once its interface appeared", retry)
+	}
 
 	want := map[effects.TimerKind]TimerInfo{
 		effects.TimerAdvert:        {Kind: effects.TimerAdvert, Instance: "VI_1"},

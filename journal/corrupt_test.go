@@ -74,11 +74,18 @@ func TestTruncatedFile(t *testing.T) {
 	if err := readEverything(src); err != nil {
 		t.Fatalf("intact file: %v", err)
 	}
+	// Cut inside the part of the file in use: how much of its
+	// preallocated tail bbolt leaves zero depends on how the writer's
+	// group commits fell, and a cut there loses nothing.
+	used := len(data)
+	for used > 0 && data[used-1] == 0 {
+		used--
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	dst := filepath.Join(t.TempDir(), "cut.journal")
 	errs := 0
 	for i := range 200 {
-		n := rng.IntN(len(data))
+		n := rng.IntN(used)
 		if i < 5 {
 			n = []int{0, 1, 4095, 4096, 8192}[i]
 		}

@@ -36,6 +36,8 @@ var goldenFixtures = []goldenFixture{
 	{"testdata/golden-v3.journal", goldenV2, 2},
 	// golden-v4 adds the receiving sockets as engine state.
 	{"testdata/golden-v4.journal", goldenV4, 2},
+	// golden-v5 adds ReconcileIPVS, the start's whole IPVS table.
+	{"testdata/golden-v5.journal", goldenV5, 2},
 }
 
 // goldenRecord is one event of the golden journal with its effects.
@@ -160,6 +162,39 @@ func goldenV4() []goldenRecord {
 			&effects.SetTimer{Key: "sock/eth1/0.0.0.0", At: events.Time(14_500_000_000)}}},
 		goldenRecord{&events.LinkChanged{Header: at(15), Interface: "eth0"}, []effects.Effect{
 			&effects.CloseSockets{Interface: "eth0"}}},
+	)
+}
+
+// goldenV5 adds ReconcileIPVS: a Start after a Stop reconciles the kernel
+// with the whole desired table (a group's two services, a fwmark service
+// without destinations, an inhibited and a tunnelled destination), flushed
+// first; and an empty one.
+func goldenV5() []goldenRecord {
+	a := netip.MustParseAddr
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	svc := func(addr string) effects.IPVSService {
+		return effects.IPVSService{Family: 4, Protocol: "tcp", Addr: a(addr), Port: 80, Scheduler: "sh",
+			SchedFlags: []string{"sh-port", "sh-fallback"}, PersistenceTimeout: 60 * time.Second,
+			PersistenceNetmask: a("255.255.255.0"), PersistenceEngine: "sip"}
+	}
+	dests := []effects.IPVSTableDest{
+		{RealServer: "10.0.1.1:8080", Weight: 3, Dest: effects.IPVSDest{Addr: a("10.0.1.1"), Port: 8080, Method: "NAT",
+			UThreshold: 100, LThreshold: 10}},
+		{RealServer: "10.0.1.2:80", Dest: effects.IPVSDest{Addr: a("10.0.1.2"), Port: 80, Method: "TUN",
+			TunType: "gue", TunPort: 6080, TunCsum: "remcsum"}},
+	}
+	return append(goldenV4(),
+		goldenRecord{&events.Stop{Header: at(16), KeepIPVS: true}, nil},
+		goldenRecord{&events.Start{Header: at(17), Seed: 11}, []effects.Effect{
+			&effects.SetTimer{Key: "lvs/group/WEB/tcp/10.0.1.1:8080/0", At: events.Time(18_000_000_000)},
+			&effects.ReconcileIPVS{Flush: true, Services: []effects.IPVSTableService{
+				{VirtualServer: "group/WEB/tcp", Service: svc("10.0.0.1"), Dests: dests},
+				{VirtualServer: "group/WEB/tcp", Service: svc("10.0.0.2"), Dests: dests},
+				{VirtualServer: "fwmark/5/inet6", Service: effects.IPVSService{Family: 6, FwMark: 5, Scheduler: "wlc", OnePacket: true}},
+			}},
+			&effects.Notify{Type: "VS", Name: "[WEB]:0", State: "UP", FIFOLine: "VS [WEB]:0 UP"}}},
+		goldenRecord{&events.Stop{Header: at(18)}, nil},
+		goldenRecord{&events.Start{Header: at(19), Seed: 12}, []effects.Effect{&effects.ReconcileIPVS{}}},
 	)
 }
 

@@ -36,6 +36,9 @@ type Lab struct {
 	// Switch is the namespace holding the bridge br0.
 	Switch string
 	Nodes  []*Node
+	// LogTail, when positive, makes a failed test print only the last
+	// LogTail lines of each daemon's log at cleanup (default: all of it).
+	LogTail int
 }
 
 // Node is one namespace on the lab's bridge.
@@ -50,6 +53,8 @@ type Node struct {
 	Addr4, Addr6 netip.Prefix
 	// MAC is eth0's hardware address.
 	MAC string
+	// checkpoint is what Lab.Checkpoint recorded (reset.go).
+	checkpoint *nodeState
 }
 
 var labSeq atomic.Int32

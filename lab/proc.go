@@ -22,9 +22,17 @@ var (
 )
 
 // VigilBinary builds cmd/vigil once per test process (into a temporary
-// directory that RemoveBuild deletes) and returns its path.
+// directory that RemoveBuild deletes) and returns its path. When the
+// environment names a prebuilt binary in VIGIL_BINARY, that one is used
+// instead (to test a given build, e.g. another commit's).
 func VigilBinary(t testing.TB) string {
 	t.Helper()
+	if bin := os.Getenv("VIGIL_BINARY"); bin != "" {
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("lab: VIGIL_BINARY: %v", err)
+		}
+		return bin
+	}
 	buildOnce.Do(func() {
 		root, err := moduleRoot()
 		if err != nil {
@@ -147,7 +155,11 @@ func (p *Proc) start(t testing.TB, bin string, args []string) {
 		}
 		p.killChild()
 		if t.Failed() {
-			t.Logf("%s log (%s, node %s):\n%s", p.Name, p.LogPath, p.Node.NS, p.Log())
+			if n := p.Node.lab.LogTail; n > 0 {
+				t.Logf("%s log, last %d lines (%s, node %s):\n%s", p.Name, n, p.LogPath, p.Node.NS, p.LogTail(n))
+			} else {
+				t.Logf("%s log (%s, node %s):\n%s", p.Name, p.LogPath, p.Node.NS, p.Log())
+			}
 		}
 	})
 }
@@ -234,6 +246,18 @@ func (p *Proc) killChild() {
 func (p *Proc) Log() string {
 	b, _ := os.ReadFile(p.LogPath)
 	return string(b)
+}
+
+// LogTail returns the last n lines the daemon has logged.
+func (p *Proc) LogTail(n int) string {
+	lines := strings.SplitAfter(p.Log(), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "")
 }
 
 // LogContains reports whether the log holds s.

@@ -171,7 +171,7 @@ func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 			}
 		case *effects.AddAddress, *effects.DelAddress, *effects.AddRoute, *effects.DelRoute,
 			*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC,
-			*effects.SendGARP, *effects.SendNA, *effects.Notify, *effects.SetIPVS:
+			*effects.SendGARP, *effects.SendNA, *effects.Notify, *effects.SetIPVS, *effects.ReconcileIPVS:
 			it.World = true
 		}
 		if it.Kind == ItemState {

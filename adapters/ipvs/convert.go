@@ -10,7 +10,7 @@ import (
 )
 
 // ServiceFromEffect converts the engine's description of a kernel service
-// (effects.IPVSService, as carried by SetIPVS and engine/lvs's Table)
+// (effects.IPVSService, as carried by SetIPVS and ReconcileIPVS)
 // into a Service without destinations.
 func ServiceFromEffect(e *effects.IPVSService) (Service, error) {
 	s := Service{
@@ -77,70 +77,6 @@ func DestFromEffect(e *effects.IPVSDest, weight int) (Dest, error) {
 		Addr: e.Addr, Port: uint16(e.Port), Method: method, Weight: weight,
 		UpperThreshold: uint32(e.UThreshold), LowerThreshold: uint32(e.LThreshold),
 	}, nil
-}
-
-// Fold applies one SetIPVS effect to an in-memory table, as the kernel
-// would: folding the engine's effects from the start gives its desired
-// table, which Manager.Sync then reconciles the kernel against at
-// startup. Fold never touches the kernel.
-func Fold(t Table, e *effects.SetIPVS) (Table, error) {
-	if e.Op == effects.IPVSFlush {
-		return nil, nil
-	}
-	s, err := ServiceFromEffect(&e.Service)
-	if err != nil {
-		return t, err
-	}
-	i := -1
-	for j := range t {
-		if t[j].Key() == s.Key() {
-			i = j
-		}
-	}
-	switch e.Op {
-	case effects.IPVSAddService, effects.IPVSEditService:
-		if i < 0 {
-			return append(t, s), nil
-		}
-		s.Dests = t[i].Dests
-		t[i] = s
-		return t, nil
-	case effects.IPVSDelService:
-		if i >= 0 {
-			t = append(t[:i], t[i+1:]...)
-		}
-		return t, nil
-	case effects.IPVSAddDest, effects.IPVSEditDest, effects.IPVSDelDest:
-		d, err := DestFromEffect(&e.Dest, e.Weight)
-		if err != nil {
-			return t, err
-		}
-		if i < 0 {
-			if e.Op == effects.IPVSDelDest {
-				return t, nil
-			}
-			return t, fmt.Errorf("ipvs: %s for %s: no such service", e.Op, s.Key())
-		}
-		ds := t[i].Dests
-		k := -1
-		for j := range ds {
-			if ds[j].Key() == d.Key() {
-				k = j
-			}
-		}
-		switch {
-		case e.Op == effects.IPVSDelDest && k >= 0:
-			ds = append(ds[:k], ds[k+1:]...)
-		case e.Op == effects.IPVSDelDest:
-		case k >= 0:
-			ds[k] = d
-		default:
-			ds = append(ds, d)
-		}
-		t[i].Dests = ds
-		return t, nil
-	}
-	return t, fmt.Errorf("ipvs: unknown IPVS operation %v", e.Op)
 }
 
 // maskToBits turns a netmask written as an address into a prefix length;

@@ -75,43 +75,33 @@ func TestDestFromEffect(t *testing.T) {
 	}
 }
 
-func TestFold(t *testing.T) {
+// TestTableFromEffect converts ReconcileIPVS's table: what does not
+// convert is left out and reported, the rest kept in order.
+func TestTableFromEffect(t *testing.T) {
 	a := netip.MustParseAddr
-	d1 := effects.IPVSDest{Addr: a("198.51.100.1"), Port: 8080, Method: "NAT"}
-	d2 := effects.IPVSDest{Addr: a("198.51.100.2"), Port: 8080, Method: "NAT"}
-	steps := []effects.SetIPVS{
-		{Op: effects.IPVSAddService, Service: effWeb},
-		{Op: effects.IPVSAddDest, Service: effWeb, Dest: d1, Weight: 1},
-		{Op: effects.IPVSAddDest, Service: effWeb, Dest: d2, Weight: 2},
-		{Op: effects.IPVSEditDest, Service: effWeb, Dest: d1, Weight: 0},
-		{Op: effects.IPVSAddService, Service: effMark},
-		{Op: effects.IPVSDelDest, Service: effWeb, Dest: d2},
-		{Op: effects.IPVSDelDest, Service: effWeb, Dest: d2}, // idempotent
-		{Op: effects.IPVSDelService, Service: effMark},
-		{Op: effects.IPVSDelService, Service: effMark},
+	bad := effWeb
+	bad.SchedFlags = []string{"no-such-flag"}
+	in := []effects.IPVSTableService{
+		{VirtualServer: "tcp/192.0.2.1:80", Service: effWeb, Dests: []effects.IPVSTableDest{
+			{RealServer: "198.51.100.1:8080", Weight: 2, Dest: effects.IPVSDest{Addr: a("198.51.100.1"), Port: 8080, Method: "NAT"}},
+			{RealServer: "198.51.100.2:8080", Weight: 1, Dest: effects.IPVSDest{Addr: a("198.51.100.2"), Port: 8080, Method: "bogus"}},
+			{RealServer: "198.51.100.3:8080", Dest: effects.IPVSDest{Addr: a("198.51.100.3"), Port: 80, Method: "DR"}},
+		}},
+		{VirtualServer: "group/G/tcp", Service: bad},
+		{VirtualServer: "fwmark/7", Service: effMark},
 	}
-	var tb Table
-	for _, e := range steps {
-		var err error
-		if tb, err = Fold(tb, &e); err != nil {
-			t.Fatalf("Fold(%v): %v", e.Op, err)
-		}
+	out, err := TableFromEffect(in)
+	if err == nil || !strings.Contains(err.Error(), "real server 198.51.100.2:8080") || !strings.Contains(err.Error(), "virtual server group/G/tcp") {
+		t.Fatalf("error %v: want the bad method and the bad service reported", err)
 	}
 	web, _ := ServiceFromEffect(&effWeb)
-	web.Dests = []Dest{{Addr: a("198.51.100.1"), Port: 8080, Method: NAT, Weight: 0}}
-	if !reflect.DeepEqual(tb, Table{web}) {
-		t.Fatalf("folded table = %+v", tb)
+	web.Dests = []Dest{{Addr: a("198.51.100.1"), Port: 8080, Method: NAT, Weight: 2}, {Addr: a("198.51.100.3"), Port: 80, Method: DR}}
+	mark, _ := ServiceFromEffect(&effMark)
+	if !reflect.DeepEqual(out, Table{web, mark}) {
+		t.Fatalf("table = %+v", out)
 	}
-	edited := effWeb
-	edited.Scheduler = "wrr"
-	if tb, _ = Fold(tb, &effects.SetIPVS{Op: effects.IPVSEditService, Service: edited}); tb[0].Scheduler != "wrr" || len(tb[0].Dests) != 1 {
-		t.Fatalf("edit service lost state: %+v", tb)
-	}
-	if _, err := Fold(tb, &effects.SetIPVS{Op: effects.IPVSAddDest, Service: effDNS6, Dest: d1}); err == nil {
-		t.Error("a destination of a missing service was accepted")
-	}
-	if tb, _ = Fold(tb, &effects.SetIPVS{Op: effects.IPVSFlush}); len(tb) != 0 {
-		t.Errorf("flush left %+v", tb)
+	if out, err := TableFromEffect(nil); out != nil || err != nil {
+		t.Fatalf("empty table: %v, %v", out, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package ipvs applies vigil's desired IPVS table to the kernel through
 // github.com/moby/ipvs (generic netlink), and reconciles it with what the
-// kernel already holds when vigil starts.
+// kernel already holds when vigil starts (the engine's ReconcileIPVS
+// effect, executed by Executor with Manager.Sync).
 //
 // The package speaks its own small types (Service, Dest, Table) rather than
 // the engine's effects: the LVS reducer decides what the table should be,

@@ -1,30 +1,43 @@
 package ipvs
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/vigil-ha/vigil/effects"
 )
 
-// Executor applies the engine's SetIPVS effects to a Manager: the thin
-// layer between the effects vocabulary and this package's types. Every
-// operation is idempotent, as effects.IPVSOp requires: adding an existing
-// object edits it, deleting a missing one succeeds. It implements the
-// daemon's Applier, which runs it behind the kernel queue so the engine
-// never waits on netlink.
+// Executor applies the engine's IPVS effects to a Manager: the thin layer
+// between the effects vocabulary and this package's types. SetIPVS
+// operations are idempotent, as effects.IPVSOp requires: adding an
+// existing object edits it, deleting a missing one succeeds.
+// ReconcileIPVS, which the engine emits at a start, makes the kernel hold
+// its whole table (Manager.Sync). It implements the daemon's Applier,
+// which runs it behind the kernel queue, in the engine's order, so the
+// engine never waits on netlink.
 type Executor struct {
 	m *Manager
+	// OnChange, when set, is called with each change a reconciliation
+	// makes to the kernel (for the log).
+	OnChange func(Change)
 }
 
 // NewExecutor returns an Executor applying effects to m.
 func NewExecutor(m *Manager) *Executor { return &Executor{m: m} }
 
-// Apply executes one effect; effects other than SetIPVS are ignored.
+// Apply executes one effect; effects other than SetIPVS and ReconcileIPVS
+// are ignored.
 func (x *Executor) Apply(e effects.Effect) error {
-	op, ok := e.(*effects.SetIPVS)
-	if !ok {
-		return nil
+	switch v := e.(type) {
+	case *effects.SetIPVS:
+		return x.set(v)
+	case *effects.ReconcileIPVS:
+		return x.reconcile(v)
 	}
+	return nil
+}
+
+func (x *Executor) set(op *effects.SetIPVS) error {
 	if op.Op == effects.IPVSFlush {
 		_, err := x.m.Flush()
 		return err
@@ -57,20 +70,47 @@ func (x *Executor) Apply(e effects.Effect) error {
 	return nil
 }
 
-// Reconcile is the startup step: fold the engine's SetIPVS effects so far
-// into its desired table and make the kernel match it (Manager.Sync),
-// removing what vigil owned and no longer wants. flush is lvs_flush.
-func (x *Executor) Reconcile(effs []effects.Effect, flush bool) ([]Change, error) {
-	var t Table
-	for _, e := range effs {
-		op, ok := e.(*effects.SetIPVS)
-		if !ok {
-			continue
-		}
-		var err error
-		if t, err = Fold(t, op); err != nil {
-			return nil, err
+// reconcile makes the kernel hold the effect's table, flushed first when
+// it says so, removing what vigil owned and no longer wants. A service or
+// destination that does not convert is left out and reported; the rest
+// is reconciled all the same.
+func (x *Executor) reconcile(r *effects.ReconcileIPVS) error {
+	want, convErr := TableFromEffect(r.Services)
+	changes, err := x.m.Sync(want, r.Flush)
+	if x.OnChange != nil {
+		for _, c := range changes {
+			x.OnChange(c)
 		}
 	}
-	return x.m.Sync(t, flush)
+	if err != nil {
+		err = fmt.Errorf("reconciling the IPVS table: %w", err)
+	}
+	return errors.Join(convErr, err)
+}
+
+// TableFromEffect converts a desired table as ReconcileIPVS carries it.
+// A service or destination that does not convert is left out and
+// reported in the error, which joins every such failure.
+func TableFromEffect(svcs []effects.IPVSTableService) (Table, error) {
+	var out Table
+	var errs []error
+	for i := range svcs {
+		s := &svcs[i]
+		svc, err := ServiceFromEffect(&s.Service)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("virtual server %s: %w", s.VirtualServer, err))
+			continue
+		}
+		for j := range s.Dests {
+			d := &s.Dests[j]
+			dest, err := DestFromEffect(&d.Dest, d.Weight)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("virtual server %s, real server %s: %w", s.VirtualServer, d.RealServer, err))
+				continue
+			}
+			svc.Dests = append(svc.Dests, dest)
+		}
+		out = append(out, svc)
+	}
+	return out, errors.Join(errs...)
 }

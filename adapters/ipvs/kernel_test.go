@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -360,6 +361,67 @@ func TestKernelTable(t *testing.T) {
 		}
 		if got := mustRead(t, m); len(got) != 0 {
 			t.Fatalf("after flush: %+v", got)
+		}
+	})
+
+	t.Run("reconcile effect", func(t *testing.T) {
+		a := netip.MustParseAddr
+		// An operator's service, which a reconciliation without flush
+		// leaves alone.
+		other, err := Open(Options{Netns: ns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.SyncService(Service{Family: 4, Protocol: "TCP", Addr: svcForeign.Addr, Port: 443, Scheduler: "lc"}); err != nil {
+			t.Fatal(err)
+		}
+		other.Close()
+		x := NewExecutor(m)
+		var changes []string
+		x.OnChange = func(c Change) { changes = append(changes, c.String()) }
+		r := &effects.ReconcileIPVS{Services: []effects.IPVSTableService{
+			{VirtualServer: "tcp/192.0.2.1:80", Service: effWeb, Dests: []effects.IPVSTableDest{
+				{RealServer: "198.51.100.1:8080", Weight: 2, Dest: effects.IPVSDest{Addr: a("198.51.100.1"), Port: 8080, Method: "NAT"}},
+				{RealServer: "198.51.100.2:8080", Weight: 1, Dest: effects.IPVSDest{Addr: a("198.51.100.2"), Port: 8080, Method: "bogus"}},
+			}},
+		}}
+		if err := x.Apply(r); err == nil || !strings.Contains(err.Error(), "198.51.100.2:8080") {
+			t.Fatalf("Apply(ReconcileIPVS) with a bad destination: %v", err)
+		}
+		wantChanges := []string{"add-service TCP 192.0.2.1:80", "add-dest TCP 192.0.2.1:80 198.51.100.1:8080"}
+		if !slices.Equal(changes, wantChanges) {
+			t.Fatalf("changes = %v, want %v", changes, wantChanges)
+		}
+		got := mustRead(t, m)
+		if s := findService(got, svcWeb); s == nil || len(s.Dests) != 1 || s.Dests[0].Weight != 2 {
+			t.Fatalf("after the reconciliation: %+v", got)
+		}
+		if findService(got, svcForeign) == nil {
+			t.Fatal("the operator's service was removed without flush")
+		}
+
+		// Flush: the whole table goes first, then the desired one.
+		changes = nil
+		r = &effects.ReconcileIPVS{Flush: true, Services: []effects.IPVSTableService{
+			{VirtualServer: "fwmark/7", Service: effMark, Dests: []effects.IPVSTableDest{
+				{RealServer: "198.51.100.3:0", Weight: 1, Dest: effects.IPVSDest{Addr: a("198.51.100.3"), Method: "TUN"}},
+			}},
+		}}
+		if err := x.Apply(r); err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) != 3 || changes[0] != "flush" {
+			t.Fatalf("changes = %v, want a flush then the fwmark service and its destination", changes)
+		}
+		got = mustRead(t, m)
+		if len(got) != 1 || got[0].Key() != svcMark || len(got[0].Dests) != 1 {
+			t.Fatalf("after the flushing reconciliation: %+v", got)
+		}
+		if owned := m.Owned(); !slices.Equal(owned, []ServiceKey{svcMark}) {
+			t.Fatalf("owned = %v", owned)
+		}
+		if _, err := m.Sync(nil, true); err != nil {
+			t.Fatal(err)
 		}
 	})
 

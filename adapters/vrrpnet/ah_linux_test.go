@@ -118,6 +118,7 @@ func TestConnAHWire(t *testing.T) {
 			adv := tc.advert
 			adv.Instance, adv.Interface, adv.Version, adv.VRID, adv.Priority = "VI_1", "veth0", 2, 77, 150
 			adv.Interval, adv.Addrs, adv.AuthType, adv.TTL = 100, []netip.Addr{vip4}, AuthAH, 255
+			adv.Src = addrA4 // the engine always names the source
 			m.do(func() error { return m.Send(&adv) })
 			got, want := wire.next(ProtoAH), keepalivedAdvert(t, tc.capture)
 			if !bytes.Equal(got, want) {
@@ -129,7 +130,7 @@ func TestConnAHWire(t *testing.T) {
 	t.Run("no key", func(t *testing.T) {
 		m := l.mux(l.nsA, MuxOptions{})
 		adv := effects.SendAdvert{Interface: "veth0", Version: 2, VRID: 78, Priority: 150, Interval: 100,
-			Addrs: []netip.Addr{vip4}, AuthType: AuthAH}
+			Addrs: []netip.Addr{vip4}, AuthType: AuthAH, Src: addrA4}
 		var err error
 		l.in(l.nsA, func() { err = m.Send(&adv) })
 		if !errors.Is(err, ErrNoAHKey) {
@@ -167,6 +168,9 @@ func TestKeepalivedBackupAH(t *testing.T) {
 			adv := tc.ours
 			adv.Instance, adv.Interface, adv.Version, adv.VRID, adv.Priority = "VI_1", "veth0", 2, 77, 200
 			adv.Interval, adv.Addrs, adv.AuthType = 100, []netip.Addr{vip4}, AuthAH
+			if !adv.Src.IsValid() {
+				adv.Src = addrB4 // the engine always names the source
+			}
 			if adv.TTL == 0 {
 				adv.TTL = 255
 			}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"sync"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-ha/vigil/effects"
@@ -30,6 +29,11 @@ var ErrNoAH = errors.New("vrrpnet: no IPSEC-AH socket (no AH key set)")
 // key (SetAuthKey): an ICV under any other key would be refused by every
 // peer.
 var ErrNoAHKey = errors.New("vrrpnet: IPSEC-AH advert but no AH key set for its VRID")
+
+// ErrNoSource is returned by Send for an advert without a source address:
+// the engine knew no address of the instance's interface (and none was
+// configured), and the adapter never chooses one itself.
+var ErrNoSource = errors.New("vrrpnet: advert without a source address (the interface has no usable address)")
 
 // Options configure a Conn.
 type Options struct {
@@ -58,12 +62,10 @@ type Conn struct {
 
 	mu     sync.Mutex // guards the fields below
 	ah     *rawSock   // IPv4 protocol-51 socket, opened by the first SetAuthKey
-	nl     *netlink.Handle
 	groups map[netip.Addr]int
 	inst   [256]instance
 	txBuf  []byte
 	txOOB  []byte
-	src    map[string]cachedSrc
 	closed bool
 }
 
@@ -91,19 +93,14 @@ func Open(ifname string, family int, o Options) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vrrpnet: open %s: %w", ifname, err)
 	}
-	nl, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("vrrpnet: open %s: netlink: %w", ifname, err)
-	}
 	s, err := openRaw(family, ProtoVRRP, ifname, ifi.Index)
 	if err != nil {
-		nl.Close()
 		return nil, fmt.Errorf("vrrpnet: open %s: %w", ifname, err)
 	}
 	c := &Conn{
-		ifname: ifname, ifindex: ifi.Index, family: family, clock: o.Clock, vrrp: s, nl: nl,
-		groups: map[netip.Addr]int{}, src: map[string]cachedSrc{},
-		txBuf: make([]byte, 0, MaxIPv4Len), txOOB: make([]byte, 0, 64),
+		ifname: ifname, ifindex: ifi.Index, family: family, clock: o.Clock, vrrp: s,
+		groups: map[netip.Addr]int{},
+		txBuf:  make([]byte, 0, MaxIPv4Len), txOOB: make([]byte, 0, 64),
 	}
 	c.dec = DecodeOptions{Group4: o.Group4, AHKey: c.authKey}
 	return c, nil
@@ -266,9 +263,9 @@ func (c *Conn) receive(s *rawSock, ev *events.AdvertReceived) error {
 // Send transmits the advert a: to its multicast group, or to each unicast
 // peer in a.Dst (an empty Dst means the default group). Multicast adverts
 // go out with TTL 255; unicast ones with a.TTL (unicast_ttl, 255 when 0).
-// An unset a.Src is resolved to the interface's primary IPv4 address or
-// IPv6 link-local address (falling back to a.Interface's when sending from
-// a VMAC). IPv4 identification and AH sequence advance once per call, as
+// The engine names the source (a.Src: the configured one or the
+// interface's primary address, one rule in engine/vrrp); an advert
+// without one is refused with ErrNoSource, never completed here. IPv4 identification and AH sequence advance once per call, as
 // keepalived's do per advert, not per peer. An IPSEC-AH advert is keyed by
 // the key SetAuthKey set for its VRID (a.AuthData is not the key: it is
 // zero under AH); without one Send fails with ErrNoAHKey.
@@ -287,10 +284,7 @@ func (c *Conn) sendAdvert(a *effects.SendAdvert, fallback *[8]byte) error {
 	}
 	src := a.Src
 	if !src.IsValid() {
-		var err error
-		if src, err = c.source(a.Interface); err != nil {
-			return err
-		}
+		return ErrNoSource
 	}
 	if err := c.checkFamily(src); err != nil {
 		return err
@@ -383,6 +377,5 @@ func (c *Conn) Close() error {
 	for _, s := range c.socks() {
 		errs = append(errs, s.f.Close())
 	}
-	c.nl.Close()
 	return errors.Join(errs...)
 }

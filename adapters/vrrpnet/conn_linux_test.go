@@ -4,6 +4,7 @@ package vrrpnet
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -38,8 +39,8 @@ func TestConnExchange(t *testing.T) {
 		authLen int
 	}{
 		{
-			name:   "v2 multicast IPv4, source resolved",
-			advert: effects.SendAdvert{Version: 2, VRID: 10, Priority: 150, Interval: 100, Addrs: []netip.Addr{vip4}},
+			name:   "v2 multicast IPv4",
+			advert: effects.SendAdvert{Version: 2, VRID: 10, Priority: 150, Interval: 100, Addrs: []netip.Addr{vip4}, Src: addrA4},
 			src:    addrA4, dst: Group4, ttl: 255,
 		},
 		{
@@ -57,12 +58,12 @@ func TestConnExchange(t *testing.T) {
 		{
 			name: "v2 unicast IPv4 PASS",
 			advert: effects.SendAdvert{Version: 2, VRID: 13, Priority: 100, Interval: 200, Addrs: []netip.Addr{vip4},
-				AuthType: AuthPass, AuthData: [8]byte{'p', 'w'}, Dst: []netip.Addr{addrB4}},
+				AuthType: AuthPass, AuthData: [8]byte{'p', 'w'}, Src: addrA4, Dst: []netip.Addr{addrB4}},
 			src: addrA4, dst: addrB4, ttl: 255,
 		},
 		{
-			name:   "v3 multicast IPv6, link-local source resolved",
-			advert: effects.SendAdvert{Version: 3, VRID: 14, Priority: 200, Interval: 100, Addrs: []netip.Addr{vip6}},
+			name:   "v3 multicast IPv6, link-local source",
+			advert: effects.SendAdvert{Version: 3, VRID: 14, Priority: 200, Interval: 100, Addrs: []netip.Addr{vip6}, Src: l.ll[l.nsA]},
 			src:    l.ll[l.nsA], dst: Group6, ttl: 255,
 		},
 		{
@@ -89,6 +90,16 @@ func TestConnExchange(t *testing.T) {
 	}
 	a.quiet(200 * time.Millisecond) // multicast loopback is off
 
+	t.Run("no source", func(t *testing.T) {
+		// The engine names the source; the adapter never picks one.
+		adv := effects.SendAdvert{Interface: "veth0", Version: 3, VRID: 18, Priority: 1, Interval: 100, Addrs: []netip.Addr{vip4}}
+		var err error
+		a.do(func() error { err = a.Send(&adv); return nil })
+		if !errors.Is(err, ErrNoSource) {
+			t.Fatalf("send without a source: %v, want ErrNoSource", err)
+		}
+	})
+
 	t.Run("each unicast peer", func(t *testing.T) {
 		// One advert per peer (B is named twice).
 		adv := effects.SendAdvert{Interface: "veth0", Version: 3, VRID: 16, Priority: 1, Interval: 100,
@@ -103,7 +114,7 @@ func TestConnExchange(t *testing.T) {
 
 	t.Run("leave stops multicast", func(t *testing.T) {
 		b.do(func() error { return b.Leave(&effects.LeaveGroup{Interface: "veth0", Group: Group4}) })
-		adv := effects.SendAdvert{Interface: "veth0", Version: 3, VRID: 17, Priority: 1, Interval: 100, Addrs: []netip.Addr{vip4}}
+		adv := effects.SendAdvert{Interface: "veth0", Version: 3, VRID: 17, Priority: 1, Interval: 100, Addrs: []netip.Addr{vip4}, Src: addrA4}
 		a.do(func() error { return a.Send(&adv) })
 		b.quiet(300 * time.Millisecond)
 		b.do(func() error { return b.Join(&effects.JoinGroup{Interface: "veth0", Group: Group4}) })
@@ -192,7 +203,7 @@ func TestConnVMAC(t *testing.T) {
 
 	a := l.mux(l.nsA, MuxOptions{})
 	adv := effects.SendAdvert{Interface: "veth0", VMAC: "vrrp.77", Version: 3, VRID: 77, Priority: 150,
-		Interval: 100, Addrs: []netip.Addr{vip4}}
+		Interval: 100, Addrs: []netip.Addr{vip4}, Src: addrA4}
 	a.do(func() error { return a.Send(&adv) })
 	buf := make([]byte, 1500)
 	for {
@@ -252,7 +263,7 @@ func TestConnAHSequence(t *testing.T) {
 	}
 
 	mine := *adv
-	mine.Interface = "veth0"
+	mine.Interface, mine.Src = "veth0", addrB4
 	b.do(func() error { return b.Send(&mine) })
 	if ev := a.next(2*time.Second, nil); ev.Verdict != events.VerdictOK || !ev.Advert.AH || ev.Advert.AHSeq != 6 {
 		t.Fatalf("B's advert after receiving 5: %v %+v", ev.Verdict, ev.Advert)

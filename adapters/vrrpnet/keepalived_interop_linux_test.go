@@ -147,6 +147,7 @@ func TestKeepalivedInterop(t *testing.T) {
 			if adv.Src.IsValid() {
 				srcB = adv.Src
 			}
+			adv.Src = srcB // the engine always names the source
 			stepped := waitFor(3*time.Second, func() bool {
 				m.do(func() error { return m.Send(&adv) })
 				time.Sleep(200 * time.Millisecond)

@@ -113,8 +113,10 @@ func (m *Mux) Conn(ifname string, family int) (*Conn, error) {
 }
 
 // Join executes a JoinGroup effect: it opens the interface's socket for the
-// group's family and joins the group if it is multicast. A unicast address
-// (the instance's own, for unicast peers) only opens the socket.
+// group's family and joins the group if it is multicast. A unicast "group"
+// (the family's unspecified address, for unicast peers) only opens the
+// socket. The AH keys the effect carries are set on the socket, whose AH
+// reader starts with the first.
 func (m *Mux) Join(j *effects.JoinGroup) error {
 	if !j.Group.IsValid() {
 		return fmt.Errorf("vrrpnet: join on %s: no group or address to pick the family", j.Interface)
@@ -123,7 +125,15 @@ func (m *Mux) Join(j *effects.JoinGroup) error {
 	if err != nil {
 		return err
 	}
-	return c.Join(j.Group)
+	if err := c.Join(j.Group); err != nil {
+		return err
+	}
+	for _, k := range j.AH {
+		if err := m.SetAuthKey(j.Interface, k.VRID, k.Key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Leave executes a LeaveGroup effect. The socket stays open.

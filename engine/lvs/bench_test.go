@@ -5,8 +5,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-ha/vigil/config"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
 )
+
+func loadConf(t testing.TB, text string) *conf.Config {
+	t.Helper()
+	cfg, diags, err := config.LoadString("keepalived.conf", text, config.Options{})
+	if err != nil {
+		t.Fatalf("config: %v\n%v", err, diags)
+	}
+	return cfg
+}
 
 // benchConf builds n virtual servers of 10 real servers each.
 func benchConf(n int) string {

@@ -27,28 +27,43 @@
 // A virtual server is named "tcp/10.0.0.1:80" (protocol/address:port),
 // "fwmark/1" ("fwmark/1/inet6" for an IPv6 fwmark service) or
 // "group/NAME/tcp"; a real server by its address and port,
-// "10.0.1.1:80". These IDs are what RunCheck, CheckResult, SetIPVS and the
-// timer keys carry. Notifications use keepalived's own formats
-// ("[10.0.0.1]:tcp:80", "FWM 1", "[NAME]:0").
+// "10.0.1.1:80". These IDs are what RunCheck, CheckResult, SetIPVS,
+// ReconcileIPVS and the timer keys carry. Notifications use keepalived's
+// own formats ("[10.0.0.1]:tcp:80", "FWM 1", "[NAME]:0").
 //
 // # The IPVS table
 //
 // The machine keeps, per virtual server, the table it has asked for (the
-// applied services and destinations). At the end of every Step it
-// recomputes the desired table of each virtual server that changed and
-// emits the difference as idempotent SetIPVS operations: deletions first,
-// then additions and edits, in configuration order. A real server is in
-// its services with its weight when alive (and quorum is up or there is no
-// sorry server); with weight 0 when inhibit_on_failure is set and it is
-// not; absent otherwise. The sorry server replaces the real servers while
-// quorum is down. Table reports the result, which an IPVS executor can
-// reconcile the kernel against.
+// applied services and destinations). A real server is in its services
+// with its weight when alive (and quorum is up or there is no sorry
+// server); with weight 0 when inhibit_on_failure is set and it is not;
+// absent otherwise. The sorry server replaces the real servers while
+// quorum is down. Table reports the result.
+//
+// At Start (the first, or one after a Stop) the machine cannot know what
+// the kernel holds: a previous run stopped with --dont-release-ipvs, one
+// that crashed, an operator's ipvsadm. So the Start Step emits the whole
+// desired table as one effects.ReconcileIPVS, Flush set by lvs_flush,
+// rather than SetIPVS additions; the executor makes the kernel match it
+// (flushing first when asked) and so repairs what it finds. A
+// configuration without virtual servers emits none (keepalived runs no
+// checker process then). The decision lives here, so the journal, replay
+// and the simulator see it like any other effect.
+//
+// After that, at the end of every Step the machine recomputes the
+// desired table of each virtual server that changed and emits the
+// difference as idempotent SetIPVS operations: deletions first, then
+// additions and edits, in configuration order. A reload is not a start:
+// it keeps its SetIPVS differences, and lvs_flush does not apply to it;
+// a Stop removes the table with SetIPVS operations (a flush with
+// lvs_flush_on_stop), or keeps it with --dont-release-ipvs.
 //
 // Within one Step, effects come in this order: timers, RunCheck,
-// CheckStateChanged and Log as they arise; then the SetIPVS operations;
-// then the Notify effects (real server UP/DOWN, then quorum UP/DOWN).
-// keepalived interleaves its kernel commands and notifications; putting
-// the table change first means a notify script always sees the new table.
+// CheckStateChanged and Log as they arise; then the ReconcileIPVS or the
+// SetIPVS operations; then the Notify effects (real server UP/DOWN, then
+// quorum UP/DOWN). keepalived interleaves its kernel commands and
+// notifications; putting the table change first means a notify script
+// always sees the new table.
 //
 // # Deviations from keepalived, on purpose
 //

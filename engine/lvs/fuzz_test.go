@@ -1,10 +1,13 @@
-package lvs
+package lvs_test
 
 import (
+	"math"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/vigil-ha/vigil/config"
+	"github.com/vigil-ha/vigil/driver/scenario"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
@@ -65,6 +68,15 @@ virtual_server group G {
 }
 `
 
+func loadConf(t testing.TB, text string) *conf.Config {
+	t.Helper()
+	cfg, diags, err := config.LoadString("keepalived.conf", text, config.Options{})
+	if err != nil {
+		t.Fatalf("config: %v\n%v", err, diags)
+	}
+	return cfg
+}
+
 // fuzzConfigs are the configurations fuzz events load: the base one, and
 // variants for reloads.
 func fuzzConfigs(t testing.TB) []*conf.Config {
@@ -76,10 +88,11 @@ func fuzzConfigs(t testing.TB) []*conf.Config {
 	return []*conf.Config{base, alt}
 }
 
-// FuzzLVSStep drives a machine with arbitrary event sequences and checks
-// that it never panics, that its IPVS operations stay consistent with
-// Table (strictly: no redundant operation), and that a snapshot restores
-// a machine that continues identically.
+// FuzzLVSStep drives an engine with arbitrary event sequences through
+// the scenario harness and checks that it never panics, that its IPVS
+// operations stay consistent with its table (strictly: no redundant
+// operation, the harness's IPVS model), and that a snapshot restores an
+// engine that continues identically.
 func FuzzLVSStep(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 1, 0, 3, 50, 0, 4, 0, 1, 5, 10, 2, 3, 0, 0, 2, 0, 0})
 	f.Add([]byte{1, 0, 0, 4, 1, 1, 4, 1, 2, 3, 100, 0, 6, 0, 0, 0, 0, 1, 2, 9, 9, 3, 255, 255})
@@ -87,47 +100,46 @@ func FuzzLVSStep(f *testing.F) {
 	vss := []string{"tcp/10.0.0.1:80", "group/G/tcp", "tcp/9.9.9.9:1"}
 	rss := []string{"10.0.1.1:80", "10.0.1.2:80", "10.0.1.3:80"}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h := newHarness(t)
-		now := events.Time(0)
+		h := scenario.New()
 		for len(b) >= 3 {
 			op, x, y := b[0], b[1], b[2]
 			b = b[3:]
-			now += events.Time(time.Duration(x) * 100 * time.Millisecond)
-			hd := events.Header{At: now}
+			h.Now += events.Time(time.Duration(x) * 100 * time.Millisecond)
 			var ev events.Event
 			switch op % 8 {
 			case 0:
-				ev = &events.ConfigLoaded{Header: hd, Config: cfgs[int(y)%len(cfgs)]}
+				ev = &events.ConfigLoaded{Config: cfgs[int(y)%len(cfgs)]}
 			case 1:
-				ev = &events.Start{Header: hd, Seed: uint64(y)}
+				ev = &events.Start{Seed: uint64(y)}
 			case 2:
-				ev = &events.Stop{Header: hd, KeepIPVS: y%2 == 0}
+				ev = &events.Stop{KeepIPVS: y%2 == 0}
 			case 3, 4:
 				// fire the earliest armed timer
-				key, at := h.next()
-				if key == "" {
+				fired, ok := h.Timers.PopDue(math.MaxInt64)
+				if !ok {
 					continue
 				}
-				delete(h.timers, key)
-				if at > now {
-					now = at
-				}
-				ev = &events.TimerFired{Header: events.Header{At: now}, Key: key}
+				h.Now = max(h.Now, fired.At)
+				ev = fired
 			case 5:
-				ev = &events.CheckResult{Header: hd, VirtualServer: vss[int(x)%len(vss)], RealServer: rss[int(y)%len(rss)],
+				ev = &events.CheckResult{VirtualServer: vss[int(x)%len(vss)], RealServer: rss[int(y)%len(rss)],
 					Checker: int(y>>4) % 3, OK: y%3 != 0, Dynamic: x%5 == 0, Weight: int(y) - 100}
 			case 6:
-				ev = &events.AddressChanged{Header: hd, Interface: "eth0", Prefix: netip.MustParsePrefix("10.0.0.1/32"), Added: y%2 == 0}
+				ev = &events.AddressChanged{Interface: "eth0", Prefix: netip.MustParsePrefix("10.0.0.1/32"), Added: y%2 == 0}
 			case 7:
-				ev = &events.BFDState{Header: hd, Name: "b1", Up: y%2 == 0}
+				ev = &events.BFDState{Name: "b1", Up: y%2 == 0}
 			}
-			h.health["10.0.1.1:80"] = health{ok: x%4 != 0, msg: "x"}
-			h.health["10.0.1.2:80"] = health{ok: y%3 != 0, weight: int(x) % 20, dynamic: x%2 == 0}
-			h.health["10.0.1.3:80"] = health{ok: x%5 != 0, none: y%7 == 0}
-			h.step(ev) // also applies the kernel-model check
+			h.Health.Set("", "10.0.1.1:80", -1, scenario.Answer{OK: x%4 != 0, Message: "x"})
+			h.Health.Set("", "10.0.1.2:80", -1, scenario.Answer{OK: y%3 != 0, Weight: int(x) % 20, Dynamic: x%2 == 0})
+			h.Health.Set("", "10.0.1.3:80", -1, scenario.Answer{OK: x%5 != 0, None: y%7 == 0})
+			// Step stamps ev with h.Now, answers its RunChecks and checks
+			// the IPVS model against the engine's table.
+			if err := h.Step(ev); err != nil {
+				t.Fatal(err)
+			}
 		}
-		checkDeterminism(t, h.log)
-		for _, s := range h.m.Table() {
+		scenario.CheckDeterminism(t, h.Log)
+		for _, s := range h.Engine.IPVSTable() {
 			for _, d := range s.Dests {
 				if d.Weight < 0 {
 					t.Fatalf("negative weight %d", d.Weight)

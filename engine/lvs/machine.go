@@ -2,6 +2,7 @@ package lvs
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/vigil-ha/vigil/effects"
@@ -33,6 +34,9 @@ type Machine struct {
 	started bool
 	stopped bool
 	seed    uint64
+	// reconcile is set by Start: the Step's table goes out as one
+	// ReconcileIPVS instead of SetIPVS additions. It lasts one Step.
+	reconcile bool
 
 	out outbox
 	// scratch is desired's reusable buffer.
@@ -51,14 +55,20 @@ func (m *Machine) Config() *conf.Config { return m.cfg }
 // and time advances (never backwards).
 func (m *Machine) Begin(at events.Time) {
 	m.out.reset()
+	m.reconcile = false
 	if at > m.now {
 		m.now = at
 	}
 }
 
 // Effects returns the effects of the Step begun by Begin: those produced
-// so far, then the IPVS table changes, then the notifications.
+// so far, then the IPVS table changes (after a Start, the one
+// ReconcileIPVS), then the notifications.
 func (m *Machine) Effects() []effects.Effect {
+	if m.reconcile {
+		m.reconcile = false
+		m.reconcileTable()
+	}
 	for _, v := range m.model.vservers {
 		if v.dirty {
 			m.syncTable(v)
@@ -81,8 +91,8 @@ func (m *Machine) Load(cfg *conf.Config) {
 	}
 	if !m.running() {
 		// Not running (before Start, or stopped with --dont-release-ipvs):
-		// only the applied table carries over, so that the next Start
-		// diffs against what the kernel still holds.
+		// only the applied table carries over, so that Table reports what
+		// the kernel still holds until the next Start reconciles it.
 		old := make(map[string]*vserver, len(m.model.vservers))
 		for _, v := range m.model.vservers {
 			old[v.id] = v
@@ -98,27 +108,36 @@ func (m *Machine) Load(cfg *conf.Config) {
 	m.reload(cfg, cp)
 }
 
-// Start begins checking and programs the IPVS table.
+// Start begins checking and programs the IPVS table: with virtual
+// servers, the Step emits one ReconcileIPVS carrying the whole desired
+// table (flushed first with lvs_flush), since nothing tells the engine
+// what the kernel holds at a start (a previous run stopped with
+// --dont-release-ipvs, one that crashed, an operator's ipvsadm).
 func (m *Machine) Start(ev *events.Start) {
 	if m.cfg == nil || m.running() {
 		return
 	}
 	if m.stopped {
-		// Started again after a Stop: everything but the applied table
-		// begins afresh.
-		fresh := compile(m.cfg)
-		for k, v := range fresh.vservers {
-			v.dyn.Services, v.dyn.Dests = m.model.vservers[k].dyn.Services, m.model.vservers[k].dyn.Dests
-		}
-		m.model = fresh
+		// Started again after a Stop: everything begins afresh; the
+		// reconciliation replaces the applied table.
+		m.model = compile(m.cfg)
 	}
 	m.started, m.stopped, m.seed = true, false, ev.Seed
-	if m.cfg.GlobalDefs.LVSFlush {
-		m.flush()
-	}
+	m.reconcile = len(m.model.vservers) > 0
 	for _, v := range m.model.vservers {
 		m.initVS(v, true)
 	}
+}
+
+// reconcileTable takes every virtual server's desired table as its
+// applied one and emits it whole as a ReconcileIPVS.
+func (m *Machine) reconcileTable() {
+	for _, v := range m.model.vservers {
+		v.dirty, v.servicesDirty = false, false
+		v.dyn.Services = slices.Clone(v.services)
+		v.dyn.Dests = append(v.dyn.Dests[:0], m.desired(v)...)
+	}
+	m.out.add(&effects.ReconcileIPVS{Flush: m.cfg.GlobalDefs.LVSFlush, Services: m.Table()})
 }
 
 // flush emits an IPVS flush and forgets the applied table.

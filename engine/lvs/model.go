@@ -56,8 +56,9 @@ type vsDyn struct {
 	// SorryOn is keepalived's s_svr->alive: the sorry server replaces the
 	// real servers.
 	SorryOn bool `json:"sorry_on,omitempty"`
-	// Services and Dests are the applied table: what SetIPVS effects have
-	// asked the kernel to hold for this virtual server.
+	// Services and Dests are the applied table: what the ReconcileIPVS and
+	// SetIPVS effects have asked the kernel to hold for this virtual
+	// server.
 	Services []effects.IPVSService `json:"svcs,omitempty"`
 	Dests    []dest                `json:"dests,omitempty"`
 }
@@ -251,7 +252,13 @@ func compileReals(cp *compiled, v *vserver) {
 			TunPort: rc.Method.TunPort, TunCsum: rc.Method.TunCsum, UThreshold: rc.UThreshold, LThreshold: rc.LThreshold}
 		r.dyn = rsDyn{ID: r.id, Weight: r.weight}
 		for n := range rc.Checkers {
-			cc := &rc.Checkers[n]
+			// The checker's configuration without its source position:
+			// RunCheck carries it, and an engine restored from a snapshot
+			// (whose configuration has no positions) must emit the same
+			// bytes as the one that wrote the journal.
+			spec := rc.Checkers[n]
+			spec.Pos = conf.Pos{}
+			cc := &spec
 			ck := &checker{cfg: cc, rs: r, idx: n, addr: rc.Addr, port: rc.Port, timeout: cc.ConnectTimeout.Std()}
 			ck.timerKey = timerPrefix + v.id + "/" + r.id + "/" + strconv.Itoa(n)
 			ck.dyn.Key = ck.timerKey

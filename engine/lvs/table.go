@@ -6,36 +6,20 @@ import (
 	"github.com/vigil-ha/vigil/effects"
 )
 
-// Service is one kernel virtual service of the table the engine has asked
-// for, with its destinations.
-type Service struct {
-	effects.IPVSService
-	// VirtualServer is the ID of the virtual server owning the service.
-	VirtualServer string
-	Dests         []Dest
-}
-
-// Dest is one destination of a Service, with the port it has in that
-// service.
-type Dest struct {
-	effects.IPVSDest
-	RealServer string
-	Weight     int
-}
-
-// Table returns the IPVS table the engine's SetIPVS effects have asked for
-// so far, services in configuration order: what the kernel holds if every
-// effect was applied. An IPVS executor reconciles the kernel against it
-// (after a restart with --dont-release-ipvs, or to repair drift).
-func (m *Machine) Table() []Service {
-	var out []Service
+// Table returns the IPVS table the engine has asked for so far (its last
+// ReconcileIPVS and the SetIPVS effects since), services in configuration
+// order: what the kernel holds if every effect was applied, in the
+// vocabulary of ReconcileIPVS (a Start's carries the table as that Start
+// leaves it).
+func (m *Machine) Table() []effects.IPVSTableService {
+	var out []effects.IPVSTableService
 	for _, v := range m.model.vservers {
 		for _, s := range v.dyn.Services {
-			svc := Service{IPVSService: s, VirtualServer: v.id}
-			svc.SchedFlags = slices.Clone(s.SchedFlags)
+			svc := effects.IPVSTableService{VirtualServer: v.id, Service: s}
+			svc.Service.SchedFlags = slices.Clone(s.SchedFlags)
 			for _, d := range v.dyn.Dests {
-				dd := Dest{IPVSDest: d.Dest, RealServer: d.RealServer, Weight: d.Weight}
-				dd.Port = destPort(&s, &d.Dest)
+				dd := effects.IPVSTableDest{RealServer: d.RealServer, Weight: d.Weight, Dest: d.Dest}
+				dd.Dest.Port = destPort(&s, &d.Dest)
 				svc.Dests = append(svc.Dests, dd)
 			}
 			out = append(out, svc)

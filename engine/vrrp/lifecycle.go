@@ -96,7 +96,7 @@ func (m *Machine) joinGroups(skip []groupPair) {
 	}
 	for _, p := range groupPairs(m.instances) {
 		if !done[p] {
-			m.out.add(&effects.JoinGroup{Interface: p.iface, Group: p.group})
+			m.out.add(m.joinEffect(p))
 		}
 	}
 }

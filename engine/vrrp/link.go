@@ -192,7 +192,7 @@ func (m *Machine) settleLinks(all, apply bool) {
 func (m *Machine) rejoin(name string) {
 	for _, p := range groupPairs(m.instances) {
 		if p.iface == name {
-			m.out.add(&effects.JoinGroup{Interface: p.iface, Group: p.group})
+			m.out.add(m.joinEffect(p))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events/conf"
@@ -36,6 +37,10 @@ func (m *Machine) Load(cfg *conf.Config) {
 		}
 	}
 	oldJoined := groupPairs(m.instances)
+	oldAH := make(map[groupPair][]effects.AuthKey, len(oldJoined))
+	for _, p := range oldJoined {
+		oldAH[p] = m.joinEffect(p).AH
+	}
 	m.leaveGroups(oldJoined, groupPairs(next))
 	old := make(map[string]*instance, len(m.instances))
 	for _, o := range m.instances {
@@ -54,6 +59,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 		}
 	}
 	m.joinGroups(oldJoined)
+	m.rekey(oldJoined, oldAH)
 	for _, n := range m.instances {
 		o := kept[n]
 		if o == nil {
@@ -157,4 +163,22 @@ func containsJSON[T any](l []T, v T) bool {
 		}
 	}
 	return false
+}
+
+// rekey joins again the kept sockets whose IPSEC-AH keys a reload changed
+// (a new auth_pass, an AH instance added or removed), so the adapter
+// verifies with the new keys: a LeaveGroup and a JoinGroup, the socket's
+// state unchanged (it stays joined; the join's answer is not waited for).
+func (m *Machine) rekey(kept []groupPair, oldAH map[groupPair][]effects.AuthKey) {
+	for _, p := range kept {
+		if m.socketBy[p] == nil {
+			continue // left: not in the new configuration
+		}
+		j := m.joinEffect(p)
+		if slices.Equal(j.AH, oldAH[p]) {
+			continue
+		}
+		m.out.add(&effects.LeaveGroup{Interface: p.iface, Group: p.group})
+		m.out.add(j)
+	}
 }

@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -143,7 +144,30 @@ func (m *Machine) join(s *sock) {
 
 func (m *Machine) joinNow(s *sock) {
 	s.dyn.State = sockJoining
-	m.out.add(&effects.JoinGroup{Interface: s.pair.iface, Group: s.pair.group})
+	m.out.add(m.joinEffect(s.pair))
+}
+
+// joinEffect is the JoinGroup of a pair, with the IPSEC-AH keys of the
+// instances receiving on it (so the socket receives their AH adverts, on
+// the VMAC when that is where they listen).
+func (m *Machine) joinEffect(p groupPair) *effects.JoinGroup {
+	j := &effects.JoinGroup{Interface: p.iface, Group: p.group}
+	for _, i := range m.instances {
+		if i.authType != 2 || i.pair() != p {
+			continue
+		}
+		k := effects.AuthKey{VRID: i.vrid}
+		copy(k.Key[:], i.cfg.AuthPass)
+		at := len(j.AH)
+		for at > 0 && j.AH[at-1].VRID > k.VRID {
+			at--
+		}
+		if at > 0 && j.AH[at-1].VRID == k.VRID {
+			continue // a duplicate VRID: the first instance's key
+		}
+		j.AH = slices.Insert(j.AH, at, k)
+	}
+	return j
 }
 
 // Joined handles a GroupJoined: the outcome of a JoinGroup.
@@ -227,7 +251,13 @@ func (m *Machine) sockLink(name string, present, up, wasPresent bool) {
 		return
 	}
 	for _, s := range on {
-		if s.dyn.State == sockWaitLink {
+		switch s.dyn.State {
+		case sockWaitLink:
+			m.joinNow(s)
+		case sockFailed:
+			// The interface (re)appeared: try now rather than at the
+			// end of the backoff (a missing interface created later).
+			m.cancel(s.timerKey, &s.dyn.RetryAt)
 			m.joinNow(s)
 		}
 	}

@@ -1,0 +1,28 @@
+package scenario
+
+import "github.com/vigil-ha/vigil/events"
+
+var linkSpec = spec{steps: true,
+	args: []arg{
+		{key: "if", kind: value, required: true, hint: "if=NAME"},
+		{key: "up", kind: flag},
+		{key: "down", kind: flag},
+		{key: "deleted", kind: flag},
+	},
+	oneOf: [][]string{{"up", "down", "deleted"}},
+}
+
+// cmdLink delivers a LinkChanged: the interface up and running (the
+// default, or up), down (neither up nor running) or deleted.
+//
+// Syntax:
+//
+//	link if=NAME [up|down|deleted] [only=(Kind, ...)]
+//
+// Example:
+//
+//	link if=eth0 down only=(StateChanged)
+func (h *Harness) cmdLink(a *params) error {
+	up := !a.Has("down")
+	return h.Step(&events.LinkChanged{Interface: a.Str("if", ""), Present: !a.Has("deleted"), Up: up, Running: up})
+}
