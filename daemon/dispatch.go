@@ -66,7 +66,7 @@ type dispatcher struct {
 	x        Executors
 	log      *zerolog.Logger
 	limit    *logEvery
-	counters map[string]map[string]int64
+	counters map[string]map[effects.Counter]int64
 	// unhandled counts effects no executor took, by kind.
 	unhandled map[effects.Kind]uint64
 	// feedback holds the events executing a Step's effects produced (the
@@ -76,7 +76,7 @@ type dispatcher struct {
 
 func newDispatcher(x Executors, log *zerolog.Logger) *dispatcher {
 	return &dispatcher{x: x, log: log, limit: newLogEvery(time.Second),
-		counters: map[string]map[string]int64{}, unhandled: map[effects.Kind]uint64{}}
+		counters: map[string]map[effects.Counter]int64{}, unhandled: map[effects.Kind]uint64{}}
 }
 
 // dispatch executes effs in order.
@@ -158,7 +158,7 @@ func (d *dispatcher) one(e effects.Effect) {
 	case *effects.Count:
 		c := d.counters[v.Instance]
 		if c == nil {
-			c = map[string]int64{}
+			c = map[effects.Counter]int64{}
 			d.counters[v.Instance] = c
 		}
 		c[v.Counter] += int64(v.Delta)
@@ -251,11 +251,11 @@ func (d *dispatcher) checkStateChanged(c *effects.CheckStateChanged) {
 func (d *dispatcher) logEffect(l *effects.Log) {
 	var ev *zerolog.Event
 	switch l.Level {
-	case "debug":
+	case effects.LogDebug:
 		ev = d.log.Debug()
-	case "warning", "warn":
+	case effects.LogWarning:
 		ev = d.log.Warn()
-	case "error", "err":
+	case effects.LogError:
 		ev = d.log.Error()
 	default:
 		ev = d.log.Info()

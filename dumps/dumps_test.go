@@ -140,9 +140,9 @@ func TestStatsLayout(t *testing.T) {
 
 func TestStatsClearAndKeep(t *testing.T) {
 	r := NewRecorder()
-	r.Observe(5, []effects.Effect{&effects.Count{Instance: "A", Counter: "advert_sent", Delta: 1},
-		&effects.Count{Instance: "B", Counter: "pri_zero_rcvd", Delta: 2},
-		&effects.Count{Instance: "A", Counter: "version_err", Delta: 1},
+	r.Observe(5, []effects.Effect{&effects.Count{Instance: "A", Counter: effects.CounterAdvertSent, Delta: 1},
+		&effects.Count{Instance: "B", Counter: effects.CounterPriorityZeroReceived, Delta: 2},
+		&effects.Count{Instance: "A", Counter: effects.CounterVersionError, Delta: 1},
 		&effects.StateChanged{Instance: "A", To: effects.StateMaster}})
 	if r.Stats("A").AdvertSent != 1 || r.Stats("B").PriZeroRcvd != 2 || r.LastTransition("A") != 5 {
 		t.Fatalf("recorded %+v %+v %v", r.Stats("A"), r.Stats("B"), r.LastTransition("A"))

@@ -2,7 +2,6 @@ package dumps
 
 import (
 	"github.com/vigil-ha/vigil/effects"
-	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events"
 )
 
@@ -27,35 +26,35 @@ type Stats struct {
 // field maps an engine counter name to its Stats field; counters keepalived
 // has no field for (version and checksum errors, unicast source errors) are
 // not reported, as in keepalived's dumps.
-func (s *Stats) field(counter string) *uint64 {
+func (s *Stats) field(counter effects.Counter) *uint64 {
 	switch counter {
-	case vrrp.CountAdvertRcvd:
+	case effects.CounterAdvertReceived:
 		return &s.AdvertRcvd
-	case vrrp.CountAdvertSent:
+	case effects.CounterAdvertSent:
 		return &s.AdvertSent
-	case vrrp.CountBecomeMaster:
+	case effects.CounterBecomeMaster:
 		return &s.BecomeMaster
-	case vrrp.CountReleaseMaster:
+	case effects.CounterReleaseMaster:
 		return &s.ReleaseMaster
-	case vrrp.CountPacketLenErr:
+	case effects.CounterPacketLengthError:
 		return &s.PacketLenErr
-	case vrrp.CountAdvertIntervalEr:
+	case effects.CounterAdvertIntervalError:
 		return &s.AdvertIntervalErr
-	case vrrp.CountIPTTLErr:
+	case effects.CounterTTLError:
 		return &s.IPTTLErr
-	case vrrp.CountInvalidTypeRcvd:
+	case effects.CounterInvalidType:
 		return &s.InvalidTypeRcvd
-	case vrrp.CountAddrListErr:
+	case effects.CounterAddressListError:
 		return &s.AddrListErr
-	case vrrp.CountInvalidAuthType:
+	case effects.CounterInvalidAuthType:
 		return &s.InvalidAuthType
-	case vrrp.CountAuthTypeMismatch:
+	case effects.CounterAuthTypeMismatch:
 		return &s.AuthTypeMismatch
-	case vrrp.CountAuthFailure:
+	case effects.CounterAuthFailure:
 		return &s.AuthFailure
-	case vrrp.CountPriZeroRcvd:
+	case effects.CounterPriorityZeroReceived:
 		return &s.PriZeroRcvd
-	case vrrp.CountPriZeroSent:
+	case effects.CounterPriorityZeroSent:
 		return &s.PriZeroSent
 	}
 	return nil

@@ -104,7 +104,7 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		encodeNotify(e, v)
 	case *Count:
 		e.String(1, v.Instance)
-		e.String(2, v.Counter)
+		e.String(2, string(v.Counter))
 		e.Int(3, int64(v.Delta))
 	case *StateChanged:
 		e.String(1, v.Instance)
@@ -113,7 +113,7 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		e.Int(4, int64(v.Priority))
 		e.String(5, v.Reason)
 	case *Log:
-		e.String(1, v.Level)
+		e.String(1, string(v.Level))
 		e.String(2, v.Instance)
 		e.String(3, v.Message)
 	case *SetIPVS:

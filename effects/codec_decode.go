@@ -171,7 +171,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 			case 1:
 				v.Instance = d.Name()
 			case 2:
-				v.Counter = d.Name()
+				v.Counter = Counter(d.Name())
 			case 3:
 				v.Delta = int(d.Int())
 			default:
@@ -205,7 +205,7 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		for range d.MapLen() {
 			switch d.Key() {
 			case 1:
-				v.Level = d.Name()
+				v.Level = LogLevel(d.Name())
 			case 2:
 				v.Instance = d.Name()
 			case 3:

@@ -265,6 +265,8 @@ type SendNA struct {
 
 // SetTimer arms (or re-arms) the timer Key to fire at At. A TimerFired event
 // with the same key reports its expiry. Setting an armed timer replaces it.
+// The key is opaque outside the engine: engine.Engine.Timer says what it
+// is for and whose it is.
 type SetTimer struct {
 	Key string      `json:"key"`
 	At  events.Time `json:"at"`
@@ -340,9 +342,9 @@ func (n *Notify) Cred(k int) ScriptCred {
 
 // Count increments one of keepalived's per-instance statistics.
 type Count struct {
-	Instance string `json:"instance"`
-	Counter  string `json:"counter"`
-	Delta    int    `json:"delta"`
+	Instance string  `json:"instance"`
+	Counter  Counter `json:"counter"`
+	Delta    int     `json:"delta"`
 }
 
 // StateChanged records an instance's or sync group's transition. It changes
@@ -359,9 +361,9 @@ type StateChanged struct {
 
 // Log is a message for the operator, as keepalived would log it.
 type Log struct {
-	Level    string `json:"level"`
-	Instance string `json:"instance,omitempty"`
-	Message  string `json:"message"`
+	Level    LogLevel `json:"level"`
+	Instance string   `json:"instance,omitempty"`
+	Message  string   `json:"message"`
 }
 
 // JoinGroup asks the network adapter to receive VRRP on an interface: open

@@ -1,8 +1,3 @@
-// Package engine is vigil's reducer: Step turns one event into the effects
-// it causes, evolving a state that MarshalState captures. It is pure: no
-// clock, no I/O, no goroutines; the same events always give the same
-// effects, byte for byte. VRRP lives in engine/vrrp, LVS (virtual and real
-// servers, health checks, the IPVS table) in engine/lvs.
 package engine
 
 import (
@@ -33,20 +28,17 @@ type InstanceStatus struct {
 	SyncGroup    string
 }
 
-// New returns an empty engine; it is advanced only by Step.
-//
-// Expected event order: ConfigLoaded, then the initial LinkChanged and
-// AddressChanged snapshot, then Start; after that anything, including
-// further ConfigLoaded (reloads). An interface never reported by a
-// LinkChanged is assumed up.
+// New returns an empty engine; it is advanced only by Step, with the
+// events in the order the package comment gives.
 func New() *Engine {
 	return &Engine{vrrp: vrrp.New(), lvs: lvs.New()}
 }
 
-// Step applies one event and returns the effects it produces. The returned
-// slice and the effects it points to are owned by the engine and valid
-// until the next Step (callers that keep them use effects.Clone). Step
-// never panics on any input; events it has no use for produce nothing.
+// Step applies one event and returns the effects it produces, in their
+// meaningful order. The returned slice and the effects it points to are
+// owned by the engine and valid until the next Step (callers that keep
+// them use effects.Clone). Step never panics on any input; events it has
+// no use for produce nothing.
 func (e *Engine) Step(ev events.Event) []effects.Effect {
 	m := e.vrrp
 	if ev == nil {

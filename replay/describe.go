@@ -2,15 +2,14 @@ package replay
 
 import (
 	"github.com/vigil-ha/vigil/driver"
+	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
-	"strings"
-
-	"github.com/vigil-ha/vigil/effects"
 )
 
-// effectInstance returns the instance an effect concerns ("" if none).
-func effectInstance(ef effects.Effect) string {
+// effectInstance returns the instance an effect concerns ("" if none);
+// timers says what the step's timer keys stand for.
+func effectInstance(ef effects.Effect, timers *timerBook) string {
 	switch e := ef.(type) {
 	case *effects.SendAdvert:
 		return e.Instance
@@ -35,9 +34,11 @@ func effectInstance(ef effects.Effect) string {
 	case *effects.SendNA:
 		return e.Instance
 	case *effects.SetTimer:
-		return timerInstance(e.Key)
+		info, _ := timers.timer(e.Key)
+		return info.Instance
 	case *effects.CancelTimer:
-		return timerInstance(e.Key)
+		info, _ := timers.timer(e.Key)
+		return info.Instance
 	case *effects.Notify:
 		if e.Type == "INSTANCE" {
 			return e.Name
@@ -50,20 +51,6 @@ func effectInstance(ef effects.Effect) string {
 		return e.Instance
 	}
 	return ""
-}
-
-// timerInstance returns the instance of an instance timer key
-// ("vrrp/VI_1/down"), else "".
-func timerInstance(key string) string {
-	rest, ok := strings.CutPrefix(key, "vrrp/")
-	if !ok {
-		return ""
-	}
-	k := strings.LastIndexByte(rest, '/')
-	if k < 0 {
-		return ""
-	}
-	return rest[:k]
 }
 
 func upWord(up bool) string {

@@ -33,4 +33,12 @@
 //     (Story: runs, faults, state changes, the effects that touch the
 //     world, each with its cause); SVG draws it as one lane per instance
 //     and node.
+//
+// # What the engine decided
+//
+// replay re-derives no engine rule and parses none of the strings the
+// engine emits. A timer key in particular is opaque: to tell whose timer
+// a recorded SetTimer or CancelTimer is (the instance a timeline line
+// belongs to, the "master-down timer" of an explanation), Story and
+// Explain follow the run with an engine and ask it (engine.Engine.Timer).
 package replay

@@ -126,6 +126,8 @@ func upTo(t *TimeSpec) string {
 func (ex *Explanation) chain(j *Journal, from uint64) error {
 	var vrid uint8
 	var iface string
+	var timers timerBook
+	timers.startRun(j, ex.Run)
 	// Read from the run's start: its configuration names the VRID.
 	for rec, err := range j.RawRecords(ex.Run.First) {
 		if err != nil {
@@ -148,13 +150,15 @@ func (ex *Explanation) chain(j *Journal, from uint64) error {
 			ex.Event = rec.Event
 		}
 		if rec.Seq < from {
+			timers.step(rec.Event, nil)
 			continue
 		}
 		effs, err := rec.Effects()
 		if err != nil {
 			return err
 		}
-		sum := summarize(ex.Instance, rec.Event.EventTime(), effs)
+		timers.step(rec.Event, effs)
+		sum := summarize(ex.Instance, rec.Event.EventTime(), effs, &timers)
 		if sum == "" && rec.Seq != ex.Seq {
 			continue
 		}
@@ -180,20 +184,21 @@ func (ex *Explanation) addLine(l ChainLine) {
 }
 
 // summarize describes what effs did to instance, timers relative to at so
-// that repeats compare equal; "" if nothing (or only counters).
-func summarize(instance string, at events.Time, effs []effects.Effect) string {
+// that repeats compare equal; "" if nothing (or only counters). timers
+// says what the step's timer keys stand for.
+func summarize(instance string, at events.Time, effs []effects.Effect, timers *timerBook) string {
 	var parts []string
 	for _, ef := range effs {
-		if effectInstance(ef) != instance {
+		if effectInstance(ef, timers) != instance {
 			continue
 		}
 		switch e := ef.(type) {
 		case *effects.StateChanged:
 			parts = append(parts, fmt.Sprintf("%s -> %s prio %d (%s)", e.From, e.To, e.Priority, e.Reason))
 		case *effects.SetTimer:
-			parts = append(parts, fmt.Sprintf("%s timer in %s", timerName(e.Key), e.At.Sub(at)))
+			parts = append(parts, fmt.Sprintf("%s timer in %s", timerName(timers, e.Key), e.At.Sub(at)))
 		case *effects.CancelTimer:
-			parts = append(parts, timerName(e.Key)+" timer cancelled")
+			parts = append(parts, timerName(timers, e.Key)+" timer cancelled")
 		case *effects.SendAdvert:
 			parts = append(parts, fmt.Sprintf("advert prio %d", e.Priority))
 		case *effects.Log:
@@ -211,12 +216,10 @@ func summarize(instance string, at events.Time, effs []effects.Effect) string {
 	return strings.Join(parts, "; ")
 }
 
-// timerName names an instance timer by its key's last part.
-func timerName(key string) string {
-	names := map[string]string{"adv": "advert", "down": "master-down", "garp2": "second-GARP", "garplp": "lower-prio-GARP", "refresh": "GARP-refresh"}
-	k := strings.LastIndexByte(key, '/')
-	if n, ok := names[key[k+1:]]; ok {
-		return n
+// timerName names a timer by its kind, as the engine says it ("master-down").
+func timerName(timers *timerBook, key string) string {
+	if info, ok := timers.timer(key); ok {
+		return info.Kind.String()
 	}
 	return key
 }
@@ -342,13 +345,14 @@ func (s *InstanceState) print(w io.Writer) {
 	}
 	var timers []string
 	for _, t := range []struct {
-		name string
+		kind effects.TimerKind
 		at   events.Time
-	}{{"advert", d.AdvAt}, {"master-down", d.DownAt}, {"second-GARP", d.Garp2At}, {"lower-prio-GARP", d.GarpLPAt}, {"GARP-refresh", d.RefreshAt}} {
+	}{{effects.TimerAdvert, d.AdvertAt}, {effects.TimerMasterDown, d.MasterDownAt}, {effects.TimerSecondGARP, d.SecondGARPAt},
+		{effects.TimerLowerPrioGARP, d.LowerPrioGARPAt}, {effects.TimerGARPRefresh, d.GARPRefreshAt}} {
 		if t.at != 0 {
-			s := fmt.Sprintf("%s at %s (in %s)", t.name, fmtTime(t.at), t.at.Sub(s.Now))
-			if t.name == "master-down" && d.DownWhy != "" {
-				s += " [" + d.DownWhy + "]"
+			s := fmt.Sprintf("%s at %s (in %s)", t.kind, fmtTime(t.at), t.at.Sub(s.Now))
+			if t.kind == effects.TimerMasterDown && d.MasterDownWhy != "" {
+				s += " [" + d.MasterDownWhy + "]"
 			}
 			timers = append(timers, s)
 		}

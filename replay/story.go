@@ -64,6 +64,9 @@ type story struct {
 	run     Run
 	started bool // the run's Start event has been seen
 	echo    driver.Echoes
+	// timers follows the run with an engine, for what timer keys stand
+	// for.
+	timers timerBook
 	// announce holds the instances that became MASTER and have not sent
 	// their first advert yet.
 	announce map[string]bool
@@ -109,6 +112,7 @@ func (s *story) item(it Item) {
 func (s *story) startRun(r Run) {
 	s.run, s.started = r, false
 	s.echo.Reset()
+	s.timers.startRun(s.j, r)
 	s.announce, s.links, s.scripts = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	s.files, s.procs, s.byVRID = map[string]int64{}, map[string]int{}, map[string]string{}
 	text := fmt.Sprintf("run %d starts", r.N)
@@ -137,6 +141,7 @@ func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 	cause := driver.DescribeEvent(ev)
 	s.event(seq, at, ev, cause)
 	s.echo.Expect(at, effs)
+	s.timers.step(ev, effs)
 	// An advert in the same step as the transition to MASTER (the engine
 	// emits it first) is the first one as MASTER.
 	for _, ef := range effs {
@@ -148,7 +153,7 @@ func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 	// did.
 	var rest []Item
 	for _, ef := range effs {
-		it := Item{Kind: ItemEffect, Seq: seq, At: at, Instance: effectInstance(ef), Cause: cause, Text: driver.DescribeEffect(ef)}
+		it := Item{Kind: ItemEffect, Seq: seq, At: at, Instance: effectInstance(ef, &s.timers), Cause: cause, Text: driver.DescribeEffect(ef)}
 		switch e := ef.(type) {
 		case *effects.StateChanged:
 			it.Kind, it.From, it.To, it.Priority, it.Reason = ItemState, e.From, e.To, e.Priority, e.Reason

@@ -38,13 +38,13 @@ func BenchmarkCheckResult(b *testing.B) {
 	m := New()
 	m.Step(&events.ConfigLoaded{Config: loadConf(b, benchConf(10))})
 	m.Step(&events.Start{Seed: 1})
-	ck := m.cp.vss[3].rss[4].checks[0]
+	ck := m.model.vservers[3].reals[4].checkers[0]
 	at := events.Time(1e9)
-	fire := &events.TimerFired{Key: ck.key}
+	fire := &events.TimerFired{Key: ck.timerKey}
 	res := &events.CheckResult{VirtualServer: ck.rs.vs.id, RealServer: ck.rs.id, OK: true}
 	b.ReportAllocs()
 	for b.Loop() {
-		at = max(at, ck.d.Due)
+		at = max(at, ck.dyn.Due)
 		fire.At, res.At = at, at
 		m.Step(fire) // RunCheck
 		m.Step(res)  // SetTimer
@@ -57,14 +57,14 @@ func BenchmarkCheckResultFlap(b *testing.B) {
 	m := New()
 	m.Step(&events.ConfigLoaded{Config: loadConf(b, benchConf(10))})
 	m.Step(&events.Start{Seed: 1})
-	ck := m.cp.vss[3].rss[4].checks[0]
-	ck.c.Retry = 0
+	ck := m.model.vservers[3].reals[4].checkers[0]
+	ck.cfg.Retry = 0
 	at := events.Time(1e9)
-	fire := &events.TimerFired{Key: ck.key}
+	fire := &events.TimerFired{Key: ck.timerKey}
 	res := &events.CheckResult{VirtualServer: ck.rs.vs.id, RealServer: ck.rs.id}
 	b.ReportAllocs()
 	for b.Loop() {
-		at = max(at, ck.d.Due)
+		at = max(at, ck.dyn.Due)
 		fire.At, res.At = at, at
 		res.OK = !res.OK
 		m.Step(fire)
@@ -77,8 +77,8 @@ func BenchmarkCheckResultFlap(b *testing.B) {
 func TestWarmupBounds(t *testing.T) {
 	m := New()
 	m.Step(&events.ConfigLoaded{Config: loadConf(t, benchConf(20))})
-	ck := m.cp.vss[0].rss[0].checks[0]
-	w := ck.c.Warmup.Std()
+	ck := m.model.vservers[0].reals[0].checkers[0]
+	w := ck.cfg.Warmup.Std()
 	seen := map[bool]int{}
 	for seed := range uint64(500) {
 		m.seed = seed

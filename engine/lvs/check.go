@@ -21,12 +21,12 @@ func (m *Machine) initVS(v *vserver, fresh bool) {
 	// keepalived sets the initial quorum state before any real server is
 	// alive (set_quorum_states at parse time), so it is up only when no
 	// weight is needed; init then gains it, notifying quorum_up.
-	v.d.QuorumUp = v.c.Quorum+v.c.Hysteresis <= 0
-	v.d.SorryOn = false
-	for _, r := range v.rss {
+	v.dyn.QuorumUp = v.cfg.Quorum+v.cfg.Hysteresis <= 0
+	v.dyn.SorryOn = false
+	for _, r := range v.reals {
 		m.initRS(r, fresh)
 	}
-	v.dirty, v.svcDirty = true, true
+	v.dirty, v.servicesDirty = true, true
 	m.updateQuorum(v, true)
 }
 
@@ -35,27 +35,27 @@ func (m *Machine) initVS(v *vserver, fresh bool) {
 // bootstrapDelay plus a warmup drawn from the seed.
 func (m *Machine) initRS(r *rserver, fresh bool) {
 	failed := 0
-	for _, ck := range r.checks {
-		ck.d = chkDyn{Key: ck.key, Up: !ck.c.Alpha}
+	for _, ck := range r.checkers {
+		ck.dyn = checkerDyn{Key: ck.timerKey, Up: !ck.cfg.Alpha}
 		if fresh {
 			// "For non alpha mode, one failure is enough initially."
-			ck.d.RetryIt = ck.c.Retry
+			ck.dyn.RetryIt = ck.cfg.Retry
 		}
-		if !ck.d.Up {
+		if !ck.dyn.Up {
 			failed++
 		}
 		if ck.polled {
 			m.arm(ck, m.now.Add(bootstrapDelay+m.warmup(ck)))
 		}
 	}
-	r.d.Weight = r.iweight
+	r.dyn.Weight = r.weight
 	if failed == 0 {
-		r.d.Alive = true
+		r.dyn.Alive = true
 		if m.cfg.GlobalDefs.RSInitNotifies {
 			m.notifyRS(r)
 		}
 	} else {
-		r.d.Alive = false
+		r.dyn.Alive = false
 	}
 }
 
@@ -63,12 +63,12 @@ func (m *Machine) initRS(r *rserver, fresh bool) {
 // at millisecond resolution. The draw depends only on the Start seed and
 // the checker's key, so it is the same on replay and after a restore.
 func (m *Machine) warmup(ck *checker) time.Duration {
-	w := ck.c.Warmup.Std().Milliseconds()
+	w := ck.cfg.Warmup.Std().Milliseconds()
 	if w <= 0 {
 		return 0
 	}
 	h := fnv.New64a()
-	h.Write([]byte(ck.key))
+	h.Write([]byte(ck.timerKey))
 	x := m.seed ^ h.Sum64()
 	// splitmix64's finaliser spreads nearby seeds and keys.
 	x ^= x >> 30
@@ -80,16 +80,16 @@ func (m *Machine) warmup(ck *checker) time.Duration {
 }
 
 func (m *Machine) arm(ck *checker, at events.Time) {
-	ck.d.Due = at
-	m.o.setTimer(ck.key, at)
+	ck.dyn.Due = at
+	m.out.setTimer(ck.timerKey, at)
 }
 
 func (m *Machine) disarm(ck *checker) {
-	if ck.d.Due != 0 {
-		ck.d.Due = 0
-		m.o.cancelTimer(ck.key)
+	if ck.dyn.Due != 0 {
+		ck.dyn.Due = 0
+		m.out.cancelTimer(ck.timerKey)
 	}
-	ck.d.Pending = false
+	ck.dyn.Pending = false
 }
 
 // epilog applies one check's outcome as keepalived's checkers do
@@ -97,7 +97,7 @@ func (m *Machine) disarm(ck *checker) {
 // decides the checker's state; a failure of an up checker with retries
 // left schedules a retry after delay_before_retry.
 func (m *Machine) epilog(ck *checker, ok bool, msg string, weight int, dynamic bool) {
-	c, d := ck.c, &ck.d
+	c, d := ck.cfg, &ck.dyn
 	m.dynamicWeight(ck, ok, weight, dynamic)
 	delay := c.DelayLoop.Std()
 	if ok || ((d.Up || !d.HasRun) && d.RetryIt >= c.Retry) {
@@ -124,12 +124,12 @@ func (m *Machine) epilog(ck *checker, ok bool, msg string, weight int, dynamic b
 // state changes nothing, but notifies for alpha checkers and failures.
 // retried says the failure comes after retries, for the log.
 func (m *Machine) verdict(ck *checker, up bool, reason string, retried bool) {
-	d := &ck.d
+	d := &ck.dyn
 	if d.Up == up {
 		if !d.HasRun {
 			d.HasRun = true
 			m.checkState(ck, up, reason, retried)
-			if ck.c.Alpha || !up {
+			if ck.cfg.Alpha || !up {
 				m.notifyRS(ck.rs)
 			}
 		}
@@ -138,35 +138,35 @@ func (m *Machine) verdict(ck *checker, up bool, reason string, retried bool) {
 	d.HasRun, d.Up = true, up
 	m.checkState(ck, up, reason, retried)
 	alive := true
-	for _, o := range ck.rs.checks {
-		alive = alive && o.d.Up
+	for _, o := range ck.rs.checkers {
+		alive = alive && o.dyn.Up
 	}
 	m.setAlive(ck.rs, alive)
 }
 
 func (m *Machine) checkState(ck *checker, up bool, reason string, retried bool) {
-	s := m.o.states.Get()
-	s.VirtualServer, s.RealServer, s.Checker, s.Type, s.Up, s.Reason = ck.rs.vs.id, ck.rs.id, ck.idx, ck.c.Type, up, reason
-	m.o.add(s)
-	msg := ck.c.Type + " on service " + ck.rs.fmt + " of VS " + ck.rs.vs.fmt
+	s := m.out.states.Get()
+	s.VirtualServer, s.RealServer, s.Checker, s.Type, s.Up, s.Reason = ck.rs.vs.id, ck.rs.id, ck.idx, ck.cfg.Type, up, reason
+	m.out.add(s)
+	msg := ck.cfg.Type + " on service " + ck.rs.logName + " of VS " + ck.rs.vs.logName
 	switch {
 	case up:
 		msg += " succeeded."
 	case retried:
-		msg += " failed after " + strconv.Itoa(ck.c.Retry) + " retries."
+		msg += " failed after " + strconv.Itoa(ck.cfg.Retry) + " retries."
 	default:
 		msg += " failed."
 	}
 	if !up && reason != "" {
 		msg += " (" + reason + ")"
 	}
-	m.o.log("info", ck.rs.vs.id, msg)
+	m.out.log(effects.LogInfo, ck.rs.vs.id, msg)
 }
 
 // setAlive is keepalived's perform_svr_state: a real server enters or
 // leaves the pool, is notified, and quorum is re-evaluated.
 func (m *Machine) setAlive(r *rserver, alive bool) {
-	if r.d.Alive == alive {
+	if r.dyn.Alive == alive {
 		return
 	}
 	v := r.vs
@@ -180,8 +180,8 @@ func (m *Machine) setAlive(r *rserver, alive bool) {
 			verb = "Enabl"
 		}
 	}
-	m.o.log("info", v.id, verb+"ing service "+r.fmt+" "+prep+" VS "+v.fmt)
-	r.d.Alive = alive
+	m.out.log(effects.LogInfo, v.id, verb+"ing service "+r.logName+" "+prep+" VS "+v.logName)
+	r.dyn.Alive = alive
 	v.dirty = true
 	m.notifyRS(r)
 	m.updateQuorum(v, false)
@@ -194,25 +194,25 @@ func (m *Machine) dynamicWeight(ck *checker, ok bool, weight int, dynamic bool) 
 	cur := 0
 	if ok && dynamic {
 		cur = weight
-		if ck.c.Type == conf.CheckMisc {
+		if ck.cfg.Type == conf.CheckMisc {
 			// The exit status sets the weight: status-2 replaces the
 			// configured weight.
-			cur = weight - ck.rs.iweight
+			cur = weight - ck.rs.weight
 		}
 	}
-	if cur == ck.d.Cur {
+	if cur == ck.dyn.WeightDelta {
 		return
 	}
 	r := ck.rs
-	old := realWeight(r.d.Weight)
-	r.d.Weight += cur - ck.d.Cur
-	ck.d.Cur = cur
-	if nw := realWeight(r.d.Weight); nw != old {
+	old := realWeight(r.dyn.Weight)
+	r.dyn.Weight += cur - ck.dyn.WeightDelta
+	ck.dyn.WeightDelta = cur
+	if nw := realWeight(r.dyn.Weight); nw != old {
 		in := ""
-		if !r.d.Alive {
+		if !r.dyn.Alive {
 			in = "in"
 		}
-		m.o.log("info", r.vs.id, "Changing weight from "+strconv.Itoa(old)+" to "+strconv.Itoa(nw)+" for "+in+"active service "+r.fmt+" of VS "+r.vs.fmt)
+		m.out.log(effects.LogInfo, r.vs.id, "Changing weight from "+strconv.Itoa(old)+" to "+strconv.Itoa(nw)+" for "+in+"active service "+r.logName+" of VS "+r.vs.logName)
 		r.vs.dirty = true
 		m.updateQuorum(r.vs, false)
 	}
@@ -223,88 +223,29 @@ func realWeight(w int) int {
 	return max(0, min(w, math.MaxInt32))
 }
 
-// liveWeight is the sum of the alive real servers' weights.
-func liveWeight(v *vserver) int {
-	sum := 0
-	for _, r := range v.rss {
-		if r.d.Alive {
-			sum += realWeight(r.d.Weight)
-		}
-	}
-	return sum
-}
-
-// updateQuorum is keepalived's update_quorum_state: quorum is gained at
-// quorum+hysteresis and lost below quorum-hysteresis; losing it puts the
-// sorry server in place of the real servers, gaining it takes it out.
-// init is set when the server enters service (start, reload), when a
-// server that starts without quorum gets its sorry server.
-func (m *Machine) updateQuorum(v *vserver, init bool) {
-	sum := liveWeight(v)
-	q, h := v.c.Quorum, v.c.Hysteresis
-	threshold := q + h
-	if v.d.QuorumUp {
-		threshold = q - h
-	}
-	nums := strconv.Itoa(q) + "+" + strconv.Itoa(h) + "=" + strconv.Itoa(threshold)
-	switch {
-	case !v.d.QuorumUp && sum >= threshold:
-		v.d.QuorumUp = true
-		m.o.log("info", v.id, "Gained quorum "+nums+" <= "+strconv.Itoa(sum)+" for VS "+v.fmt)
-		if v.sorry != nil && v.d.SorryOn {
-			verb := "Removing"
-			if v.sorry.inhibit {
-				verb = "Disabling"
-			}
-			m.o.log("info", v.id, verb+" sorry server "+v.sorry.fmt+" from VS "+v.fmt)
-			v.d.SorryOn = false
-		}
-	case (v.d.QuorumUp && (sum == 0 || sum < threshold)) || (init && !v.d.QuorumUp && v.sorry != nil && !v.d.SorryOn):
-		v.d.QuorumUp = false
-		what := "Lost quorum"
-		if init {
-			what = "Starting with quorum down"
-		}
-		nums = strconv.Itoa(q) + "-" + strconv.Itoa(h) + "=" + strconv.Itoa(threshold)
-		m.o.log("info", v.id, what+" "+nums+" > "+strconv.Itoa(sum)+" for VS "+v.fmt)
-		if v.sorry != nil && !v.d.SorryOn {
-			verb := "Adding"
-			if v.sorry.inhibit {
-				verb = "Enabling"
-			}
-			m.o.log("info", v.id, verb+" sorry server "+v.sorry.fmt+" to VS "+v.fmt)
-			v.d.SorryOn = true
-		}
-	default:
-		return
-	}
-	v.dirty = true
-	m.notifyVS(v)
-}
-
 // notifyRS reports a real server's state: its notify_up or notify_down
 // script as configured (keepalived adds no arguments) and the FIFO line
 // "RS <rs> <vs> UP|DOWN".
 func (m *Machine) notifyRS(r *rserver) {
-	if r.c == nil {
+	if r.cfg == nil {
 		return
 	}
-	state, s := "DOWN", r.c.NotifyDown
-	if r.d.Alive {
-		state, s = "UP", r.c.NotifyUp
+	state, s := "DOWN", r.cfg.NotifyDown
+	if r.dyn.Alive {
+		state, s = "UP", r.cfg.NotifyUp
 	}
-	name := r.fmt + " " + r.vs.fmt
-	m.o.notes = append(m.o.notes, m.buildNotify("RS", name, state, s, r.c.SMTPAlert))
+	name := r.logName + " " + r.vs.logName
+	m.out.notes = append(m.out.notes, m.buildNotify("RS", name, state, s, r.cfg.SMTPAlert))
 }
 
 // notifyVS reports a virtual server's quorum: quorum_up or quorum_down
 // and the FIFO line "VS <vs> UP|DOWN".
 func (m *Machine) notifyVS(v *vserver) {
-	state, s := "DOWN", v.c.QuorumDown
-	if v.d.QuorumUp {
-		state, s = "UP", v.c.QuorumUp
+	state, s := "DOWN", v.cfg.QuorumDown
+	if v.dyn.QuorumUp {
+		state, s = "UP", v.cfg.QuorumUp
 	}
-	m.o.notes = append(m.o.notes, m.buildNotify("VS", v.fmt, state, s, v.c.SMTPAlert))
+	m.out.notes = append(m.out.notes, m.buildNotify("VS", v.logName, state, s, v.cfg.SMTPAlert))
 }
 
 func (m *Machine) buildNotify(typ, name, state string, s *conf.Script, smtp bool) *effects.Notify {

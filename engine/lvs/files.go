@@ -17,13 +17,13 @@ func (m *Machine) TrackFile(ev *events.TrackFileValue) {
 	if !m.running() {
 		return
 	}
-	for _, v := range m.cp.vss {
-		for _, r := range v.rss {
-			for _, ck := range r.checks {
-				if ck.c.Type != conf.CheckFile || ck.c.File == nil || ck.c.File.TrackFile != ev.File {
+	for _, v := range m.model.vservers {
+		for _, r := range v.reals {
+			for _, ck := range r.checkers {
+				if ck.cfg.Type != conf.CheckFile || ck.cfg.File == nil || ck.cfg.File.TrackFile != ev.File {
 					continue
 				}
-				ok, weight, dynamic := fileVerdict(ck.c.File, ev)
+				ok, weight, dynamic := fileVerdict(ck.cfg.File, ev)
 				msg := "track file " + ev.File + " value " + strconv.FormatInt(fileValue(ev), 10)
 				m.dynamicWeight(ck, ok, weight, dynamic)
 				m.verdict(ck, ok, msg, false)

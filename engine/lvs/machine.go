@@ -10,9 +10,9 @@ import (
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
-// TimerPrefix starts the key of every timer this package sets; the engine
-// routes TimerFired events with it here.
-const TimerPrefix = "lvs/"
+// timerPrefix starts the key of every timer this package sets; the engine
+// steps the LVS part with the TimerFired events whose key has it.
+const timerPrefix = "lvs/"
 
 // ifAddr is one address on one interface, as AddressChanged reports it.
 type ifAddr struct {
@@ -22,8 +22,8 @@ type ifAddr struct {
 
 // Machine holds every virtual server of the loaded configuration.
 type Machine struct {
-	cfg *conf.Config
-	cp  *compiled
+	cfg   *conf.Config
+	model *compiled
 
 	// addrs is the host's addresses (for ha_suspend), addrCount how many
 	// interfaces hold each. Both survive reloads.
@@ -38,14 +38,14 @@ type Machine struct {
 	// ReconcileIPVS instead of SetIPVS additions. It lasts one Step.
 	reconcile bool
 
-	o out
+	out outbox
 	// scratch is desired's reusable buffer.
 	scratch []dest
 }
 
 // New returns a machine with no configuration.
 func New() *Machine {
-	return &Machine{cp: compile(nil), addrs: map[ifAddr]bool{}, addrCount: map[netip.Addr]int{}}
+	return &Machine{model: compile(nil), addrs: map[ifAddr]bool{}, addrCount: map[netip.Addr]int{}}
 }
 
 // Config returns the loaded configuration (nil before Load).
@@ -54,7 +54,7 @@ func (m *Machine) Config() *conf.Config { return m.cfg }
 // Begin starts a Step at time at: the previous Step's effects are released
 // and time advances (never backwards).
 func (m *Machine) Begin(at events.Time) {
-	m.o.reset()
+	m.out.reset()
 	m.reconcile = false
 	if at > m.now {
 		m.now = at
@@ -69,13 +69,13 @@ func (m *Machine) Effects() []effects.Effect {
 		m.reconcile = false
 		m.reconcileTable()
 	}
-	for _, v := range m.cp.vss {
+	for _, v := range m.model.vservers {
 		if v.dirty {
 			m.syncTable(v)
 		}
 	}
-	m.o.list = append(m.o.list, m.o.notes...)
-	return m.o.list
+	m.out.list = append(m.out.list, m.out.notes...)
+	return m.out.list
 }
 
 func (m *Machine) running() bool { return m.started && !m.stopped }
@@ -87,22 +87,22 @@ func (m *Machine) Load(cfg *conf.Config) {
 	}
 	cp := compile(cfg)
 	for _, w := range cp.warnings {
-		m.o.log("warning", "", w)
+		m.out.log(effects.LogWarning, "", w)
 	}
 	if !m.running() {
 		// Not running (before Start, or stopped with --dont-release-ipvs):
 		// only the applied table carries over, so that Table reports what
 		// the kernel still holds until the next Start reconciles it.
-		old := make(map[string]*vserver, len(m.cp.vss))
-		for _, v := range m.cp.vss {
+		old := make(map[string]*vserver, len(m.model.vservers))
+		for _, v := range m.model.vservers {
 			old[v.id] = v
 		}
-		for _, v := range cp.vss {
+		for _, v := range cp.vservers {
 			if o := old[v.id]; o != nil {
-				v.d.Svcs, v.d.Dests = o.d.Svcs, o.d.Dests
+				v.dyn.Services, v.dyn.Dests = o.dyn.Services, o.dyn.Dests
 			}
 		}
-		m.cfg, m.cp = cfg, cp
+		m.cfg, m.model = cfg, cp
 		return
 	}
 	m.reload(cfg, cp)
@@ -120,11 +120,11 @@ func (m *Machine) Start(ev *events.Start) {
 	if m.stopped {
 		// Started again after a Stop: everything begins afresh; the
 		// reconciliation replaces the applied table.
-		m.cp = compile(m.cfg)
+		m.model = compile(m.cfg)
 	}
 	m.started, m.stopped, m.seed = true, false, ev.Seed
-	m.reconcile = len(m.cp.vss) > 0
-	for _, v := range m.cp.vss {
+	m.reconcile = len(m.model.vservers) > 0
+	for _, v := range m.model.vservers {
 		m.initVS(v, true)
 	}
 }
@@ -132,21 +132,21 @@ func (m *Machine) Start(ev *events.Start) {
 // reconcileTable takes every virtual server's desired table as its
 // applied one and emits it whole as a ReconcileIPVS.
 func (m *Machine) reconcileTable() {
-	for _, v := range m.cp.vss {
-		v.dirty, v.svcDirty = false, false
-		v.d.Svcs = slices.Clone(v.svcs)
-		v.d.Dests = append(v.d.Dests[:0], m.desired(v)...)
+	for _, v := range m.model.vservers {
+		v.dirty, v.servicesDirty = false, false
+		v.dyn.Services = slices.Clone(v.services)
+		v.dyn.Dests = append(v.dyn.Dests[:0], m.desired(v)...)
 	}
-	m.o.add(&effects.ReconcileIPVS{Flush: m.cfg.GlobalDefs.LVSFlush, Services: m.Table()})
+	m.out.add(&effects.ReconcileIPVS{Flush: m.cfg.GlobalDefs.LVSFlush, Services: m.Table()})
 }
 
 // flush emits an IPVS flush and forgets the applied table.
 func (m *Machine) flush() {
-	s := m.o.ipvs.Get()
+	s := m.out.ipvs.Get()
 	s.Op = effects.IPVSFlush
-	m.o.add(s)
-	for _, v := range m.cp.vss {
-		v.d.Svcs, v.d.Dests = nil, nil
+	m.out.add(s)
+	for _, v := range m.model.vservers {
+		v.dyn.Services, v.dyn.Dests = nil, nil
 	}
 }
 
@@ -157,9 +157,9 @@ func (m *Machine) Stop(ev *events.Stop) {
 		return
 	}
 	m.stopped = true
-	for _, v := range m.cp.vss {
-		for _, r := range v.rss {
-			for _, ck := range r.checks {
+	for _, v := range m.model.vservers {
+		for _, r := range v.reals {
+			for _, ck := range r.checkers {
 				m.disarm(ck)
 			}
 		}
@@ -171,16 +171,16 @@ func (m *Machine) Stop(ev *events.Stop) {
 	switch m.cfg.GlobalDefs.LVSFlushOnStop {
 	case "RS": // lvs_flush_on_stop without argument: flush everything
 		m.flush()
-		for _, v := range m.cp.vss {
+		for _, v := range m.model.vservers {
 			m.quorumOnStop(v, true)
 		}
 	case "VS": // remove the services, whose destinations go with them
-		for _, v := range m.cp.vss {
+		for _, v := range m.model.vservers {
 			m.quorumOnStop(v, true)
 			m.diff(v, nil, nil)
 		}
 	default:
-		for _, v := range m.cp.vss {
+		for _, v := range m.model.vservers {
 			m.clearVS(v, true)
 		}
 	}
@@ -191,11 +191,11 @@ func (m *Machine) Stop(ev *events.Stop) {
 // the services. Real servers that were alive go down, with notifications
 // when not stopping or when omega is set.
 func (m *Machine) clearVS(v *vserver, stopping bool) {
-	m.diff(v, v.d.Svcs, nil)
-	for _, r := range v.rss {
-		if r.d.Alive {
-			r.d.Alive = false
-			if !stopping || v.c.Omega {
+	m.diff(v, v.dyn.Services, nil)
+	for _, r := range v.reals {
+		if r.dyn.Alive {
+			r.dyn.Alive = false
+			if !stopping || v.cfg.Omega {
 				m.notifyRS(r)
 			}
 		}
@@ -205,61 +205,49 @@ func (m *Machine) clearVS(v *vserver, stopping bool) {
 	v.dirty = false
 }
 
-// quorumOnStop is keepalived's update_vs_notifies for a virtual server
-// going away: quorum goes down. When stopping, keepalived notifies DOWN
-// (whatever the quorum was) only with omega; when a reload removes the
-// virtual server, it notifies if quorum was up.
-func (m *Machine) quorumOnStop(v *vserver, stopping bool) {
-	was := v.d.QuorumUp
-	v.d.QuorumUp, v.d.SorryOn = false, false
-	if (stopping && v.c.Omega) || (!stopping && was) {
-		m.notifyVS(v)
-	}
-}
-
 // Timer handles a TimerFired whose key starts with TimerPrefix.
 func (m *Machine) Timer(ev *events.TimerFired) {
-	ck := m.cp.byTimer[ev.Key]
-	if ck == nil || !m.running() || ck.d.Due == 0 || m.now < ck.d.Due {
+	ck := m.model.byTimer[ev.Key]
+	if ck == nil || !m.running() || ck.dyn.Due == 0 || m.now < ck.dyn.Due {
 		return // not ours, or stale: a re-armed or cancelled timer
 	}
-	ck.d.Due = 0
-	if ck.d.Pending {
+	ck.dyn.Due = 0
+	if ck.dyn.Pending {
 		// The adapter never answered: a hung check is a failed check.
-		ck.d.Pending = false
-		m.o.count(ck.rs.vs.id, CountCheckTimeout)
+		ck.dyn.Pending = false
+		m.out.count(ck.rs.vs.id, effects.CounterCheckNoResult)
 		m.epilog(ck, false, "no result", 0, false)
 		return
 	}
 	if !m.enabled(ck) {
 		// Suspended (ha_suspend): keepalived's thread keeps ticking.
-		m.arm(ck, m.now.Add(ck.c.DelayLoop.Std()))
+		m.arm(ck, m.now.Add(ck.cfg.DelayLoop.Std()))
 		return
 	}
-	r := m.o.runs.Get()
-	r.VirtualServer, r.RealServer, r.Checker, r.Type = ck.rs.vs.id, ck.rs.id, ck.idx, ck.c.Type
-	r.Addr, r.Port, r.Timeout, r.Spec = ck.addr, ck.port, ck.timeout, ck.c
-	m.o.add(r)
-	ck.d.Pending = true
+	r := m.out.runs.Get()
+	r.VirtualServer, r.RealServer, r.Checker, r.Type = ck.rs.vs.id, ck.rs.id, ck.idx, ck.cfg.Type
+	r.Addr, r.Port, r.Timeout, r.Spec = ck.addr, ck.port, ck.timeout, ck.cfg
+	m.out.add(r)
+	ck.dyn.Pending = true
 	m.arm(ck, m.now.Add(ck.timeout+watchdogGrace))
 }
 
 // Check handles a CheckResult.
 func (m *Machine) Check(ev *events.CheckResult) {
-	ck := m.cp.byCheck[checkRef{ev.VirtualServer, ev.RealServer, ev.Checker}]
+	ck := m.model.byCheck[checkRef{ev.VirtualServer, ev.RealServer, ev.Checker}]
 	if ck == nil {
-		m.o.count("lvs", CountUnknownResult)
+		m.out.count("lvs", effects.CounterCheckResultUnknown)
 		return
 	}
 	if !m.running() {
 		return
 	}
 	if ck.polled {
-		if !ck.d.Pending {
-			m.o.count(ck.rs.vs.id, CountStaleResult)
+		if !ck.dyn.Pending {
+			m.out.count(ck.rs.vs.id, effects.CounterCheckResultStale)
 			return
 		}
-		ck.d.Pending = false
+		ck.dyn.Pending = false
 		m.epilog(ck, ev.OK, ev.Message, ev.Weight, ev.Dynamic)
 		return
 	}
@@ -273,10 +261,10 @@ func (m *Machine) BFD(ev *events.BFDState) {
 	if !m.running() {
 		return
 	}
-	for _, v := range m.cp.vss {
-		for _, r := range v.rss {
-			for _, ck := range r.checks {
-				if ck.c.Type == conf.CheckBFD && ck.c.BFD != nil && ck.c.BFD.Name == ev.Name {
+	for _, v := range m.model.vservers {
+		for _, r := range v.reals {
+			for _, ck := range r.checkers {
+				if ck.cfg.Type == conf.CheckBFD && ck.cfg.BFD != nil && ck.cfg.BFD.Name == ev.Name {
 					msg := "BFD " + ev.Name + " down"
 					if ev.Up {
 						msg = "BFD " + ev.Name + " up"
@@ -310,16 +298,16 @@ func (m *Machine) Address(ev *events.AddressChanged) {
 	if !m.running() {
 		return
 	}
-	for _, v := range m.cp.vss {
+	for _, v := range m.model.vservers {
 		if v.haAddr != a {
 			continue
 		}
 		// keepalived logs the change of every checker; the next tick of
 		// each checker runs (or skips) the check.
 		if ev.Added && m.addrCount[a] == 1 {
-			m.o.log("info", v.id, "Activating healthcheckers for VS "+v.fmt)
+			m.out.log(effects.LogInfo, v.id, "Activating healthcheckers for VS "+v.logName)
 		} else if !ev.Added && m.addrCount[a] == 0 {
-			m.o.log("info", v.id, "Suspending healthcheckers for VS "+v.fmt)
+			m.out.log(effects.LogInfo, v.id, "Suspending healthcheckers for VS "+v.logName)
 		}
 	}
 }
@@ -331,7 +319,7 @@ func (m *Machine) enabled(ck *checker) bool {
 }
 
 // IsTimer reports whether key is one of this package's timer keys.
-func IsTimer(key string) bool { return strings.HasPrefix(key, TimerPrefix) }
+func IsTimer(key string) bool { return strings.HasPrefix(key, timerPrefix) }
 
 // Step applies one event and returns the effects it produces (owned by
 // the machine until the next Step, as engine.Step's). Events the LVS part
@@ -391,4 +379,25 @@ func (m *Machine) Step(ev events.Event) []effects.Effect {
 		return nil
 	}
 	return m.Effects()
+}
+
+// TimerInfo is what one of the machine's timer keys stands for: the
+// schedule of checker Checker (its index in the real server's
+// configuration) of real server RealServer of virtual server
+// VirtualServer, all by their IDs.
+type TimerInfo struct {
+	VirtualServer string
+	RealServer    string
+	Checker       int
+}
+
+// TimerInfo reports what key stands for, from the loaded configuration's
+// checkers; false for a key that is not one of their timers. It changes
+// nothing.
+func (m *Machine) TimerInfo(key string) (TimerInfo, bool) {
+	ck := m.model.byTimer[key]
+	if ck == nil {
+		return TimerInfo{}, false
+	}
+	return TimerInfo{VirtualServer: ck.rs.vs.id, RealServer: ck.rs.id, Checker: ck.idx}, true
 }

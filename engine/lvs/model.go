@@ -27,15 +27,15 @@ const watchdogGrace = 5 * time.Second
 
 // vserver is one virtual_server of the configuration, compiled.
 type vserver struct {
-	c   *conf.VirtualServer
-	idx int
-	id  string // "tcp/10.0.0.1:80", "fwmark/1", "group/NAME/tcp"
-	fmt string // keepalived's FMT_VS: "[10.0.0.1]:tcp:80", "FWM 1", "[NAME]:0"
-	// protoFmt is the protocol as keepalived prints it in FMT_RS.
-	protoFmt string
-	// svcs are the kernel services, in order (a group expands to many).
-	svcs []effects.IPVSService
-	rss  []*rserver
+	cfg     *conf.VirtualServer
+	idx     int
+	id      string // "tcp/10.0.0.1:80", "fwmark/1", "group/NAME/tcp"
+	logName string // keepalived's FMT_VS: "[10.0.0.1]:tcp:80", "FWM 1", "[NAME]:0"
+	// protoName is the protocol as keepalived prints it in FMT_RS.
+	protoName string
+	// services are the kernel services, in order (a group expands to many).
+	services []effects.IPVSService
+	reals    []*rserver
 	// sorry is the sorry_server (no checkers, never alive as a real
 	// server); nil without one.
 	sorry *rserver
@@ -43,10 +43,10 @@ type vserver struct {
 	// (ha_suspend on an address service); invalid otherwise.
 	haAddr netip.Addr
 
-	d vsDyn
+	dyn vsDyn
 	// dirty marks the virtual server for a table diff at the end of the
-	// Step; svcDirty also re-diffs its services (start, reload, stop).
-	dirty, svcDirty bool
+	// Step; servicesDirty also re-diffs its services (start, reload, stop).
+	dirty, servicesDirty bool
 }
 
 // vsDyn is a virtual server's dynamic state.
@@ -56,33 +56,36 @@ type vsDyn struct {
 	// SorryOn is keepalived's s_svr->alive: the sorry server replaces the
 	// real servers.
 	SorryOn bool `json:"sorry_on,omitempty"`
-	// Svcs and Dests are the applied table: what the ReconcileIPVS and
+	// Services and Dests are the applied table: what the ReconcileIPVS and
 	// SetIPVS effects have asked the kernel to hold for this virtual
 	// server.
-	Svcs  []effects.IPVSService `json:"svcs,omitempty"`
-	Dests []dest                `json:"dests,omitempty"`
+	Services []effects.IPVSService `json:"svcs,omitempty"`
+	Dests    []dest                `json:"dests,omitempty"`
 }
 
 // dest is one destination of every service of a virtual server. Its Port
 // is the real server's; the port used in a given service is derived by
 // destPort.
 type dest struct {
-	RS     string           `json:"rs"`
-	Dest   effects.IPVSDest `json:"dest"`
-	Weight int              `json:"weight"`
+	RealServer string           `json:"rs"`
+	Dest       effects.IPVSDest `json:"dest"`
+	Weight     int              `json:"weight"`
 }
 
 // rserver is one real_server (or a sorry_server) of a virtual server.
 type rserver struct {
-	c       *conf.RealServer // nil for a sorry server
+	cfg     *conf.RealServer // nil for a sorry server
 	vs      *vserver
 	id      string // "10.0.1.1:80"
-	fmt     string // "[10.0.1.1]:tcp:80"
+	logName string // "[10.0.1.1]:tcp:80"
 	dest    effects.IPVSDest
-	iweight int
-	inhibit bool
-	checks  []*checker
-	d       rsDyn
+	// weight is the configured weight (the sorry server's is 1).
+	weight int
+	// inhibit is inhibit_on_failure: kept in the table with weight 0
+	// while down, rather than removed.
+	inhibit  bool
+	checkers []*checker
+	dyn      rsDyn
 }
 
 type rsDyn struct {
@@ -95,19 +98,19 @@ type rsDyn struct {
 
 // checker is one health checker of a real server.
 type checker struct {
-	c      *conf.Checker
-	rs     *rserver
-	idx    int
-	key    string // timer key
-	polled bool
+	cfg      *conf.Checker
+	rs       *rserver
+	idx      int
+	timerKey string // timer key
+	polled   bool
 	// addr and port are where the check connects.
 	addr    netip.Addr
 	port    int
 	timeout time.Duration
-	d       chkDyn
+	dyn     checkerDyn
 }
 
-type chkDyn struct {
+type checkerDyn struct {
 	Key     string `json:"key"`
 	Up      bool   `json:"up,omitempty"`
 	HasRun  bool   `json:"has_run,omitempty"`
@@ -115,8 +118,8 @@ type chkDyn struct {
 	RetryIt int    `json:"retry_it,omitempty"`
 	// Due is when the checker's timer fires (0: not armed).
 	Due events.Time `json:"due,omitempty"`
-	// Cur is the checker's dynamic weight contribution.
-	Cur int `json:"cur,omitempty"`
+	// WeightDelta is the checker's dynamic weight contribution.
+	WeightDelta int `json:"cur,omitempty"`
 }
 
 // checkRef finds a checker from a CheckResult.
@@ -127,9 +130,9 @@ type checkRef struct {
 
 // compiled is the fixed part of the machine, built from a configuration.
 type compiled struct {
-	vss     []*vserver
-	byCheck map[checkRef]*checker
-	byTimer map[string]*checker
+	vservers []*vserver
+	byCheck  map[checkRef]*checker
+	byTimer  map[string]*checker
 	// warnings are emitted as Log effects when the configuration is loaded.
 	warnings []string
 }
@@ -155,11 +158,11 @@ func compile(cfg *conf.Config) *compiled {
 	owner := map[svcKey]string{}
 	for k := range cfg.VirtualServers {
 		c := &cfg.VirtualServers[k]
-		v := &vserver{c: c}
+		v := &vserver{cfg: c}
 		proto := lower(c.Protocol)
-		v.protoFmt = proto
+		v.protoName = proto
 		if proto == "" {
-			v.protoFmt = "none"
+			v.protoName = "none"
 		}
 		attrs := effects.IPVSService{Scheduler: c.Scheduler, SchedFlags: c.SchedFlags, OnePacket: c.OPS,
 			PersistenceEngine: c.PersistenceEngine}
@@ -173,32 +176,32 @@ func compile(cfg *conf.Config) *compiled {
 			if proto != "" {
 				v.id += "/" + proto
 			}
-			v.fmt = "[" + c.Group + "]:" + strconv.Itoa(member[c.Group])
+			v.logName = "[" + c.Group + "]:" + strconv.Itoa(member[c.Group])
 			member[c.Group]++
 			g := groups[c.Group]
 			if g == nil {
 				cp.warnings = append(cp.warnings, "virtual server group "+c.Group+" specified but not configured - ignoring virtual server "+v.id)
 				continue
 			}
-			v.svcs = expandGroup(g, c, proto, attrs, &cp.warnings)
+			v.services = expandGroup(g, c, proto, attrs, &cp.warnings)
 		case c.FwMark != 0:
 			v.id = "fwmark/" + strconv.FormatUint(uint64(c.FwMark), 10)
 			if c.Family == 6 {
 				v.id += "/inet6"
 			}
-			v.fmt = "FWM " + strconv.FormatUint(uint64(c.FwMark), 10)
+			v.logName = "FWM " + strconv.FormatUint(uint64(c.FwMark), 10)
 			s := attrs
 			s.Family, s.FwMark = family(c.Family), c.FwMark
-			v.svcs = []effects.IPVSService{s}
+			v.services = []effects.IPVSService{s}
 		default:
 			if !c.Addr.IsValid() {
 				continue
 			}
 			v.id = proto + "/" + netip.AddrPortFrom(c.Addr, uint16(c.Port)).String()
-			v.fmt = "[" + c.Addr.String() + "]:" + v.protoFmt + ":" + strconv.Itoa(c.Port)
+			v.logName = "[" + c.Addr.String() + "]:" + v.protoName + ":" + strconv.Itoa(c.Port)
 			s := attrs
 			s.Family, s.Protocol, s.Addr, s.Port = famOf(c.Addr), proto, c.Addr, c.Port
-			v.svcs = []effects.IPVSService{s}
+			v.services = []effects.IPVSService{s}
 			if c.HASuspend {
 				v.haAddr = c.Addr
 			}
@@ -212,8 +215,8 @@ func compile(cfg *conf.Config) *compiled {
 		}
 		// A kernel service belongs to one virtual server: keepalived
 		// forbids sharing, and one owner keeps each diff local.
-		svcs := v.svcs[:0]
-		for _, s := range v.svcs {
+		svcs := v.services[:0]
+		for _, s := range v.services {
 			key := keyOf(&s)
 			if o, dup := owner[key]; dup {
 				cp.warnings = append(cp.warnings, "virtual server "+v.id+": service "+svcString(&s)+" already belongs to "+o+" - ignored")
@@ -222,32 +225,32 @@ func compile(cfg *conf.Config) *compiled {
 			owner[key] = v.id
 			svcs = append(svcs, s)
 		}
-		v.svcs = svcs
+		v.services = svcs
 		seen[v.id] = true
-		v.idx = len(cp.vss)
-		v.d.ID = v.id
-		cp.vss = append(cp.vss, v)
+		v.idx = len(cp.vservers)
+		v.dyn.ID = v.id
+		cp.vservers = append(cp.vservers, v)
 		compileReals(cp, v)
 	}
 	return cp
 }
 
 func compileReals(cp *compiled, v *vserver) {
-	c := v.c
+	c := v.cfg
 	rseen := map[string]bool{}
 	for k := range c.RealServers {
 		rc := &c.RealServers[k]
-		r := &rserver{c: rc, vs: v, iweight: rc.Weight, inhibit: rc.InhibitOnFailure}
+		r := &rserver{cfg: rc, vs: v, weight: rc.Weight, inhibit: rc.InhibitOnFailure}
 		r.id = netip.AddrPortFrom(rc.Addr, uint16(rc.Port)).String()
 		if rseen[r.id] {
 			cp.warnings = append(cp.warnings, "virtual server "+v.id+": real server "+r.id+" configured twice - ignoring the second")
 			continue
 		}
 		rseen[r.id] = true
-		r.fmt = "[" + rc.Addr.String() + "]:" + v.protoFmt + ":" + strconv.Itoa(rc.Port)
+		r.logName = "[" + rc.Addr.String() + "]:" + v.protoName + ":" + strconv.Itoa(rc.Port)
 		r.dest = effects.IPVSDest{Addr: rc.Addr, Port: rc.Port, Method: rc.Method.Method, TunType: rc.Method.TunType,
 			TunPort: rc.Method.TunPort, TunCsum: rc.Method.TunCsum, UThreshold: rc.UThreshold, LThreshold: rc.LThreshold}
-		r.d = rsDyn{ID: r.id, Weight: r.iweight}
+		r.dyn = rsDyn{ID: r.id, Weight: r.weight}
 		for n := range rc.Checkers {
 			// The checker's configuration without its source position:
 			// RunCheck carries it, and an engine restored from a snapshot
@@ -256,9 +259,9 @@ func compileReals(cp *compiled, v *vserver) {
 			spec := rc.Checkers[n]
 			spec.Pos = conf.Pos{}
 			cc := &spec
-			ck := &checker{c: cc, rs: r, idx: n, addr: rc.Addr, port: rc.Port, timeout: cc.ConnectTimeout.Std()}
-			ck.key = "lvs/" + v.id + "/" + r.id + "/" + strconv.Itoa(n)
-			ck.d.Key = ck.key
+			ck := &checker{cfg: cc, rs: r, idx: n, addr: rc.Addr, port: rc.Port, timeout: cc.ConnectTimeout.Std()}
+			ck.timerKey = timerPrefix + v.id + "/" + r.id + "/" + strconv.Itoa(n)
+			ck.dyn.Key = ck.timerKey
 			ck.polled = cc.Type != conf.CheckBFD && cc.Type != conf.CheckFile
 			if cc.ConnectIP.IsValid() {
 				ck.addr = cc.ConnectIP
@@ -272,28 +275,28 @@ func compileReals(cp *compiled, v *vserver) {
 			if ck.timeout <= 0 {
 				ck.timeout = cc.DelayLoop.Std()
 			}
-			r.checks = append(r.checks, ck)
+			r.checkers = append(r.checkers, ck)
 			cp.byCheck[checkRef{v.id, r.id, n}] = ck
 			if ck.polled {
-				cp.byTimer[ck.key] = ck
+				cp.byTimer[ck.timerKey] = ck
 			}
 		}
-		v.rss = append(v.rss, r)
+		v.reals = append(v.reals, r)
 	}
 	if s := c.SorryServer; s != nil && s.Addr.IsValid() {
 		port := s.Port
 		if port == 0 && c.FwMark == 0 && c.Group == "" {
 			port = c.Port
 		}
-		r := &rserver{vs: v, iweight: 1, inhibit: s.Inhibit}
+		r := &rserver{vs: v, weight: 1, inhibit: s.Inhibit}
 		r.id = netip.AddrPortFrom(s.Addr, uint16(port)).String()
-		r.fmt = "[" + s.Addr.String() + "]:" + v.protoFmt + ":" + strconv.Itoa(port)
+		r.logName = "[" + s.Addr.String() + "]:" + v.protoName + ":" + strconv.Itoa(port)
 		m := s.Method
 		if m.Method == "" {
 			m = c.Method
 		}
 		r.dest = effects.IPVSDest{Addr: s.Addr, Port: port, Method: m.Method, TunType: m.TunType, TunPort: m.TunPort, TunCsum: m.TunCsum}
-		r.d = rsDyn{ID: r.id, Weight: 1}
+		r.dyn = rsDyn{ID: r.id, Weight: 1}
 		v.sorry = r
 	}
 }
@@ -350,7 +353,7 @@ func famOf(a netip.Addr) int {
 
 // svcKey is a kernel service's identity.
 type svcKey struct {
-	fam    int
+	family int
 	proto  string
 	addr   netip.Addr
 	port   int

@@ -6,9 +6,9 @@ import (
 	"github.com/vigil-ha/vigil/events"
 )
 
-// out collects the effects of one Step. notes holds the Notify effects,
+// outbox collects the effects of one Step. notes holds the Notify effects,
 // appended after the table changes.
-type out struct {
+type outbox struct {
 	list    []effects.Effect
 	notes   []effects.Effect
 	sets    effpool.Pool[effects.SetTimer]
@@ -19,7 +19,7 @@ type out struct {
 	counts  effpool.Pool[effects.Count]
 }
 
-func (o *out) reset() {
+func (o *outbox) reset() {
 	clear(o.list)
 	o.list = o.list[:0]
 	clear(o.notes)
@@ -32,37 +32,26 @@ func (o *out) reset() {
 	o.counts.Reset()
 }
 
-func (o *out) add(e effects.Effect) { o.list = append(o.list, e) }
+func (o *outbox) add(e effects.Effect) { o.list = append(o.list, e) }
 
-func (o *out) setTimer(key string, at events.Time) {
+func (o *outbox) setTimer(key string, at events.Time) {
 	s := o.sets.Get()
 	s.Key, s.At = key, at
 	o.add(s)
 }
 
-func (o *out) cancelTimer(key string) {
+func (o *outbox) cancelTimer(key string) {
 	c := o.cancels.Get()
 	c.Key = key
 	o.add(c)
 }
 
-func (o *out) log(level, vs, msg string) {
+func (o *outbox) log(level effects.LogLevel, vs, msg string) {
 	o.add(&effects.Log{Level: level, Instance: vs, Message: msg})
 }
 
-func (o *out) count(vs, counter string) {
+func (o *outbox) count(vs string, counter effects.Counter) {
 	c := o.counts.Get()
 	c.Instance, c.Counter, c.Delta = vs, counter, 1
 	o.add(c)
 }
-
-// Counter names (Count effects, Instance is the virtual server ID or
-// "lvs").
-const (
-	// CountUnknownResult: a CheckResult for no configured checker.
-	CountUnknownResult = "check_result_unknown"
-	// CountStaleResult: a CheckResult that answers no outstanding RunCheck.
-	CountStaleResult = "check_result_stale"
-	// CountCheckTimeout: a RunCheck that got no CheckResult in time.
-	CountCheckTimeout = "check_no_result"
-)

@@ -1,6 +1,7 @@
 package lvs
 
 import (
+	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
@@ -10,26 +11,26 @@ import (
 // schedule); what disappears is removed from the table with its DOWN
 // notifications; what appears starts as at startup.
 func (m *Machine) reload(cfg *conf.Config, cp *compiled) {
-	keep := make(map[string]bool, len(cp.vss))
-	for _, v := range cp.vss {
+	keep := make(map[string]bool, len(cp.vservers))
+	for _, v := range cp.vservers {
 		keep[v.id] = true
 	}
-	old := make(map[string]*vserver, len(m.cp.vss))
-	for _, ov := range m.cp.vss {
+	old := make(map[string]*vserver, len(m.model.vservers))
+	for _, ov := range m.model.vservers {
 		old[ov.id] = ov
 		if keep[ov.id] {
 			continue
 		}
-		m.o.log("info", ov.id, "Removing Virtual Server "+ov.fmt)
-		for _, r := range ov.rss {
-			for _, ck := range r.checks {
+		m.out.log(effects.LogInfo, ov.id, "Removing Virtual Server "+ov.logName)
+		for _, r := range ov.reals {
+			for _, ck := range r.checkers {
 				m.disarm(ck)
 			}
 		}
 		m.clearVS(ov, false)
 	}
-	m.cfg, m.cp = cfg, cp
-	for _, v := range cp.vss {
+	m.cfg, m.model = cfg, cp
+	for _, v := range cp.vservers {
 		if ov := old[v.id]; ov != nil {
 			m.migrateVS(ov, v)
 		} else {
@@ -40,35 +41,35 @@ func (m *Machine) reload(cfg *conf.Config, cp *compiled) {
 
 // migrateVS carries a kept virtual server's state into its new model.
 func (m *Machine) migrateVS(ov, v *vserver) {
-	v.d.QuorumUp, v.d.SorryOn = ov.d.QuorumUp, ov.d.SorryOn && v.sorry != nil
-	v.d.Svcs, v.d.Dests = ov.d.Svcs, ov.d.Dests
-	byID := make(map[string]*rserver, len(v.rss))
-	for _, r := range v.rss {
+	v.dyn.QuorumUp, v.dyn.SorryOn = ov.dyn.QuorumUp, ov.dyn.SorryOn && v.sorry != nil
+	v.dyn.Services, v.dyn.Dests = ov.dyn.Services, ov.dyn.Dests
+	byID := make(map[string]*rserver, len(v.reals))
+	for _, r := range v.reals {
 		byID[r.id] = r
 	}
-	oldByID := make(map[string]*rserver, len(ov.rss))
-	for _, or := range ov.rss {
+	oldByID := make(map[string]*rserver, len(ov.reals))
+	for _, or := range ov.reals {
 		oldByID[or.id] = or
 		if byID[or.id] != nil {
 			continue
 		}
-		m.o.log("info", v.id, "service "+or.fmt+" no longer exist")
-		for _, ck := range or.checks {
+		m.out.log(effects.LogInfo, v.id, "service "+or.logName+" no longer exist")
+		for _, ck := range or.checkers {
 			m.disarm(ck)
 		}
-		if or.d.Alive {
-			or.d.Alive = false
+		if or.dyn.Alive {
+			or.dyn.Alive = false
 			m.notifyRS(or)
 		}
 	}
-	for _, r := range v.rss {
+	for _, r := range v.reals {
 		if or := oldByID[r.id]; or != nil {
 			m.migrateRS(or, r)
 		} else {
 			m.initRS(r, false)
 		}
 	}
-	v.dirty, v.svcDirty = true, true
+	v.dirty, v.servicesDirty = true, true
 	m.updateQuorum(v, true)
 }
 
@@ -76,82 +77,82 @@ func (m *Machine) migrateVS(ov, v *vserver) {
 // (keepalived's migrate_checkers): a checker that is the same check keeps
 // its verdict, retry count and schedule.
 func (m *Machine) migrateRS(or, r *rserver) {
-	r.d.Alive = or.d.Alive
-	from := make([]*checker, len(r.checks))
-	used := make([]bool, len(or.checks))
-	for k, ck := range r.checks {
-		ck.d = chkDyn{Key: ck.key, Up: true}
-		for j, oc := range or.checks {
-			if used[j] || !sameChecker(oc.c, ck.c) {
+	r.dyn.Alive = or.dyn.Alive
+	from := make([]*checker, len(r.checkers))
+	used := make([]bool, len(or.checkers))
+	for k, ck := range r.checkers {
+		ck.dyn = checkerDyn{Key: ck.timerKey, Up: true}
+		for j, oc := range or.checkers {
+			if used[j] || !sameChecker(oc.cfg, ck.cfg) {
 				continue
 			}
 			used[j], from[k] = true, oc
-			if oc.d.HasRun {
-				ck.d.Up = oc.d.Up
+			if oc.dyn.HasRun {
+				ck.dyn.Up = oc.dyn.Up
 			}
-			ck.d.HasRun, ck.d.Cur = oc.d.HasRun, oc.d.Cur
+			ck.dyn.HasRun, ck.dyn.WeightDelta = oc.dyn.HasRun, oc.dyn.WeightDelta
 			switch {
-			case !ck.d.Up:
-				ck.d.RetryIt = ck.c.Retry + 1
-			case oc.d.RetryIt >= ck.c.Retry:
-				ck.d.RetryIt = ck.c.Retry
+			case !ck.dyn.Up:
+				ck.dyn.RetryIt = ck.cfg.Retry + 1
+			case oc.dyn.RetryIt >= ck.cfg.Retry:
+				ck.dyn.RetryIt = ck.cfg.Retry
 			default:
-				ck.d.RetryIt = oc.d.RetryIt
+				ck.dyn.RetryIt = oc.dyn.RetryIt
 			}
 			break
 		}
 	}
 	// Cancel what no longer runs under its key before arming anything, so
 	// that a key reused by another checker ends armed.
-	for j, oc := range or.checks {
-		if !used[j] || oc.key != r.checks[indexOf(from, oc)].key {
+	for j, oc := range or.checkers {
+		if !used[j] || oc.timerKey != r.checkers[indexOf(from, oc)].timerKey {
 			m.disarm(oc)
 		}
 	}
 	failed, ran := 0, false
-	for k, ck := range r.checks {
+	for k, ck := range r.checkers {
 		oc := from[k]
 		switch {
 		case !ck.polled:
-		case oc != nil && oc.key == ck.key:
-			ck.d.Due, ck.d.Pending = oc.d.Due, oc.d.Pending
-		case oc != nil && oc.d.Due != 0:
-			m.arm(ck, max(oc.d.Due, m.now))
+		case oc != nil && oc.timerKey == ck.timerKey:
+			ck.dyn.Due, ck.dyn.Pending = oc.dyn.Due, oc.dyn.Pending
+		case oc != nil && oc.dyn.Due != 0:
+			m.arm(ck, max(oc.dyn.Due, m.now))
 		default:
 			m.arm(ck, m.now.Add(bootstrapDelay+m.warmup(ck)))
 		}
-		if ck.d.HasRun {
+		if ck.dyn.HasRun {
 			ran = true
-			if !ck.d.Up {
+			if !ck.dyn.Up {
 				failed++
 			}
 		}
 	}
-	if failed > 0 || (!r.d.Alive && !ran) {
+	if failed > 0 || (!r.dyn.Alive && !ran) {
 		// "If a checker has failed, set new alpha checkers to be down
 		// until they have run."
-		for _, ck := range r.checks {
-			if !ck.d.HasRun {
-				if ck.c.Alpha {
-					ck.d.Up = false
+		for _, ck := range r.checkers {
+			if !ck.dyn.HasRun {
+				if ck.cfg.Alpha {
+					ck.dyn.Up = false
 				}
-				ck.d.RetryIt = ck.c.Retry
+				ck.dyn.RetryIt = ck.cfg.Retry
 			}
 		}
 	}
-	r.d.Weight = r.iweight
+	r.dyn.Weight = r.weight
 	all := true
-	for _, ck := range r.checks {
-		r.d.Weight += ck.d.Cur
-		all = all && ck.d.Up
+	for _, ck := range r.checkers {
+		r.dyn.Weight += ck.dyn.WeightDelta
+		all = all && ck.dyn.Up
 	}
 	switch {
-	case all && !r.d.Alive:
+	case all && !r.dyn.Alive:
 		m.setAlive(r, true)
-	case !all && r.d.Alive:
+	case !all && r.dyn.Alive:
 		// keepalived takes it out of the pool without a notification.
-		m.o.log("info", r.vs.id, "Removing service "+r.fmt+" from VS "+r.vs.fmt)
-		r.d.Alive = false
+		m.out.log(effects.LogInfo, r.vs.id, "Removing service "+r.logName+" from VS "+r.vs.logName)
+		r.dyn.Alive = false
 	}
 }
 

@@ -29,20 +29,20 @@ type vsSnap struct {
 
 type rsSnap struct {
 	rsDyn
-	Checkers []chkDyn `json:"checkers,omitempty"`
+	Checkers []checkerDyn `json:"checkers,omitempty"`
 }
 
 // Snapshot returns the dynamic state.
 func (m *Machine) Snapshot() *Snapshot {
 	s := &Snapshot{Now: m.now, Started: m.started, Stopped: m.stopped, Seed: m.seed}
-	for _, v := range m.cp.vss {
-		vs := vsSnap{vsDyn: v.d}
-		vs.Svcs = slices.Clone(v.d.Svcs)
-		vs.Dests = slices.Clone(v.d.Dests)
-		for _, r := range v.rss {
-			rs := rsSnap{rsDyn: r.d}
-			for _, ck := range r.checks {
-				rs.Checkers = append(rs.Checkers, ck.d)
+	for _, v := range m.model.vservers {
+		vs := vsSnap{vsDyn: v.dyn}
+		vs.Services = slices.Clone(v.dyn.Services)
+		vs.Dests = slices.Clone(v.dyn.Dests)
+		for _, r := range v.reals {
+			rs := rsSnap{rsDyn: r.dyn}
+			for _, ck := range r.checkers {
+				rs.Checkers = append(rs.Checkers, ck.dyn)
 			}
 			vs.RealServers = append(vs.RealServers, rs)
 		}
@@ -61,29 +61,29 @@ func (m *Machine) Snapshot() *Snapshot {
 func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 	m := New()
 	if cfg != nil {
-		m.cfg, m.cp = cfg, compile(cfg)
+		m.cfg, m.model = cfg, compile(cfg)
 	}
 	if s == nil {
 		return m, nil // a state from before the LVS part: not started
 	}
 	m.now, m.started, m.stopped, m.seed = s.Now, s.Started, s.Stopped, s.Seed
-	if len(s.VirtualServers) != len(m.cp.vss) {
+	if len(s.VirtualServers) != len(m.model.vservers) {
 		return nil, errors.New("lvs: snapshot does not match the configuration")
 	}
-	for k, v := range m.cp.vss {
+	for k, v := range m.model.vservers {
 		vs := &s.VirtualServers[k]
-		if vs.ID != v.id || len(vs.RealServers) != len(v.rss) {
+		if vs.ID != v.id || len(vs.RealServers) != len(v.reals) {
 			return nil, errors.New("lvs: snapshot does not match virtual server " + v.id)
 		}
-		v.d = vs.vsDyn
-		for j, r := range v.rss {
+		v.dyn = vs.vsDyn
+		for j, r := range v.reals {
 			rs := &vs.RealServers[j]
-			if rs.ID != r.id || len(rs.Checkers) != len(r.checks) {
+			if rs.ID != r.id || len(rs.Checkers) != len(r.checkers) {
 				return nil, errors.New("lvs: snapshot does not match real server " + r.id + " of " + v.id)
 			}
-			r.d = rs.rsDyn
-			for n, ck := range r.checks {
-				ck.d = rs.Checkers[n]
+			r.dyn = rs.rsDyn
+			for n, ck := range r.checkers {
+				ck.dyn = rs.Checkers[n]
 			}
 		}
 	}
@@ -127,14 +127,14 @@ type CheckerStatus struct {
 
 // Status reports every virtual server in configuration order.
 func (m *Machine) Status() []VSStatus {
-	out := make([]VSStatus, 0, len(m.cp.vss))
-	for _, v := range m.cp.vss {
-		vs := VSStatus{ID: v.id, Name: v.fmt, QuorumUp: v.d.QuorumUp, SorryOn: v.d.SorryOn, LiveWeight: liveWeight(v)}
-		for _, r := range v.rss {
-			rs := RSStatus{ID: r.id, Alive: r.d.Alive, Weight: realWeight(r.d.Weight)}
-			for _, ck := range r.checks {
-				rs.Checkers = append(rs.Checkers, CheckerStatus{Type: ck.c.Type, Up: ck.d.Up, HasRun: ck.d.HasRun,
-					RetryIt: ck.d.RetryIt, Next: ck.d.Due, Pending: ck.d.Pending})
+	out := make([]VSStatus, 0, len(m.model.vservers))
+	for _, v := range m.model.vservers {
+		vs := VSStatus{ID: v.id, Name: v.logName, QuorumUp: v.dyn.QuorumUp, SorryOn: v.dyn.SorryOn, LiveWeight: liveWeight(v)}
+		for _, r := range v.reals {
+			rs := RSStatus{ID: r.id, Alive: r.dyn.Alive, Weight: realWeight(r.dyn.Weight)}
+			for _, ck := range r.checkers {
+				rs.Checkers = append(rs.Checkers, CheckerStatus{Type: ck.cfg.Type, Up: ck.dyn.Up, HasRun: ck.dyn.HasRun,
+					RetryIt: ck.dyn.RetryIt, Next: ck.dyn.Due, Pending: ck.dyn.Pending})
 			}
 			vs.RealServers = append(vs.RealServers, rs)
 		}

@@ -13,12 +13,12 @@ import (
 // leaves it).
 func (m *Machine) Table() []effects.IPVSTableService {
 	var out []effects.IPVSTableService
-	for _, v := range m.cp.vss {
-		for _, s := range v.d.Svcs {
+	for _, v := range m.model.vservers {
+		for _, s := range v.dyn.Services {
 			svc := effects.IPVSTableService{VirtualServer: v.id, Service: s}
 			svc.Service.SchedFlags = slices.Clone(s.SchedFlags)
-			for _, d := range v.d.Dests {
-				dd := effects.IPVSTableDest{RealServer: d.RS, Weight: d.Weight, Dest: d.Dest}
+			for _, d := range v.dyn.Dests {
+				dd := effects.IPVSTableDest{RealServer: d.RealServer, Weight: d.Weight, Dest: d.Dest}
 				dd.Dest.Port = destPort(&s, &d.Dest)
 				svc.Dests = append(svc.Dests, dd)
 			}
@@ -52,19 +52,19 @@ func sameDestKey(a, b *effects.IPVSDest) bool {
 // have now, in configuration order, into m's scratch buffer.
 func (m *Machine) desired(v *vserver) []dest {
 	buf := m.scratch[:0]
-	for _, r := range v.rss {
+	for _, r := range v.reals {
 		switch {
-		case r.d.Alive && !v.d.SorryOn:
-			buf = append(buf, dest{RS: r.id, Dest: r.dest, Weight: realWeight(r.d.Weight)})
+		case r.dyn.Alive && !v.dyn.SorryOn:
+			buf = append(buf, dest{RealServer: r.id, Dest: r.dest, Weight: realWeight(r.dyn.Weight)})
 		case r.inhibit:
 			// inhibit_on_failure: kept with weight 0 rather than removed.
-			buf = append(buf, dest{RS: r.id, Dest: r.dest})
+			buf = append(buf, dest{RealServer: r.id, Dest: r.dest})
 		}
 	}
-	if s := v.sorry; s != nil && (v.d.SorryOn || s.inhibit) {
+	if s := v.sorry; s != nil && (v.dyn.SorryOn || s.inhibit) {
 		w := 0
-		if v.d.SorryOn {
-			w = realWeight(s.d.Weight)
+		if v.dyn.SorryOn {
+			w = realWeight(s.dyn.Weight)
 		}
 		merged := false
 		for k := range buf {
@@ -76,7 +76,7 @@ func (m *Machine) desired(v *vserver) []dest {
 			}
 		}
 		if !merged {
-			buf = append(buf, dest{RS: s.id, Dest: s.dest, Weight: w})
+			buf = append(buf, dest{RealServer: s.id, Dest: s.dest, Weight: w})
 		}
 	}
 	m.scratch = buf
@@ -90,8 +90,8 @@ func (m *Machine) syncTable(v *vserver) {
 	if !m.running() {
 		return
 	}
-	m.diff(v, v.svcs, m.desired(v))
-	v.svcDirty = false
+	m.diff(v, v.services, m.desired(v))
+	v.servicesDirty = false
 }
 
 // diff emits the SetIPVS operations that turn the applied table of v into
@@ -99,9 +99,9 @@ func (m *Machine) syncTable(v *vserver) {
 // deletions, destination additions and edits, then new services with
 // their destinations.
 func (m *Machine) diff(v *vserver, want []effects.IPVSService, wantD []dest) {
-	have := v.d.Svcs
+	have := v.dyn.Services
 	changed := len(have) != len(want)
-	if !changed && (v.svcDirty || len(want) == 0) {
+	if !changed && (v.servicesDirty || len(want) == 0) {
 		for k := range want {
 			if keyOf(&have[k]) != keyOf(&want[k]) || !sameAttrs(&have[k], &want[k]) {
 				changed = true
@@ -140,7 +140,7 @@ func (m *Machine) diff(v *vserver, want []effects.IPVSService, wantD []dest) {
 			kept = append(kept, *s)
 		}
 	}
-	old := v.d.Dests
+	old := v.dyn.Dests
 	for k := range old {
 		if findDest(wantD, &old[k].Dest, k) < 0 {
 			for s := range kept {
@@ -168,9 +168,9 @@ func (m *Machine) diff(v *vserver, want []effects.IPVSService, wantD []dest) {
 		}
 	}
 	if changed {
-		v.d.Svcs = slices.Clone(want)
+		v.dyn.Services = slices.Clone(want)
 	}
-	v.d.Dests = append(v.d.Dests[:0], wantD...)
+	v.dyn.Dests = append(v.dyn.Dests[:0], wantD...)
 }
 
 // findDest returns the index in ds of the destination with d's key, or
@@ -188,17 +188,17 @@ func findDest(ds []dest, d *effects.IPVSDest, hint int) int {
 }
 
 func (m *Machine) svcOp(v *vserver, op effects.IPVSOp, s *effects.IPVSService) {
-	e := m.o.ipvs.Get()
+	e := m.out.ipvs.Get()
 	e.Op, e.VirtualServer, e.Service = op, v.id, *s
-	m.o.add(e)
+	m.out.add(e)
 }
 
 func (m *Machine) destOp(v *vserver, op effects.IPVSOp, s *effects.IPVSService, d *dest) {
-	e := m.o.ipvs.Get()
-	e.Op, e.VirtualServer, e.RealServer, e.Service, e.Dest = op, v.id, d.RS, *s, d.Dest
+	e := m.out.ipvs.Get()
+	e.Op, e.VirtualServer, e.RealServer, e.Service, e.Dest = op, v.id, d.RealServer, *s, d.Dest
 	e.Dest.Port = destPort(s, &d.Dest)
 	if op != effects.IPVSDelDest {
 		e.Weight = d.Weight
 	}
-	m.o.add(e)
+	m.out.add(e)
 }

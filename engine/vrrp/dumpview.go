@@ -76,12 +76,12 @@ type InstanceView struct {
 	Fault    bool
 	FaultWhy string
 	Parts    []TrackPart
-	// The armed deadlines (0: none): adverts, master-down (DownWhy is the
+	// The armed deadlines (0: none): adverts, master-down (MasterDownWhy is the
 	// rule that fires with it), the second GARP burst, the lower-priority
 	// GARP burst, the GARP refresh, and when preempt_delay allows a
 	// preemption.
-	AdvAt, DownAt, Garp2At, GarpLPAt, RefreshAt, PreemptAt events.Time
-	DownWhy                                                string
+	AdvertAt, MasterDownAt, SecondGARPAt, LowerPrioGARPAt, GARPRefreshAt, PreemptAt events.Time
+	MasterDownWhy                                                                   string
 }
 
 // TrackView is one tracked object of an instance.
@@ -139,15 +139,15 @@ type UserView struct {
 // name is the kind as the dump shows it.
 func (k trackKind) name() string {
 	switch k {
-	case tkIface:
+	case trackKindInterface:
 		return "interface"
-	case tkScript:
+	case trackKindScript:
 		return "script"
-	case tkFile:
+	case trackKindFile:
 		return "file"
-	case tkProc:
+	case trackKindProcess:
 		return "process"
-	case tkBFD:
+	case trackKindBFD:
 		return "bfd"
 	}
 	return ""
@@ -156,26 +156,26 @@ func (k trackKind) name() string {
 // View returns the dump view of the machine.
 func (m *Machine) View() *View {
 	v := &View{Now: m.now, Config: m.cfg}
-	for _, i := range m.insts {
+	for _, i := range m.instances {
 		v.Instances = append(v.Instances, m.instanceView(i))
 	}
-	for _, g := range m.groups {
-		gv := GroupView{Config: g.c, State: g.d.State}
+	for _, g := range m.syncGroups {
+		gv := GroupView{Config: g.cfg, State: g.dyn.State}
 		for _, i := range g.members {
 			gv.Members = append(gv.Members, i.name)
 		}
 		v.Groups = append(v.Groups, gv)
 	}
 	for k, s := range m.scripts {
-		v.Scripts = append(v.Scripts, ScriptView{Config: s.c, Result: s.d.Result, OK: s.d.OK, Init: s.d.Init,
-			Users: m.users(tkScript, k)})
+		v.Scripts = append(v.Scripts, ScriptView{Config: s.cfg, Result: s.dyn.Result, OK: s.dyn.OK, Init: s.dyn.Init,
+			Users: m.users(trackKindScript, k)})
 	}
 	for k, f := range m.files {
-		v.Files = append(v.Files, FileView{Config: f.c, Value: f.d.Value, Users: m.users(tkFile, k)})
+		v.Files = append(v.Files, FileView{Config: f.cfg, Value: f.dyn.Value, Users: m.users(trackKindFile, k)})
 	}
-	for k, p := range m.procs {
-		v.Procs = append(v.Procs, ProcView{Config: p.c, Count: p.d.Count, Known: p.d.Known, Quorum: p.ok(),
-			Users: m.users(tkProc, k)})
+	for k, p := range m.processes {
+		v.Procs = append(v.Procs, ProcView{Config: p.cfg, Count: p.dyn.Count, Known: p.dyn.Known, Quorum: p.ok(),
+			Users: m.users(trackKindProcess, k)})
 	}
 	return v
 }
@@ -183,50 +183,50 @@ func (m *Machine) View() *View {
 // users lists the instances whose tracking refers to object idx of kind.
 func (m *Machine) users(kind trackKind, idx int) []UserView {
 	var out []UserView
-	for _, i := range m.insts {
+	for _, i := range m.instances {
 		for _, r := range i.tracks {
 			if r.kind == kind && r.idx == idx {
-				out = append(out, UserView{Instance: i.name, Weight: r.weight, Reverse: r.rev})
+				out = append(out, UserView{Instance: i.name, Weight: r.weight, Reverse: r.reverse})
 			}
 		}
 	}
 	return out
 }
 
-func (m *Machine) instanceView(i *inst) InstanceView {
-	v := InstanceView{Config: i.c, Name: i.name, State: i.d.State, Want: i.d.Want, Version: int(i.ver),
-		Family: i.fam, VRID: int(i.vrid), Interface: i.iface, Base: i.base, Effective: i.d.Prio,
-		AdvertInt: i.adv, MasterAdvertInt: i.d.MasterAdv, MasterDown: i.msDown(),
-		MasterSrc: i.d.MasterSrc, MasterPrio: i.d.MasterPrio, VIPSet: i.d.VIPSet, Unicast: i.uni,
-		VIPs: i.vips[:i.nVIP], EVIPs: i.vips[i.nVIP:],
-		AdvAt: i.d.AdvAt, DownAt: i.d.DownAt, Garp2At: i.d.Garp2At, GarpLPAt: i.d.GarpLPAt,
-		RefreshAt: i.d.RefreshAt, PreemptAt: i.d.PreemptAt, DownWhy: i.d.DownWhy}
-	if g := m.groupOf(i); g != nil {
-		v.SyncGroup = g.c.Name
+func (m *Machine) instanceView(i *instance) InstanceView {
+	v := InstanceView{Config: i.cfg, Name: i.name, State: i.dyn.State, Want: i.dyn.Want, Version: int(i.version),
+		Family: i.family, VRID: int(i.vrid), Interface: i.iface, Base: i.basePrio, Effective: i.dyn.Priority,
+		AdvertInt: i.advertInt, MasterAdvertInt: i.dyn.MasterAdvertInt, MasterDown: i.masterDownInterval(),
+		MasterSrc: i.dyn.MasterSrc, MasterPrio: i.dyn.MasterPrio, VIPSet: i.dyn.VIPSet, Unicast: i.unicast,
+		VIPs: i.vips[:i.numVIPs], EVIPs: i.vips[i.numVIPs:],
+		AdvertAt: i.dyn.AdvertAt, MasterDownAt: i.dyn.MasterDownAt, SecondGARPAt: i.dyn.SecondGARPAt, LowerPrioGARPAt: i.dyn.LowerPrioGARPAt,
+		GARPRefreshAt: i.dyn.GARPRefreshAt, PreemptAt: i.dyn.PreemptAt, MasterDownWhy: i.dyn.MasterDownWhy}
+	if g := m.syncGroupOf(i); g != nil {
+		v.SyncGroup = g.cfg.Name
 	}
-	switch i.d.State {
+	switch i.dyn.State {
 	case effects.StateMaster:
-		v.Timer = i.d.AdvAt
+		v.Timer = i.dyn.AdvertAt
 	case effects.StateBackup:
-		v.Timer = i.d.DownAt
+		v.Timer = i.dyn.MasterDownAt
 	}
-	if !i.uni {
+	if !i.unicast {
 		v.McastGroup = i.mcastGroup()
 	}
 	v.Src, v.SrcConfigured = m.primary(i), i.src.IsValid()
 	for _, r := range i.tracks {
 		name := r.name
 		switch r.kind {
-		case tkScript:
-			name = m.scripts[r.idx].c.Name
-		case tkFile:
-			name = m.files[r.idx].c.Name
-		case tkProc:
-			name = m.procs[r.idx].c.Name
-		case tkBFD:
-			name = m.bfds[r.idx].c.Name
+		case trackKindScript:
+			name = m.scripts[r.idx].cfg.Name
+		case trackKindFile:
+			name = m.files[r.idx].cfg.Name
+		case trackKindProcess:
+			name = m.processes[r.idx].cfg.Name
+		case trackKindBFD:
+			name = m.bfds[r.idx].cfg.Name
 		}
-		v.Tracks = append(v.Tracks, TrackView{Kind: r.kind.name(), Name: name, Weight: r.weight, Reverse: r.rev})
+		v.Tracks = append(v.Tracks, TrackView{Kind: r.kind.name(), Name: name, Weight: r.weight, Reverse: r.reverse})
 	}
 	e := m.evaluate(i, &v.Parts)
 	v.Total, v.Faults, v.ScriptsInit = e.Total, e.Faults, e.Inits

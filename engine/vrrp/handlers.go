@@ -15,99 +15,99 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 	if !ok || !m.started || m.stopped {
 		return
 	}
-	if ref.kind == tLink {
-		m.linkTimer(ev.Key)
+	if ref.kind == effects.TimerLinkDelay {
+		m.linkTimer(ref.iface)
 		return
 	}
-	if ref.kind == tSock {
-		if int(ref.idx) < len(m.socks) {
-			m.sockTimer(m.socks[ref.idx])
+	if ref.kind == effects.TimerSocketRetry {
+		if int(ref.idx) < len(m.sockets) {
+			m.sockTimer(m.sockets[ref.idx])
 		}
 		return
 	}
-	if ref.kind == tScript {
+	if ref.kind == effects.TimerTrackScript {
 		s := m.scripts[ref.idx]
-		if s.d.RunAt != 0 && m.now >= s.d.RunAt && s.d.Used {
+		if s.dyn.RunAt != 0 && m.now >= s.dyn.RunAt && s.dyn.Used {
 			m.runScript(s)
 		}
 		return
 	}
-	i := m.insts[ref.idx]
+	i := m.instances[ref.idx]
 	var at *events.Time
 	switch ref.kind {
-	case tAdv:
-		at = &i.d.AdvAt
-	case tDown:
-		at = &i.d.DownAt
-	case tGarp2:
-		at = &i.d.Garp2At
-	case tGarpLP:
-		at = &i.d.GarpLPAt
-	case tRefresh:
-		at = &i.d.RefreshAt
+	case effects.TimerAdvert:
+		at = &i.dyn.AdvertAt
+	case effects.TimerMasterDown:
+		at = &i.dyn.MasterDownAt
+	case effects.TimerSecondGARP:
+		at = &i.dyn.SecondGARPAt
+	case effects.TimerLowerPrioGARP:
+		at = &i.dyn.LowerPrioGARPAt
+	case effects.TimerGARPRefresh:
+		at = &i.dyn.GARPRefreshAt
 	}
 	if *at == 0 || m.now < *at {
 		return
 	}
 	*at = 0
-	master := i.d.State == effects.StateMaster
+	master := i.dyn.State == effects.StateMaster
 	switch ref.kind {
-	case tAdv:
+	case effects.TimerAdvert:
 		if master {
-			m.sendAdvert(i, i.d.Prio)
-			i.d.AdvAt = m.now.Add(i.adv)
-			m.o.setTimer(i.kAdv, i.d.AdvAt)
+			m.sendAdvert(i, i.dyn.Priority)
+			i.dyn.AdvertAt = m.now.Add(i.advertInt)
+			m.out.setTimer(i.advertKey, i.dyn.AdvertAt)
 		}
-	case tDown:
-		if i.d.State == effects.StateBackup {
-			why := i.d.DownWhy
+	case effects.TimerMasterDown:
+		if i.dyn.State == effects.StateBackup {
+			why := i.dyn.MasterDownWhy
 			if why == "" {
 				why = "master-down-timer"
 			}
 			m.wantMaster(i, why)
 		}
-	case tGarp2:
-		if master && i.d.VIPSet {
-			m.garpBurst(i, i.c.GARPMasterRepeat)
+	case effects.TimerSecondGARP:
+		if master && i.dyn.VIPSet {
+			m.garpBurst(i, i.cfg.GARPMasterRepeat)
 		}
-	case tGarpLP:
-		if master && i.d.VIPSet {
-			m.garpBurst(i, i.c.GARPLowerPrioRepeat)
+	case effects.TimerLowerPrioGARP:
+		if master && i.dyn.VIPSet {
+			m.garpBurst(i, i.cfg.GARPLowerPrioRepeat)
 		}
-	case tRefresh:
-		if master && i.d.VIPSet {
-			m.garpBurst(i, max(i.c.GARPMasterRefreshRepeat, 1))
-			i.d.RefreshAt = m.now.Add(i.c.GARPMasterRefresh.Std())
-			m.o.setTimer(i.kRefresh, i.d.RefreshAt)
+	case effects.TimerGARPRefresh:
+		if master && i.dyn.VIPSet {
+			m.garpBurst(i, max(i.cfg.GARPMasterRefreshRepeat, 1))
+			i.dyn.GARPRefreshAt = m.now.Add(i.cfg.GARPMasterRefresh.Std())
+			m.out.setTimer(i.garpRefreshKey, i.dyn.GARPRefreshAt)
 		}
 	}
 }
 
 // setPrio applies a new effective priority at once: a BACKUP's running
 // master-down timer moves by the change in its skew (keepalived).
-func (m *Machine) setPrio(i *inst, prio int) {
-	if prio == i.d.Prio {
+func (m *Machine) setPrio(i *instance, prio int) {
+	if prio == i.dyn.Priority {
 		return
 	}
-	old := i.msDown()
-	from := i.d.Prio
-	i.d.Prio = prio
+	old := i.masterDownInterval()
+	from := i.dyn.Priority
+	i.dyn.Priority = prio
 	if !m.started || m.stopped {
 		return
 	}
-	m.o.log("info", i.name, "("+i.name+") Changing effective priority from "+itoa(from)+" to "+itoa(prio))
-	if i.d.State == effects.StateBackup && i.d.DownAt != 0 {
-		i.d.DownAt = i.d.DownAt.Add(i.msDown() - old)
-		m.o.setTimer(i.kDown, i.d.DownAt)
+	m.out.log(effects.LogInfo, i.name, "("+i.name+") Changing effective priority from "+itoa(from)+" to "+itoa(prio))
+	if i.dyn.State == effects.StateBackup && i.dyn.MasterDownAt != 0 {
+		i.dyn.MasterDownAt = i.dyn.MasterDownAt.Add(i.masterDownInterval() - old)
+		m.out.setTimer(i.masterDownKey, i.dyn.MasterDownAt)
 	}
-	if i.c.NotifyPriorityChanges && (i.d.State == effects.StateMaster || i.d.State == effects.StateBackup) {
-		m.notifyEvent(i, i.d.State.String()+"_PRIORITY", nil)
+	if i.cfg.NotifyPriorityChanges && (i.dyn.State == effects.StateMaster || i.dyn.State == effects.StateBackup) {
+		m.notifyEvent(i, i.dyn.State.String()+"_PRIORITY", nil)
 	}
 }
 
-// reeval recomputes an instance's tracking after a tracked object changed;
+// reevaluate recomputes an instance's tracking after a tracked object changed;
 // trigger names the change (the reason when a fault clears).
-func (m *Machine) reeval(i *inst, trigger string) {
+func (m *Machine) reevaluate(i *instance, trigger string) {
 	fault, why, prio, _ := m.evalTrack(i)
 	if !fault {
 		why = trigger
@@ -116,7 +116,7 @@ func (m *Machine) reeval(i *inst, trigger string) {
 	if !m.started || m.stopped {
 		return
 	}
-	switch i.d.State {
+	switch i.dyn.State {
 	case effects.StateInit:
 		m.tryLeaveInit(i)
 	case effects.StateBackup, effects.StateMaster, effects.StateFault:
@@ -141,10 +141,10 @@ func (m *Machine) Address(ev *events.AddressChanged) {
 	}
 	a := ev.Prefix.Addr()
 	for _, i := range m.byIface[ev.Interface] {
-		if i.c.TrackSrcIP && i.src == a {
-			m.reeval(i, "src-ip-restored")
+		if i.cfg.TrackSrcIP && i.src == a {
+			m.reevaluate(i, "src-ip-restored")
 		}
-		if ev.Added || i.d.State != effects.StateMaster || !i.d.VIPSet {
+		if ev.Added || i.dyn.State != effects.StateMaster || !i.dyn.VIPSet {
 			continue
 		}
 		for k := range i.vips {
@@ -160,9 +160,9 @@ func (m *Machine) Address(ev *events.AddressChanged) {
 	}
 	for _, st := range m.statics {
 		if st.addr != nil && st.addr.Prefix.Addr() == a && st.addr.Dev == ev.Interface {
-			m.o.add(&effects.AddAddress{Address: *st.addr})
+			m.out.add(&effects.AddAddress{Address: *st.addr})
 			for _, i := range st.members {
-				if i.d.State == effects.StateMaster {
+				if i.dyn.State == effects.StateMaster {
 					m.removedUnder(i, "static address "+a.String()+" removed", "static-removed")
 				}
 			}
@@ -176,8 +176,8 @@ func (m *Machine) Route(ev *events.RouteChanged) {
 	if ev.Added || !m.started || m.stopped {
 		return
 	}
-	for _, i := range m.insts {
-		if i.d.State != effects.StateMaster || !i.d.VIPSet {
+	for _, i := range m.instances {
+		if i.dyn.State != effects.StateMaster || !i.dyn.VIPSet {
 			continue
 		}
 		for k := range i.routes {
@@ -190,9 +190,9 @@ func (m *Machine) Route(ev *events.RouteChanged) {
 	}
 	for _, st := range m.statics {
 		if st.route != nil && sameRoute(st.route, ev.Dst, ev.Table) {
-			m.o.add(&effects.AddRoute{Route: *st.route})
+			m.out.add(&effects.AddRoute{Route: *st.route})
 			for _, i := range st.members {
-				if i.d.State == effects.StateMaster {
+				if i.dyn.State == effects.StateMaster {
 					m.removedUnder(i, "static route "+ev.Dst.String()+" removed", "static-removed")
 				}
 			}
@@ -204,8 +204,8 @@ func (m *Machine) Route(ev *events.RouteChanged) {
 // Like keepalived it steps down to BACKUP with a priority-0 advert; its
 // master-down timer is its skew time, so if it is still the highest
 // priority it becomes MASTER again shortly and reinstalls everything.
-func (m *Machine) removedUnder(i *inst, what, why string) {
-	m.o.log("info", i.name, "("+i.name+") "+what+" - leaving MASTER")
+func (m *Machine) removedUnder(i *instance, what, why string) {
+	m.out.log(effects.LogInfo, i.name, "("+i.name+") "+what+" - leaving MASTER")
 	m.leaveMaster(i, effects.StateBackup, why, true)
 	m.armDown(i, i.skew(), "master-down-timer")
 	m.syncBackup(i)
@@ -214,32 +214,32 @@ func (m *Machine) removedUnder(i *inst, what, why string) {
 // Script handles a track script's result.
 func (m *Machine) Script(ev *events.ScriptResult) {
 	s := m.scriptBy[ev.Script]
-	if s == nil || !s.d.Used || s.d.Disabled {
+	if s == nil || !s.dyn.Used || s.dyn.Disabled {
 		return
 	}
-	if ev.Failed && !s.d.Ran {
+	if ev.Failed && !s.dyn.Ran {
 		m.disableScript(s, ev.Error)
 		return
 	}
 	// A script that ran before and now cannot start (deleted since)
 	// fails, as in keepalived, whose child then exits non-zero.
-	s.d.Ran = s.d.Ran || !ev.Failed
+	s.dyn.Ran = s.dyn.Ran || !ev.Failed
 	ok := ev.Status == 0 && !ev.TimedOut && !ev.Failed
-	wasOK := s.d.OK
+	wasOK := s.dyn.OK
 	if !s.result(ok) {
 		return
 	}
-	if s.d.OK != wasOK || !s.d.OK {
+	if s.dyn.OK != wasOK || !s.dyn.OK {
 		verdict := "failed"
-		if s.d.OK {
+		if s.dyn.OK {
 			verdict = "succeeded"
 		} else if ev.TimedOut {
 			verdict = "timed_out"
 		}
-		m.o.log("info", "", "VRRP_Script("+s.c.Name+") "+verdict)
+		m.out.log(effects.LogInfo, "", "VRRP_Script("+s.cfg.Name+") "+verdict)
 	}
 	for _, i := range s.users {
-		m.reeval(i, "track-script")
+		m.reevaluate(i, "track-script")
 	}
 }
 
@@ -249,16 +249,16 @@ func (m *Machine) Script(ev *events.ScriptResult) {
 // it, weight and fault alike; those waiting for its first result in INIT
 // go on.
 func (m *Machine) disableScript(s *script, why string) {
-	s.d.Disabled = true
-	s.d.Init = false
-	m.cancel(s.key, &s.d.RunAt)
-	msg := "Disabling track script " + s.c.Name + " since not found/accessible"
+	s.dyn.Disabled = true
+	s.dyn.Init = false
+	m.cancel(s.timerKey, &s.dyn.RunAt)
+	msg := "Disabling track script " + s.cfg.Name + " since not found/accessible"
 	if why != "" {
 		msg += " (" + why + ")"
 	}
-	m.o.log("warning", "", msg)
+	m.out.log(effects.LogWarning, "", msg)
 	for _, i := range s.users {
-		m.reeval(i, "track-script-disabled")
+		m.reevaluate(i, "track-script-disabled")
 	}
 }
 
@@ -272,21 +272,21 @@ func (m *Machine) TrackFile(ev *events.TrackFileValue) {
 	if ev.Failed {
 		v = 0
 	}
-	if v == f.d.Value {
+	if v == f.dyn.Value {
 		return
 	}
-	f.d.Value = v
+	f.dyn.Value = v
 	for _, i := range f.users {
-		m.reeval(i, "track-file")
+		m.reevaluate(i, "track-file")
 	}
 }
 
 // Process handles a vrrp_track_process count.
 func (m *Machine) Process(ev *events.ProcessCount) {
-	p := m.procBy[ev.Process]
+	p := m.processBy[ev.Process]
 	if p == nil {
-		for _, q := range m.procs {
-			if q.c.Process == ev.Process {
+		for _, q := range m.processes {
+			if q.cfg.Process == ev.Process {
 				p = q
 				break
 			}
@@ -295,24 +295,24 @@ func (m *Machine) Process(ev *events.ProcessCount) {
 	if p == nil {
 		return
 	}
-	was, known := p.ok(), p.d.Known
-	p.d.Count, p.d.Known = max(ev.Count, 0), true
+	was, known := p.ok(), p.dyn.Known
+	p.dyn.Count, p.dyn.Known = max(ev.Count, 0), true
 	if known && p.ok() == was {
 		return
 	}
 	for _, i := range p.users {
-		m.reeval(i, "track-process")
+		m.reevaluate(i, "track-process")
 	}
 }
 
 // BFD handles a BFD session state change.
 func (m *Machine) BFD(ev *events.BFDState) {
 	b := m.bfdBy[ev.Name]
-	if b == nil || b.d.Up == ev.Up {
+	if b == nil || b.dyn.Up == ev.Up {
 		return
 	}
-	b.d.Up = ev.Up
+	b.dyn.Up = ev.Up
 	for _, i := range b.users {
-		m.reeval(i, "track-bfd")
+		m.reevaluate(i, "track-bfd")
 	}
 }

@@ -15,18 +15,18 @@ func (m *Machine) Start(ev *events.Start) {
 	}
 	if m.stopped {
 		// Started again after a Stop: every instance begins afresh.
-		for _, i := range m.insts {
-			i.d = instDyn{Name: i.name, State: effects.StateInit, Want: effects.StateBackup, Prio: i.base, MasterAdv: i.adv}
+		for _, i := range m.instances {
+			i.dyn = instanceDyn{Name: i.name, State: effects.StateInit, Want: effects.StateBackup, Priority: i.basePrio, MasterAdvertInt: i.advertInt}
 		}
-		for _, g := range m.groups {
-			g.d = groupDyn{Name: g.c.Name, State: effects.StateInit}
+		for _, g := range m.syncGroups {
+			g.dyn = syncGroupDyn{Name: g.cfg.Name, State: effects.StateInit}
 		}
 		for _, s := range m.scripts {
-			if s.d.Disabled {
+			if s.dyn.Disabled {
 				// Checked again, as keepalived does when it starts.
-				d := newScriptDyn(s.c)
-				d.Used = s.d.Used
-				s.d = d
+				d := newScriptDyn(s.cfg)
+				d.Used = s.dyn.Used
+				s.dyn = d
 			}
 		}
 	}
@@ -35,19 +35,19 @@ func (m *Machine) Start(ev *events.Start) {
 	m.startupUntil = m.now.Add(m.cfg.GlobalDefs.VRRPStartupDelay.Std())
 	for _, s := range m.statics {
 		if s.addr != nil {
-			m.o.add(&effects.AddAddress{Address: *s.addr})
+			m.out.add(&effects.AddAddress{Address: *s.addr})
 		} else {
-			m.o.add(&effects.AddRoute{Route: *s.route})
+			m.out.add(&effects.AddRoute{Route: *s.route})
 		}
 	}
 	for _, r := range m.cfg.StaticRules {
-		m.o.add(&effects.AddRule{Rule: r})
+		m.out.add(&effects.AddRule{Rule: r})
 	}
 	m.joinGroups(nil)
-	for _, i := range m.insts {
+	for _, i := range m.instances {
 		m.startInstance(i)
 	}
-	for _, i := range m.insts {
+	for _, i := range m.instances {
 		m.tryLeaveInit(i)
 	}
 	m.startScripts()
@@ -56,12 +56,12 @@ func (m *Machine) Start(ev *events.Start) {
 // groupPair is an (interface, multicast group) the instances receive on;
 // unicast instances use an invalid group (the adapter's unicast socket).
 type groupPair struct {
-	ifc string
-	g   netip.Addr
+	iface string
+	group netip.Addr
 }
 
-// groupPairs lists the pairs of insts, each once, in order.
-func groupPairs(insts []*inst) []groupPair {
+// groupPairs lists the pairs of the instances, each once, in order.
+func groupPairs(insts []*instance) []groupPair {
 	var l []groupPair
 	seen := make(map[groupPair]bool, 4)
 	for _, i := range insts {
@@ -87,16 +87,16 @@ func pairSet(l []groupPair) map[groupPair]bool {
 func (m *Machine) joinGroups(skip []groupPair) {
 	done := pairSet(skip)
 	if m.reportsJoins {
-		for _, s := range m.socks {
-			if !done[s.p] {
+		for _, s := range m.sockets {
+			if !done[s.pair] {
 				m.join(s)
 			}
 		}
 		return
 	}
-	for _, p := range groupPairs(m.insts) {
+	for _, p := range groupPairs(m.instances) {
 		if !done[p] {
-			m.o.add(m.joinEffect(p))
+			m.out.add(m.joinEffect(p))
 		}
 	}
 }
@@ -109,7 +109,7 @@ func (m *Machine) leaveGroups(old, keep []groupPair) {
 	kept := pairSet(keep)
 	for _, p := range old {
 		if !kept[p] {
-			m.o.add(&effects.LeaveGroup{Interface: p.ifc, Group: p.g})
+			m.out.add(&effects.LeaveGroup{Interface: p.iface, Group: p.group})
 		}
 	}
 }
@@ -117,27 +117,27 @@ func (m *Machine) leaveGroups(old, keep []groupPair) {
 // startInstance prepares an instance entering service: it removes VIPs
 // left over from a previous run (whatever state it will reach) and creates
 // its VMAC. It stays in INIT until tryLeaveInit.
-func (m *Machine) startInstance(i *inst) {
+func (m *Machine) startInstance(i *instance) {
 	for k := range i.vips {
 		v := &i.vips[k]
-		if m.ifs[v.Dev].has(v.Prefix.Addr()) {
-			a := m.o.delAddrs.Get()
+		if m.ifaces[v.Dev].has(v.Prefix.Addr()) {
+			a := m.out.delAddrs.Get()
 			a.Instance, a.Address = i.name, *v
-			m.o.add(a)
+			m.out.add(a)
 		}
 	}
 	if i.vmac != "" {
-		mac := i.c.VMACAddr
+		mac := i.cfg.VMACAddr
 		if mac == "" {
 			mac = "00:00:5e:00:01:" + hex2(i.vrid)
-			if i.fam == 6 {
+			if i.family == 6 {
 				mac = "00:00:5e:00:02:" + hex2(i.vrid)
 			}
 		}
-		m.o.add(&effects.CreateVMAC{Instance: i.name, Name: i.vmac, Parent: i.iface, MAC: mac})
+		m.out.add(&effects.CreateVMAC{Instance: i.name, Name: i.vmac, Parent: i.iface, MAC: mac})
 	}
 	_, _, prio, _ := m.evalTrack(i)
-	i.d.Prio = prio
+	i.dyn.Priority = prio
 }
 
 func hex2(b uint8) string {
@@ -147,11 +147,11 @@ func hex2(b uint8) string {
 
 // tryLeaveInit moves an instance (with its whole sync group) out of INIT
 // once no unweighted track script or process is still to report.
-func (m *Machine) tryLeaveInit(i *inst) {
-	if i.d.State != effects.StateInit {
+func (m *Machine) tryLeaveInit(i *instance) {
+	if i.dyn.State != effects.StateInit {
 		return
 	}
-	g := m.groupOf(i)
+	g := m.syncGroupOf(i)
 	if g == nil {
 		fault, why, _, pending := m.evalTrack(i)
 		if !pending {
@@ -168,7 +168,7 @@ func (m *Machine) tryLeaveInit(i *inst) {
 		anyFault = anyFault || f
 	}
 	for _, o := range g.members {
-		if o.d.State != effects.StateInit {
+		if o.dyn.State != effects.StateInit {
 			continue
 		}
 		f, why, _, _ := m.evalTrack(o)
@@ -181,25 +181,25 @@ func (m *Machine) tryLeaveInit(i *inst) {
 
 func (m *Machine) startScripts() {
 	for _, s := range m.scripts {
-		if s.d.Used && s.d.RunAt == 0 && !s.d.Disabled {
+		if s.dyn.Used && s.dyn.RunAt == 0 && !s.dyn.Disabled {
 			m.runScript(s)
 		}
 	}
 }
 
 func (m *Machine) runScript(s *script) {
-	r := m.o.runs.Get()
-	to := s.c.Timeout.Std()
+	r := m.out.runs.Get()
+	to := s.cfg.Timeout.Std()
 	if to <= 0 {
 		to = s.interval()
 	}
-	*r = effects.RunScript{Script: s.c.Name, Command: s.c.Script.Argv, Timeout: to, User: s.c.Script.User, Group: s.c.Script.Group}
+	*r = effects.RunScript{Script: s.cfg.Name, Command: s.cfg.Script.Argv, Timeout: to, User: s.cfg.Script.User, Group: s.cfg.Script.Group}
 	if r.User == "" {
 		r.User, r.Group = m.cfg.GlobalDefs.ScriptUser, m.cfg.GlobalDefs.ScriptGroup
 	}
-	m.o.add(r)
-	s.d.RunAt = m.now.Add(s.interval())
-	m.o.setTimer(s.key, s.d.RunAt)
+	m.out.add(r)
+	s.dyn.RunAt = m.now.Add(s.interval())
+	m.out.setTimer(s.timerKey, s.dyn.RunAt)
 }
 
 // Stop is a graceful shutdown: masters send a priority-0 advert and
@@ -208,24 +208,24 @@ func (m *Machine) Stop(ev *events.Stop) {
 	if !m.started || m.stopped {
 		return
 	}
-	m.leaveGroups(groupPairs(m.insts), nil)
+	m.leaveGroups(groupPairs(m.instances), nil)
 	m.leaveSocks()
-	for _, i := range m.insts {
+	for _, i := range m.instances {
 		m.stopInstance(i, effects.StateStop, "stop", ev.KeepAddresses)
 	}
 	for _, s := range m.scripts {
-		m.cancel(s.key, &s.d.RunAt)
+		m.cancel(s.timerKey, &s.dyn.RunAt)
 	}
 	m.settleLinks(true, false)
 	if !ev.KeepAddresses {
 		for _, r := range slices.Backward(m.cfg.StaticRules) {
-			m.o.add(&effects.DelRule{Rule: r})
+			m.out.add(&effects.DelRule{Rule: r})
 		}
 		for _, s := range slices.Backward(m.statics) {
 			if s.addr != nil {
-				m.o.add(&effects.DelAddress{Address: *s.addr})
+				m.out.add(&effects.DelAddress{Address: *s.addr})
 			} else {
-				m.o.add(&effects.DelRoute{Route: *s.route})
+				m.out.add(&effects.DelRoute{Route: *s.route})
 			}
 		}
 	}
@@ -234,25 +234,25 @@ func (m *Machine) Stop(ev *events.Stop) {
 
 // stopInstance takes an instance out of service (STOP at shutdown, DELETED
 // when a reload removes it).
-func (m *Machine) stopInstance(i *inst, to effects.State, why string, keep bool) {
-	switch i.d.State {
+func (m *Machine) stopInstance(i *instance, to effects.State, why string, keep bool) {
+	switch i.dyn.State {
 	case effects.StateStop, effects.StateDeleted:
 		return
 	case effects.StateMaster:
-		if i.iface == "" || m.ifs[i.iface].up() {
+		if i.iface == "" || m.ifaces[i.iface].up() {
 			m.sendAdvert(i, prioStop)
 		}
-		if !keep && i.d.VIPSet {
+		if !keep && i.dyn.VIPSet {
 			m.release(i)
 		}
 	}
-	m.cancel(i.kAdv, &i.d.AdvAt)
-	m.cancel(i.kDown, &i.d.DownAt)
-	m.cancel(i.kGarp2, &i.d.Garp2At)
-	m.cancel(i.kGarpLP, &i.d.GarpLPAt)
-	m.cancel(i.kRefresh, &i.d.RefreshAt)
+	m.cancel(i.advertKey, &i.dyn.AdvertAt)
+	m.cancel(i.masterDownKey, &i.dyn.MasterDownAt)
+	m.cancel(i.secondGARPKey, &i.dyn.SecondGARPAt)
+	m.cancel(i.lowerPrioGARPKey, &i.dyn.LowerPrioGARPAt)
+	m.cancel(i.garpRefreshKey, &i.dyn.GARPRefreshAt)
 	m.setState(i, to, why)
 	if i.vmac != "" {
-		m.o.add(&effects.DeleteVMAC{Instance: i.name, Name: i.vmac})
+		m.out.add(&effects.DeleteVMAC{Instance: i.name, Name: i.vmac})
 	}
 }

@@ -3,9 +3,9 @@ package vrrp
 import (
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
@@ -16,22 +16,22 @@ type linkDelay struct {
 	down, up time.Duration
 }
 
-func linkKey(name string) string { return "link/" + name + "/delay" }
+func linkTimerKey(name string) string { return "link/" + name + "/delay" }
 
 // compileDelays reads interface_up_down_delays and registers the timer
 // of every interface with a delay or a change still pending (one armed
 // before a reload, or before a snapshot was taken).
 func (m *Machine) compileDelays(cfg *conf.Config) {
-	m.delayBy = map[string]linkDelay{}
+	m.linkDelays = map[string]linkDelay{}
 	for _, d := range cfg.InterfaceUpDownDelays {
 		if d.Interface != "" && (d.Down > 0 || d.Up > 0) {
-			m.delayBy[d.Interface] = linkDelay{down: d.Down.Std(), up: d.Up.Std()} // the last line wins
-			m.timers[linkKey(d.Interface)] = timerRef{kind: tLink}
+			m.linkDelays[d.Interface] = linkDelay{down: d.Down.Std(), up: d.Up.Std()} // the last line wins
+			m.timers[linkTimerKey(d.Interface)] = timerRef{kind: effects.TimerLinkDelay, iface: d.Interface}
 		}
 	}
-	for name, s := range m.ifs {
-		if s.PendAt != 0 {
-			m.timers[linkKey(name)] = timerRef{kind: tLink}
+	for name, s := range m.ifaces {
+		if s.PendingAt != 0 {
+			m.timers[linkTimerKey(name)] = timerRef{kind: effects.TimerLinkDelay, iface: name}
 		}
 	}
 }
@@ -44,13 +44,13 @@ func (m *Machine) compileDelays(cfg *conf.Config) {
 // of the instance's own interval and the one a VRRPv3 master advertises,
 // and the up delay follows the down delay down only when they were equal.
 func (m *Machine) linkDelayFor(name string, up bool) time.Duration {
-	l, ok := m.delayBy[name]
+	l, ok := m.linkDelays[name]
 	base := name
 	if !ok {
-		for _, i := range m.insts {
+		for _, i := range m.instances {
 			if i.vmac != "" && i.vmac == name {
 				base = i.iface
-				l, ok = m.delayBy[base]
+				l, ok = m.linkDelays[base]
 				break
 			}
 		}
@@ -59,18 +59,18 @@ func (m *Machine) linkDelayFor(name string, up bool) time.Duration {
 		return 0
 	}
 	down, upd := l.down, l.up
-	for _, i := range m.insts {
+	for _, i := range m.instances {
 		if i.iface != base {
 			continue
 		}
-		if i.down <= 1 {
+		if i.downAdverts <= 1 {
 			return 0
 		}
-		adv := i.adv
-		if i.d.MasterAdv > 0 && i.d.MasterAdv < adv {
-			adv = i.d.MasterAdv
+		adv := i.advertInt
+		if i.dyn.MasterAdvertInt > 0 && i.dyn.MasterAdvertInt < adv {
+			adv = i.dyn.MasterAdvertInt
 		}
-		if lim := conf.UpDownDelayLimit(i.down, adv); down > lim {
+		if lim := conf.UpDownDelayLimit(i.downAdverts, adv); down > lim {
 			if upd == down {
 				upd = lim
 			}
@@ -99,14 +99,14 @@ func (m *Machine) Link(ev *events.LinkChanged) {
 		m.rejoin(s.Name)
 	}
 	s.Gone = !ev.Present
-	if s.PendAt != 0 {
-		if up == s.PendUp && ev.Present {
+	if s.PendingAt != 0 {
+		if up == s.PendingUp && ev.Present {
 			return
 		}
-		m.cancel(linkKey(s.Name), &s.PendAt)
-		s.PendUp = false
+		m.cancel(linkTimerKey(s.Name), &s.PendingAt)
+		s.PendingUp = false
 		if ev.Present {
-			m.o.log("info", "", "Delay timer for "+s.Name+" cancelled")
+			m.out.log(effects.LogInfo, "", "Delay timer for "+s.Name+" cancelled")
 		}
 	}
 	if !ev.Present {
@@ -116,15 +116,15 @@ func (m *Machine) Link(ev *events.LinkChanged) {
 		return
 	}
 	if d := m.linkDelayFor(s.Name, up); d > 0 && s.Known && s.SeenUp && ev.Present && m.started && !m.stopped {
-		s.PendAt, s.PendUp = m.now.Add(d), up
-		key := linkKey(s.Name)
-		m.timers[key] = timerRef{kind: tLink}
-		m.o.setTimer(key, s.PendAt)
+		s.PendingAt, s.PendingUp = m.now.Add(d), up
+		key := linkTimerKey(s.Name)
+		m.timers[key] = timerRef{kind: effects.TimerLinkDelay, iface: s.Name}
+		m.out.setTimer(key, s.PendingAt)
 		state := "down"
 		if up {
 			state = "up"
 		}
-		m.o.log("info", "", s.Name+" is "+state+" - acting on it in "+d.String()+" unless it changes back")
+		m.out.log(effects.LogInfo, "", s.Name+" is "+state+" - acting on it in "+d.String()+" unless it changes back")
 		return
 	}
 	m.applyLink(s, up)
@@ -146,20 +146,19 @@ func (m *Machine) applyLink(s *ifState, up bool) {
 		trigger = "interface-down"
 	}
 	for _, i := range m.byIface[s.Name] {
-		m.reeval(i, trigger)
+		m.reevaluate(i, trigger)
 	}
 }
 
-// linkTimer applies the pending change of the interface whose delay
-// timer (key) fired.
-func (m *Machine) linkTimer(key string) {
-	name := strings.TrimSuffix(strings.TrimPrefix(key, "link/"), "/delay")
-	s := m.ifs[name]
-	if s == nil || s.PendAt == 0 || m.now < s.PendAt {
+// linkTimer applies the pending change of interface name, whose delay
+// timer fired.
+func (m *Machine) linkTimer(name string) {
+	s := m.ifaces[name]
+	if s == nil || s.PendingAt == 0 || m.now < s.PendingAt {
 		return
 	}
-	up := s.PendUp
-	s.PendAt, s.PendUp = 0, false
+	up := s.PendingUp
+	s.PendingAt, s.PendingUp = 0, false
 	m.applyLink(s, up)
 }
 
@@ -168,14 +167,14 @@ func (m *Machine) linkTimer(key string) {
 // and a later Start evaluates everything afresh. After a reload (apply)
 // those of interfaces that have no delay any more.
 func (m *Machine) settleLinks(all, apply bool) {
-	for _, name := range slices.Sorted(maps.Keys(m.ifs)) {
-		s := m.ifs[name]
-		if s.PendAt == 0 || (!all && m.linkDelayFor(name, s.PendUp) > 0) {
+	for _, name := range slices.Sorted(maps.Keys(m.ifaces)) {
+		s := m.ifaces[name]
+		if s.PendingAt == 0 || (!all && m.linkDelayFor(name, s.PendingUp) > 0) {
 			continue
 		}
-		up := s.PendUp
-		m.cancel(linkKey(name), &s.PendAt)
-		s.PendUp = false
+		up := s.PendingUp
+		m.cancel(linkTimerKey(name), &s.PendingAt)
+		s.PendingUp = false
 		if apply {
 			m.applyLink(s, up)
 		} else {
@@ -191,9 +190,9 @@ func (m *Machine) settleLinks(all, apply bool) {
 // there is nothing to rejoin (Start joins every group), and an interface
 // never reported is assumed present, so only a reported deletion counts.
 func (m *Machine) rejoin(name string) {
-	for _, p := range groupPairs(m.insts) {
-		if p.ifc == name {
-			m.o.add(m.joinEffect(p))
+	for _, p := range groupPairs(m.instances) {
+		if p.iface == name {
+			m.out.add(m.joinEffect(p))
 		}
 	}
 }

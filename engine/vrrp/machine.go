@@ -16,59 +16,41 @@ import (
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
-// rxKey finds the instance an advert belongs to.
-type rxKey struct {
-	iface string
-	fam   uint8
-	vrid  uint8
-}
-
-type timerKind uint8
-
-const (
-	tAdv timerKind = iota + 1
-	tDown
-	tGarp2
-	tGarpLP
-	tRefresh
-	tScript
-	tLink
-	tSock
-)
-
-type timerRef struct {
-	kind timerKind
-	idx  int32
+// vridKey finds the instance an advert belongs to.
+type vridKey struct {
+	iface  string
+	family uint8
+	vrid   uint8
 }
 
 // Machine holds every VRRP instance of the loaded configuration.
 type Machine struct {
-	cfg      *conf.Config
-	insts    []*inst
-	byName   map[string]*inst
-	rx       map[rxKey]*inst
-	timers   map[string]timerRef
-	groups   []*group
-	scripts  []*script
-	scriptBy map[string]*script
-	files    []*tfile
-	fileBy   map[string]*tfile
-	procs    []*tproc
-	procBy   map[string]*tproc
-	bfds     []*tbfd
-	bfdBy    map[string]*tbfd
-	statics  []*static
-	// socks are the receiving sockets (sockets.go), in groupPairs order.
-	socks  []*sock
-	sockBy map[groupPair]*sock
+	cfg        *conf.Config
+	instances  []*instance
+	byName     map[string]*instance
+	byVRID     map[vridKey]*instance
+	timers     map[string]timerRef
+	syncGroups []*syncGroup
+	scripts    []*script
+	scriptBy   map[string]*script
+	files      []*trackedFile
+	fileBy     map[string]*trackedFile
+	processes  []*trackedProcess
+	processBy  map[string]*trackedProcess
+	bfds       []*trackedBFD
+	bfdBy      map[string]*trackedBFD
+	statics    []*static
+	// sockets are the receiving sockets (sockets.go), in groupPairs order.
+	sockets  []*sock
+	socketBy map[groupPair]*sock
 	// reportsJoins is Start.ReportsJoins: sockets are tracked state.
 	reportsJoins bool
-	// delayBy holds the interface_up_down_delays, by interface name.
-	delayBy map[string]linkDelay
-	// ifs is the world's interfaces as reported; it survives reloads.
-	ifs map[string]*ifState
+	// linkDelays holds the interface_up_down_delays, by interface name.
+	linkDelays map[string]linkDelay
+	// ifaces is the world's interfaces as reported; it survives reloads.
+	ifaces map[string]*ifState
 	// byIface lists the instances whose VIPs or adverts use an interface.
-	byIface map[string][]*inst
+	byIface map[string][]*instance
 	// vipAddrs holds every configured VIP/eVIP, so they are never taken as
 	// an interface's primary address.
 	vipAddrs map[netip.Addr]bool
@@ -83,13 +65,13 @@ type Machine struct {
 	// same sequence.
 	draws uint64
 
-	o     out
-	dirty []*group
+	out             outbox
+	dirtySyncGroups []*syncGroup
 }
 
 // New returns a machine with no configuration.
 func New() *Machine {
-	return &Machine{ifs: map[string]*ifState{}}
+	return &Machine{ifaces: map[string]*ifState{}}
 }
 
 // rand returns the next number of the machine's PRNG: splitmix64 seeded
@@ -112,7 +94,7 @@ func (m *Machine) Config() *conf.Config { return m.cfg }
 // Begin starts a Step at time at: effects of the previous Step are
 // released and time advances (never backwards).
 func (m *Machine) Begin(at events.Time) {
-	m.o.reset()
+	m.out.reset()
 	if at > m.now {
 		m.now = at
 	}
@@ -121,34 +103,37 @@ func (m *Machine) Begin(at events.Time) {
 // Effects returns the effects produced since Begin, after emitting the
 // notifications of sync groups whose state changed.
 func (m *Machine) Effects() []effects.Effect {
-	m.flushGroups()
-	return m.o.list
+	m.flushSyncGroups()
+	return m.out.list
 }
 
 // compile builds the fixed part of the machine from cfg. It emits nothing.
 func (m *Machine) compile(cfg *conf.Config) {
 	m.cfg = cfg
-	m.insts = make([]*inst, 0, len(cfg.Instances))
-	m.byName = make(map[string]*inst, len(cfg.Instances))
-	m.rx = make(map[rxKey]*inst, len(cfg.Instances))
+	m.instances = make([]*instance, 0, len(cfg.Instances))
+	m.byName = make(map[string]*instance, len(cfg.Instances))
+	m.byVRID = make(map[vridKey]*instance, len(cfg.Instances))
 	m.timers = make(map[string]timerRef, 2*len(cfg.Instances))
-	m.byIface = map[string][]*inst{}
+	m.byIface = map[string][]*instance{}
 	m.vipAddrs = map[netip.Addr]bool{}
 	for k := range cfg.Instances {
 		c := &cfg.Instances[k]
 		if c.Name == "" || m.byName[c.Name] != nil {
 			continue
 		}
-		i := compileInstance(c, len(m.insts))
-		m.insts = append(m.insts, i)
+		i := compileInstance(c, len(m.instances))
+		m.instances = append(m.instances, i)
 		m.byName[i.name] = i
-		key := rxKey{i.iface, uint8(i.fam), i.vrid}
-		if m.rx[key] == nil {
-			m.rx[key] = i
+		key := vridKey{i.iface, uint8(i.family), i.vrid}
+		if m.byVRID[key] == nil {
+			m.byVRID[key] = i
 		}
-		ref := func(k timerKind) timerRef { return timerRef{k, int32(i.idx)} }
-		m.timers[i.kAdv], m.timers[i.kDown], m.timers[i.kGarp2] = ref(tAdv), ref(tDown), ref(tGarp2)
-		m.timers[i.kGarpLP], m.timers[i.kRefresh] = ref(tGarpLP), ref(tRefresh)
+		ref := func(k effects.TimerKind) timerRef { return timerRef{kind: k, idx: int32(i.idx)} }
+		m.timers[i.advertKey] = ref(effects.TimerAdvert)
+		m.timers[i.masterDownKey] = ref(effects.TimerMasterDown)
+		m.timers[i.secondGARPKey] = ref(effects.TimerSecondGARP)
+		m.timers[i.lowerPrioGARPKey] = ref(effects.TimerLowerPrioGARP)
+		m.timers[i.garpRefreshKey] = ref(effects.TimerGARPRefresh)
 		m.addIface(i.iface, i)
 		for _, v := range i.vips {
 			m.vipAddrs[v.Prefix.Addr()] = true
@@ -159,18 +144,18 @@ func (m *Machine) compile(cfg *conf.Config) {
 	}
 	m.compileSocks()
 	m.compileTrackers(cfg)
-	m.compileGroups(cfg)
-	for _, i := range m.insts {
+	m.compileSyncGroups(cfg)
+	for _, i := range m.instances {
 		m.compileTracks(i)
 	}
 	m.compileStatics(cfg)
 	m.compileDelays(cfg)
-	for _, i := range m.insts {
-		_, _, i.d.Prio, _ = m.evalTrack(i)
+	for _, i := range m.instances {
+		_, _, i.dyn.Priority, _ = m.evalTrack(i)
 	}
 }
 
-func (m *Machine) addIface(name string, i *inst) {
+func (m *Machine) addIface(name string, i *instance) {
 	if name == "" {
 		return
 	}
@@ -182,10 +167,10 @@ func (m *Machine) addIface(name string, i *inst) {
 }
 
 func (m *Machine) iface(name string) *ifState {
-	s := m.ifs[name]
+	s := m.ifaces[name]
 	if s == nil {
 		s = &ifState{Name: name}
-		m.ifs[name] = s
+		m.ifaces[name] = s
 	}
 	return s
 }
@@ -198,34 +183,34 @@ func (m *Machine) compileTrackers(cfg *conf.Config) {
 		if m.scriptBy[c.Name] != nil {
 			continue
 		}
-		s := &script{c: c, key: "script/" + c.Name, d: newScriptDyn(c)}
+		s := &script{cfg: c, timerKey: "script/" + c.Name, dyn: newScriptDyn(c)}
 		for _, o := range old {
-			if o.c.Name == c.Name && !o.d.Disabled {
-				s.d = o.d
-				s.d.Used = false // set again by the instances that track it
+			if o.cfg.Name == c.Name && !o.dyn.Disabled {
+				s.dyn = o.dyn
+				s.dyn.Used = false // set again by the instances that track it
 				// keepalived checks every script again at a reload: the
 				// first result after it may disable this one.
-				s.d.Ran = false
+				s.dyn.Ran = false
 			}
 		}
-		m.timers[s.key] = timerRef{tScript, int32(len(m.scripts))}
+		m.timers[s.timerKey] = timerRef{kind: effects.TimerTrackScript, idx: int32(len(m.scripts))}
 		m.scripts = append(m.scripts, s)
 		m.scriptBy[c.Name] = s
 	}
 	oldFiles := m.files
-	m.files, m.fileBy = nil, map[string]*tfile{}
+	m.files, m.fileBy = nil, map[string]*trackedFile{}
 	for k := range cfg.TrackFiles {
 		c := &cfg.TrackFiles[k]
 		if m.fileBy[c.Name] != nil {
 			continue
 		}
-		f := &tfile{c: c, d: fileDyn{Name: c.Name}}
+		f := &trackedFile{cfg: c, dyn: fileDyn{Name: c.Name}}
 		if c.InitFile {
-			f.d.Value = c.InitValue
+			f.dyn.Value = c.InitValue
 		}
 		for _, o := range oldFiles {
-			if o.c.Name == c.Name {
-				f.d = o.d
+			if o.cfg.Name == c.Name {
+				f.dyn = o.dyn
 			}
 		}
 		m.files = append(m.files, f)
@@ -234,33 +219,33 @@ func (m *Machine) compileTrackers(cfg *conf.Config) {
 			m.fileBy[c.File] = f
 		}
 	}
-	oldProcs := m.procs
-	m.procs, m.procBy = nil, map[string]*tproc{}
+	oldProcs := m.processes
+	m.processes, m.processBy = nil, map[string]*trackedProcess{}
 	for k := range cfg.TrackProcesses {
 		c := &cfg.TrackProcesses[k]
-		if m.procBy[c.Name] != nil {
+		if m.processBy[c.Name] != nil {
 			continue
 		}
-		p := &tproc{c: c, d: procDyn{Name: c.Name}}
+		p := &trackedProcess{cfg: c, dyn: processDyn{Name: c.Name}}
 		for _, o := range oldProcs {
-			if o.c.Name == c.Name {
-				p.d = o.d
+			if o.cfg.Name == c.Name {
+				p.dyn = o.dyn
 			}
 		}
-		m.procs = append(m.procs, p)
-		m.procBy[c.Name] = p
+		m.processes = append(m.processes, p)
+		m.processBy[c.Name] = p
 	}
 	oldBFDs := m.bfds
-	m.bfds, m.bfdBy = nil, map[string]*tbfd{}
+	m.bfds, m.bfdBy = nil, map[string]*trackedBFD{}
 	for k := range cfg.BFDInstances {
 		c := &cfg.BFDInstances[k]
 		if m.bfdBy[c.Name] != nil {
 			continue
 		}
-		b := &tbfd{c: c, d: bfdDyn{Name: c.Name}}
+		b := &trackedBFD{cfg: c, dyn: bfdDyn{Name: c.Name}}
 		for _, o := range oldBFDs {
-			if o.c.Name == c.Name {
-				b.d = o.d
+			if o.cfg.Name == c.Name {
+				b.dyn = o.dyn
 			}
 		}
 		m.bfds = append(m.bfds, b)
@@ -273,13 +258,13 @@ func (m *Machine) compileTrackers(cfg *conf.Config) {
 // sync_group_tracking_weight (the parser has already dropped or zeroed
 // weighted entries), while the group's own tracking keeps its weights,
 // applied to every member, unless a member is an address owner.
-func (m *Machine) compileTracks(i *inst) {
-	c := i.c
+func (m *Machine) compileTracks(i *instance) {
+	c := i.cfg
 	zero, gzero := false, false
 	var g *conf.SyncGroup
-	if i.group >= 0 {
-		grp := m.groups[i.group]
-		g = grp.c
+	if i.syncGroupIdx >= 0 {
+		grp := m.syncGroups[i.syncGroupIdx]
+		g = grp.cfg
 		zero = !g.SyncGroupTrackingWeight
 		for _, o := range grp.members {
 			gzero = gzero || o.owner()
@@ -290,7 +275,7 @@ func (m *Machine) compileTracks(i *inst) {
 	if g != nil {
 		glists = [][]conf.TrackRef{g.TrackInterfaces, g.TrackScripts, g.TrackFiles, g.TrackProcesses, g.TrackBFDs}
 	}
-	kinds := []trackKind{tkIface, tkScript, tkFile, tkProc, tkBFD}
+	kinds := []trackKind{trackKindInterface, trackKindScript, trackKindFile, trackKindProcess, trackKindBFD}
 	for n, kind := range kinds {
 		for _, r := range lists[n] {
 			m.addTrack(i, kind, r, zero)
@@ -303,48 +288,48 @@ func (m *Machine) compileTracks(i *inst) {
 	}
 }
 
-func (m *Machine) addTrack(i *inst, kind trackKind, r conf.TrackRef, zero bool) {
+func (m *Machine) addTrack(i *instance, kind trackKind, r conf.TrackRef, zero bool) {
 	t := trackRef{kind: kind}
 	switch kind {
-	case tkIface:
+	case trackKindInterface:
 		t.name = r.Name
-		t.weight, t.rev = refWeight(r, 0, false, zero)
+		t.weight, t.reverse = refWeight(r, 0, false, zero)
 		m.iface(r.Name)
 		m.addIface(r.Name, i)
-	case tkScript:
+	case trackKindScript:
 		s := m.scriptBy[r.Name]
 		if s == nil {
 			return
 		}
-		s.d.Used = true
+		s.dyn.Used = true
 		s.users = addUser(s.users, i)
 		t.idx = indexOf(m.scripts, s)
-		t.weight, t.rev = refWeight(r, s.c.Weight, s.c.WeightReverse, zero)
-	case tkFile:
+		t.weight, t.reverse = refWeight(r, s.cfg.Weight, s.cfg.WeightReverse, zero)
+	case trackKindFile:
 		f := m.fileBy[r.Name]
 		if f == nil {
 			return
 		}
 		f.users = addUser(f.users, i)
 		t.idx = indexOf(m.files, f)
-		w := f.c.Weight
-		t.weight, t.rev = refWeight(r, w, f.c.WeightReverse, zero)
-	case tkProc:
-		p := m.procBy[r.Name]
+		w := f.cfg.Weight
+		t.weight, t.reverse = refWeight(r, w, f.cfg.WeightReverse, zero)
+	case trackKindProcess:
+		p := m.processBy[r.Name]
 		if p == nil {
 			return
 		}
 		p.users = addUser(p.users, i)
-		t.idx = indexOf(m.procs, p)
-		t.weight, t.rev = refWeight(r, p.c.Weight, p.c.WeightReverse, zero)
-	case tkBFD:
+		t.idx = indexOf(m.processes, p)
+		t.weight, t.reverse = refWeight(r, p.cfg.Weight, p.cfg.WeightReverse, zero)
+	case trackKindBFD:
 		b := m.bfdBy[r.Name]
 		if b == nil {
 			return
 		}
 		b.users = addUser(b.users, i)
 		t.idx = indexOf(m.bfds, b)
-		t.weight, t.rev = refWeight(r, b.c.Weight, false, zero)
+		t.weight, t.reverse = refWeight(r, b.cfg.Weight, false, zero)
 	}
 	t.weight = min(max(t.weight, -254), 254)
 	i.tracks = append(i.tracks, t)
@@ -352,7 +337,7 @@ func (m *Machine) addTrack(i *inst, kind trackKind, r conf.TrackRef, zero bool) 
 
 // addUser appends i unless it is already last (an instance's references
 // are added together, so that is the only place a duplicate can be).
-func addUser(l []*inst, i *inst) []*inst {
+func addUser(l []*instance, i *instance) []*instance {
 	if len(l) > 0 && l[len(l)-1] == i {
 		return l
 	}
@@ -370,7 +355,7 @@ func indexOf[T comparable](s []T, v T) int {
 
 func (m *Machine) compileStatics(cfg *conf.Config) {
 	m.statics = nil
-	groupMembers := func(name string) []*inst {
+	groupMembers := func(name string) []*instance {
 		if name == "" {
 			return nil
 		}
@@ -378,7 +363,7 @@ func (m *Machine) compileStatics(cfg *conf.Config) {
 			if tg.Name != name {
 				continue
 			}
-			var l []*inst
+			var l []*instance
 			for _, n := range tg.Group {
 				if i := m.byName[n]; i != nil {
 					l = append(l, i)

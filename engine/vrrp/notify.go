@@ -13,8 +13,8 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // notifyInstance emits keepalived's notification of an instance entering
 // a state: the notify_<state> script, then `notify` with
 // "INSTANCE name STATE prio" appended, and the FIFO line.
-func (m *Machine) notifyInstance(i *inst, st effects.State) {
-	n := &i.c.Notify
+func (m *Machine) notifyInstance(i *instance, st effects.State) {
+	n := &i.cfg.Notify
 	name := st.String()
 	var s *conf.Script
 	switch st {
@@ -37,17 +37,17 @@ func (m *Machine) notifyInstance(i *inst, st effects.State) {
 	default:
 		return
 	}
-	m.o.add(m.buildNotify("INSTANCE", i.name, name, i.d.Prio, s, n.Notify))
+	m.out.add(m.buildNotify("INSTANCE", i.name, name, i.dyn.Priority, s, n.Notify))
 }
 
 // notifyEvent reports an instance event that is not a state (such as
 // MASTER_RX_LOWER_PRI): its own script and the FIFO line only.
-func (m *Machine) notifyEvent(i *inst, what string, s *conf.Script) {
-	m.o.add(m.buildNotify("INSTANCE", i.name, what, i.d.Prio, s, nil))
+func (m *Machine) notifyEvent(i *instance, what string, s *conf.Script) {
+	m.out.add(m.buildNotify("INSTANCE", i.name, what, i.dyn.Priority, s, nil))
 }
 
-func (m *Machine) notifyGroup(g *group, state string) {
-	n := &g.c.Notify
+func (m *Machine) notifySyncGroup(g *syncGroup, state string) {
+	n := &g.cfg.Notify
 	var s *conf.Script
 	switch state {
 	case "MASTER":
@@ -57,7 +57,7 @@ func (m *Machine) notifyGroup(g *group, state string) {
 	case "FAULT":
 		s = n.Fault
 	}
-	m.o.add(m.buildNotify("GROUP", g.c.Name, state, 0, s, n.Notify))
+	m.out.add(m.buildNotify("GROUP", g.cfg.Name, state, 0, s, n.Notify))
 }
 
 func (m *Machine) buildNotify(typ, name, state string, prio int, s, generic *conf.Script) *effects.Notify {

@@ -6,8 +6,8 @@ import (
 	"github.com/vigil-ha/vigil/events"
 )
 
-// out collects the effects of one Step.
-type out struct {
+// outbox collects the effects of one Step.
+type outbox struct {
 	list     []effects.Effect
 	adverts  effpool.Pool[effects.SendAdvert]
 	counts   effpool.Pool[effects.Count]
@@ -22,7 +22,7 @@ type out struct {
 	runs     effpool.Pool[effects.RunScript]
 }
 
-func (o *out) reset() {
+func (o *outbox) reset() {
 	clear(o.list) // drop references so old effects do not pin memory
 	o.list = o.list[:0]
 	o.adverts.Reset()
@@ -38,52 +38,28 @@ func (o *out) reset() {
 	o.runs.Reset()
 }
 
-func (o *out) add(e effects.Effect) { o.list = append(o.list, e) }
+func (o *outbox) add(e effects.Effect) { o.list = append(o.list, e) }
 
-func (o *out) count(inst, counter string) {
+func (o *outbox) count(inst string, counter effects.Counter) {
 	c := o.counts.Get()
 	c.Instance, c.Counter, c.Delta = inst, counter, 1
 	o.add(c)
 }
 
-func (o *out) setTimer(key string, at events.Time) {
+func (o *outbox) setTimer(key string, at events.Time) {
 	s := o.sets.Get()
 	s.Key, s.At = key, at
 	o.add(s)
 }
 
-func (o *out) cancelTimer(key string) {
+func (o *outbox) cancelTimer(key string) {
 	c := o.cancels.Get()
 	c.Key = key
 	o.add(c)
 }
 
-func (o *out) log(level, inst, msg string) {
+func (o *outbox) log(level effects.LogLevel, inst, msg string) {
 	l := o.logs.Get()
 	l.Level, l.Instance, l.Message = level, inst, msg
 	o.add(l)
 }
-
-// Counter names: keepalived's per-instance statistics (the fields of its
-// stats dump and VRRP MIB), one Count effect per increment.
-const (
-	CountAdvertRcvd       = "advert_rcvd"
-	CountAdvertSent       = "advert_sent"
-	CountBecomeMaster     = "become_master"
-	CountReleaseMaster    = "release_master"
-	CountPacketLenErr     = "packet_len_err"
-	CountIPTTLErr         = "ip_ttl_err"
-	CountInvalidTypeRcvd  = "invalid_type_rcvd"
-	CountAdvertIntervalEr = "advert_interval_err"
-	CountAddrListErr      = "addr_list_err"
-	CountInvalidAuthType  = "invalid_authtype"
-	CountAuthTypeMismatch = "authtype_mismatch"
-	CountAuthFailure      = "auth_failure"
-	CountPriZeroRcvd      = "pri_zero_rcvd"
-	CountPriZeroSent      = "pri_zero_sent"
-	CountVersionErr       = "version_err"
-	CountChecksumErr      = "checksum_err"
-	// CountUnicastSrcErr counts unicast adverts from an address that is not
-	// a unicast_peer (keepalived logs these without a counter).
-	CountUnicastSrcErr = "unicast_src_err"
-)

@@ -30,124 +30,124 @@ func (m *Machine) Load(cfg *conf.Config) {
 	}
 	// Groups no instance of the new configuration uses are left first
 	// (see leaveGroups).
-	next := make([]*inst, 0, len(cfg.Instances))
+	next := make([]*instance, 0, len(cfg.Instances))
 	for k := range cfg.Instances {
 		if c := &cfg.Instances[k]; want[c.Name] == c {
 			next = append(next, compileInstance(c, 0))
 		}
 	}
-	oldJoined := groupPairs(m.insts)
+	oldJoined := groupPairs(m.instances)
 	oldAH := make(map[groupPair][]effects.AuthKey, len(oldJoined))
 	for _, p := range oldJoined {
 		oldAH[p] = m.joinEffect(p).AH
 	}
 	m.leaveGroups(oldJoined, groupPairs(next))
-	old := make(map[string]*inst, len(m.insts))
-	for _, o := range m.insts {
+	old := make(map[string]*instance, len(m.instances))
+	for _, o := range m.instances {
 		if c := want[o.name]; c != nil && compatible(o, compileInstance(c, 0)) {
 			old[o.name] = o
 			continue
 		}
 		m.stopInstance(o, effects.StateDeleted, "deleted", false)
 	}
-	m.flushGroups()
+	m.flushSyncGroups()
 	m.compile(cfg)
-	kept := make(map[*inst]*inst, len(old))
-	for _, n := range m.insts {
+	kept := make(map[*instance]*instance, len(old))
+	for _, n := range m.instances {
 		if o := old[n.name]; o != nil {
 			kept[n] = o
 		}
 	}
 	m.joinGroups(oldJoined)
 	m.rekey(oldJoined, oldAH)
-	for _, n := range m.insts {
+	for _, n := range m.instances {
 		o := kept[n]
 		if o == nil {
 			m.startInstance(n)
 			continue
 		}
-		n.d = o.d
-		if n.d.State == effects.StateMaster && n.d.VIPSet {
+		n.dyn = o.dyn
+		if n.dyn.State == effects.StateMaster && n.dyn.VIPSet {
 			m.diffInstalled(o, n)
 		}
-		if n.adv != o.adv && n.d.State == effects.StateMaster && n.d.AdvAt != 0 {
-			n.d.AdvAt = m.now.Add(n.adv)
-			m.o.setTimer(n.kAdv, n.d.AdvAt)
+		if n.advertInt != o.advertInt && n.dyn.State == effects.StateMaster && n.dyn.AdvertAt != 0 {
+			n.dyn.AdvertAt = m.now.Add(n.advertInt)
+			m.out.setTimer(n.advertKey, n.dyn.AdvertAt)
 		}
-		if n.d.State == effects.StateMaster || n.d.State == effects.StateBackup {
-			n.d.MasterAdv = o.d.MasterAdv
-			if n.ver == 2 || n.d.State == effects.StateMaster {
-				n.d.MasterAdv = n.adv
+		if n.dyn.State == effects.StateMaster || n.dyn.State == effects.StateBackup {
+			n.dyn.MasterAdvertInt = o.dyn.MasterAdvertInt
+			if n.version == 2 || n.dyn.State == effects.StateMaster {
+				n.dyn.MasterAdvertInt = n.advertInt
 			}
 		}
-		if n.adv != o.adv && n.d.State == effects.StateBackup && n.d.DownAt != 0 {
+		if n.advertInt != o.advertInt && n.dyn.State == effects.StateBackup && n.dyn.MasterDownAt != 0 {
 			// A new advert_int restarts a BACKUP's master-down timer
 			// from the new interval, as keepalived's reload does; the
 			// old timer could run for the old interval's three adverts
 			// (sim/FINDINGS.md #4). A VRRPv3 backup learns the master's
 			// interval again from its next advert.
-			n.d.MasterAdv = n.adv
-			m.armDown(n, n.msDown(), "master-down-timer")
+			n.dyn.MasterAdvertInt = n.advertInt
+			m.armDown(n, n.masterDownInterval(), "master-down-timer")
 		}
 	}
-	for _, n := range m.insts {
+	for _, n := range m.instances {
 		if kept[n] == nil {
 			m.tryLeaveInit(n)
 		} else {
-			m.reeval(n, "reload")
+			m.reevaluate(n, "reload")
 		}
 	}
 	m.settleLinks(false, true)
 	for _, s := range m.scripts {
-		if !s.d.Used && s.d.RunAt != 0 {
-			m.cancel(s.key, &s.d.RunAt)
+		if !s.dyn.Used && s.dyn.RunAt != 0 {
+			m.cancel(s.timerKey, &s.dyn.RunAt)
 		}
 	}
 	m.startScripts()
 }
 
-func compatible(o, n *inst) bool {
-	return o.iface == n.iface && o.fam == n.fam && o.vrid == n.vrid && o.ver == n.ver && o.vmac == n.vmac && o.uni == n.uni
+func compatible(o, n *instance) bool {
+	return o.iface == n.iface && o.family == n.family && o.vrid == n.vrid && o.version == n.version && o.vmac == n.vmac && o.unicast == n.unicast
 }
 
 // diffInstalled applies a reload's changes to what a MASTER has installed.
-func (m *Machine) diffInstalled(o, n *inst) {
+func (m *Machine) diffInstalled(o, n *instance) {
 	for _, a := range o.vips {
 		if !containsJSON(n.vips, a) {
-			m.o.add(&effects.DelAddress{Instance: n.name, Address: a})
+			m.out.add(&effects.DelAddress{Instance: n.name, Address: a})
 		}
 	}
 	for _, r := range o.routes {
 		if !containsJSON(n.routes, r) {
-			m.o.add(&effects.DelRoute{Instance: n.name, Route: r})
+			m.out.add(&effects.DelRoute{Instance: n.name, Route: r})
 		}
 	}
 	for _, r := range o.rules {
 		if !containsJSON(n.rules, r) {
-			m.o.add(&effects.DelRule{Instance: n.name, Rule: r})
+			m.out.add(&effects.DelRule{Instance: n.name, Rule: r})
 		}
 	}
 	var added []conf.Address
 	for _, a := range n.vips {
 		if !containsJSON(o.vips, a) {
-			m.o.add(&effects.AddAddress{Instance: n.name, Address: a})
+			m.out.add(&effects.AddAddress{Instance: n.name, Address: a})
 			added = append(added, a)
 		}
 	}
 	for _, r := range n.routes {
 		if !containsJSON(o.routes, r) {
-			m.o.add(&effects.AddRoute{Instance: n.name, Route: r})
+			m.out.add(&effects.AddRoute{Instance: n.name, Route: r})
 		}
 	}
 	for _, r := range n.rules {
 		if !containsJSON(o.rules, r) {
-			m.o.add(&effects.AddRule{Instance: n.name, Rule: r})
+			m.out.add(&effects.AddRule{Instance: n.name, Rule: r})
 		}
 	}
-	if len(added) > 0 && n.c.GARPMasterRepeat > 0 {
+	if len(added) > 0 && n.cfg.GARPMasterRepeat > 0 {
 		saved := n.vips
 		n.vips = added
-		m.garpBurst(n, n.c.GARPMasterRepeat)
+		m.garpBurst(n, n.cfg.GARPMasterRepeat)
 		n.vips = saved
 	}
 }
@@ -171,14 +171,14 @@ func containsJSON[T any](l []T, v T) bool {
 // state unchanged (it stays joined; the join's answer is not waited for).
 func (m *Machine) rekey(kept []groupPair, oldAH map[groupPair][]effects.AuthKey) {
 	for _, p := range kept {
-		if m.sockBy[p] == nil {
+		if m.socketBy[p] == nil {
 			continue // left: not in the new configuration
 		}
 		j := m.joinEffect(p)
 		if slices.Equal(j.AH, oldAH[p]) {
 			continue
 		}
-		m.o.add(&effects.LeaveGroup{Interface: p.ifc, Group: p.g})
-		m.o.add(j)
+		m.out.add(&effects.LeaveGroup{Interface: p.iface, Group: p.group})
+		m.out.add(j)
 	}
 }

@@ -14,9 +14,9 @@ func (m *Machine) Advert(ev *events.AdvertReceived) {
 	if (ev.Src.IsValid() && !ev.Src.Unmap().Is4()) || (!ev.Src.IsValid() && ev.Dst.IsValid() && !ev.Dst.Unmap().Is4()) {
 		fam = 6
 	}
-	i := m.rx[rxKey{ev.Interface, fam, ev.Advert.VRID}]
+	i := m.byVRID[vridKey{ev.Interface, fam, ev.Advert.VRID}]
 	if i == nil {
-		i = m.rx[rxKey{"", fam, ev.Advert.VRID}] // unicast without an interface
+		i = m.byVRID[vridKey{"", fam, ev.Advert.VRID}] // unicast without an interface
 	}
 	if i == nil || !m.started || m.stopped {
 		return // unknown VRID: not ours
@@ -24,7 +24,7 @@ func (m *Machine) Advert(ev *events.AdvertReceived) {
 	if !m.check(i, ev) {
 		return
 	}
-	switch i.d.State {
+	switch i.dyn.State {
 	case effects.StateBackup:
 		m.backupRx(i, ev)
 	case effects.StateMaster:
@@ -34,18 +34,18 @@ func (m *Machine) Advert(ev *events.AdvertReceived) {
 
 // verdictCounter is the counter a rejected advert's verdict is counted
 // under ("" for one without its own: counted as a length error).
-func verdictCounter(v events.Verdict) string {
+func verdictCounter(v events.Verdict) effects.Counter {
 	switch v {
 	case events.VerdictTooShort, events.VerdictBadLength:
-		return CountPacketLenErr
+		return effects.CounterPacketLengthError
 	case events.VerdictBadVersion:
-		return CountVersionErr
+		return effects.CounterVersionError
 	case events.VerdictBadType:
-		return CountInvalidTypeRcvd
+		return effects.CounterInvalidType
 	case events.VerdictBadChecksum:
-		return CountChecksumErr
+		return effects.CounterChecksumError
 	case events.VerdictBadAuthAH:
-		return CountAuthFailure
+		return effects.CounterAuthFailure
 	}
 	return ""
 }
@@ -53,71 +53,71 @@ func verdictCounter(v events.Verdict) string {
 // check validates an advert as RFC 5798 §7.1 / RFC 3768 §7.1 and keepalived
 // do, counting every rejection. A rejected advert is ignored totally: in
 // particular it never resets the master-down timer.
-func (m *Machine) check(i *inst, ev *events.AdvertReceived) bool {
+func (m *Machine) check(i *instance, ev *events.AdvertReceived) bool {
 	a := &ev.Advert
 	if ev.Verdict != events.VerdictOK {
 		c := verdictCounter(ev.Verdict)
 		if c == "" {
-			c = CountPacketLenErr
+			c = effects.CounterPacketLengthError
 		}
-		m.o.count(i.name, c)
+		m.out.count(i.name, c)
 		return false
 	}
-	if !i.uni && ev.TTL != 255 {
-		m.o.count(i.name, CountIPTTLErr)
+	if !i.unicast && ev.TTL != 255 {
+		m.out.count(i.name, effects.CounterTTLError)
 		return false
 	}
-	if a.Version != i.ver {
-		m.o.count(i.name, CountVersionErr)
+	if a.Version != i.version {
+		m.out.count(i.name, effects.CounterVersionError)
 		return false
 	}
-	if i.ver == 2 {
+	if i.version == 2 {
 		switch {
 		case a.AuthType > 2:
-			m.o.count(i.name, CountInvalidAuthType)
+			m.out.count(i.name, effects.CounterInvalidAuthType)
 			return false
-		case a.AuthType != i.auth || (i.auth == 2 && !a.AH):
-			m.o.count(i.name, CountAuthTypeMismatch)
+		case a.AuthType != i.authType || (i.authType == 2 && !a.AH):
+			m.out.count(i.name, effects.CounterAuthTypeMismatch)
 			return false
-		case i.auth == 1 && a.AuthData != i.pass:
-			m.o.count(i.name, CountAuthFailure)
+		case i.authType == 1 && a.AuthData != i.authPass:
+			m.out.count(i.name, effects.CounterAuthFailure)
 			return false
 		case a.Interval != i.advert.Interval:
 			// RFC 3768: MUST discard on an interval mismatch.
-			m.o.count(i.name, CountAdvertIntervalEr)
+			m.out.count(i.name, effects.CounterAdvertIntervalError)
 			return false
 		}
 	}
 	if a.Type != 1 {
-		m.o.count(i.name, CountInvalidTypeRcvd)
+		m.out.count(i.name, effects.CounterInvalidType)
 		return false
 	}
-	if ev.Dst.IsValid() && ev.Dst.IsMulticast() == i.uni {
-		m.o.count(i.name, CountAddrListErr)
+	if ev.Dst.IsValid() && ev.Dst.IsMulticast() == i.unicast {
+		m.out.count(i.name, effects.CounterAddressListError)
 		return false
 	}
-	if i.uni && !m.checkPeer(i, ev) {
+	if i.unicast && !m.checkPeer(i, ev) {
 		return false
 	}
-	m.o.count(i.name, CountAdvertRcvd)
+	m.out.count(i.name, effects.CounterAdvertReceived)
 	// keepalived counts an address-list mismatch but still accepts the
 	// advert (RFC: "SHOULD log", not discard); so does vigil.
-	if !i.c.SkipCheckAdvAddr || ev.Src != i.d.MasterSrc {
+	if !i.cfg.SkipCheckAdvAddr || ev.Src != i.dyn.MasterSrc {
 		if !sameAddrs(a, i.advert.Addrs) {
-			m.o.count(i.name, CountAddrListErr)
+			m.out.count(i.name, effects.CounterAddressListError)
 		}
 	}
 	if a.Priority == prioStop {
-		m.o.count(i.name, CountPriZeroRcvd)
+		m.out.count(i.name, effects.CounterPriorityZeroReceived)
 	}
 	return true
 }
 
 // checkPeer applies check_unicast_src and the peers' min_ttl/max_ttl.
-func (m *Machine) checkPeer(i *inst, ev *events.AdvertReceived) bool {
-	check := i.c.CheckUnicastSrc || (m.cfg != nil && m.cfg.GlobalDefs.VRRPCheckUnicastSrc)
-	for k := range i.c.UnicastPeers {
-		p := &i.c.UnicastPeers[k]
+func (m *Machine) checkPeer(i *instance, ev *events.AdvertReceived) bool {
+	check := i.cfg.CheckUnicastSrc || (m.cfg != nil && m.cfg.GlobalDefs.VRRPCheckUnicastSrc)
+	for k := range i.cfg.UnicastPeers {
+		p := &i.cfg.UnicastPeers[k]
 		if p.MinTTL > 0 || p.MaxTTL > 0 {
 			check = true
 		}
@@ -125,13 +125,13 @@ func (m *Machine) checkPeer(i *inst, ev *events.AdvertReceived) bool {
 			continue
 		}
 		if (p.MinTTL > 0 && int(ev.TTL) < p.MinTTL) || (p.MaxTTL > 0 && int(ev.TTL) > p.MaxTTL) {
-			m.o.count(i.name, CountIPTTLErr)
+			m.out.count(i.name, effects.CounterTTLError)
 			return false
 		}
 		return true
 	}
 	if check {
-		m.o.count(i.name, CountUnicastSrcErr)
+		m.out.count(i.name, effects.CounterUnicastSourceError)
 		return false
 	}
 	return true
@@ -158,43 +158,43 @@ func sameAddrs(a *events.Advert, want []netip.Addr) bool {
 
 // backupRx is RFC 5798 §6.4.2 with keepalived's preempt_delay and its rule
 // that a BACKUP ignores a lower-priority advert (its timer keeps running).
-func (m *Machine) backupRx(i *inst, ev *events.AdvertReceived) {
+func (m *Machine) backupRx(i *instance, ev *events.AdvertReceived) {
 	a := &ev.Advert
 	prio := int(a.Priority)
 	if prio == prioStop {
 		m.armDown(i, i.skew(), "priority-0-advert")
-		if g := m.groupOf(i); g != nil {
-			g.d.DuelUntil = 0 // the master is leaving: no duel to break
+		if g := m.syncGroupOf(i); g != nil {
+			g.dyn.DuelUntil = 0 // the master is leaving: no duel to break
 		}
 		return
 	}
-	delay := i.c.PreemptDelay.Std()
-	if i.c.NoPreempt || prio >= i.d.Prio || (delay > 0 && (i.d.PreemptAt == 0 || i.d.PreemptAt > m.now)) {
-		if i.ver == 3 && a.Interval > 0 {
-			i.d.MasterAdv = time.Duration(a.Interval) * 10 * time.Millisecond
+	delay := i.cfg.PreemptDelay.Std()
+	if i.cfg.NoPreempt || prio >= i.dyn.Priority || (delay > 0 && (i.dyn.PreemptAt == 0 || i.dyn.PreemptAt > m.now)) {
+		if i.version == 3 && a.Interval > 0 {
+			i.dyn.MasterAdvertInt = time.Duration(a.Interval) * 10 * time.Millisecond
 		}
 		if delay > 0 {
-			if prio >= i.d.Prio {
-				i.d.PreemptAt = 0
-			} else if i.d.PreemptAt == 0 {
-				i.d.PreemptAt = m.now.Add(delay)
+			if prio >= i.dyn.Priority {
+				i.dyn.PreemptAt = 0
+			} else if i.dyn.PreemptAt == 0 {
+				i.dyn.PreemptAt = m.now.Add(delay)
 			}
 		}
-		i.d.MasterSrc, i.d.MasterPrio = ev.Src, prio
-		i.d.Want = effects.StateBackup
-		m.armDown(i, i.msDown(), "master-down-timer")
+		i.dyn.MasterSrc, i.dyn.MasterPrio = ev.Src, prio
+		i.dyn.Want = effects.StateBackup
+		m.armDown(i, i.masterDownInterval(), "master-down-timer")
 		return
 	}
-	i.d.MasterSrc, i.d.MasterPrio = ev.Src, prio
-	m.o.log("info", i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding")
+	i.dyn.MasterSrc, i.dyn.MasterPrio = ev.Src, prio
+	m.out.log(effects.LogInfo, i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding")
 }
 
 // masterRx is RFC 5798 §6.4.3 as keepalived does it.
-func (m *Machine) masterRx(i *inst, ev *events.AdvertReceived) {
+func (m *Machine) masterRx(i *instance, ev *events.AdvertReceived) {
 	a := &ev.Advert
 	prio := int(a.Priority)
 	if prio == prioStop {
-		m.sendAdvert(i, i.d.Prio)
+		m.sendAdvert(i, i.dyn.Priority)
 		// Only a MASTER sends a priority-0 advert, so the sender was a
 		// rival master (after a partition heals, or one leaving MASTER
 		// for FAULT, BACKUP or STOP at that moment) and may have sent
@@ -210,36 +210,36 @@ func (m *Machine) masterRx(i *inst, ev *events.AdvertReceived) {
 	// it must not stay MASTER beside a router it cannot tell from itself.
 	own := m.primary(i)
 	if !own.IsValid() {
-		own = unspecified(i.fam)
+		own = unspecified(i.family)
 	}
 	cmp := -1
 	if ev.Src.IsValid() {
 		cmp = ev.Src.Unmap().Compare(own)
 	}
 	switch {
-	case prio > i.d.Prio || (prio == i.d.Prio && cmp > 0):
+	case prio > i.dyn.Priority || (prio == i.dyn.Priority && cmp > 0):
 		// vigil deliberately differs from keepalived here: it always
 		// sends one advert at its own priority before stepping down (as
 		// keepalived's higher_prio_send_advert). The winner then sees a
 		// lower-priority advert and re-sends GARPs, so after a partition
 		// heals the LAN's neighbour caches end on the winner whichever
 		// advert crossed first.
-		m.sendAdvert(i, i.d.Prio)
-		if prio > i.d.Prio {
-			m.o.log("info", i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with higher priority "+itoa(prio)+", ours "+itoa(i.d.Prio))
+		m.sendAdvert(i, i.dyn.Priority)
+		if prio > i.dyn.Priority {
+			m.out.log(effects.LogInfo, i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with higher priority "+itoa(prio)+", ours "+itoa(i.dyn.Priority))
 		} else {
-			m.o.log("info", i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with same priority "+itoa(prio)+" but higher IP address than ours")
+			m.out.log(effects.LogInfo, i.name, "("+i.name+") Master received advert from "+ev.Src.String()+" with same priority "+itoa(prio)+" but higher IP address than ours")
 		}
-		if i.ver == 3 && a.Interval > 0 {
-			i.d.MasterAdv = time.Duration(a.Interval) * 10 * time.Millisecond
+		if i.version == 3 && a.Interval > 0 {
+			i.dyn.MasterAdvertInt = time.Duration(a.Interval) * 10 * time.Millisecond
 		}
-		i.d.MasterSrc, i.d.MasterPrio = ev.Src, prio
+		i.dyn.MasterSrc, i.dyn.MasterPrio = ev.Src, prio
 		m.leaveMaster(i, effects.StateBackup, "higher-priority-advert", false)
-		m.armDown(i, i.msDown(), "master-down-timer")
+		m.armDown(i, i.masterDownInterval(), "master-down-timer")
 		m.syncBackup(i)
 		m.forcedOut(i)
-	case prio == i.d.Prio && cmp == 0:
-		m.o.log("warning", i.name, "("+i.name+") WARNING - equal priority advert received from remote host with our IP address.")
+	case prio == i.dyn.Priority && cmp == 0:
+		m.out.log(effects.LogWarning, i.name, "("+i.name+") WARNING - equal priority advert received from remote host with our IP address.")
 	default:
 		m.lowerPrioRx(i, ev, prio)
 	}
@@ -248,15 +248,15 @@ func (m *Machine) masterRx(i *inst, ev *events.AdvertReceived) {
 // lowerPrioRx: a MASTER seeing a lower-priority advert answers (unless
 // lower_prio_no_advert) and refreshes the LAN's neighbour caches; its own
 // advert timer is not reset.
-func (m *Machine) lowerPrioRx(i *inst, ev *events.AdvertReceived, prio int) {
-	msg := "(" + i.name + ") Received advert from " + ev.Src.String() + " with lower priority " + itoa(prio) + ", ours " + itoa(i.d.Prio)
-	if !i.c.LowerPrioNoAdvert {
+func (m *Machine) lowerPrioRx(i *instance, ev *events.AdvertReceived, prio int) {
+	msg := "(" + i.name + ") Received advert from " + ev.Src.String() + " with lower priority " + itoa(prio) + ", ours " + itoa(i.dyn.Priority)
+	if !i.cfg.LowerPrioNoAdvert {
 		msg += ", forcing new election"
-		m.sendAdvert(i, i.d.Prio)
+		m.sendAdvert(i, i.dyn.Priority)
 	}
-	m.o.log("info", i.name, msg)
+	m.out.log(effects.LogInfo, i.name, msg)
 	m.rivalGARP(i)
-	m.notifyEvent(i, "MASTER_RX_LOWER_PRI", i.c.Notify.MasterRxLowerPri)
+	m.notifyEvent(i, "MASTER_RX_LOWER_PRI", i.cfg.Notify.MasterRxLowerPri)
 }
 
 // rivalGARP answers a MASTER's sign that another node believed itself
@@ -268,22 +268,22 @@ func (m *Machine) lowerPrioRx(i *inst, ev *events.AdvertReceived, prio int) {
 // group. keepalived skips the burst when garp_lower_prio_repeat is 0;
 // vigil sends at least one, so the neighbour caches always end on the
 // real master.
-func (m *Machine) rivalGARP(i *inst) {
-	m.lowerPrioGARP(i, max(i.c.GARPLowerPrioRepeat, 1))
-	if g := m.groupOf(i); g != nil {
+func (m *Machine) rivalGARP(i *instance) {
+	m.lowerPrioGARP(i, max(i.cfg.GARPLowerPrioRepeat, 1))
+	if g := m.syncGroupOf(i); g != nil {
 		for _, o := range g.members {
-			if o != i && o.d.State == effects.StateMaster {
-				m.lowerPrioGARP(o, max(o.c.GARPLowerPrioRepeat, 1))
+			if o != i && o.dyn.State == effects.StateMaster {
+				m.lowerPrioGARP(o, max(o.cfg.GARPLowerPrioRepeat, 1))
 			}
 		}
 	}
 }
 
-func (m *Machine) lowerPrioGARP(i *inst, n int) {
+func (m *Machine) lowerPrioGARP(i *instance, n int) {
 	m.garpBurst(i, n)
-	if d := i.c.GARPLowerPrioDelay.Std(); d > 0 && i.c.GARPLowerPrioRepeat > 0 {
-		i.d.GarpLPAt = m.now.Add(d)
-		m.o.setTimer(i.kGarpLP, i.d.GarpLPAt)
+	if d := i.cfg.GARPLowerPrioDelay.Std(); d > 0 && i.cfg.GARPLowerPrioRepeat > 0 {
+		i.dyn.LowerPrioGARPAt = m.now.Add(d)
+		m.out.setTimer(i.lowerPrioGARPKey, i.dyn.LowerPrioGARPAt)
 	}
 }
 
@@ -294,11 +294,11 @@ func (m *Machine) lowerPrioGARP(i *inst, n int) {
 // §5.1.2.1: IPv6 adverts come from a link-local address); invalid when
 // the engine knows of none. The one copy of this rule: the adverts, the
 // tie-break, the dumps and explain all use it.
-func (m *Machine) primary(i *inst) netip.Addr {
+func (m *Machine) primary(i *instance) netip.Addr {
 	if i.src.IsValid() {
 		return i.src
 	}
-	s := m.ifs[i.iface]
+	s := m.ifaces[i.iface]
 	if s == nil {
 		return netip.Addr{}
 	}
@@ -307,10 +307,10 @@ func (m *Machine) primary(i *inst) netip.Addr {
 		if m.vipAddrs[a] {
 			continue
 		}
-		if i.fam == 4 && a.Is4() {
+		if i.family == 4 && a.Is4() {
 			return a
 		}
-		if i.fam == 6 && a.Is6() && a.IsLinkLocalUnicast() {
+		if i.family == 6 && a.Is6() && a.IsLinkLocalUnicast() {
 			return a
 		}
 	}

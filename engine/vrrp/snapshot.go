@@ -18,13 +18,13 @@ type Snapshot struct {
 	Seed         uint64      `json:"seed,omitempty"`
 	StartupUntil events.Time `json:"startup_until,omitempty"`
 	// Draws is how many numbers the PRNG seeded with Seed has produced.
-	Draws     uint64      `json:"draws,omitempty"`
-	Instances []instDyn   `json:"instances"`
-	Groups    []groupDyn  `json:"groups,omitempty"`
-	Scripts   []scriptDyn `json:"scripts,omitempty"`
-	Files     []fileDyn   `json:"files,omitempty"`
-	Procs     []procDyn   `json:"procs,omitempty"`
-	BFDs      []bfdDyn    `json:"bfds,omitempty"`
+	Draws     uint64         `json:"draws,omitempty"`
+	Instances []instanceDyn  `json:"instances"`
+	Groups    []syncGroupDyn `json:"groups,omitempty"`
+	Scripts   []scriptDyn    `json:"scripts,omitempty"`
+	Files     []fileDyn      `json:"files,omitempty"`
+	Procs     []processDyn   `json:"procs,omitempty"`
+	BFDs      []bfdDyn       `json:"bfds,omitempty"`
 	// Ifaces is sorted by name.
 	Ifaces []ifState `json:"ifaces,omitempty"`
 	// ReportsJoins and Socks: the receiving sockets (sockets.go).
@@ -35,36 +35,36 @@ type Snapshot struct {
 // Snapshot returns the dynamic state.
 func (m *Machine) Snapshot() *Snapshot {
 	s := &Snapshot{Now: m.now, Started: m.started, Stopped: m.stopped, Seed: m.seed, StartupUntil: m.startupUntil, Draws: m.draws}
-	for _, i := range m.insts {
-		s.Instances = append(s.Instances, i.d)
+	for _, i := range m.instances {
+		s.Instances = append(s.Instances, i.dyn)
 	}
-	for _, g := range m.groups {
-		s.Groups = append(s.Groups, g.d)
+	for _, g := range m.syncGroups {
+		s.Groups = append(s.Groups, g.dyn)
 	}
 	for _, x := range m.scripts {
-		s.Scripts = append(s.Scripts, x.d)
+		s.Scripts = append(s.Scripts, x.dyn)
 	}
 	for _, x := range m.files {
-		s.Files = append(s.Files, x.d)
+		s.Files = append(s.Files, x.dyn)
 	}
-	for _, x := range m.procs {
-		s.Procs = append(s.Procs, x.d)
+	for _, x := range m.processes {
+		s.Procs = append(s.Procs, x.dyn)
 	}
 	for _, x := range m.bfds {
-		s.BFDs = append(s.BFDs, x.d)
+		s.BFDs = append(s.BFDs, x.dyn)
 	}
-	names := make([]string, 0, len(m.ifs))
-	for n := range m.ifs {
+	names := make([]string, 0, len(m.ifaces))
+	for n := range m.ifaces {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		s.Ifaces = append(s.Ifaces, *m.ifs[n])
+		s.Ifaces = append(s.Ifaces, *m.ifaces[n])
 	}
 	s.ReportsJoins = m.reportsJoins
 	if m.reportsJoins {
-		for _, x := range m.socks {
-			s.Socks = append(s.Socks, x.d)
+		for _, x := range m.sockets {
+			s.Socks = append(s.Socks, x.dyn)
 		}
 	}
 	return s
@@ -78,39 +78,39 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 	}
 	for k := range s.Ifaces {
 		f := s.Ifaces[k]
-		m.ifs[f.Name] = &f
+		m.ifaces[f.Name] = &f
 	}
 	if cfg != nil {
 		m.compile(cfg)
 	}
-	if len(s.Instances) != len(m.insts) || len(s.Groups) != len(m.groups) || len(s.Scripts) != len(m.scripts) ||
-		len(s.Files) != len(m.files) || len(s.Procs) != len(m.procs) || len(s.BFDs) != len(m.bfds) {
+	if len(s.Instances) != len(m.instances) || len(s.Groups) != len(m.syncGroups) || len(s.Scripts) != len(m.scripts) ||
+		len(s.Files) != len(m.files) || len(s.Procs) != len(m.processes) || len(s.BFDs) != len(m.bfds) {
 		return nil, errors.New("vrrp: snapshot does not match the configuration")
 	}
-	for k, i := range m.insts {
+	for k, i := range m.instances {
 		if s.Instances[k].Name != i.name {
 			return nil, errors.New("vrrp: snapshot instance " + s.Instances[k].Name + " is not " + i.name)
 		}
-		i.d = s.Instances[k]
+		i.dyn = s.Instances[k]
 	}
-	for k, g := range m.groups {
-		g.d = s.Groups[k]
+	for k, g := range m.syncGroups {
+		g.dyn = s.Groups[k]
 	}
 	for k, x := range m.scripts {
-		x.d = s.Scripts[k]
+		x.dyn = s.Scripts[k]
 	}
 	for k, x := range m.files {
-		x.d = s.Files[k]
+		x.dyn = s.Files[k]
 	}
-	for k, x := range m.procs {
-		x.d = s.Procs[k]
+	for k, x := range m.processes {
+		x.dyn = s.Procs[k]
 	}
 	for k, x := range m.bfds {
-		x.d = s.BFDs[k]
+		x.dyn = s.BFDs[k]
 	}
 	for _, d := range s.Socks {
-		if x := m.sockBy[groupPair{d.Interface, d.Group}]; x != nil {
-			x.d = d
+		if x := m.socketBy[groupPair{d.Interface, d.Group}]; x != nil {
+			x.dyn = d
 		}
 	}
 	m.reportsJoins = s.ReportsJoins
@@ -132,12 +132,12 @@ type Status struct {
 
 // Instances reports every instance in config order.
 func (m *Machine) Instances() []Status {
-	out := make([]Status, 0, len(m.insts))
-	for _, i := range m.insts {
-		st := Status{Name: i.name, State: i.d.State, Priority: i.d.Prio, BasePriority: i.base,
-			VRID: int(i.vrid), Interface: i.iface, Family: i.fam}
-		if g := m.groupOf(i); g != nil {
-			st.SyncGroup = g.c.Name
+	out := make([]Status, 0, len(m.instances))
+	for _, i := range m.instances {
+		st := Status{Name: i.name, State: i.dyn.State, Priority: i.dyn.Priority, BasePriority: i.basePrio,
+			VRID: int(i.vrid), Interface: i.iface, Family: i.family}
+		if g := m.syncGroupOf(i); g != nil {
+			st.SyncGroup = g.cfg.Name
 		}
 		out = append(out, st)
 	}

@@ -48,9 +48,9 @@ const (
 
 // sock is one receiving socket: its pair, its timer key and its state.
 type sock struct {
-	p   groupPair
-	key string
-	d   sockDyn
+	pair     groupPair
+	timerKey string
+	dyn      sockDyn
 }
 
 // sockDyn is a socket's dynamic state (snapshotted).
@@ -66,34 +66,34 @@ type sockDyn struct {
 // compileSocks builds the socket table of the instances' pairs, keeping
 // the state of pairs that existed before (a reload keeps their sockets).
 func (m *Machine) compileSocks() {
-	old := m.sockBy
-	pairs := groupPairs(m.insts)
-	m.socks = make([]*sock, 0, len(pairs))
-	m.sockBy = make(map[groupPair]*sock, len(pairs))
+	old := m.socketBy
+	pairs := groupPairs(m.instances)
+	m.sockets = make([]*sock, 0, len(pairs))
+	m.socketBy = make(map[groupPair]*sock, len(pairs))
 	for _, p := range pairs {
-		s := &sock{p: p, key: "sock/" + p.ifc + "/" + p.g.String(), d: sockDyn{Interface: p.ifc, Group: p.g}}
+		s := &sock{pair: p, timerKey: "sock/" + p.iface + "/" + p.group.String(), dyn: sockDyn{Interface: p.iface, Group: p.group}}
 		if o := old[p]; o != nil {
-			s.d = o.d
+			s.dyn = o.dyn
 		}
-		m.timers[s.key] = timerRef{tSock, int32(len(m.socks))}
-		m.socks = append(m.socks, s)
-		m.sockBy[p] = s
+		m.timers[s.timerKey] = timerRef{kind: effects.TimerSocketRetry, idx: int32(len(m.sockets))}
+		m.sockets = append(m.sockets, s)
+		m.socketBy[p] = s
 	}
-	for _, i := range m.insts {
-		i.sock = m.sockBy[i.pair()]
+	for _, i := range m.instances {
+		i.sock = m.socketBy[i.pair()]
 	}
 }
 
 // pair is the (interface, group) the instance receives on.
-func (i *inst) pair() groupPair {
-	p := groupPair{ifc: i.iface}
-	if i.uni {
-		p.g = unspecified(i.fam)
+func (i *instance) pair() groupPair {
+	p := groupPair{iface: i.iface}
+	if i.unicast {
+		p.group = unspecified(i.family)
 	} else {
-		p.g = i.mcastGroup()
+		p.group = i.mcastGroup()
 	}
 	if i.advert.VMAC != "" {
-		p.ifc = i.advert.VMAC
+		p.iface = i.advert.VMAC
 	}
 	return p
 }
@@ -109,16 +109,16 @@ func unspecified(fam int) netip.Addr {
 
 // sockReady reports whether i's socket is joined (always, when the driver
 // does not report joins).
-func (m *Machine) sockReady(i *inst) (ready, failed bool) {
+func (m *Machine) sockReady(i *instance) (ready, failed bool) {
 	if !m.reportsJoins || i.sock == nil {
 		return true, false
 	}
-	return i.sock.d.State == sockJoined, i.sock.d.State == sockFailed
+	return i.sock.dyn.State == sockJoined, i.sock.dyn.State == sockFailed
 }
 
 // isVMAC reports whether name is the VMAC interface of an instance.
 func (m *Machine) isVMAC(name string) bool {
-	for _, i := range m.insts {
+	for _, i := range m.instances {
 		if i.vmac != "" && i.vmac == name {
 			return true
 		}
@@ -129,35 +129,35 @@ func (m *Machine) isVMAC(name string) bool {
 // linkUp reports whether the interface has been reported present and up
 // (and not deleted since).
 func (m *Machine) linkUp(name string) bool {
-	s := m.ifs[name]
+	s := m.ifaces[name]
 	return s != nil && s.Known && s.Up && !s.Gone
 }
 
 // join asks for a socket: at once, or when its VMAC link is up.
 func (m *Machine) join(s *sock) {
-	if m.isVMAC(s.p.ifc) && !m.linkUp(s.p.ifc) {
-		s.d.State = sockWaitLink
+	if m.isVMAC(s.pair.iface) && !m.linkUp(s.pair.iface) {
+		s.dyn.State = sockWaitLink
 		return
 	}
 	m.joinNow(s)
 }
 
 func (m *Machine) joinNow(s *sock) {
-	s.d.State = sockJoining
-	m.o.add(m.joinEffect(s.p))
+	s.dyn.State = sockJoining
+	m.out.add(m.joinEffect(s.pair))
 }
 
 // joinEffect is the JoinGroup of a pair, with the IPSEC-AH keys of the
 // instances receiving on it (so the socket receives their AH adverts, on
 // the VMAC when that is where they listen).
 func (m *Machine) joinEffect(p groupPair) *effects.JoinGroup {
-	j := &effects.JoinGroup{Interface: p.ifc, Group: p.g}
-	for _, i := range m.insts {
-		if i.auth != 2 || i.pair() != p {
+	j := &effects.JoinGroup{Interface: p.iface, Group: p.group}
+	for _, i := range m.instances {
+		if i.authType != 2 || i.pair() != p {
 			continue
 		}
 		k := effects.AuthKey{VRID: i.vrid}
-		copy(k.Key[:], i.c.AuthPass)
+		copy(k.Key[:], i.cfg.AuthPass)
 		at := len(j.AH)
 		for at > 0 && j.AH[at-1].VRID > k.VRID {
 			at--
@@ -175,44 +175,44 @@ func (m *Machine) Joined(ev *events.GroupJoined) {
 	if !m.reportsJoins || !m.started || m.stopped {
 		return
 	}
-	s := m.sockBy[groupPair{ev.Interface, ev.Group}]
-	if s == nil || s.d.State != sockJoining {
+	s := m.socketBy[groupPair{ev.Interface, ev.Group}]
+	if s == nil || s.dyn.State != sockJoining {
 		return // stale: a reload dropped it, or a close overtook it
 	}
 	trigger := "vrrp-socket-joined"
 	if ev.Err == "" {
-		if s.d.Tries > 0 {
-			m.o.log("info", "", "VRRP socket on "+s.p.ifc+" for "+s.p.g.String()+" joined after "+strconv.Itoa(s.d.Tries+1)+" attempts")
+		if s.dyn.Tries > 0 {
+			m.out.log(effects.LogInfo, "", "VRRP socket on "+s.pair.iface+" for "+s.pair.group.String()+" joined after "+strconv.Itoa(s.dyn.Tries+1)+" attempts")
 		}
-		s.d.State, s.d.Tries, s.d.Err = sockJoined, 0, ""
+		s.dyn.State, s.dyn.Tries, s.dyn.Err = sockJoined, 0, ""
 	} else {
 		trigger = "vrrp-socket-failed"
-		wait := min(joinRetryMin<<min(s.d.Tries, 16), joinRetryMax)
-		if s.d.Tries == 0 || s.d.Err != ev.Err {
-			m.o.log("error", "", "cannot receive VRRP on "+s.p.ifc+" ("+ev.Err+"): instances there stay in FAULT; retrying in "+wait.String())
+		wait := min(joinRetryMin<<min(s.dyn.Tries, 16), joinRetryMax)
+		if s.dyn.Tries == 0 || s.dyn.Err != ev.Err {
+			m.out.log(effects.LogError, "", "cannot receive VRRP on "+s.pair.iface+" ("+ev.Err+"): instances there stay in FAULT; retrying in "+wait.String())
 		}
-		s.d.State, s.d.Err = sockFailed, ev.Err
-		s.d.Tries++
-		s.d.RetryAt = m.now.Add(wait)
-		m.o.setTimer(s.key, s.d.RetryAt)
+		s.dyn.State, s.dyn.Err = sockFailed, ev.Err
+		s.dyn.Tries++
+		s.dyn.RetryAt = m.now.Add(wait)
+		m.out.setTimer(s.timerKey, s.dyn.RetryAt)
 	}
 	m.sockChanged(s, trigger)
 }
 
 // sockTimer retries a failed join whose backoff ended.
 func (m *Machine) sockTimer(s *sock) {
-	if s.d.State != sockFailed || s.d.RetryAt == 0 || m.now < s.d.RetryAt {
+	if s.dyn.State != sockFailed || s.dyn.RetryAt == 0 || m.now < s.dyn.RetryAt {
 		return
 	}
-	s.d.RetryAt = 0
+	s.dyn.RetryAt = 0
 	m.joinNow(s)
 }
 
 // sockChanged re-evaluates the instances that receive on s.
 func (m *Machine) sockChanged(s *sock, trigger string) {
-	for _, i := range m.insts {
+	for _, i := range m.instances {
 		if i.sock == s {
-			m.reeval(i, trigger)
+			m.reevaluate(i, trigger)
 		}
 	}
 }
@@ -227,8 +227,8 @@ func (m *Machine) sockLink(name string, present, up, wasPresent bool) {
 		return
 	}
 	var on []*sock
-	for _, s := range m.socks {
-		if s.p.ifc == name {
+	for _, s := range m.sockets {
+		if s.pair.iface == name {
 			on = append(on, s)
 		}
 	}
@@ -239,10 +239,10 @@ func (m *Machine) sockLink(name string, present, up, wasPresent bool) {
 		if !wasPresent {
 			return
 		}
-		m.o.add(&effects.CloseSockets{Interface: name})
+		m.out.add(&effects.CloseSockets{Interface: name})
 		for _, s := range on {
-			m.cancel(s.key, &s.d.RetryAt)
-			s.d.State, s.d.Tries = sockWaitLink, 0
+			m.cancel(s.timerKey, &s.dyn.RetryAt)
+			s.dyn.State, s.dyn.Tries = sockWaitLink, 0
 			m.sockChanged(s, "interface-deleted")
 		}
 		return
@@ -251,13 +251,13 @@ func (m *Machine) sockLink(name string, present, up, wasPresent bool) {
 		return
 	}
 	for _, s := range on {
-		switch s.d.State {
+		switch s.dyn.State {
 		case sockWaitLink:
 			m.joinNow(s)
 		case sockFailed:
 			// The interface (re)appeared: try now rather than at the
 			// end of the backoff (a missing interface created later).
-			m.cancel(s.key, &s.d.RetryAt)
+			m.cancel(s.timerKey, &s.dyn.RetryAt)
 			m.joinNow(s)
 		}
 	}
@@ -265,8 +265,8 @@ func (m *Machine) sockLink(name string, present, up, wasPresent bool) {
 
 // leaveSocks marks every socket idle (at Stop, after the LeaveGroups).
 func (m *Machine) leaveSocks() {
-	for _, s := range m.socks {
-		m.cancel(s.key, &s.d.RetryAt)
-		s.d.State, s.d.Tries, s.d.Err = sockIdle, 0, ""
+	for _, s := range m.sockets {
+		m.cancel(s.timerKey, &s.dyn.RetryAt)
+		s.dyn.State, s.dyn.Tries, s.dyn.Err = sockIdle, 0, ""
 	}
 }

@@ -8,15 +8,15 @@ import (
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
-// group is a vrrp_sync_group: its members change state together.
-type group struct {
-	c       *conf.SyncGroup
-	members []*inst
-	d       groupDyn
+// syncGroup is a vrrp_sync_group: its members change state together.
+type syncGroup struct {
+	cfg     *conf.SyncGroup
+	members []*instance
+	dyn     syncGroupDyn
 	dirty   bool
 }
 
-type groupDyn struct {
+type syncGroupDyn struct {
 	Name  string        `json:"name"`
 	State effects.State `json:"state"`
 	// DuelUntil, when set, ends the window after the group was forced out
@@ -27,51 +27,51 @@ type groupDyn struct {
 	HoldUntil events.Time `json:"hold_until,omitempty"`
 }
 
-func (m *Machine) compileGroups(cfg *conf.Config) {
-	old := m.groups
-	m.groups = nil
+func (m *Machine) compileSyncGroups(cfg *conf.Config) {
+	old := m.syncGroups
+	m.syncGroups = nil
 	for k := range cfg.SyncGroups {
 		c := &cfg.SyncGroups[k]
-		g := &group{c: c, d: groupDyn{Name: c.Name, State: effects.StateInit}}
+		g := &syncGroup{cfg: c, dyn: syncGroupDyn{Name: c.Name, State: effects.StateInit}}
 		for _, n := range c.Group {
 			i := m.byName[n]
-			if i == nil || i.group >= 0 {
+			if i == nil || i.syncGroupIdx >= 0 {
 				continue // keepalived ignores unknown members and second groups
 			}
-			i.group = len(m.groups)
+			i.syncGroupIdx = len(m.syncGroups)
 			g.members = append(g.members, i)
 		}
 		if len(g.members) == 0 {
 			continue
 		}
 		for _, o := range old {
-			if o.c.Name == c.Name {
-				g.d = o.d
+			if o.cfg.Name == c.Name {
+				g.dyn = o.dyn
 			}
 		}
-		m.groups = append(m.groups, g)
+		m.syncGroups = append(m.syncGroups, g)
 	}
 }
 
-func (m *Machine) groupOf(i *inst) *group {
-	if i.group < 0 {
+func (m *Machine) syncGroupOf(i *instance) *syncGroup {
+	if i.syncGroupIdx < 0 {
 		return nil
 	}
-	return m.groups[i.group]
+	return m.syncGroups[i.syncGroupIdx]
 }
 
-func (m *Machine) markGroup(i *inst) {
-	if g := m.groupOf(i); g != nil && !g.dirty {
+func (m *Machine) markSyncGroup(i *instance) {
+	if g := m.syncGroupOf(i); g != nil && !g.dirty {
 		g.dirty = true
-		m.dirty = append(m.dirty, g)
+		m.dirtySyncGroups = append(m.dirtySyncGroups, g)
 	}
 }
 
-// groupState derives a sync group's state from its members'.
-func groupState(g *group) effects.State {
+// syncGroupState derives a sync group's state from its members'.
+func syncGroupState(g *syncGroup) effects.State {
 	st := effects.StateInit
 	for _, i := range g.members {
-		switch i.d.State {
+		switch i.dyn.State {
 		case effects.StateFault:
 			return effects.StateFault
 		case effects.StateMaster:
@@ -85,39 +85,39 @@ func groupState(g *group) effects.State {
 	return st
 }
 
-// flushGroups emits the notifications of sync groups whose state changed
+// flushSyncGroups emits the notifications of sync groups whose state changed
 // during this Step, after their members' (keepalived's order).
-func (m *Machine) flushGroups() {
-	for _, g := range m.dirty {
+func (m *Machine) flushSyncGroups() {
+	for _, g := range m.dirtySyncGroups {
 		g.dirty = false
-		st := groupState(g)
-		if st == g.d.State || st == effects.StateInit {
+		st := syncGroupState(g)
+		if st == g.dyn.State || st == effects.StateInit {
 			continue
 		}
-		from := g.d.State
-		g.d.State = st
-		m.o.log("info", "", "VRRP_Group("+g.c.Name+") Syncing instances to "+st.String()+" state")
-		sc := m.o.changes.Get()
-		*sc = effects.StateChanged{Instance: "group/" + g.c.Name, From: from, To: st, Reason: "sync-group"}
-		m.o.add(sc)
-		m.notifyGroup(g, st.String())
+		from := g.dyn.State
+		g.dyn.State = st
+		m.out.log(effects.LogInfo, "", "VRRP_Group("+g.cfg.Name+") Syncing instances to "+st.String()+" state")
+		sc := m.out.changes.Get()
+		*sc = effects.StateChanged{Instance: "group/" + g.cfg.Name, From: from, To: st, Reason: "sync-group"}
+		m.out.add(sc)
+		m.notifySyncGroup(g, st.String())
 	}
-	m.dirty = m.dirty[:0]
+	m.dirtySyncGroups = m.dirtySyncGroups[:0]
 }
 
 // othersWantMaster reports whether every other member of i's group wants
 // MASTER: only then may the group switch (keepalived prefers BACKUP to
 // avoid thrashing).
-func (m *Machine) othersWantMaster(i *inst) bool {
-	g := m.groupOf(i)
+func (m *Machine) othersWantMaster(i *instance) bool {
+	g := m.syncGroupOf(i)
 	for _, o := range g.members {
 		if o == i {
 			continue
 		}
-		if o.d.State == effects.StateMaster {
+		if o.dyn.State == effects.StateMaster {
 			continue
 		}
-		if o.d.Want != effects.StateMaster || o.d.State != effects.StateBackup {
+		if o.dyn.Want != effects.StateMaster || o.dyn.State != effects.StateBackup {
 			return false
 		}
 	}
@@ -127,8 +127,8 @@ func (m *Machine) othersWantMaster(i *inst) bool {
 // settleFault brings i (and its sync group) in line with the members'
 // own fault conditions: one member in fault puts every member in FAULT;
 // they leave it together when none is.
-func (m *Machine) settleFault(i *inst, fault bool, why string) {
-	g := m.groupOf(i)
+func (m *Machine) settleFault(i *instance, fault bool, why string) {
+	g := m.syncGroupOf(i)
 	if g == nil {
 		m.applyFault(i, fault, why)
 		return
@@ -138,7 +138,7 @@ func (m *Machine) settleFault(i *inst, fault bool, why string) {
 	}
 	any := false
 	for _, o := range g.members {
-		if o.d.State == effects.StateInit {
+		if o.dyn.State == effects.StateInit {
 			return // the group waits for every member to leave INIT
 		}
 		if f, _, _, _ := m.evalTrack(o); f {
@@ -153,8 +153,8 @@ func (m *Machine) settleFault(i *inst, fault bool, why string) {
 	}
 }
 
-func (m *Machine) applyFault(i *inst, fault bool, why string) {
-	switch i.d.State {
+func (m *Machine) applyFault(i *instance, fault bool, why string) {
+	switch i.dyn.State {
 	case effects.StateBackup, effects.StateMaster:
 		if fault {
 			m.toFault(i, why)
@@ -167,16 +167,16 @@ func (m *Machine) applyFault(i *inst, fault bool, why string) {
 }
 
 // syncBackup moves the other MASTER members of i's group to BACKUP.
-func (m *Machine) syncBackup(i *inst) {
-	g := m.groupOf(i)
+func (m *Machine) syncBackup(i *instance) {
+	g := m.syncGroupOf(i)
 	if g == nil {
 		return
 	}
 	for _, o := range g.members {
-		if o != i && o.d.State == effects.StateMaster {
-			o.d.Want = effects.StateBackup
+		if o != i && o.dyn.State == effects.StateMaster {
+			o.dyn.Want = effects.StateBackup
 			m.leaveMaster(o, effects.StateBackup, "sync-group", false)
-			m.armDown(o, o.msDown(), "master-down-timer")
+			m.armDown(o, o.masterDownInterval(), "master-down-timer")
 		}
 	}
 }
@@ -210,38 +210,38 @@ func (m *Machine) syncBackup(i *inst) {
 
 // forcedOut records that i's group left MASTER because i heard a
 // higher-priority advert.
-func (m *Machine) forcedOut(i *inst) {
-	g := m.groupOf(i)
+func (m *Machine) forcedOut(i *instance) {
+	g := m.syncGroupOf(i)
 	if g == nil || len(g.members) < 2 {
 		return // one instance cannot duel: the higher priority just wins
 	}
 	var slowest time.Duration
 	for _, o := range g.members {
-		slowest = max(slowest, o.msDown())
+		slowest = max(slowest, o.masterDownInterval())
 	}
-	g.d.DuelUntil, g.d.HoldUntil = m.now.Add(2*slowest), 0
+	g.dyn.DuelUntil, g.dyn.HoldUntil = m.now.Add(2*slowest), 0
 }
 
 // holdBack reports whether g, about to switch to MASTER because its member
 // i wants to, must wait for its duel backoff; i's master-down timer is
 // then armed for the end of the hold.
-func (m *Machine) holdBack(g *group, i *inst) bool {
-	if g.d.HoldUntil == 0 && g.d.DuelUntil != 0 && m.now <= g.d.DuelUntil {
+func (m *Machine) holdBack(g *syncGroup, i *instance) bool {
+	if g.dyn.HoldUntil == 0 && g.dyn.DuelUntil != 0 && m.now <= g.dyn.DuelUntil {
 		var span time.Duration
 		for _, o := range g.members {
-			span = max(span, o.adv)
+			span = max(span, o.advertInt)
 		}
 		us := uint64(span / time.Microsecond)
 		if d := time.Duration(m.rand()%max(us, 1)) * time.Microsecond; d > 0 {
-			g.d.HoldUntil = m.now.Add(d)
-			m.o.log("info", "", "VRRP_Group("+g.c.Name+") was forced out of MASTER: holding back "+d.String()+" before switching to MASTER")
+			g.dyn.HoldUntil = m.now.Add(d)
+			m.out.log(effects.LogInfo, "", "VRRP_Group("+g.cfg.Name+") was forced out of MASTER: holding back "+d.String()+" before switching to MASTER")
 		}
 	}
-	g.d.DuelUntil = 0
-	if g.d.HoldUntil > m.now {
-		m.armDown(i, g.d.HoldUntil.Sub(m.now), "sync-group-backoff")
+	g.dyn.DuelUntil = 0
+	if g.dyn.HoldUntil > m.now {
+		m.armDown(i, g.dyn.HoldUntil.Sub(m.now), "sync-group-backoff")
 		return true
 	}
-	g.d.HoldUntil = 0
+	g.dyn.HoldUntil = 0
 	return false
 }

@@ -31,11 +31,11 @@ func TestSkew(t *testing.T) {
 // never ran starts one success short of rise; init_fail starts at 0.
 func TestScriptRiseFall(t *testing.T) {
 	steps := func(c conf.VRRPScript, results string) string {
-		s := &script{c: &c, d: newScriptDyn(&c)}
+		s := &script{cfg: &c, dyn: newScriptDyn(&c)}
 		out := ""
 		for _, r := range results {
 			s.result(r == '+')
-			if s.d.OK {
+			if s.dyn.OK {
 				out += "U"
 			} else {
 				out += "d"

@@ -12,21 +12,21 @@ import (
 type trackKind uint8
 
 const (
-	tkIface trackKind = iota + 1
-	tkScript
-	tkFile
-	tkProc
-	tkBFD
+	trackKindInterface trackKind = iota + 1
+	trackKindScript
+	trackKindFile
+	trackKindProcess
+	trackKindBFD
 )
 
 // trackRef is one tracked object of an instance, with the weight and
 // direction that apply to it. Weight 0 means "fault when down".
 type trackRef struct {
-	kind   trackKind
-	idx    int    // index into the machine's table of that kind
-	name   string // interface name for tkIface
-	weight int
-	rev    bool
+	kind    trackKind
+	idx     int    // index into the machine's table of that kind
+	name    string // interface name for trackKindInterface
+	weight  int
+	reverse bool
 }
 
 // ifState is what the engine knows of one interface. An interface that no
@@ -41,10 +41,10 @@ type ifState struct {
 	// SeenUp is set once the interface has been up (keepalived's
 	// seen_up): only then do interface_up_down_delays apply.
 	SeenUp bool `json:"seen_up,omitempty"`
-	// PendAt is when a delayed link change to PendUp takes effect (0:
+	// PendingAt is when a delayed link change to PendingUp takes effect (0:
 	// none pending); Up is still the state before it.
-	PendAt events.Time `json:"pend_at,omitempty"`
-	PendUp bool        `json:"pend_up,omitempty"`
+	PendingAt events.Time `json:"pend_at,omitempty"`
+	PendingUp bool        `json:"pend_up,omitempty"`
 	// Gone is set while the interface is deleted (its last report was
 	// not Present).
 	Gone bool `json:"gone,omitempty"`
@@ -67,10 +67,10 @@ func (s *ifState) has(a netip.Addr) bool {
 // script is a vrrp_script and its rise/fall state (keepalived's result
 // counter: OK once it reaches rise, KO when it falls back to 0).
 type script struct {
-	c     *conf.VRRPScript
-	key   string
-	d     scriptDyn
-	users []*inst
+	cfg      *conf.VRRPScript
+	timerKey string
+	dyn      scriptDyn
+	users    []*instance
 }
 
 type scriptDyn struct {
@@ -91,33 +91,33 @@ type scriptDyn struct {
 	Disabled bool `json:"disabled,omitempty"`
 }
 
-func (s *script) rise() int { return max(s.c.Rise, 1) }
-func (s *script) fall() int { return max(s.c.Fall, 1) }
+func (s *script) rise() int { return max(s.cfg.Rise, 1) }
+func (s *script) fall() int { return max(s.cfg.Fall, 1) }
 
 // result applies one script outcome; it reports whether the OK status or
 // the init flag changed.
 func (s *script) result(ok bool) bool {
-	wasOK, wasInit := s.d.OK, s.d.Init
+	wasOK, wasInit := s.dyn.OK, s.dyn.Init
 	top := s.rise() + s.fall() - 1
 	if ok {
-		if s.d.Result < s.rise()-1 {
-			s.d.Result++
+		if s.dyn.Result < s.rise()-1 {
+			s.dyn.Result++
 		} else {
-			if s.d.Result < s.rise() {
-				s.d.OK = true
+			if s.dyn.Result < s.rise() {
+				s.dyn.OK = true
 			}
-			s.d.Result = top
+			s.dyn.Result = top
 		}
 	} else {
-		if s.d.Result > s.rise() {
-			s.d.Result--
+		if s.dyn.Result > s.rise() {
+			s.dyn.Result--
 		} else {
-			s.d.OK = false
-			s.d.Result = 0
+			s.dyn.OK = false
+			s.dyn.Result = 0
 		}
 	}
-	s.d.Init = false
-	return wasOK != s.d.OK || wasInit
+	s.dyn.Init = false
+	return wasOK != s.dyn.OK || wasInit
 }
 
 func newScriptDyn(c *conf.VRRPScript) scriptDyn {
@@ -128,10 +128,10 @@ func newScriptDyn(c *conf.VRRPScript) scriptDyn {
 	return d
 }
 
-type tfile struct {
-	c     *conf.TrackFile
-	d     fileDyn
-	users []*inst
+type trackedFile struct {
+	cfg   *conf.TrackFile
+	dyn   fileDyn
+	users []*instance
 }
 
 type fileDyn struct {
@@ -139,27 +139,27 @@ type fileDyn struct {
 	Value int64  `json:"value"`
 }
 
-type tproc struct {
-	c     *conf.TrackProcess
-	d     procDyn
-	users []*inst
+type trackedProcess struct {
+	cfg   *conf.TrackProcess
+	dyn   processDyn
+	users []*instance
 }
 
-type procDyn struct {
+type processDyn struct {
 	Name  string `json:"name"`
 	Count int    `json:"count"`
 	Known bool   `json:"known,omitempty"`
 }
 
-func (p *tproc) ok() bool {
-	q := p.c.Quorum
-	return p.d.Count >= q && (p.c.QuorumMax <= 0 || p.d.Count <= p.c.QuorumMax)
+func (p *trackedProcess) ok() bool {
+	q := p.cfg.Quorum
+	return p.dyn.Count >= q && (p.cfg.QuorumMax <= 0 || p.dyn.Count <= p.cfg.QuorumMax)
 }
 
-type tbfd struct {
-	c     *conf.BFDInstance
-	d     bfdDyn
-	users []*inst
+type trackedBFD struct {
+	cfg   *conf.BFDInstance
+	dyn   bfdDyn
+	users []*instance
 }
 
 type bfdDyn struct {
@@ -173,7 +173,7 @@ type bfdDyn struct {
 type static struct {
 	addr    *conf.Address
 	route   *conf.Route
-	members []*inst
+	members []*instance
 }
 
 // TrackPart is one tracked object's effect on an instance, as the engine
@@ -217,7 +217,7 @@ type trackEval struct {
 // evalTrack computes an instance's own fault status and effective
 // priority from the tracked objects. pending is set while an unweighted
 // script or process has not reported yet (keepalived delays start).
-func (m *Machine) evalTrack(i *inst) (fault bool, why string, prio int, pending bool) {
+func (m *Machine) evalTrack(i *instance) (fault bool, why string, prio int, pending bool) {
 	e := m.evaluate(i, nil)
 	return e.Fault, e.Why, e.Prio, e.Pending
 }
@@ -225,8 +225,8 @@ func (m *Machine) evalTrack(i *inst) (fault bool, why string, prio int, pending 
 // evaluate walks everything that decides an instance's fault status and
 // priority, appending each object's part to parts when parts is not nil.
 // It is the only place these rules live.
-func (m *Machine) evaluate(i *inst, parts *[]TrackPart) trackEval {
-	e := trackEval{Total: i.base}
+func (m *Machine) evaluate(i *instance, parts *[]TrackPart) trackEval {
+	e := trackEval{Total: i.basePrio}
 	add := func(p TrackPart, why string) {
 		if p.Fault && !e.Fault {
 			e.Fault, e.Why = true, why
@@ -245,64 +245,64 @@ func (m *Machine) evaluate(i *inst, parts *[]TrackPart) trackEval {
 			*parts = append(*parts, p)
 		}
 	}
-	if !i.c.DontTrackPrimary && i.iface != "" && !m.ifs[i.iface].up() {
+	if !i.cfg.DontTrackPrimary && i.iface != "" && !m.ifaces[i.iface].up() {
 		add(TrackPart{What: "interface " + i.iface + " (primary)", Status: "down", Fault: true, Counted: true}, "interface-down")
 	}
-	if i.uni && i.c.UnicastFaultNoPeer && len(i.c.UnicastPeers) == 0 {
+	if i.unicast && i.cfg.UnicastFaultNoPeer && len(i.cfg.UnicastPeers) == 0 {
 		add(TrackPart{What: "unicast_fault_no_peer", Status: "no peer", Fault: true}, "no-unicast-peer")
 	}
-	if i.c.TrackSrcIP && i.src.IsValid() && !m.ifs[i.iface].has(i.src) {
+	if i.cfg.TrackSrcIP && i.src.IsValid() && !m.ifaces[i.iface].has(i.src) {
 		add(TrackPart{What: "track_src_ip " + i.src.String(), Status: "missing", Fault: true}, "src-ip-missing")
 	}
 	if ready, failed := m.sockReady(i); !ready {
 		// Deaf: never BACKUP (it could not hear a master) nor MASTER.
 		st := "joining"
 		if failed {
-			st = "failed: " + i.sock.d.Err
+			st = "failed: " + i.sock.dyn.Err
 		}
-		add(TrackPart{What: "vrrp socket " + i.sock.p.ifc + " " + i.sock.p.g.String(), Status: st,
+		add(TrackPart{What: "vrrp socket " + i.sock.pair.iface + " " + i.sock.pair.group.String(), Status: st,
 			Fault: true, Pending: !failed}, "vrrp-socket")
 	}
 	for _, r := range i.tracks {
-		p := TrackPart{Weight: r.weight, Reverse: r.rev, Counted: true}
+		p := TrackPart{Weight: r.weight, Reverse: r.reverse, Counted: true}
 		var ok bool
 		reason := ""
 		switch r.kind {
-		case tkIface:
-			ok, reason = m.ifs[r.name].up(), "interface-down"
+		case trackKindInterface:
+			ok, reason = m.ifaces[r.name].up(), "interface-down"
 			p.What, p.Status = "track_interface "+r.name, upWord(ok)
-		case tkScript:
+		case trackKindScript:
 			s := m.scripts[r.idx]
-			if s.d.Disabled {
+			if s.dyn.Disabled {
 				continue // as if it were not tracked (keepalived)
 			}
-			ok, p.Pending, reason = s.d.OK, s.d.Init, "track-script"
+			ok, p.Pending, reason = s.dyn.OK, s.dyn.Init, "track-script"
 			st := "KO"
-			if s.d.OK {
+			if s.dyn.OK {
 				st = "OK"
 			}
-			if s.d.Init {
+			if s.dyn.Init {
 				st = "not run yet"
 			}
-			p.What, p.Status = "track_script "+s.c.Name, st+" (result "+itoa(s.d.Result)+")"
-		case tkProc:
-			pr := m.procs[r.idx]
-			ok, p.Pending, reason = pr.ok(), !pr.d.Known, "track-process"
-			p.What, p.Status = "track_process "+pr.c.Name, itoa(pr.d.Count)+" running"
-		case tkBFD:
-			ok, reason = m.bfds[r.idx].d.Up, "track-bfd"
-			p.What, p.Status = "track_bfd "+m.bfds[r.idx].c.Name, upWord(ok)
-		case tkFile:
+			p.What, p.Status = "track_script "+s.cfg.Name, st+" (result "+itoa(s.dyn.Result)+")"
+		case trackKindProcess:
+			pr := m.processes[r.idx]
+			ok, p.Pending, reason = pr.ok(), !pr.dyn.Known, "track-process"
+			p.What, p.Status = "track_process "+pr.cfg.Name, itoa(pr.dyn.Count)+" running"
+		case trackKindBFD:
+			ok, reason = m.bfds[r.idx].dyn.Up, "track-bfd"
+			p.What, p.Status = "track_bfd "+m.bfds[r.idx].cfg.Name, upWord(ok)
+		case trackKindFile:
 			f := m.files[r.idx]
-			v := f.d.Value
-			p.What, p.Status = "track_file "+f.c.Name, "value "+strconv.FormatInt(v, 10)
+			v := f.dyn.Value
+			p.What, p.Status = "track_file "+f.cfg.Name, "value "+strconv.FormatInt(v, 10)
 			if r.weight == 0 {
-				p.Fault = (v == 0) == r.rev
+				p.Fault = (v == 0) == r.reverse
 				add(p, "track-file")
 				continue
 			}
 			c := v * int64(r.weight)
-			if r.rev {
+			if r.reverse {
 				c = -c
 			}
 			if c < -253 {
@@ -316,12 +316,12 @@ func (m *Machine) evaluate(i *inst, parts *[]TrackPart) trackEval {
 		switch {
 		case p.Pending:
 		case r.weight == 0:
-			p.Fault = ok == r.rev
+			p.Fault = ok == r.reverse
 		default:
 			if (r.weight > 0 && ok) || (r.weight < 0 && !ok) {
 				p.Delta = r.weight
 			}
-			if r.rev {
+			if r.reverse {
 				p.Delta = -p.Delta
 			}
 		}
@@ -360,7 +360,7 @@ func refWeight(r conf.TrackRef, def int, defRev bool, zero bool) (int, bool) {
 }
 
 func (s *script) interval() time.Duration {
-	if d := s.c.Interval.Std(); d > 0 {
+	if d := s.cfg.Interval.Std(); d > 0 {
 		return d
 	}
 	return time.Second

@@ -8,87 +8,87 @@ import (
 )
 
 // setState records a transition: state, StateChanged, log line and notify.
-func (m *Machine) setState(i *inst, to effects.State, why string) {
-	from := i.d.State
-	i.d.State = to
-	sc := m.o.changes.Get()
-	*sc = effects.StateChanged{Instance: i.name, From: from, To: to, Priority: i.d.Prio, Reason: why}
-	m.o.add(sc)
-	m.o.log("info", i.name, "("+i.name+") Entering "+to.String()+" STATE")
+func (m *Machine) setState(i *instance, to effects.State, why string) {
+	from := i.dyn.State
+	i.dyn.State = to
+	sc := m.out.changes.Get()
+	*sc = effects.StateChanged{Instance: i.name, From: from, To: to, Priority: i.dyn.Priority, Reason: why}
+	m.out.add(sc)
+	m.out.log(effects.LogInfo, i.name, "("+i.name+") Entering "+to.String()+" STATE")
 	m.notifyInstance(i, to)
-	m.markGroup(i)
+	m.markSyncGroup(i)
 }
 
 // armDown (re)arms the master-down timer to fire after d.
-func (m *Machine) armDown(i *inst, d time.Duration, why string) {
+func (m *Machine) armDown(i *instance, d time.Duration, why string) {
 	at := m.now.Add(d)
 	if m.now < m.startupUntil {
 		// vrrp_startup_delay: timers run from the end of the delay.
 		at = m.startupUntil.Add(d)
 	}
-	i.d.DownAt, i.d.DownWhy = at, why
-	m.o.setTimer(i.kDown, at)
+	i.dyn.MasterDownAt, i.dyn.MasterDownWhy = at, why
+	m.out.setTimer(i.masterDownKey, at)
 }
 
 func (m *Machine) cancel(key string, at *events.Time) {
 	if *at != 0 {
 		*at = 0
-		m.o.cancelTimer(key)
+		m.out.cancelTimer(key)
 	}
 }
 
 // sendAdvert emits one advert at priority prio.
-func (m *Machine) sendAdvert(i *inst, prio int) {
-	a := m.o.adverts.Get()
+func (m *Machine) sendAdvert(i *instance, prio int) {
+	a := m.out.adverts.Get()
 	*a = i.advert
 	a.Priority = uint8(prio)
 	// The engine names the source (adapters never choose it): the
 	// configured one, else the interface's primary address.
 	a.Src = m.primary(i)
-	m.o.add(a)
-	m.o.count(i.name, CountAdvertSent)
+	m.out.add(a)
+	m.out.count(i.name, effects.CounterAdvertSent)
 	if prio == prioStop {
-		m.o.count(i.name, CountPriZeroSent)
+		m.out.count(i.name, effects.CounterPriorityZeroSent)
 	}
 }
 
 // toBackup enters BACKUP from INIT or FAULT with a fresh master-down timer.
-func (m *Machine) toBackup(i *inst, why string) {
-	i.d.Want = effects.StateBackup
-	i.d.MasterAdv = i.adv
-	i.d.PreemptAt = 0
+func (m *Machine) toBackup(i *instance, why string) {
+	i.dyn.Want = effects.StateBackup
+	i.dyn.MasterAdvertInt = i.advertInt
+	i.dyn.PreemptAt = 0
 	m.setState(i, effects.StateBackup, why)
-	m.armDown(i, i.msDown(), "master-down-timer")
+	m.armDown(i, i.masterDownInterval(), "master-down-timer")
 }
 
 // wantMaster is the decision to become MASTER. A sync group member is held
 // in BACKUP until every member wants MASTER; then all switch at once.
-func (m *Machine) wantMaster(i *inst, why string) {
-	i.d.Want = effects.StateMaster
-	g := m.groupOf(i)
-	if g == nil || groupState(g) == effects.StateMaster {
+func (m *Machine) wantMaster(i *instance, why string) {
+	i.dyn.Want = effects.StateMaster
+	g := m.syncGroupOf(i)
+	if g == nil || syncGroupState(g) == effects.StateMaster {
 		m.becomeMaster(i, why)
 		return
 	}
 	if !m.othersWantMaster(i) {
-		if i.d.State != effects.StateBackup {
+		if i.dyn.State != effects.StateBackup {
 			m.setState(i, effects.StateBackup, why)
 		}
-		m.o.log("info", i.name, "("+i.name+") waiting for sync group "+g.c.Name+" to go MASTER")
-		m.armDown(i, i.msDown(), "master-down-timer")
+		m.out.log(effects.LogInfo, i.name, "("+i.name+") waiting for sync group "+g.cfg.Name+" to go MASTER")
+		m.armDown(i, i.masterDownInterval(), "master-down-timer")
 		return
 	}
 	if m.holdBack(g, i) {
 		// A duel's backoff (sync.go): decide again when it ends.
-		if i.d.State != effects.StateBackup {
+		if i.dyn.State != effects.StateBackup {
 			m.setState(i, effects.StateBackup, why)
 		}
 		return
 	}
 	m.becomeMaster(i, why)
 	for _, o := range g.members {
-		if o != i && o.d.State != effects.StateMaster {
-			o.d.Want = effects.StateMaster
+		if o != i && o.dyn.State != effects.StateMaster {
+			o.dyn.Want = effects.StateMaster
 			m.becomeMaster(o, "sync-group")
 		}
 	}
@@ -96,71 +96,71 @@ func (m *Machine) wantMaster(i *inst, why string) {
 
 // becomeMaster enters MASTER: advert first (so an old master releases the
 // VIPs before our GARPs), then addresses, routes, rules and GARP/NA.
-func (m *Machine) becomeMaster(i *inst, why string) {
+func (m *Machine) becomeMaster(i *instance, why string) {
 	if m.now < m.startupUntil {
 		// Still within vrrp_startup_delay: decide again when it ends.
-		if i.d.State != effects.StateBackup {
-			i.d.MasterAdv = i.adv
+		if i.dyn.State != effects.StateBackup {
+			i.dyn.MasterAdvertInt = i.advertInt
 			m.setState(i, effects.StateBackup, why)
 		}
 		m.armDown(i, 0, why)
 		return
 	}
-	m.cancel(i.kDown, &i.d.DownAt)
-	i.d.MasterAdv = i.adv
-	i.d.PreemptAt = 0
-	m.sendAdvert(i, i.d.Prio)
-	m.o.count(i.name, CountBecomeMaster)
+	m.cancel(i.masterDownKey, &i.dyn.MasterDownAt)
+	i.dyn.MasterAdvertInt = i.advertInt
+	i.dyn.PreemptAt = 0
+	m.sendAdvert(i, i.dyn.Priority)
+	m.out.count(i.name, effects.CounterBecomeMaster)
 	m.install(i)
-	m.garpBurst(i, i.c.GARPMasterRepeat)
-	if d := i.c.GARPMasterDelay.Std(); d > 0 && i.c.GARPMasterRepeat > 0 {
-		i.d.Garp2At = m.now.Add(d)
-		m.o.setTimer(i.kGarp2, i.d.Garp2At)
+	m.garpBurst(i, i.cfg.GARPMasterRepeat)
+	if d := i.cfg.GARPMasterDelay.Std(); d > 0 && i.cfg.GARPMasterRepeat > 0 {
+		i.dyn.SecondGARPAt = m.now.Add(d)
+		m.out.setTimer(i.secondGARPKey, i.dyn.SecondGARPAt)
 	}
-	if r := i.c.GARPMasterRefresh.Std(); r > 0 {
-		i.d.RefreshAt = m.now.Add(i.c.GARPMasterDelay.Std() + r)
-		m.o.setTimer(i.kRefresh, i.d.RefreshAt)
+	if r := i.cfg.GARPMasterRefresh.Std(); r > 0 {
+		i.dyn.GARPRefreshAt = m.now.Add(i.cfg.GARPMasterDelay.Std() + r)
+		m.out.setTimer(i.garpRefreshKey, i.dyn.GARPRefreshAt)
 	}
-	i.d.AdvAt = m.now.Add(i.adv)
-	m.o.setTimer(i.kAdv, i.d.AdvAt)
+	i.dyn.AdvertAt = m.now.Add(i.advertInt)
+	m.out.setTimer(i.advertKey, i.dyn.AdvertAt)
 	m.setState(i, effects.StateMaster, why)
 }
 
 // install adds the instance's VIPs, eVIPs, routes and rules.
-func (m *Machine) install(i *inst) {
+func (m *Machine) install(i *instance) {
 	for k := range i.vips {
-		a := m.o.addAddrs.Get()
+		a := m.out.addAddrs.Get()
 		a.Instance, a.Address = i.name, i.vips[k]
-		m.o.add(a)
+		m.out.add(a)
 	}
 	for _, r := range i.routes {
-		m.o.add(&effects.AddRoute{Instance: i.name, Route: r})
+		m.out.add(&effects.AddRoute{Instance: i.name, Route: r})
 	}
 	for _, r := range i.rules {
-		m.o.add(&effects.AddRule{Instance: i.name, Rule: r})
+		m.out.add(&effects.AddRule{Instance: i.name, Rule: r})
 	}
-	i.d.VIPSet = true
+	i.dyn.VIPSet = true
 }
 
 // release removes what install added, in reverse order.
-func (m *Machine) release(i *inst) {
+func (m *Machine) release(i *instance) {
 	for k := len(i.rules) - 1; k >= 0; k-- {
-		m.o.add(&effects.DelRule{Instance: i.name, Rule: i.rules[k]})
+		m.out.add(&effects.DelRule{Instance: i.name, Rule: i.rules[k]})
 	}
 	for k := len(i.routes) - 1; k >= 0; k-- {
-		m.o.add(&effects.DelRoute{Instance: i.name, Route: i.routes[k]})
+		m.out.add(&effects.DelRoute{Instance: i.name, Route: i.routes[k]})
 	}
 	for k := range i.vips {
-		a := m.o.delAddrs.Get()
+		a := m.out.delAddrs.Get()
 		a.Instance, a.Address = i.name, i.vips[k]
-		m.o.add(a)
+		m.out.add(a)
 	}
-	i.d.VIPSet = false
+	i.dyn.VIPSet = false
 }
 
 // garpBurst sends n gratuitous ARPs (IPv4) or unsolicited NAs (IPv6) for
 // every VIP and eVIP.
-func (m *Machine) garpBurst(i *inst, n int) {
+func (m *Machine) garpBurst(i *instance, n int) {
 	if n <= 0 {
 		return
 	}
@@ -168,13 +168,13 @@ func (m *Machine) garpBurst(i *inst, n int) {
 		v := &i.vips[k]
 		addr := v.Prefix.Addr()
 		if addr.Is4() {
-			g := m.o.garps.Get()
+			g := m.out.garps.Get()
 			*g = effects.SendGARP{Instance: i.name, Interface: v.Dev, Addr: addr, Count: n, Interval: i.garpInterval(false)}
-			m.o.add(g)
+			m.out.add(g)
 		} else {
-			na := m.o.nas.Get()
+			na := m.out.nas.Get()
 			*na = effects.SendNA{Instance: i.name, Interface: v.Dev, Addr: addr, Count: n, Interval: i.garpInterval(true)}
-			m.o.add(na)
+			m.out.add(na)
 		}
 	}
 }
@@ -182,43 +182,43 @@ func (m *Machine) garpBurst(i *inst, n int) {
 // leaveMaster leaves MASTER for BACKUP or FAULT. prio0 sends the
 // priority-0 advert first (stop, VIP removed, fault with the link up).
 // Callers entering BACKUP arm the master-down timer.
-func (m *Machine) leaveMaster(i *inst, to effects.State, why string, prio0 bool) {
+func (m *Machine) leaveMaster(i *instance, to effects.State, why string, prio0 bool) {
 	if prio0 {
 		m.sendAdvert(i, prioStop)
 	}
-	m.cancel(i.kAdv, &i.d.AdvAt)
-	m.cancel(i.kGarp2, &i.d.Garp2At)
-	m.cancel(i.kGarpLP, &i.d.GarpLPAt)
-	m.cancel(i.kRefresh, &i.d.RefreshAt)
-	if i.d.VIPSet {
+	m.cancel(i.advertKey, &i.dyn.AdvertAt)
+	m.cancel(i.secondGARPKey, &i.dyn.SecondGARPAt)
+	m.cancel(i.lowerPrioGARPKey, &i.dyn.LowerPrioGARPAt)
+	m.cancel(i.garpRefreshKey, &i.dyn.GARPRefreshAt)
+	if i.dyn.VIPSet {
 		m.release(i)
 	}
-	m.o.count(i.name, CountReleaseMaster)
+	m.out.count(i.name, effects.CounterReleaseMaster)
 	if to == effects.StateBackup {
-		i.d.Want = effects.StateBackup
-		i.d.PreemptAt = 0
+		i.dyn.Want = effects.StateBackup
+		i.dyn.PreemptAt = 0
 	}
 	m.setState(i, to, why)
 }
 
 // toFault enters FAULT. Only a MASTER whose interface is up tells the
 // others with a priority-0 advert.
-func (m *Machine) toFault(i *inst, why string) {
-	i.d.Want = effects.StateFault
-	if i.d.State == effects.StateMaster {
-		up := i.iface == "" || m.ifs[i.iface].up()
+func (m *Machine) toFault(i *instance, why string) {
+	i.dyn.Want = effects.StateFault
+	if i.dyn.State == effects.StateMaster {
+		up := i.iface == "" || m.ifaces[i.iface].up()
 		m.leaveMaster(i, effects.StateFault, why, up)
 		return
 	}
-	m.cancel(i.kDown, &i.d.DownAt)
+	m.cancel(i.masterDownKey, &i.dyn.MasterDownAt)
 	m.setState(i, effects.StateFault, why)
 }
 
 // leaveFault goes to BACKUP with the master-down timer restored, or
 // straight to MASTER for an address owner.
-func (m *Machine) leaveFault(i *inst, why string) {
+func (m *Machine) leaveFault(i *instance, why string) {
 	if i.owner() {
-		i.d.MasterAdv = i.adv
+		i.dyn.MasterAdvertInt = i.advertInt
 		m.wantMaster(i, "address-owner")
 		return
 	}
@@ -227,13 +227,13 @@ func (m *Machine) leaveFault(i *inst, why string) {
 
 // leaveInit is an instance's first state once started (and its unweighted
 // track scripts have reported).
-func (m *Machine) leaveInit(i *inst, fault bool, why string) {
+func (m *Machine) leaveInit(i *instance, fault bool, why string) {
 	switch {
 	case fault:
-		i.d.Want = effects.StateFault
+		i.dyn.Want = effects.StateFault
 		m.setState(i, effects.StateFault, why)
 	case i.owner():
-		i.d.MasterAdv = i.adv
+		i.dyn.MasterAdvertInt = i.advertInt
 		m.wantMaster(i, "address-owner")
 	default:
 		m.toBackup(i, "start")
