@@ -128,6 +128,14 @@ func (m *Machine) compile(cfg *conf.Config) {
 		if m.byVRID[key] == nil {
 			m.byVRID[key] = i
 		}
+		// An instance receiving on its VMAC (use_vmac without
+		// vmac_xmit_base) gets its adverts from the VMAC's socket: they
+		// arrive named by the VMAC, not by the parent interface.
+		if rx := i.pair().iface; rx != i.iface {
+			if k := (vridKey{rx, uint8(i.family), i.vrid}); m.byVRID[k] == nil {
+				m.byVRID[k] = i
+			}
+		}
 		ref := func(k effects.TimerKind) timerRef { return timerRef{kind: k, idx: int32(i.idx)} }
 		m.timers[i.advertKey] = ref(effects.TimerAdvert)
 		m.timers[i.masterDownKey] = ref(effects.TimerMasterDown)
