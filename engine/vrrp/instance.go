@@ -74,6 +74,11 @@ type instanceDyn struct {
 	VIPSet          bool          `json:"vip_set,omitempty"`
 	MasterSrc       netip.Addr    `json:"master_src,omitempty"`
 	MasterPrio      int           `json:"master_prio,omitempty"`
+	// LowerSeenAt is when the instance last heard a router with a lower
+	// priority than its own (as MASTER or BACKUP): in a sync group, the
+	// sign that the two routers' priorities are inverted across members,
+	// the one case where groups can duel (sync.go).
+	LowerSeenAt events.Time `json:"lower_seen_at,omitempty"`
 }
 
 // compileInstance derives an instance's fixed data from its configuration.

@@ -186,6 +186,7 @@ func (m *Machine) backupRx(i *instance, ev *events.AdvertReceived) {
 		return
 	}
 	i.dyn.MasterSrc, i.dyn.MasterPrio = ev.Src, prio
+	i.dyn.LowerSeenAt = m.now
 	m.out.log(effects.LogInfo, i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding")
 }
 
@@ -249,6 +250,7 @@ func (m *Machine) masterRx(i *instance, ev *events.AdvertReceived) {
 // lower_prio_no_advert) and refreshes the LAN's neighbour caches; its own
 // advert timer is not reset.
 func (m *Machine) lowerPrioRx(i *instance, ev *events.AdvertReceived, prio int) {
+	i.dyn.LowerSeenAt = m.now
 	msg := "(" + i.name + ") Received advert from " + ev.Src.String() + " with lower priority " + itoa(prio) + ", ours " + itoa(i.dyn.Priority)
 	if !i.cfg.LowerPrioNoAdvert {
 		msg += ", forcing new election"

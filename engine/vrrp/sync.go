@@ -222,11 +222,32 @@ func (m *Machine) forcedOut(i *instance) {
 	g.dyn.DuelUntil, g.dyn.HoldUntil = m.now.Add(2*slowest), 0
 }
 
+// inverted reports whether a member of g heard a lower priority than its
+// own during the duel window (since the window opened, less the slowest
+// master-down interval, for adverts that crossed in the round that forced
+// the group out): the rival outranks the group on one member and is
+// outranked on another, so the two groups can duel. A group outranked on
+// every member (a higher-priority node that preempted it, then crashed)
+// takes over with keepalived's exact timing.
+func (m *Machine) inverted(g *syncGroup) bool {
+	var slowest time.Duration
+	for _, o := range g.members {
+		slowest = max(slowest, o.masterDownInterval())
+	}
+	since := g.dyn.DuelUntil.Add(-3 * slowest)
+	for _, o := range g.members {
+		if o.dyn.LowerSeenAt != 0 && o.dyn.LowerSeenAt >= since {
+			return true
+		}
+	}
+	return false
+}
+
 // holdBack reports whether g, about to switch to MASTER because its member
 // i wants to, must wait for its duel backoff; i's master-down timer is
 // then armed for the end of the hold.
 func (m *Machine) holdBack(g *syncGroup, i *instance) bool {
-	if g.dyn.HoldUntil == 0 && g.dyn.DuelUntil != 0 && m.now <= g.dyn.DuelUntil {
+	if g.dyn.HoldUntil == 0 && g.dyn.DuelUntil != 0 && m.now <= g.dyn.DuelUntil && m.inverted(g) {
 		var span time.Duration
 		for _, o := range g.members {
 			span = max(span, o.advertInt)
