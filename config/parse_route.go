@@ -797,10 +797,21 @@ func (p *parser) parseRule(n *node, static bool) (conf.Rule, bool) {
 		r.Protocol = rtnames.RTProtKeepalived
 	}
 	if !r.PrioritySet {
-		p.tokErrorf(n, 0, false, "rule has no preference - keepalived assigns one, which is probably not what you want")
+		// keepalived numbers them down from 16384, per family and load.
+		next := &p.rulePrio[0]
+		if r.Family == 6 {
+			next = &p.rulePrio[1]
+		}
+		r.Priority = ruleStartPriority - *next
+		*next++
+		p.tokErrorf(n, 0, false, "Rule has no preference specified - setting to %d. This is probably not what you want.", r.Priority)
 	}
 	return r, true
 }
+
+// ruleStartPriority is the first preference keepalived gives a rule that
+// has none.
+const ruleStartPriority = 16384
 
 // validFwMark reports whether s is MARK or MARK/MASK, 32-bit numbers as C's
 // strtoul reads them.

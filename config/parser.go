@@ -47,6 +47,8 @@ type parser struct {
 	upDownN []*node
 	// rtn resolves iproute2 names (routes and rules); see names().
 	rtn *rtnames.Files
+	// rulePrio counts the IPv4 and IPv6 rules given a preference.
+	rulePrio [2]int
 }
 
 // nameRef is a reference by name from a statement.
