@@ -354,6 +354,7 @@ func (p *parser) parseRoute(n *node, static bool) (conf.Route, bool) {
 			}
 			r.Congctl, r.CongctlLock = v, lock
 		case routeMetricMax[k] != 0 || rttUnits[k] != 0: // mtu, rtt, ...
+			at := i
 			v, lock, ok := lockVal()
 			if !ok {
 				return bad(i, "'%s' needs a value", k)
@@ -366,7 +367,7 @@ func (p *parser) parseRoute(n *node, static bool) (conf.Route, bool) {
 				var note string
 				x, note, ok = rttValue(v, unit)
 				if ok && note != "" {
-					p.tokErrorf(n, i, false, "%s %s", k, note)
+					p.tokErrorf(n, at, false, "%s %s", k, note)
 				}
 			} else {
 				x, ok = decUint(v, routeMetricMax[k])
