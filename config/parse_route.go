@@ -132,6 +132,14 @@ var routeLockable = map[string]bool{
 	"window": true, "cwnd": true, "ssthresh": true, "initcwnd": true, "initrwnd": true, "rto_min": true,
 }
 
+// routeNotImplemented are the route keywords keepalived reads and vigil
+// does not: a line using one is skipped, with a warning.
+var routeNotImplemented = map[string]string{
+	"encap":         "lightweight tunnel encapsulation",
+	"ttl-propagate": "MPLS TTL propagation",
+	"as":            "MPLS label swap",
+}
+
 // Router preferences (RTA_PREF).
 var routePrefs = map[string]int{"low": 3, "medium": 0, "high": 1}
 
@@ -376,6 +384,8 @@ func (p *parser) parseRoute(n *node, static bool) (conf.Route, bool) {
 				return bad(i, "invalid %s value '%s'", k, v)
 			}
 			r.Metrics = setMetric(r.Metrics, conf.RouteMetric{Name: k, Value: uint32(x), Lock: lock})
+		case routeNotImplemented[k] != "":
+			return bad(i, "'%s' (%s) is not implemented by vigil", k, routeNotImplemented[k])
 		default:
 			if dstSet {
 				p.tokErrorf(n, i, true, "unknown route option '%s'", k)
