@@ -419,17 +419,15 @@ func (p *parser) parseRoute(n *node, static bool) (conf.Route, bool) {
 		}
 	}
 	r.Family = family(r.Dst.Addr())
-	for _, a := range []netip.Addr{r.Src, r.From.Addr()} {
+	mixed := []netip.Addr{r.Via, r.Src, r.Or, r.From.Addr()}
+	for _, nh := range r.Nexthops {
+		mixed = append(mixed, nh.Via)
+	}
+	for _, a := range mixed {
 		if a.IsValid() && family(a) != r.Family {
 			p.tokErrorf(n, 0, true, "route mixes IPv4 and IPv6 addresses")
 			return r, false
 		}
-	}
-	// A gateway of the other family is an RTA_VIA (an IPv4 route via an
-	// IPv6 next hop); "or" is a plain second gateway.
-	if r.Or.IsValid() && family(r.Or) != family(r.Via) {
-		p.tokErrorf(n, 0, true, "route mixes IPv4 and IPv6 addresses")
-		return r, false
 	}
 	if r.Or.IsValid() && len(r.Nexthops) > 0 {
 		return bad(0, `Cannot specify nexthops with "or" route`)
