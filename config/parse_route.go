@@ -419,6 +419,9 @@ func (p *parser) parseRoute(n *node, static bool) (conf.Route, bool) {
 		}
 	}
 	r.Family = family(r.Dst.Addr())
+	if fam != 0 && fam != r.Family {
+		return bad(0, "inet%s specified for IPv%d route", map[int]string{4: "", 6: "6"}[fam], r.Family)
+	}
 	mixed := []netip.Addr{r.Via, r.Src, r.Or, r.From.Addr()}
 	for _, nh := range r.Nexthops {
 		mixed = append(mixed, nh.Via)

@@ -260,6 +260,7 @@ func TestRouteRuleVerdicts(t *testing.T) {
 		{"static_routes", "10.77.1.0/24 dev eth0 encap ip id 1", diag.Warning, "'encap' (lightweight tunnel encapsulation) is not implemented by vigil - route skipped"},
 		{"static_routes", "10.77.1.0/24 dev eth0 frobnicate", diag.Error, "unknown route option 'frobnicate'"},
 		{"static_routes", "10.77.2.0/24 via inet6 fd77::1 dev eth0", diag.Error, "route mixes IPv4 and IPv6 addresses"},
+		{"static_routes", "inet6 10.77.2.0/24 dev eth0", diag.Warning, "inet6 specified for IPv4 route - route skipped"},
 		{"static_routes", "10.77.1.0/24 nexthop via fd77::1 dev eth0", diag.Error, "route mixes IPv4 and IPv6 addresses"},
 		{"static_rules", "from 10.77.1.0/24 table 5 goto 40 pref 39", diag.Warning, "Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule - rule skipped"},
 		{"static_rules", "from 10.77.1.0/24 l3mdev table 5 pref 39", diag.Warning, "Cannot specify more than one of"},
