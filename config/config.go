@@ -38,6 +38,23 @@ type Options struct {
 	Glob     func(string) ([]string, error)
 	// Strict makes every warning an error.
 	Strict bool
+	// IPRoute2Dir and IPRoute2UsrDir are where the iproute2 files that
+	// name routing tables, realms, DS fields, route protocols, scopes
+	// and interface groups are read (through ReadFile and Glob), to
+	// resolve the names routes and rules use, as keepalived does at
+	// load: FILE in IPRoute2Dir, else in IPRoute2UsrDir, then the
+	// FILE.d/*.conf of both (see package internal/rtnames). Empty means
+	// /etc/iproute2 and /usr/share/iproute2.
+	IPRoute2Dir, IPRoute2UsrDir string
+	// ProtocolsFile is protocols(5), for rule ipproto names; empty
+	// means /etc/protocols.
+	ProtocolsFile string
+	// VRFTable resolves a route's `vrf NAME` to the VRF's routing table
+	// at load, as keepalived does (an error wrapping ErrNotVRF for an
+	// interface that is not a VRF, another error for none). Nil (vigil
+	// check, dump, sim: they do not look at the host) leaves the name
+	// for the executor to resolve when it adds the route.
+	VRFTable func(name string) (int, error)
 }
 
 func (o Options) lexer() lexer.Options {

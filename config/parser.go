@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-ha/vigil/config/diag"
 	"github.com/vigil-ha/vigil/events/conf"
+	"github.com/vigil-ha/vigil/internal/rtnames"
 )
 
 // seqDiag is a diagnostic with the index of the line it is about, so that
@@ -44,6 +45,10 @@ type parser struct {
 	// upDownN are the interface_up_down_delays lines, parallel to
 	// cfg.InterfaceUpDownDelays.
 	upDownN []*node
+	// rtn resolves iproute2 names (routes and rules); see names().
+	rtn *rtnames.Files
+	// rulePrio counts the IPv4 and IPv6 rules given a preference.
+	rulePrio [2]int
 }
 
 // nameRef is a reference by name from a statement.

@@ -19,8 +19,8 @@ var sampleWarnings = map[string][]string{
 	"keepalived.conf.vrrp.lvs_syncd": {"sync group VG1 has no vrrp instances", "unknown keyword in vrrp_sync_group",
 		"unknown keyword in vrrp_sync_group", "lvs_sync_daemon_interface in vrrp_instance is deprecated"},
 	"keepalived.conf.vrrp.routes": {`"or" for routes is deprecated`, `"gw" for routes is deprecated`},
-	"keepalived.conf.vrrp.rules": {"rule has no preference", "invalid rule to address '192.168.100./24'",
-		"rule has no preference", "invalid rule to address '192.168.200./24'"},
+	"keepalived.conf.vrrp.rules": {"Rule has no preference specified - setting to 16384", "invalid rule to address '192.168.100./24'",
+		"Rule has no preference specified - setting to 16383", "invalid rule to address '192.168.200./24'"},
 }
 
 // TestSamples loads every keepalived.conf.* shipped with Debian's

@@ -3,10 +3,12 @@ package daemon
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 
+	"github.com/vigil-ha/vigil/adapters/netlink"
 	"github.com/vigil-ha/vigil/config"
 	"github.com/vigil-ha/vigil/config/diag"
 	"github.com/vigil-ha/vigil/events"
@@ -15,7 +17,8 @@ import (
 
 // LoadConfig reads and validates the configuration and wraps it in a
 // ConfigLoaded event whose Digest is the sha256 of every file read (in
-// name order), so a journal says exactly which text was running.
+// name order: the iproute2 files that named routing tables and realms
+// too), so a journal says exactly which text was running.
 func LoadConfig(path, configID string) (*events.ConfigLoaded, diag.List, error) {
 	files := map[string][]byte{}
 	read := func(name string) ([]byte, error) {
@@ -25,11 +28,21 @@ func LoadConfig(path, configID string) (*events.ConfigLoaded, diag.List, error) 
 		}
 		return b, err
 	}
-	cfg, diags, err := config.Load(path, config.Options{ConfigID: configID, ReadFile: read})
+	cfg, diags, err := config.Load(path, config.Options{ConfigID: configID, ReadFile: read, VRFTable: vrfTable})
 	if err != nil {
 		return nil, diags, fmt.Errorf("load %s: %w", path, err)
 	}
 	return &events.ConfigLoaded{Config: cfg, Digest: digest(files)}, diags, nil
+}
+
+// vrfTable resolves a route's `vrf NAME` at load, as keepalived does, so
+// the journaled configuration carries the table.
+func vrfTable(name string) (int, error) {
+	t, err := netlink.VRFTable(name)
+	if errors.Is(err, netlink.ErrNotVRF) {
+		return 0, fmt.Errorf("%s: %w", name, config.ErrNotVRF)
+	}
+	return t, err
 }
 
 func digest(files map[string][]byte) string {

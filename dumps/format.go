@@ -136,9 +136,8 @@ func formatAddress(a conf.Address, base string, set bool) string {
 	return b.String()
 }
 
-// formatRoute is keepalived's format_iproute for the options vigil types
-// (type, destination, source, preferred source, gateway, device, table,
-// protocol, scope, metric); untyped options follow as written.
+// formatRoute is keepalived's format_iproute (after its add / append /
+// prepend word), with names where vigil keeps them.
 func formatRoute(r conf.Route) string {
 	var b strings.Builder
 	if r.Type != "" && r.Type != "unicast" {
@@ -149,8 +148,14 @@ func formatRoute(r conf.Route) string {
 	} else {
 		b.WriteString("default")
 	}
+	if r.From.IsValid() {
+		b.WriteString(" from " + prefixStr(r.From))
+	}
 	if r.Src.IsValid() {
 		b.WriteString(" src " + r.Src.String())
+	}
+	if r.Tos != 0 {
+		fmt.Fprintf(&b, " tos %d", r.Tos)
 	}
 	if r.Via.IsValid() {
 		fam := "inet"
@@ -165,6 +170,9 @@ func formatRoute(r conf.Route) string {
 	if r.Table != 0 && r.Table != 254 {
 		fmt.Fprintf(&b, " table %d", r.Table)
 	}
+	if r.VRF != "" {
+		b.WriteString(" vrf " + r.VRF)
+	}
 	if r.Protocol != "" {
 		b.WriteString(" proto " + r.Protocol)
 	}
@@ -174,8 +182,72 @@ func formatRoute(r conf.Route) string {
 	if r.Metric != 0 {
 		fmt.Fprintf(&b, " metric %d", r.Metric)
 	}
-	for _, o := range r.Other {
-		b.WriteString(" " + strings.TrimSpace(o.Key+" "+o.Value))
+	if r.OnLink {
+		b.WriteString(" onlink")
+	}
+	b.WriteString(realmsStr(r.Realms))
+	if r.Expires != nil {
+		fmt.Fprintf(&b, " expires %dsec", *r.Expires)
+	}
+	if r.Congctl != "" {
+		b.WriteString(" congctl " + r.Congctl)
+		if r.CongctlLock {
+			b.WriteString(" lock")
+		}
+	}
+	for _, m := range r.Metrics {
+		b.WriteString(" " + m.Name)
+		if m.Lock {
+			b.WriteString(" lock")
+		}
+		switch m.Name {
+		case "features":
+			b.WriteString(" ecn")
+		case "rtt":
+			b.WriteString(" " + rttStr(m.Value, 8))
+		case "rttvar":
+			b.WriteString(" " + rttStr(m.Value, 4))
+		case "rto_min":
+			b.WriteString(" " + rttStr(m.Value, 1))
+		default:
+			fmt.Fprintf(&b, " %d", m.Value)
+		}
+	}
+	if r.Pref != nil {
+		b.WriteString(" pref ")
+		switch *r.Pref {
+		case 3:
+			b.WriteString("low")
+		case 0:
+			b.WriteString("medium")
+		case 1:
+			b.WriteString("high")
+		default:
+			b.WriteString("unknown")
+		}
+	}
+	if r.Or.IsValid() {
+		b.WriteString(" or " + r.Or.String())
+	}
+	for _, nh := range r.Nexthops {
+		b.WriteString(" nexthop")
+		if nh.Via.IsValid() {
+			fam := ""
+			if nh.Via.Is6() {
+				fam = "6"
+			}
+			fmt.Fprintf(&b, " via inet%s %s", fam, nh.Via)
+		}
+		if nh.Dev != "" {
+			b.WriteString(" dev " + nh.Dev)
+		}
+		if nh.Weight != 0 {
+			fmt.Fprintf(&b, " weight %d", nh.Weight)
+		}
+		if nh.OnLink {
+			b.WriteString(" onlink")
+		}
+		b.WriteString(realmsStr(nh.Realms))
 	}
 	if r.NoTrack {
 		b.WriteString(" no_track")
@@ -186,7 +258,26 @@ func formatRoute(r conf.Route) string {
 	return b.String()
 }
 
-// formatRule is keepalived's format_iprule for the options vigil types.
+// realmsStr is keepalived's " realms FROM/TO" or " realm TO".
+func realmsStr(v uint32) string {
+	switch {
+	case v == 0:
+		return ""
+	case v>>16 != 0:
+		return fmt.Sprintf(" realms %d/%d", v>>16, v&0xFFFF)
+	}
+	return fmt.Sprintf(" realm %d", v)
+}
+
+// rttStr prints a time metric kept in 1/unit ms as keepalived does.
+func rttStr(v, unit uint32) string {
+	if v >= 1000*unit {
+		return strconv.FormatFloat(float64(v)/float64(1000*unit), 'g', -1, 64) + "s"
+	}
+	return strconv.FormatFloat(float64(v)/float64(unit), 'g', -1, 64) + "ms"
+}
+
+// formatRule is keepalived's format_iprule.
 func formatRule(r conf.Rule) string {
 	var b strings.Builder
 	if !r.From.IsValid() && !r.To.IsValid() && r.Family == 6 {
@@ -206,7 +297,7 @@ func formatRule(r conf.Rule) string {
 	if r.PrioritySet || r.Priority != 0 {
 		fmt.Fprintf(&b, " priority %d", r.Priority)
 	}
-	b.WriteString(" tos 0x0")
+	fmt.Fprintf(&b, " tos 0x%x", r.Tos)
 	if r.FwMark != "" {
 		b.WriteString(" fwmark " + r.FwMark)
 	}
@@ -216,16 +307,44 @@ func formatRule(r conf.Rule) string {
 	if r.OIf != "" {
 		b.WriteString(" oif " + r.OIf)
 	}
-	for _, o := range r.Other {
-		b.WriteString(" " + strings.TrimSpace(o.Key+" "+o.Value))
+	if r.SuppressPrefixLength != nil {
+		fmt.Fprintf(&b, " suppress_prefixlen %d", *r.SuppressPrefixLength)
+	}
+	if r.SuppressIfGroup != nil {
+		fmt.Fprintf(&b, " suppress_ifgroup %d", *r.SuppressIfGroup)
+	}
+	if r.TunnelID != 0 {
+		fmt.Fprintf(&b, " tunnel-id %d", r.TunnelID)
+	}
+	if r.UIDRange != nil {
+		fmt.Fprintf(&b, " uidrange %d-%d", r.UIDRange.Start, r.UIDRange.End)
+	}
+	if r.L3MDev {
+		b.WriteString(" l3mdev")
+	}
+	if r.Protocol != 0 {
+		fmt.Fprintf(&b, " protocol %d", r.Protocol)
+	}
+	if r.IPProto != 0 {
+		fmt.Fprintf(&b, " ipproto %d", r.IPProto)
+	}
+	if r.SPort != nil {
+		fmt.Fprintf(&b, " sport %d-%d", r.SPort.Start, r.SPort.End)
+	}
+	if r.DPort != nil {
+		fmt.Fprintf(&b, " dport %d-%d", r.DPort.Start, r.DPort.End)
+	}
+	if r.Realms != 0 {
+		fmt.Fprintf(&b, " realms %d/%d", r.Realms>>16, r.Realms&0xFFFF)
 	}
 	switch {
-	case r.Action == "goto" || r.Goto != 0:
+	case r.Action == "goto":
 		fmt.Fprintf(&b, " goto %d", r.Goto)
 	case r.Action == "nop":
 		b.WriteString(" nop")
 	case r.Action != "":
-		b.WriteString(" " + r.Action)
+		b.WriteString(" type " + r.Action)
+	case r.L3MDev:
 	default:
 		fmt.Fprintf(&b, " lookup %d", r.Table)
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-ha/vigil/events/conf"
+	"github.com/vigil-ha/vigil/internal/rtnames"
 )
 
 // addrInterface is the interface an address goes on: its own dev option,
@@ -59,7 +60,7 @@ func toAddr(a conf.Address, add bool) (*vnl.Addr, error) {
 		addr.Label = a.Label
 	}
 	if a.Scope != "" {
-		s, err := lookupName("scope", a.Scope, scopeNames)
+		s, err := lookupName("scope", a.Scope, rtnames.BuiltinScope)
 		if err != nil {
 			return nil, err
 		}

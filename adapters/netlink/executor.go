@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	vnl "github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
@@ -28,6 +29,7 @@ type ExecutorOptions struct {
 // round trips.
 type Executor struct {
 	h  *vnl.Handle
+	rt *nl.SocketHandle // routes and rules (request.go)
 	ns netns.NsHandle
 
 	mu      sync.Mutex
@@ -51,7 +53,13 @@ func NewExecutor(opts ExecutorOptions) (*Executor, error) {
 		ns.Close()
 		return nil, fmt.Errorf("netlink handle: %w", err)
 	}
-	return &Executor{h: h, ns: ns, vmacs: map[string]string{}, parents: map[string]*parentState{}}, nil
+	rt, err := rtSocket(ns)
+	if err != nil {
+		h.Close()
+		ns.Close()
+		return nil, fmt.Errorf("netlink socket: %w", err)
+	}
+	return &Executor{h: h, rt: rt, ns: ns, vmacs: map[string]string{}, parents: map[string]*parentState{}}, nil
 }
 
 // Apply executes one effect. Adding what exists and deleting what is gone
@@ -86,6 +94,7 @@ func (x *Executor) Close() error {
 	err := InNamespace(x.ns, x.restoreRPFilter)
 	x.mu.Unlock()
 	x.h.Close()
+	x.rt.Close()
 	if x.ns.IsOpen() {
 		x.ns.Close()
 	}

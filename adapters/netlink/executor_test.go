@@ -180,7 +180,7 @@ func TestRoutes(t *testing.T) {
 			func(r ipRoute) bool {
 				return len(r.Nexthops) == 2 && r.Nexthops[0].Gateway == "10.77.1.1" && r.Nexthops[1].Gateway == "10.77.1.2"
 			}},
-		{conf.Route{Dst: netip.MustParsePrefix("fd77:1::/64"), Dev: "va", Scope: "global", Other: []conf.KeyValue{{Key: "mtu", Value: "1400"}}}, "main",
+		{conf.Route{Dst: netip.MustParsePrefix("fd77:1::/64"), Dev: "va", Scope: "global", Metrics: []conf.RouteMetric{{Name: "mtu", Value: 1400}}}, "main",
 			func(r ipRoute) bool { return r.Dev == "va" }},
 	}
 	for _, c := range routes {
@@ -218,8 +218,8 @@ func TestRoutes(t *testing.T) {
 			}
 		})
 	}
-	if err := x.Apply(&effects.AddRoute{Route: conf.Route{Dst: netip.MustParsePrefix("10.77.54.0/24"), Other: []conf.KeyValue{{Key: "bogus", Value: "1"}}}}); err == nil {
-		t.Error("unknown route option accepted")
+	if err := x.Apply(&effects.AddRoute{Route: conf.Route{Dst: netip.MustParsePrefix("10.77.54.0/24"), Metrics: []conf.RouteMetric{{Name: "bogus", Value: 1}}}}); err == nil {
+		t.Error("unknown route metric accepted")
 	}
 	if err := x.Apply(&effects.DelRoute{Route: conf.Route{Dst: netip.MustParsePrefix("10.77.54.0/24"), Dev: "gone"}}); err != nil {
 		t.Errorf("delete via a missing interface: %v", err)
@@ -268,7 +268,7 @@ func TestRules(t *testing.T) {
 			ipRule{Priority: 1001, Src: "all", Dst: "10.77.8.0", DstLen: 24, Table: "101", FwMark: "0x10", FwMask: "0xff", IIf: "va"}},
 		{conf.Rule{Family: 4, Priority: 1002, OIf: "vb", Action: "blackhole"}, "-4",
 			ipRule{Priority: 1002, Src: "all", OIf: "vb", Action: "blackhole"}},
-		{conf.Rule{Family: 4, Priority: 1003, Action: "goto 1005"}, "-4",
+		{conf.Rule{Family: 4, Priority: 1003, Action: "goto", Goto: 1005}, "-4",
 			ipRule{Priority: 1003, Src: "all", Goto: 1005}},
 		{conf.Rule{From: netip.MustParsePrefix("fd77::/64"), Priority: 1004}, "-6",
 			ipRule{Priority: 1004, Src: "fd77::", SrcLen: 64, Table: "main"}},

@@ -52,6 +52,7 @@ type ruleRec struct {
 	mark     uint32
 	iif, oif string
 	goTo     int
+	invert   bool
 }
 
 // attrs splits the attributes following a fixed header of size hdr.
@@ -173,7 +174,7 @@ func parseRule(data []byte) (ruleRec, bool) {
 		return ruleRec{}, false
 	}
 	a := attrs(data, unix.SizeofRtMsg)
-	r := ruleRec{family: int(h.Family), table: int(h.Table), action: h.Type}
+	r := ruleRec{family: int(h.Family), table: int(h.Table), action: h.Type, invert: h.Flags&fibRuleInvert != 0}
 	if v := a[nl.FRA_TABLE]; len(v) == 4 {
 		r.table = int(binary.NativeEndian.Uint32(v))
 	}

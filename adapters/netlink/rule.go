@@ -1,212 +1,189 @@
 package netlink
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
-	vnl "github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
 	"github.com/vigil-ha/vigil/events/conf"
+	"github.com/vigil-ha/vigil/internal/rtnames"
 )
 
-// ruleActions maps `ip rule` action keywords to FR_ACT_* values.
+// fibRuleInvert is FIB_RULE_INVERT, the flag of a `not` rule.
+const fibRuleInvert = 0x2
+
+// ruleActions maps a rule's action to FR_ACT_*.
 var ruleActions = map[string]uint8{
+	"":            nl.FR_ACT_TO_TBL,
+	"goto":        nl.FR_ACT_GOTO,
 	"nop":         nl.FR_ACT_NOP,
 	"blackhole":   nl.FR_ACT_BLACKHOLE,
 	"unreachable": nl.FR_ACT_UNREACHABLE,
 	"prohibit":    nl.FR_ACT_PROHIBIT,
 }
 
-// toRule converts a rule line into the request `ip rule add` (add true) or
-// `ip rule del` would send. Priority and Table 0 mean unset. Action is one
-// of goto N, nop, blackhole, unreachable, prohibit, or empty for a table
-// lookup (table main when no table is given, as ip(8) does).
-func toRule(r conf.Rule, add bool) (*vnl.Rule, error) {
-	rule := vnl.NewRule()
+// toRule builds the RTM_NEWRULE (add) or RTM_DELRULE request for a rule
+// line, as keepalived's netlink_rule does. A lookup rule without a table
+// looks up main when added, as with ip(8); a delete without one matches
+// any table.
+func toRule(r conf.Rule, add bool) (*rtReq, error) {
+	q := &rtReq{typ: unix.RTM_DELRULE}
+	if add {
+		q.typ, q.flags = unix.RTM_NEWRULE, unix.NLM_F_CREATE|unix.NLM_F_EXCL
+	}
+	h := &q.hdr
 	switch r.Family {
-	case 4, unix.AF_INET:
-		rule.Family = unix.AF_INET
+	case 4, unix.AF_INET, 0:
+		h.Family = unix.AF_INET
 	case 6, unix.AF_INET6:
-		rule.Family = unix.AF_INET6
-	case 0:
-		rule.Family = unix.AF_INET
+		h.Family = unix.AF_INET6
 	default:
 		return nil, fmt.Errorf("invalid family %d", r.Family)
 	}
+	if r.From.IsValid() && r.To.IsValid() && r.From.Addr().Is4() != r.To.Addr().Is4() {
+		return nil, errors.New("from and to differ in family")
+	}
 	if r.From.IsValid() {
-		rule.Src = ipNet(r.From.Masked())
-		rule.Family = family(r.From.Addr())
+		m := r.From.Masked()
+		h.Family, h.Src_len = uint8(family(m.Addr())), uint8(m.Bits())
+		q.addr(unix.FRA_SRC, m.Addr())
 	}
 	if r.To.IsValid() {
-		rule.Dst = ipNet(r.To.Masked())
-		if r.From.IsValid() && family(r.To.Addr()) != rule.Family {
-			return nil, errors.New("from and to differ in family")
+		m := r.To.Masked()
+		h.Family, h.Dst_len = uint8(family(m.Addr())), uint8(m.Bits())
+		q.addr(unix.FRA_DST, m.Addr())
+	}
+	act, ok := ruleActions[r.Action]
+	if !ok {
+		return nil, fmt.Errorf("unsupported rule action %q", r.Action)
+	}
+	h.Type = act
+	if r.Not {
+		h.Flags |= fibRuleInvert
+	}
+	h.Tos = uint8(r.Tos)
+	if act == nl.FR_ACT_TO_TBL && !r.L3MDev {
+		table := r.Table
+		if table == 0 && add {
+			table = unix.RT_TABLE_MAIN
 		}
-		rule.Family = family(r.To.Addr())
+		if table < 256 {
+			h.Table = uint8(table)
+		} else {
+			q.u32(unix.FRA_TABLE, uint32(table))
+		}
 	}
-	if r.Priority > 0 {
-		rule.Priority = r.Priority
+	if r.PrioritySet || r.Priority > 0 {
+		q.u32(unix.FRA_PRIORITY, uint32(r.Priority))
 	}
-	rule.Table = r.Table
-	rule.IifName = r.IIf
-	rule.OifName = r.OIf
 	if r.FwMark != "" {
 		mark, mask, hasMask := strings.Cut(r.FwMark, "/")
-		v, err := strconv.ParseUint(mark, 0, 32)
-		if err != nil {
-			return nil, fmt.Errorf("fwmark %q: %w", r.FwMark, err)
+		v, ok := rtnames.ParseCUint(mark, 0xFFFFFFFF)
+		m, okMask := rtnames.ParseCUint(mask, 0xFFFFFFFF)
+		if !ok || hasMask && !okMask {
+			return nil, fmt.Errorf("invalid fwmark %q", r.FwMark)
 		}
-		rule.Mark = uint32(v)
+		q.u32(unix.FRA_FWMARK, uint32(v))
 		if hasMask {
-			m, err := strconv.ParseUint(mask, 0, 32)
-			if err != nil {
-				return nil, fmt.Errorf("fwmark %q: %w", r.FwMark, err)
-			}
-			m32 := uint32(m)
-			rule.Mask = &m32
+			q.u32(unix.FRA_FWMASK, uint32(m))
 		}
 	}
-	if err := ruleAction(rule, r.Action); err != nil {
-		return nil, err
+	if r.Realms != 0 {
+		q.u32(unix.FRA_FLOW, r.Realms)
 	}
-	if add && rule.Table == 0 && rule.Goto < 0 && rule.Type == 0 {
-		rule.Table = unix.RT_TABLE_MAIN
+	if r.SuppressPrefixLength != nil {
+		q.u32(unix.FRA_SUPPRESS_PREFIXLEN, uint32(*r.SuppressPrefixLength))
 	}
-	if err := ruleOptions(rule, r.Other); err != nil {
-		return nil, err
+	if r.SuppressIfGroup != nil {
+		q.u32(unix.FRA_SUPPRESS_IFGROUP, uint32(*r.SuppressIfGroup))
 	}
-	return rule, nil
-}
-
-// ruleAction applies the action word(s) of a rule.
-func ruleAction(rule *vnl.Rule, action string) error {
-	words := strings.Fields(action)
-	if len(words) == 0 {
-		return nil
+	if r.IIf != "" {
+		q.add(unix.FRA_IIFNAME, append([]byte(r.IIf), 0))
 	}
-	if words[0] == "goto" {
-		if len(words) != 2 {
-			return fmt.Errorf("action %q: goto needs a priority", action)
-		}
-		n, err := strconv.ParseUint(words[1], 0, 32)
-		if err != nil {
-			return fmt.Errorf("action %q: %w", action, err)
-		}
-		rule.Goto = int(n)
-		return nil
+	if r.OIf != "" {
+		q.add(unix.FRA_OIFNAME, append([]byte(r.OIf), 0))
 	}
-	a, ok := ruleActions[words[0]]
-	if !ok || len(words) != 1 {
-		return fmt.Errorf("unsupported rule action %q", action)
+	if r.TunnelID != 0 {
+		q.add(unix.FRA_TUN_ID, nl.BEUint64Attr(r.TunnelID))
 	}
-	rule.Type = a
-	return nil
-}
-
-// ruleOptions applies the rule options the configuration model keeps
-// untyped. Unknown options are refused rather than silently dropped.
-func ruleOptions(rule *vnl.Rule, opts []conf.KeyValue) error {
-	for _, o := range opts {
-		var err error
-		switch o.Key {
-		case "not":
-			rule.Invert = true
-		case "tos", "dsfield":
-			rule.Tos, err = parseUint[uint](o.Value, 8)
-		case "suppress_prefixlength", "sup_pl":
-			rule.SuppressPrefixlen, err = parseUint[int](o.Value, 32)
-		case "suppress_ifgroup", "sup_group":
-			rule.SuppressIfgroup, err = parseUint[int](o.Value, 32)
-		case "realms":
-			rule.Flow, err = parseUint[int](o.Value, 32)
-		case "ipproto":
-			rule.IPProto, err = parseIPProto(o.Value)
-		case "protocol":
-			var p uint8
-			p, err = lookupName("protocol", o.Value, protocolNames)
-			rule.Protocol = p
-		case "sport", "dport":
-			var lo, hi uint16
-			lo, hi, err = parseRange[uint16](o.Value, 16)
-			pr := vnl.NewRulePortRange(lo, hi)
-			if o.Key == "sport" {
-				rule.Sport = pr
-			} else {
-				rule.Dport = pr
-			}
-		case "uidrange":
-			var lo, hi uint32
-			lo, hi, err = parseRange[uint32](o.Value, 32)
-			rule.UIDRange = vnl.NewRuleUIDRange(lo, hi)
-		default:
-			return fmt.Errorf("unsupported rule option %q", o.Key)
-		}
-		if err != nil {
-			return fmt.Errorf("rule option %s %q: %w", o.Key, o.Value, err)
+	if r.UIDRange != nil {
+		b := make([]byte, 8)
+		binary.NativeEndian.PutUint32(b[0:4], r.UIDRange.Start)
+		binary.NativeEndian.PutUint32(b[4:8], r.UIDRange.End)
+		q.add(unix.FRA_UID_RANGE, b)
+	}
+	if r.L3MDev {
+		q.u8(unix.FRA_L3MDEV, 1)
+	}
+	if r.Protocol != 0 {
+		q.u8(unix.FRA_PROTOCOL, uint8(r.Protocol))
+	}
+	if r.IPProto != 0 {
+		q.u8(unix.FRA_IP_PROTO, uint8(r.IPProto))
+	}
+	for _, pr := range []struct {
+		rng *conf.Range
+		typ int
+	}{{r.SPort, unix.FRA_SPORT_RANGE}, {r.DPort, unix.FRA_DPORT_RANGE}} {
+		if pr.rng != nil {
+			b := make([]byte, 4)
+			binary.NativeEndian.PutUint16(b[0:2], uint16(pr.rng.Start))
+			binary.NativeEndian.PutUint16(b[2:4], uint16(pr.rng.End))
+			q.add(pr.typ, b)
 		}
 	}
-	return nil
-}
-
-// parseUint parses an unsigned decimal or 0x-prefixed number.
-func parseUint[T ~int | ~uint | ~uint16 | ~uint32](s string, bits int) (T, error) {
-	n, err := strconv.ParseUint(s, 0, bits)
-	return T(n), err
-}
-
-// parseRange parses "N" or "N-M".
-func parseRange[T ~uint16 | ~uint32](s string, bits int) (T, T, error) {
-	a, b, ok := strings.Cut(s, "-")
-	lo, err := parseUint[T](a, bits)
-	if err != nil || !ok {
-		return lo, lo, err
+	if act == nl.FR_ACT_GOTO {
+		q.u32(unix.FRA_GOTO, uint32(r.Goto))
 	}
-	hi, err := parseUint[T](b, bits)
-	return lo, hi, err
+	return q, nil
 }
 
-// parseIPProto parses an ipproto option: a number or tcp, udp, icmp, ...
-func parseIPProto(s string) (int, error) {
-	switch s {
-	case "tcp":
-		return unix.IPPROTO_TCP, nil
-	case "udp":
-		return unix.IPPROTO_UDP, nil
-	case "icmp":
-		return unix.IPPROTO_ICMP, nil
-	case "ipv6-icmp", "icmpv6":
-		return unix.IPPROTO_ICMPV6, nil
-	case "sctp":
-		return unix.IPPROTO_SCTP, nil
+// ruleText names a rule in errors.
+func ruleText(r conf.Rule) string {
+	var b strings.Builder
+	if r.Not {
+		b.WriteString("not ")
 	}
-	return parseUint[int](s, 8)
+	b.WriteString("from ")
+	if r.From.IsValid() {
+		b.WriteString(r.From.String())
+	} else {
+		b.WriteString("all")
+	}
+	if r.To.IsValid() {
+		b.WriteString(" to " + r.To.String())
+	}
+	if r.PrioritySet || r.Priority > 0 {
+		fmt.Fprintf(&b, " pref %d", r.Priority)
+	}
+	return b.String()
 }
 
 // addRule installs a rule; an identical rule already present is not an
 // error.
 func (x *Executor) addRule(r conf.Rule) error {
-	rule, err := toRule(r, true)
+	q, err := toRule(r, true)
 	if err != nil {
-		return fmt.Errorf("add rule: %w", err)
+		return fmt.Errorf("add rule %s: %w", ruleText(r), err)
 	}
-	if err := x.h.RuleAdd(rule); err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("add rule %s: %w", rule, err)
+	if err := x.exec(q); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add rule %s: %w", ruleText(r), err)
 	}
 	return nil
 }
 
 // delRule removes a rule; a rule already gone is not an error.
 func (x *Executor) delRule(r conf.Rule) error {
-	rule, err := toRule(r, false)
+	q, err := toRule(r, false)
 	if err != nil {
-		return fmt.Errorf("delete rule: %w", err)
+		return fmt.Errorf("delete rule %s: %w", ruleText(r), err)
 	}
-	if err := x.h.RuleDel(rule); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("delete rule %s: %w", rule, err)
+	if err := x.exec(q); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("delete rule %s: %w", ruleText(r), err)
 	}
 	return nil
 }

@@ -257,5 +257,16 @@ func cmpRule(a, b ruleRec) int {
 		cmp.Compare(a.table, b.table), cmpPrefix(a.from, b.from), cmpPrefix(a.to, b.to),
 		cmp.Compare(a.mark, b.mark), cmp.Compare(a.iif, b.iif), cmp.Compare(a.oif, b.oif),
 		cmp.Compare(a.action, b.action), cmp.Compare(a.goTo, b.goTo),
+		cmpBool(a.invert, b.invert),
 	)
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

@@ -518,29 +518,72 @@ type Address struct {
 }
 
 // Route is one virtual_routes / static_routes line, with the options of
-// `ip route add`. Options vigil does not type are kept in Other, in order.
+// `ip route add` as keepalived reads them. Every option is typed and
+// resolved at load (names from rt_tables, rt_realms, rt_dsfield,
+// rt_protos and rt_scopes become numbers or names every system knows),
+// so applying a route cannot fail on its syntax and a journal replays on
+// any machine.
 type Route struct {
-	// Type is "" (unicast) or blackhole, unreachable, prohibit, throw, ...
-	Type       string       `json:"type,omitempty"`
-	Src        netip.Addr   `json:"src,omitzero"`
-	Dst        netip.Prefix `json:"to"`
-	Via        netip.Addr   `json:"via,omitzero"`
-	Or         netip.Addr   `json:"or,omitzero"`
-	Dev        string       `json:"dev,omitempty"`
-	Scope      string       `json:"scope,omitempty"`
-	Table      int          `json:"table,omitempty"`
-	Metric     int          `json:"metric,omitempty"`
-	Protocol   string       `json:"protocol,omitempty"`
-	NoTrack    bool         `json:"no_track,omitempty"`
-	TrackGroup string       `json:"track_group,omitempty"`
-	Other      []KeyValue   `json:"other,omitempty"`
-	// TableName is set when the table is given by a name that is not
-	// one of main, local or default (resolved from rt_tables at run time).
-	TableName string    `json:"table_name,omitempty"`
-	Family    int       `json:"family,omitempty"`
-	Append    bool      `json:"append,omitempty"`
-	OnLink    bool      `json:"onlink,omitempty"`
-	Nexthops  []Nexthop `json:"nexthop,omitempty"`
+	// Type is "" (unicast) or a route type's name (blackhole,
+	// unreachable, prohibit, throw, local, ...) or number.
+	Type string       `json:"type,omitempty"`
+	Src  netip.Addr   `json:"src,omitzero"`
+	Dst  netip.Prefix `json:"to"`
+	// From is the source prefix of an IPv6 source-specific route.
+	From netip.Prefix `json:"from,omitzero"`
+	Via  netip.Addr   `json:"via,omitzero"`
+	Or   netip.Addr   `json:"or,omitzero"`
+	Dev  string       `json:"dev,omitempty"`
+	// Scope and Protocol are a name every system knows (see package
+	// internal/rtnames) or a number.
+	Scope string `json:"scope,omitempty"`
+	// Table is the routing table's number (0: main).
+	Table      int    `json:"table,omitempty"`
+	Metric     int    `json:"metric,omitempty"`
+	Protocol   string `json:"protocol,omitempty"`
+	NoTrack    bool   `json:"no_track,omitempty"`
+	TrackGroup string `json:"track_group,omitempty"`
+	// TableName is the table's name as written when it was not a number;
+	// Table holds its number from rt_tables.
+	TableName string `json:"table_name,omitempty"`
+	// VRF is the VRF device named by `vrf`; Table holds its table when
+	// the configuration was loaded with a VRF resolver (vigil run),
+	// else the executor looks it up.
+	VRF    string `json:"vrf,omitempty"`
+	Family int    `json:"family,omitempty"`
+	// Add (NLM_F_EXCL: fail if the route exists) and Append
+	// (NLM_F_APPEND) change how the route is added; neither is
+	// keepalived's default, prepend.
+	Add      bool      `json:"add,omitempty"`
+	Append   bool      `json:"append,omitempty"`
+	OnLink   bool      `json:"onlink,omitempty"`
+	Nexthops []Nexthop `json:"nexthop,omitempty"`
+	// Tos is the DS field (tos/dsfield).
+	Tos int `json:"tos,omitempty"`
+	// Realms is RTA_FLOW: the source realm in the upper 16 bits.
+	Realms uint32 `json:"realms,omitempty"`
+	// Metrics are the RTA_METRICS values, in kernel units (rtt in
+	// 1/8 ms, rttvar in 1/4 ms, rto_min in ms; features is a bit mask).
+	Metrics []RouteMetric `json:"metrics,omitempty"`
+	// Congctl is the congestion control algorithm (RTAX_CC_ALGO).
+	Congctl     string `json:"congctl,omitempty"`
+	CongctlLock bool   `json:"congctl_lock,omitempty"`
+	// Pref is the IPv6 router preference (RTA_PREF: 0 medium, 1 high,
+	// 3 low); nil when unset.
+	Pref *int `json:"pref,omitempty"`
+	// Expires is the IPv6 route's lifetime in seconds (RTA_EXPIRES);
+	// nil when unset.
+	Expires *int `json:"expires,omitempty"`
+}
+
+// RouteMetric is one RTA_METRICS value of a route. Name is the keyword
+// (mtu, advmss, rtt, rttvar, reordering, window, cwnd, ssthresh,
+// rto_min, initcwnd, initrwnd, hoplimit, features, quickack,
+// fastopen_no_cookie).
+type RouteMetric struct {
+	Name  string `json:"name"`
+	Value uint32 `json:"value"`
+	Lock  bool   `json:"lock,omitempty"`
 }
 
 // Nexthop is one `nexthop` of a multipath route.
@@ -549,27 +592,56 @@ type Nexthop struct {
 	Dev    string     `json:"dev,omitempty"`
 	Weight int        `json:"weight,omitempty"`
 	OnLink bool       `json:"onlink,omitempty"`
+	Realms uint32     `json:"realms,omitempty"`
 }
 
 // Rule is one virtual_rules / static_rules line, with the options of
-// `ip rule add`.
+// `ip rule add` as keepalived reads them, typed and resolved at load.
 type Rule struct {
-	From       netip.Prefix `json:"from,omitzero"`
-	To         netip.Prefix `json:"to,omitzero"`
-	Family     int          `json:"family,omitempty"`
-	Priority   int          `json:"priority,omitempty"`
-	Table      int          `json:"table,omitempty"`
-	FwMark     string       `json:"fwmark,omitempty"`
-	IIf        string       `json:"iif,omitempty"`
-	OIf        string       `json:"oif,omitempty"`
-	Action     string       `json:"action,omitempty"` // goto, blackhole, ...
-	NoTrack    bool         `json:"no_track,omitempty"`
-	TrackGroup string       `json:"track_group,omitempty"`
-	Other      []KeyValue   `json:"other,omitempty"`
-	TableName  string       `json:"table_name,omitempty"`
-	Goto       int          `json:"goto,omitempty"`
-	Not        bool         `json:"not,omitempty"`
+	From     netip.Prefix `json:"from,omitzero"`
+	To       netip.Prefix `json:"to,omitzero"`
+	Family   int          `json:"family,omitempty"`
+	Priority int          `json:"priority,omitempty"`
+	// Table is the routing table's number (0: main for a lookup rule).
+	Table int `json:"table,omitempty"`
+	// FwMark is MARK or MARK/MASK, numbers as C's strtoul reads them.
+	FwMark string `json:"fwmark,omitempty"`
+	IIf    string `json:"iif,omitempty"`
+	OIf    string `json:"oif,omitempty"`
+	// Action is "" (look up Table), goto (to the rule at preference
+	// Goto), nop, blackhole, unreachable or prohibit.
+	Action     string `json:"action,omitempty"`
+	NoTrack    bool   `json:"no_track,omitempty"`
+	TrackGroup string `json:"track_group,omitempty"`
+	// TableName is the table's name as written when it was not a number.
+	TableName string `json:"table_name,omitempty"`
+	Goto      int    `json:"goto,omitempty"`
+	// Not inverts the selector (FIB_RULE_INVERT).
+	Not bool `json:"not,omitempty"`
 	// PrioritySet distinguishes an explicit preference 0 from none
 	// (keepalived then assigns one, with a warning).
 	PrioritySet bool `json:"priority_set,omitempty"`
+	// L3MDev looks up the table of the VRF the packet's interface
+	// belongs to (FRA_L3MDEV).
+	L3MDev bool `json:"l3mdev,omitempty"`
+	// Tos is the DS field to match (tos/dsfield).
+	Tos int `json:"tos,omitempty"`
+	// Realms is FRA_FLOW: the source realm in the upper 16 bits.
+	Realms               uint32 `json:"realms,omitempty"`
+	SuppressPrefixLength *int   `json:"suppress_prefixlength,omitempty"`
+	SuppressIfGroup      *int   `json:"suppress_ifgroup,omitempty"`
+	TunnelID             uint64 `json:"tunnel_id,omitempty"`
+	UIDRange             *Range `json:"uidrange,omitempty"`
+	SPort                *Range `json:"sport,omitempty"`
+	DPort                *Range `json:"dport,omitempty"`
+	IPProto              int    `json:"ipproto,omitempty"`
+	// Protocol is FRA_PROTOCOL: keepalived's own (18) for a tracked
+	// rule, whatever the line says.
+	Protocol int `json:"protocol,omitempty"`
+}
+
+// Range is an inclusive range of ports or user ids.
+type Range struct {
+	Start uint32 `json:"start"`
+	End   uint32 `json:"end"`
 }
