@@ -248,7 +248,10 @@ func (m *Machine) evaluate(i *inst, parts *[]TrackPart) trackEval {
 	if !i.c.DontTrackPrimary && i.iface != "" && !m.ifs[i.iface].up() {
 		add(TrackPart{What: "interface " + i.iface + " (primary)", Status: "down", Fault: true, Counted: true}, "interface-down")
 	}
-	if i.uni && i.c.UnicastFaultNoPeer && len(i.c.UnicastPeers) == 0 {
+	// unicast_fault_no_peer without peers: keepalived leaves the instance
+	// in FAULT rather than fall back to multicast (i.uni is false then:
+	// it has no peer to send to).
+	if i.c.UnicastFaultNoPeer && len(i.c.UnicastPeers) == 0 {
 		add(TrackPart{What: "unicast_fault_no_peer", Status: "no peer", Fault: true}, "no-unicast-peer")
 	}
 	if i.c.TrackSrcIP && i.src.IsValid() && !m.ifs[i.iface].has(i.src) {
