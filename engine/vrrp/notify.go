@@ -56,6 +56,8 @@ func (m *Machine) notifyGroup(g *group, state string) {
 		s = n.Backup
 	case "FAULT":
 		s = n.Fault
+	case "STOP":
+		s = n.Stop
 	}
 	m.o.add(m.buildNotify("GROUP", g.c.Name, state, 0, s, n.Notify))
 }
