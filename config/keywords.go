@@ -746,6 +746,8 @@ var keywordTable = func() []Keyword {
 	)
 	add(
 		acted("SMTP_CHECK", "helo_name", tGoldenDump, "adapters/check/smtp_test.go:TestSMTPCheck"),
+		// The deprecated host block: one more SMTP checker each.
+		acted("SMTP_CHECK", "host", tGoldenDump, "adapters/check/smtp_test.go:TestSMTPCheck"),
 		acted("DNS_CHECK", "type", tGoldenDump, "adapters/check/dns_test.go:TestDNSCheck"),
 		acted("DNS_CHECK", "name", tGoldenDump, "adapters/check/dns_test.go:TestDNSCheck"),
 		acted("MISC_CHECK", "misc_path", lMiscDyn, tMisc),
