@@ -594,7 +594,7 @@ var keywordTable = func() []Keyword {
 		acted(vi, "authentication", "engine/testdata/keepalived/auth-failure-not-processed.txt", tMatrix),
 		acted(vi, "virtual_ipaddress", sElection, tMatrix),
 		acted(vi, "virtual_ipaddress_excluded", sVIPRemoved, sGARP),
-		refused(vi, "promote_secondaries", "setting promote_secondaries on the interface - the kernel's setting is left as it is"),
+		refused(vi, "promote_secondaries", "setting promote_secondaries on the instance's interface - it is left as it is (VMACs always get it)"),
 		acted(vi, "virtual_routes", sRoutes),
 		acted(vi, "virtual_rules", sRoutes),
 		// vigil installs no firewall rules: accept mode is what it does.
