@@ -103,6 +103,7 @@ func load(opts Options, lex func(lexer.Options) ([]lexer.Line, diag.List, error)
 	root := p.buildTree(lines)
 	lines = nil // the tree holds what is needed; let the lines go
 	p.parseRoot(root)
+	p.reportUnimplemented(root, "")
 	p.finish()
 	diags := p.sortedDiags()
 	if diags.HasErrors() {

@@ -171,7 +171,8 @@ func (p *parser) parseSyncGroup(b *node) {
 		case "global_tracking":
 			p.noBlock(n)
 			p.warnf(n, "global_tracking is deprecated - use track_interface/script/file on the sync group")
-			g.GlobalTracking = true
+			// keepalived 2.2.7 treats it as sync_group_tracking_weight.
+			g.GlobalTracking, g.SyncGroupTrackingWeight = true, true
 		case "sync_group_tracking_weight":
 			p.noBlock(n)
 			g.SyncGroupTrackingWeight = true

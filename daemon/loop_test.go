@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/netip"
@@ -225,6 +226,84 @@ func TestLoopReload(t *testing.T) {
 	})
 	tl.sigs <- syscall.SIGTERM
 	<-tl.done
+}
+
+// TestLoopReloadFailureKeepsConfig: a reload parses and validates the file
+// first (as keepalived's reload_check_config does, always): a broken file
+// is logged and the running configuration kept; once it is fixed the next
+// SIGHUP applies it.
+func TestLoopReloadFailureKeepsConfig(t *testing.T) {
+	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"))
+	p := filepath.Join(t.TempDir(), "keepalived.conf")
+	write := func(text string) {
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	broken := strings.Replace(sprintf(testConf, "10.77.0.102/24"), "virtual_router_id 77", "virtual_router_id 300", 1)
+	if broken == sprintf(testConf, "10.77.0.102/24") {
+		t.Fatal("the test configuration has no virtual_router_id 77 to break")
+	}
+	write(broken)
+	var logs syncBuffer
+	tl.l.Log = zerolog.New(&logs)
+	failed := make(chan struct{}, 1)
+	tl.l.Reload = func() (*events.ConfigLoaded, error) {
+		ev, _, err := LoadConfig(p, "")
+		if err != nil {
+			failed <- struct{}{}
+		}
+		return ev, err
+	}
+	var applied []*events.ConfigLoaded
+	configured := make(chan struct{})
+	tl.l.OnConfig = func(ev *events.ConfigLoaded) { applied = append(applied, ev); close(configured) }
+	tl.run()
+	tl.becomeMaster(t)
+	tl.sigs <- syscall.SIGHUP
+	<-failed
+	waitUntil(t, "the failed reload logged", func() bool {
+		return strings.Contains(logs.String(), "reload failed: keeping the running configuration")
+	})
+	write(sprintf(testConf, "10.77.0.101/24"))
+	tl.sigs <- syscall.SIGHUP
+	<-configured
+	waitUntil(t, "the new VIP added", func() bool {
+		for _, e := range tl.kern.snapshot() {
+			if a, ok := e.(*effects.AddAddress); ok && a.Address.Prefix.Addr() == netip.MustParseAddr("10.77.0.101") {
+				return true
+			}
+		}
+		return false
+	})
+	tl.sigs <- syscall.SIGTERM
+	<-tl.done
+	if len(applied) != 1 {
+		t.Errorf("%d configurations applied, want 1 (the fixed file)", len(applied))
+	}
+	for _, e := range tl.kern.snapshot() {
+		if a, ok := e.(*effects.AddAddress); ok && a.Address.Prefix.Addr() == netip.MustParseAddr("10.77.0.102") {
+			t.Errorf("the broken file's VIP was added")
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the loop's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestLoopTimesNeverGoBackwards(t *testing.T) {

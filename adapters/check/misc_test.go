@@ -104,3 +104,28 @@ func TestMiscCheckSecurity(t *testing.T) {
 	wantFail(t, run(t, c, Target{}, miscCheck(false, p)), "unsafe permissions")
 	wantOK(t, run(t, &Checker{ScriptUser: "root"}, Target{}, miscCheck(false, p)))
 }
+
+// TestMiscCheckUser: MISC_CHECK's user (and group) run the script; without
+// them it runs as script_user.
+func TestMiscCheckUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("running a script as another user needs root")
+	}
+	// Exits 0 only when run as nobody:nogroup (in a directory nobody can
+	// reach: t.TempDir's parent is private).
+	dir, err := os.MkdirTemp("", "vigil-misc-user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	who := filepath.Join(dir, "who.sh")
+	if err := os.WriteFile(who, []byte("#!/bin/sh\n[ \"$(id -u):$(id -g)\" = 65534:65534 ]\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	asNobody := miscCheck(false, who)
+	asNobody.Misc.Path.User, asNobody.Misc.Path.Group = "nobody", "nogroup"
+	wantOK(t, run(t, &Checker{ScriptUser: "root"}, Target{}, asNobody))
+	wantFail(t, run(t, &Checker{ScriptUser: "root"}, Target{}, miscCheck(false, who)), "exit status 1")
+	wantOK(t, run(t, &Checker{ScriptUser: "nobody", ScriptGroup: "nogroup"}, Target{}, miscCheck(false, who)))
+}

@@ -1,9 +1,15 @@
 package check
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-ha/vigil/events/conf"
 )
@@ -54,4 +60,46 @@ func TestTCPCheckTimeout(t *testing.T) {
 	defer cancel()
 	r := c.Check(ctx, Target{Addr: netip.MustParseAddr("127.0.0.1"), Port: 9}, &conf.Checker{Type: conf.CheckTCP})
 	wantFail(t, r, "timeout")
+}
+
+// TestTCPCheckFwMark: a checker's fwmark marks its socket (SO_MARK), so
+// that policy routing can steer the checks.
+func TestTCPCheckFwMark(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	cfg := &conf.Checker{Type: conf.CheckTCP, FwMark: 0x7a}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	conn, err := dial(ctx, "tcp", targetOf(t, l.Addr()), cfg)
+	if errors.Is(err, syscall.EPERM) {
+		t.Skip("setting SO_MARK needs CAP_NET_ADMIN")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	raw, err := conn.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mark int
+	var gerr error
+	raw.Control(func(fd uintptr) { mark, gerr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_MARK) })
+	if gerr != nil || mark != 0x7a {
+		t.Errorf("SO_MARK = %#x (%v), want 0x7a", mark, gerr)
+	}
+	// And the check itself succeeds with the mark.
+	wantOK(t, run(t, &Checker{}, targetOf(t, l.Addr()), cfg))
 }

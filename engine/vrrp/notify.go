@@ -56,6 +56,8 @@ func (m *Machine) notifySyncGroup(g *syncGroup, state string) {
 		s = n.Backup
 	case "FAULT":
 		s = n.Fault
+	case "STOP":
+		s = n.Stop
 	}
 	m.out.add(m.buildNotify("GROUP", g.cfg.Name, state, 0, s, n.Notify))
 }

@@ -67,9 +67,12 @@ func (m *Machine) markSyncGroup(i *instance) {
 	}
 }
 
-// syncGroupState derives a sync group's state from its members'.
+// syncGroupState derives a sync group's state from its members'. A group
+// whose members have all stopped is STOP (keepalived's notify_shutdown
+// reports the groups after their instances).
 func syncGroupState(g *syncGroup) effects.State {
 	st := effects.StateInit
+	stopped := 0
 	for _, i := range g.members {
 		switch i.dyn.State {
 		case effects.StateFault:
@@ -80,7 +83,12 @@ func syncGroupState(g *syncGroup) effects.State {
 			if st != effects.StateMaster {
 				st = effects.StateBackup
 			}
+		case effects.StateStop:
+			stopped++
 		}
+	}
+	if stopped > 0 && stopped == len(g.members) {
+		return effects.StateStop
 	}
 	return st
 }

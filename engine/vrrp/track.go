@@ -248,7 +248,10 @@ func (m *Machine) evaluate(i *instance, parts *[]TrackPart) trackEval {
 	if !i.cfg.DontTrackPrimary && i.iface != "" && !m.ifaces[i.iface].up() {
 		add(TrackPart{What: "interface " + i.iface + " (primary)", Status: "down", Fault: true, Counted: true}, "interface-down")
 	}
-	if i.unicast && i.cfg.UnicastFaultNoPeer && len(i.cfg.UnicastPeers) == 0 {
+	// unicast_fault_no_peer without peers: keepalived leaves the instance
+	// in FAULT rather than fall back to multicast (i.unicast is false
+	// then: it has no peer to send to).
+	if i.cfg.UnicastFaultNoPeer && len(i.cfg.UnicastPeers) == 0 {
 		add(TrackPart{What: "unicast_fault_no_peer", Status: "no peer", Fault: true}, "no-unicast-peer")
 	}
 	if i.cfg.TrackSrcIP && i.src.IsValid() && !m.ifaces[i.iface].has(i.src) {
