@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-ha/vigil/config/diag"
-	"github.com/vigil-ha/vigil/internal/kwexample"
+	"github.com/vigil-ha/vigil/config/kwexample"
 )
 
 // TestLoadConfigReportsUnimplementedKeywords: the daemon's configuration

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-ha/vigil/internal/kwexample"
+	"github.com/vigil-ha/vigil/config/kwexample"
 )
 
 // TestCheckReportsUnimplementedKeywords: for every keyword the keyword
