@@ -11,9 +11,9 @@ import (
 
 	"github.com/vigil-ha/vigil/config"
 	"github.com/vigil-ha/vigil/config/diag"
+	"github.com/vigil-ha/vigil/config/kwexample"
 	"github.com/vigil-ha/vigil/config/manpage"
 	"github.com/vigil-ha/vigil/events/conf"
-	"github.com/vigil-ha/vigil/config/kwexample"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite README's list of keywords vigil does not implement from the table")
