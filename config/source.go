@@ -46,6 +46,9 @@ type InstanceSource struct {
 	// virtual_ipaddress_excluded, unicast_peer), by block keyword and
 	// address.
 	Addrs map[string]map[netip.Addr]Place
+	// Tracks are the entries of the track_* blocks, by block keyword
+	// and tracked name.
+	Tracks map[string]map[string]Place
 }
 
 // SyncGroupSource is where a vrrp_sync_group's statements were written.
@@ -53,6 +56,9 @@ type SyncGroupSource struct {
 	Block Place
 	// Members are the entries of its group block, by instance name.
 	Members map[string]Place
+	// Tracks are the entries of its track_* blocks, by block keyword
+	// and tracked name.
+	Tracks map[string]map[string]Place
 }
 
 // Keyword returns where keyword was written in the instance, and whether
@@ -122,7 +128,8 @@ func (p *parser) source(root []*node, src *Source) {
 	}
 	for _, st := range p.insts {
 		name := p.cfg.Instances[st.idx].Name
-		is := &InstanceSource{Block: place(st.n), Keywords: map[string]Place{}, Addrs: map[string]map[netip.Addr]Place{}}
+		is := &InstanceSource{Block: place(st.n), Keywords: map[string]Place{}, Addrs: map[string]map[netip.Addr]Place{},
+			Tracks: tracks(st.n)}
 		for _, c := range st.n.block {
 			k := c.name()
 			is.Keywords[k] = place(c)
@@ -148,7 +155,7 @@ func (p *parser) source(root []*node, src *Source) {
 	}
 	for _, st := range p.syncs {
 		name := p.cfg.SyncGroups[st.idx].Name
-		gs := &SyncGroupSource{Block: place(st.n), Members: map[string]Place{}}
+		gs := &SyncGroupSource{Block: place(st.n), Members: map[string]Place{}, Tracks: tracks(st.n)}
 		for _, m := range st.members {
 			if _, dup := gs.Members[m.name()]; !dup {
 				gs.Members[m.name()] = place(m)
@@ -156,6 +163,26 @@ func (p *parser) source(root []*node, src *Source) {
 		}
 		src.SyncGroups[name] = gs
 	}
+}
+
+// tracks records the entries of the track_* blocks of block b.
+func tracks(b *node) map[string]map[string]Place {
+	out := map[string]map[string]Place{}
+	for _, c := range b.block {
+		k := c.name()
+		if !strings.HasPrefix(k, "track_") || !c.hasBlock {
+			continue
+		}
+		m := out[k]
+		if m == nil {
+			m = map[string]Place{}
+			out[k] = m
+		}
+		for _, e := range c.block {
+			m[e.name()] = place(e)
+		}
+	}
+	return out
 }
 
 // entryAddr reads the address an address-block entry starts with

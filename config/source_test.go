@@ -29,6 +29,9 @@ vrrp_instance VI_1 {
     virtual_ipaddress {
         10.0.0.100/24 dev eth0
     }
+    track_interface {
+        eth1 weight -10
+    }
 }
 `
 	cfg, src, diags, err := LoadStringWithSource("k.conf", text, Options{})
@@ -51,6 +54,7 @@ vrrp_instance VI_1 {
 		{is.Addr("virtual_ipaddress", netip.MustParseAddr("10.0.0.100")), Place{"k.conf", 22, 9}},
 		{is.Addr("virtual_ipaddress", netip.MustParseAddr("10.0.0.101")), Place{"k.conf", 21, 5}}, // not there: the block
 		{src.SyncGroups["G"].Members["VI_1"], Place{"k.conf", 6, 9}},
+		{is.Tracks["track_interface"]["eth1"], Place{"k.conf", 25, 9}},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %+v, want %+v", tc.got, tc.want)
