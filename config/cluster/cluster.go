@@ -217,9 +217,37 @@ type router struct {
 	fallback bool
 }
 
-// Lint returns the cross-node findings about nodes (in their order); topo
-// may be nil.
-func Lint(nodes []Node, topo *Topology) []Finding {
+// Report is what Lint found: the virtual routers, and the findings.
+type Report struct {
+	// Routers are every virtual router found, those of one node
+	// included, in order of first appearance (node order, then config
+	// order).
+	Routers []RouterInstances `json:"routers"`
+	// Findings are in the order the checks run: per virtual router,
+	// then VMACs, sync groups and the topology file.
+	Findings []Finding `json:"findings"`
+}
+
+// RouterInstances is a virtual router and the instances in it.
+type RouterInstances struct {
+	Router
+	// Instances are the vrrp_instance statements, Value the segment.
+	Instances []Site `json:"instances"`
+}
+
+// Shared counts the routers with instances on several nodes.
+func (r Report) Shared() int {
+	n := 0
+	for _, x := range r.Routers {
+		if len(x.Nodes) > 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// Lint checks nodes (in their order) together; topo may be nil.
+func Lint(nodes []Node, topo *Topology) Report {
 	l := &linter{topo: topo}
 	l.build(nodes)
 	l.group()
@@ -232,7 +260,23 @@ func Lint(nodes []Node, topo *Topology) []Finding {
 	l.checkVMACs()
 	l.checkSyncGroups()
 	l.checkTopology()
-	return l.out
+	rep := Report{Routers: []RouterInstances{}, Findings: l.out}
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	for _, r := range l.routers {
+		ri := RouterInstances{Router: r.id}
+		for _, m := range r.members {
+			s := m.site("vrrp_instance", m.segment)
+			if m.src != nil {
+				s.File, s.Line, s.Col = m.src.Block.File, m.src.Block.Line, m.src.Block.Col
+			}
+			s.Default = false
+			ri.Instances = append(ri.Instances, s)
+		}
+		rep.Routers = append(rep.Routers, ri)
+	}
+	return rep
 }
 
 type linter struct {

@@ -144,7 +144,7 @@ func TestCases(t *testing.T) {
 		seen[tc.name] = true
 		t.Run(tc.name, func(t *testing.T) {
 			nodes, topo := loadCase(t, tc.name)
-			fs := Lint(nodes, topo)
+			fs := Lint(nodes, topo).Findings
 			var got []string
 			var text strings.Builder
 			for _, f := range fs {
