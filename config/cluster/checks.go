@@ -502,40 +502,44 @@ func (l *linter) checkPreempt(r *router) {
 		}
 		return fmt.Sprintf("its %s at %s:%d is cleared by %s", kw, p.File, p.Line, why)
 	}
-	gs := groupBy(r.members, func(m *member) string { return strconv.FormatBool(m.in.NoPreempt) })
-	if len(gs) > 1 {
-		major := gs[0]
-		if len(gs[1].ms) > len(gs[0].ms) {
-			major = gs[1]
-		}
-		var sites []Site
-		var with, without []string
-		primary := -1
-		for _, m := range r.members {
-			var s Site
-			if m.in.NoPreempt {
-				s = m.site("nopreempt", "nopreempt")
-				with = append(with, s.ref())
-			} else {
-				s = m.site("priority", "preempts, priority "+strconv.Itoa(m.in.Priority))
-				ref := s.ref()
-				if n := cleared(m, "nopreempt"); n != "" {
-					ref = strings.TrimSuffix(ref, ")") + "; " + n + ")"
-				}
-				without = append(without, ref)
+	// Preemption matters only on a node that can outrank another.
+	canPreempt := func(m *member) bool {
+		hi := reachOf(m).hi
+		for _, o := range r.members {
+			if o.node != m.node && hi > o.in.Priority {
+				return true
 			}
-			if primary < 0 && strconv.FormatBool(m.in.NoPreempt) != major.val {
+		}
+		return false
+	}
+	var sites []Site
+	var with, without []string
+	primary := -1
+	for _, m := range r.members {
+		switch {
+		case m.in.NoPreempt:
+			s := m.site("nopreempt", "nopreempt")
+			sites, with = append(sites, s), append(with, s.ref())
+		case canPreempt(m):
+			s := m.site("priority", "preempts, priority "+strconv.Itoa(m.in.Priority))
+			ref := s.ref()
+			if n := cleared(m, "nopreempt"); n != "" {
+				ref = strings.TrimSuffix(ref, ")") + "; " + n + ")"
+			}
+			if primary < 0 {
 				primary = len(sites)
 			}
-			sites = append(sites, s)
+			sites, without = append(sites, s), append(without, ref)
 		}
+	}
+	if len(with) > 0 && len(without) > 0 {
 		l.add(CheckNopreempt, diag.Warning, "nopreempt", r, sites, primary,
-			"nopreempt is in effect on %s but not on %s: a node without it takes the master role back from a lower-priority master as soon as it is up, so the virtual router fails back when those nodes return and stays put when the others do; set nopreempt (with state BACKUP) on every node or on none",
+			"nopreempt is in effect on %s but not on %s, which takes the master role back from a lower-priority master as soon as it is up (a failback) - what the nopreempt on the other nodes says is not wanted; set nopreempt, with state BACKUP, on every node",
 			strings.Join(with, ", "), strings.Join(without, ", "))
 	}
 	var pre []*member
 	for _, m := range r.members {
-		if !m.in.NoPreempt {
+		if !m.in.NoPreempt && canPreempt(m) {
 			pre = append(pre, m)
 		}
 	}
