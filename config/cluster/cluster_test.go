@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -137,6 +138,8 @@ func TestCases(t *testing.T) {
 		{"preempt-delay", []string{CheckPreemptDelay + " " + w}},
 		{"track-above", []string{CheckTrackAbove + " " + w}},
 		{"track-no-handover", []string{CheckTrackNoHandover + " " + w}},
+		{"track-sync-group", []string{CheckTrackAbove + " " + w, CheckTrackAbove + " " + w}},
+		{"example", []string{CheckAdvertInt + " " + e, CheckVIPs + " " + w, CheckSyncInversion + " " + e}},
 		{"topology", []string{CheckAdvertInt + " " + e, CheckTopologyUnknown + " " + w}},
 	}
 	seen := map[string]bool{}
@@ -183,5 +186,69 @@ func TestCases(t *testing.T) {
 		if !seen[filepath.Base(d)] {
 			t.Errorf("%s is not in the table", d)
 		}
+	}
+}
+
+// TestRouters checks how the cases' instances group into virtual
+// routers: "VRID/family nodes" per router.
+func TestRouters(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want string
+	}{
+		{"clean", "51/4 a,b,c; 52/4 a,b,c; 51/6 a,b,c; 60/4 a,b,c"},
+		{"unicast-pairs", "51/4 a,b; 51/4 c,d"},   // linked by address: two routers
+		{"unicast-unknown", "51/4 a,b,c,d"},       // no addresses: one segment, one router
+		{"mode-mix", "51/4 a,b"},                  // a unicasts to b's mcast_src_ip
+		{"topology", "51/4 a,b"},                  // b's ens3 is on eth0's segment
+		{"sync-membership", "51/4 a,b; 52/4 a,b"}, // one router per VRID
+	} {
+		nodes, topo := loadCase(t, tc.name)
+		var got []string
+		for _, r := range Lint(nodes, topo).Routers {
+			got = append(got, fmt.Sprintf("%d/%d %s", r.VRID, r.Family, strings.Join(r.Nodes, ",")))
+		}
+		if g := strings.Join(got, "; "); g != tc.want {
+			t.Errorf("%s: routers %s, want %s", tc.name, g, tc.want)
+		}
+	}
+	// Without the topology file, eth0 and ens3 are two segments.
+	nodes, _ := loadCase(t, "topology")
+	if rep := Lint(nodes, nil); len(rep.Routers) != 2 || len(rep.Findings) != 0 {
+		t.Errorf("topology case without the topology: %+v", rep)
+	}
+}
+
+func TestParseTopology(t *testing.T) {
+	text := "# comment\nsegment lan a:eth0 b:ens3 *:bond0 ! trailing\nsegment dmz a:eth0\naddress a 10.0.0.1 fe80::1%eth0\n" +
+		"segment x\nsegment y noiface\naddress b nope\nroute z\n"
+	topo, diags := ParseTopology("topo", []byte(text))
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.String())
+	}
+	want := []string{
+		"topo:3:13: error: segment: a:eth0 is already on segment lan (topo:2)",
+		"topo:5:1: error: segment: expected: segment NAME NODE:IFACE...",
+		"topo:6:11: error: segment: 'noiface' is not NODE:IFACE",
+		"topo:7:11: error: address: 'nope' is not an IP address",
+		"topo:8:1: error: route: unknown directive 'route': expected segment or address",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, tc := range []struct{ node, iface, want string }{
+		{"a", "eth0", "lan"}, {"b", "ens3", "lan"}, {"c", "bond0", "lan"}, {"a", "eth1", "eth1"}, {"b", "eth0", "eth0"},
+	} {
+		if got := topo.Segment(tc.node, tc.iface); got != tc.want {
+			t.Errorf("Segment(%s, %s) = %s, want %s", tc.node, tc.iface, got, tc.want)
+		}
+	}
+	if len(topo.adds) != 2 || topo.adds[1].addr.String() != "fe80::1" {
+		t.Errorf("addresses: %+v", topo.adds)
+	}
+	var none *Topology
+	if none.Segment("a", "eth0") != "eth0" {
+		t.Error("a nil topology maps an interface")
 	}
 }
