@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vigil-ha/vigil/config"
 	"github.com/vigil-ha/vigil/config/diag"
+	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
@@ -564,117 +564,71 @@ type contrib struct {
 }
 
 // trackContribs lists the weighted tracked objects of an instance and
-// the delta each adds to its priority when it is in its weighted state,
-// as the engine computes them (engine/vrrp compileTracks and evaluate):
-// the members of a sync group track unweighted unless
-// sync_group_tracking_weight, a group's own tracking is weighted unless a
-// member is an address owner, weights are clamped to ±254, and reverse
-// inverts the sign. A track_file is counted with value 1 (its value
-// multiplies its weight at run time).
+// the delta each adds to its priority in its weighted state. Which
+// objects apply, with which weight and direction, is what the engine
+// compiles (a VRRP machine loaded with the node's configuration: the
+// members of a sync group track unweighted unless
+// sync_group_tracking_weight, the group's own tracking is weighted unless
+// a member is an address owner, weights are clamped to ±254); the delta
+// is engine/vrrp's evaluate: the weight when a positive-weight object is
+// up or a negative one down, negated by reverse. A track_file counts with
+// value 1 (its value multiplies its weight at run time).
 func trackContribs(m *member) []contrib {
-	cfg, in := m.node.cfg, m.in
-	var g *conf.SyncGroup
-	for k := range cfg.SyncGroups {
-		if cfg.SyncGroups[k].Name == in.SyncGroup && in.SyncGroup != "" {
-			g = &cfg.SyncGroups[k]
-		}
-	}
-	zero, gzero := false, false
-	if g != nil {
-		zero = !g.SyncGroupTrackingWeight
-		for _, name := range g.Group {
-			for k := range cfg.Instances {
-				if cfg.Instances[k].Name == name && cfg.Instances[k].Priority == conf.OwnerPriority {
-					gzero = true
-				}
-			}
-		}
+	iv := m.node.view(m.in.Name)
+	if iv == nil {
+		return nil
 	}
 	var out []contrib
-	var itracks, gtracks map[string]map[string]config.Place
-	if m.src != nil {
-		itracks = m.src.Tracks
-	}
-	if g != nil && m.node.src != nil && m.node.src.SyncGroups[g.Name] != nil {
-		gtracks = m.node.src.SyncGroups[g.Name].Tracks
-	}
-	add := func(kind string, refs []conf.TrackRef, z bool, places map[string]map[string]config.Place) {
-		for _, r := range refs {
-			w, rev, ok := defaultWeight(cfg, kind, r.Name)
-			if !ok {
-				continue
-			}
-			if r.Weight != nil {
-				w, rev = *r.Weight, r.Reverse
-			} else if r.Reverse {
-				rev = true
-			}
-			if z {
-				w = 0
-			}
-			w = min(max(w, -254), 254)
-			if rev {
-				w = -w
-			}
-			if w == 0 {
-				continue
-			}
-			s := Site{Node: m.node.name, Instance: in.Name, File: r.Pos.File, Line: r.Pos.Line, Keyword: kind,
-				Value: fmt.Sprintf("%s %+d", r.Name, w)}
-			if p, ok := places[kind][r.Name]; ok {
-				s.File, s.Line, s.Col = p.File, p.Line, p.Col
-			}
-			if s.File == "" {
-				s = m.site(kind, s.Value)
-			}
-			out = append(out, contrib{what: kind + " " + r.Name, delta: w, site: s})
+	for _, t := range iv.Tracks {
+		w := t.Weight
+		if t.Reverse {
+			w = -w
 		}
-	}
-	lists := [][]conf.TrackRef{in.TrackInterfaces, in.TrackScripts, in.TrackFiles, in.TrackProcesses, in.TrackBFDs}
-	kinds := []string{"track_interface", "track_script", "track_file", "track_process", "track_bfd"}
-	for k, kind := range kinds {
-		add(kind, lists[k], zero, itracks)
-		if g != nil {
-			glists := [][]conf.TrackRef{g.TrackInterfaces, g.TrackScripts, g.TrackFiles, g.TrackProcesses, g.TrackBFDs}
-			add(kind, glists[k], gzero, gtracks)
+		if w == 0 {
+			continue
 		}
+		kind := "track_" + t.Kind
+		out = append(out, contrib{what: kind + " " + t.Name, delta: w, site: m.trackSite(kind, t.Name, fmt.Sprintf("%s %+d", t.Name, w))})
 	}
 	return out
 }
 
-// defaultWeight is a tracked object's own weight and direction; ok is
-// false when the configuration does not define it (the engine ignores
-// the line).
-func defaultWeight(cfg *conf.Config, kind, name string) (int, bool, bool) {
-	switch kind {
-	case "track_interface":
-		return 0, false, true
-	case "track_script":
-		for _, s := range cfg.VRRPScripts {
-			if s.Name == name {
-				return s.Weight, s.WeightReverse, true
-			}
-		}
-	case "track_file":
-		for _, f := range cfg.TrackFiles {
-			if f.Name == name {
-				return f.Weight, f.WeightReverse, true
-			}
-		}
-	case "track_process":
-		for _, p := range cfg.TrackProcesses {
-			if p.Name == name {
-				return p.Weight, p.WeightReverse, true
-			}
-		}
-	case "track_bfd":
-		for _, b := range cfg.BFDInstances {
-			if b.Name == name {
-				return b.Weight, false, true
+// view is the engine's view of the node's instance name (nil if the
+// engine does not run it).
+func (n *nodeInfo) view(name string) *vrrp.InstanceView {
+	if n.views == nil {
+		n.views = map[string]*vrrp.InstanceView{}
+		if n.cfg != nil {
+			m := vrrp.New()
+			m.Load(n.cfg)
+			v := m.View()
+			for k := range v.Instances {
+				n.views[v.Instances[k].Name] = &v.Instances[k]
 			}
 		}
 	}
-	return 0, false, false
+	return n.views[name]
+}
+
+// trackSite is where the instance's (or else its sync group's) track
+// block names a tracked object.
+func (m *member) trackSite(kind, name, value string) Site {
+	s := m.site(kind, value)
+	if m.src != nil {
+		if p, ok := m.src.Tracks[kind][name]; ok {
+			s.File, s.Line, s.Col, s.Default = p.File, p.Line, p.Col, false
+			return s
+		}
+	}
+	if g := m.in.SyncGroup; g != "" && m.node.src != nil && m.node.src.SyncGroups[g] != nil {
+		gs := m.node.src.SyncGroups[g]
+		p, ok := gs.Tracks[kind][name]
+		if !ok {
+			p = gs.Block
+		}
+		s.File, s.Line, s.Col, s.Default = p.File, p.Line, p.Col, false
+	}
+	return s
 }
 
 // reach is the range of priorities a member's weighted tracking can move

@@ -44,6 +44,7 @@ import (
 
 	"github.com/vigil-ha/vigil/config"
 	"github.com/vigil-ha/vigil/config/diag"
+	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
@@ -191,6 +192,8 @@ type nodeInfo struct {
 	addrs []addrOf
 	// byName are its members by instance name.
 	byName map[string]*member
+	// views are the engine's views of its instances (see view).
+	views map[string]*vrrp.InstanceView
 }
 
 // addrOf is an address a node has, and where that is said.

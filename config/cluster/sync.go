@@ -188,7 +188,7 @@ func (l *linter) checkTopology() {
 	for _, a := range t.adds {
 		if node(a.node) == nil && !seen[a.node] {
 			seen[a.node] = true
-			warn(CheckTopologyUnknown, "address", a.line, a.col, "%s is not one of the nodes checked", a.node)
+			warn(CheckTopologyUnknown, "address", a.line, a.nodeCol, "%s is not one of the nodes checked", a.node)
 		}
 	}
 }

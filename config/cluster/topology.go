@@ -38,9 +38,9 @@ type topoSeg struct {
 }
 
 type topoAddr struct {
-	node      string
-	addr      netip.Addr
-	line, col int
+	node               string
+	addr               netip.Addr
+	line, col, nodeCol int
 }
 
 // ParseTopology reads a topology file's text; file names it in
@@ -95,7 +95,7 @@ func ParseTopology(file string, text []byte) (*Topology, diag.List) {
 					bad(line, cols[k+2], kw, "'%s' is not an IP address", w)
 					continue
 				}
-				t.adds = append(t.adds, topoAddr{node: words[1], addr: a.Unmap().WithZone(""), line: line, col: cols[1]})
+				t.adds = append(t.adds, topoAddr{node: words[1], addr: a.Unmap().WithZone(""), line: line, col: cols[k+2], nodeCol: cols[1]})
 			}
 		default:
 			bad(line, cols[0], kw, "unknown directive '%s': expected segment or address", kw)
