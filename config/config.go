@@ -80,6 +80,12 @@ func LoadString(name, text string, opts Options) (*conf.Config, diag.List, error
 }
 
 func load(opts Options, lex func(lexer.Options) ([]lexer.Line, diag.List, error)) (*conf.Config, diag.List, error) {
+	return loadSource(opts, lex, nil)
+}
+
+// loadSource is load that also fills src, when it is not nil, with the
+// places of the VRRP statements.
+func loadSource(opts Options, lex func(lexer.Options) ([]lexer.Line, diag.List, error), src *Source) (*conf.Config, diag.List, error) {
 	lines, lexDiags, err := lex(opts.lexer())
 	if err != nil {
 		return nil, promote(lexDiags, opts.Strict), fmt.Errorf("config: %w", err)
@@ -105,6 +111,9 @@ func load(opts Options, lex func(lexer.Options) ([]lexer.Line, diag.List, error)
 	p.parseRoot(root)
 	p.reportUnimplemented(root, "")
 	p.finish()
+	if src != nil {
+		p.source(root, src)
+	}
 	diags := p.sortedDiags()
 	if diags.HasErrors() {
 		n := 0

@@ -1,18 +1,23 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/vigil-ha/vigil/config"
+	"github.com/vigil-ha/vigil/config/cluster"
+	"github.com/vigil-ha/vigil/config/diag"
 )
 
 func init() {
-	register("check", "load and validate a keepalived.conf (as keepalived -t)", runCheck)
+	register("check", "load and validate a keepalived.conf (as keepalived -t); with several -f, lint them as one cluster", runCheck)
 }
 
-// loadFlags are the options check and dump share.
+// loadFlags are the options dump takes.
 type loadFlags struct {
 	file   string
 	id     string
@@ -29,14 +34,77 @@ func (l *loadFlags) define(fs *flag.FlagSet, strict bool) {
 	}
 }
 
-// runCheck loads the configuration and prints its diagnostics to stderr.
-// Exit status: 0 when it loads (warnings allowed), 1 when it has errors,
-// 2 on bad usage.
+// fileList collects repeated -f options.
+type fileList []string
+
+func (f *fileList) String() string     { return strings.Join(*f, " ") }
+func (f *fileList) Set(v string) error { *f = append(*f, v); return nil }
+
+const defaultConfFile = "/etc/keepalived/keepalived.conf"
+
+// checkFile is one -f: a node of the cluster.
+type checkFile struct {
+	Node   string `json:"node"`
+	File   string `json:"file"`
+	ID     string `json:"config_id,omitempty"`
+	Loaded bool   `json:"loaded"`
+	// Error is why the file does not load ("" when it does).
+	Error          string    `json:"error,omitempty"`
+	Instances      int       `json:"vrrp_instances"`
+	VirtualServers int       `json:"virtual_servers"`
+	Diagnostics    diag.List `json:"diagnostics"`
+
+	node     cluster.Node
+	lintable bool // loads (before --strict): the lint takes it
+	routerID string
+}
+
+// checkJSON is the document --json prints (see README, `vigil check`).
+type checkJSON struct {
+	OK       bool            `json:"ok"`
+	Errors   int             `json:"errors"`
+	Warnings int             `json:"warnings"`
+	Files    []*checkFile    `json:"files"`
+	Topology *checkTopology  `json:"topology,omitempty"`
+	Cluster  *cluster.Report `json:"cluster,omitempty"`
+}
+
+type checkTopology struct {
+	File        string    `json:"file"`
+	Diagnostics diag.List `json:"diagnostics"`
+}
+
+// splitFileID splits FILE@ID at its last @ (the id for that file's @ID
+// lines), unless the whole word names an existing file.
+func splitFileID(v string) (file, id string, hasID bool) {
+	k := strings.LastIndexByte(v, '@')
+	if k < 0 || strings.ContainsRune(v[k+1:], '/') {
+		return v, "", false
+	}
+	if _, err := os.Stat(v); err == nil {
+		return v, "", false
+	}
+	return v[:k], v[k+1:], v[k+1:] != ""
+}
+
+// runCheck loads each configuration and prints its diagnostics to stderr;
+// with several files, it then lints them together as the nodes of one
+// cluster (package config/cluster). Exit status: 0 when every file loads
+// and the lint finds no error (warnings allowed), 1 otherwise, 2 on bad
+// usage.
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vigil check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var lf loadFlags
-	lf.define(fs, true)
+	var files fileList
+	var id, topoFile string
+	var strict, asJSON bool
+	fs.Var(&files, "f", "configuration `FILE[@ID]`, ID for its @ID lines (repeat: lint the files as one cluster's nodes)")
+	fs.Var(&files, "use-file", "configuration `FILE[@ID]` (same as -f)")
+	fs.StringVar(&id, "i", "", "config `ID` for @ID conditional lines of the files without @ID (default: the host name)")
+	fs.StringVar(&id, "config-id", "", "config `ID` (same as -i)")
+	fs.BoolVar(&strict, "strict", false, "treat every warning (unknown keywords and cluster warnings included) as an error")
+	fs.StringVar(&topoFile, "topology", "", "cluster topology `FILE`: which node interfaces share a segment, the nodes' addresses")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON document on stdout instead of text")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -44,15 +112,199 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vigil check: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	cfg, diags, err := config.Load(lf.file, config.Options{ConfigID: lf.id, Strict: lf.strict})
-	for _, d := range diags {
-		fmt.Fprintln(stderr, d)
+	if len(files) == 0 {
+		files = fileList{defaultConfFile}
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "vigil check: %s: %v\n", lf.file, err)
+	if topoFile != "" && len(files) < 2 {
+		fmt.Fprintln(stderr, "vigil check: --topology needs several -f files (a cluster)")
+		return 2
+	}
+	var out checkJSON
+	failed := false
+	for _, v := range files {
+		out.Files = append(out.Files, loadCheckFile(v, id, strict))
+	}
+	if len(files) > 1 {
+		nameNodes(out.Files)
+	} else {
+		out.Files[0].Node = out.Files[0].File
+	}
+	for _, cf := range out.Files {
+		failed = failed || !cf.Loaded
+		if asJSON {
+			continue
+		}
+		for _, d := range cf.Diagnostics {
+			fmt.Fprintln(stderr, d)
+		}
+		node := ""
+		if len(files) > 1 {
+			node = " (node " + cf.Node + ")"
+		}
+		if !cf.Loaded {
+			fmt.Fprintf(stderr, "vigil check: %s%s: %s\n", cf.File, node, cf.Error)
+		} else {
+			fmt.Fprintf(stdout, "%s: configuration OK%s: %d vrrp instance(s), %d virtual server(s), %d warning(s)\n",
+				cf.File, node, cf.Instances, cf.VirtualServers, len(cf.Diagnostics))
+		}
+	}
+	var findings []cluster.Finding
+	if len(files) > 1 {
+		var topo *cluster.Topology
+		if topoFile != "" {
+			b, err := os.ReadFile(topoFile)
+			if err != nil {
+				fmt.Fprintf(stderr, "vigil check: %v\n", err)
+				return 1
+			}
+			var tds diag.List
+			topo, tds = cluster.ParseTopology(topoFile, b)
+			out.Topology = &checkTopology{File: topoFile, Diagnostics: tds}
+			if tds == nil {
+				out.Topology.Diagnostics = diag.List{}
+			}
+			failed = failed || tds.HasErrors()
+			if !asJSON {
+				for _, d := range tds {
+					fmt.Fprintln(stderr, d)
+				}
+			}
+		}
+		var nodes []cluster.Node
+		for _, cf := range out.Files {
+			if cf.lintable {
+				nodes = append(nodes, cf.node)
+			} else if !asJSON {
+				fmt.Fprintf(stderr, "vigil check: %s: left out of the cluster lint (it does not load)\n", cf.File)
+			}
+		}
+		rep := cluster.Lint(nodes, topo)
+		for k := range rep.Findings {
+			if strict {
+				rep.Findings[k].Severity = diag.Error
+			}
+		}
+		findings = rep.Findings
+		out.Cluster = &rep
+	}
+	for _, cf := range out.Files {
+		count(&out, cf.Diagnostics)
+	}
+	if out.Topology != nil {
+		count(&out, out.Topology.Diagnostics)
+	}
+	for _, f := range findings {
+		if f.Severity == diag.Error {
+			out.Errors++
+			failed = true
+		} else {
+			out.Warnings++
+		}
+		if !asJSON {
+			fmt.Fprintln(stderr, f.Diagnostic())
+		}
+	}
+	out.OK = !failed
+	if asJSON {
+		b, err := json.MarshalIndent(&out, "", "  ")
+		if err != nil {
+			fmt.Fprintf(stderr, "vigil check: %v\n", err)
+			return 1
+		}
+		stdout.Write(append(b, '\n'))
+	} else if out.Cluster != nil {
+		e, w := 0, 0
+		for _, f := range findings {
+			if f.Severity == diag.Error {
+				e++
+			} else {
+				w++
+			}
+		}
+		fmt.Fprintf(stdout, "cluster: %d node(s), %d virtual router(s) on several nodes, %d error(s), %d warning(s)\n",
+			len(out.Files), out.Cluster.Shared(), e, w)
+	}
+	if failed {
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: configuration OK: %d vrrp instance(s), %d virtual server(s), %d warning(s)\n",
-		lf.file, len(cfg.Instances), len(cfg.VirtualServers), len(diags))
 	return 0
+}
+
+func count(out *checkJSON, l diag.List) {
+	for _, d := range l {
+		if d.Severity == diag.Error {
+			out.Errors++
+		} else {
+			out.Warnings++
+		}
+	}
+}
+
+// loadCheckFile loads one -f value (FILE or FILE@ID; defID for a file
+// without @ID). --strict promotes the warnings afterwards: a file whose
+// problems are all warnings fails the check but is still linted with the
+// others.
+func loadCheckFile(v, defID string, strict bool) *checkFile {
+	file, id, hasID := splitFileID(v)
+	if !hasID {
+		id = defID
+	}
+	cf := &checkFile{File: file, ID: id}
+	if hasID {
+		cf.Node = id
+	}
+	cfg, src, diags, err := config.LoadWithSource(file, config.Options{ConfigID: id})
+	cf.lintable = err == nil
+	if diags == nil {
+		diags = diag.List{}
+	}
+	if strict {
+		for k := range diags {
+			diags[k].Severity = diag.Error
+		}
+		if err == nil && len(diags) > 0 {
+			err = fmt.Errorf("config: %d error(s) in configuration", len(diags))
+		}
+	}
+	cf.Diagnostics = diags
+	if cfg != nil {
+		cf.Instances, cf.VirtualServers = len(cfg.Instances), len(cfg.VirtualServers)
+		cf.routerID = cfg.GlobalDefs.RouterID
+	}
+	cf.Loaded = err == nil
+	if err != nil {
+		cf.Error = err.Error()
+	}
+	cf.node = cluster.Node{Config: cfg, Source: src}
+	return cf
+}
+
+// nameNodes names each file's node: its @ID, else its router_id, else
+// its path; a name two files share falls back to the path.
+func nameNodes(files []*checkFile) {
+	for _, cf := range files {
+		if cf.Node == "" {
+			cf.Node = cf.routerID
+		}
+		if cf.Node == "" {
+			cf.Node = cf.File
+		}
+	}
+	uses := map[string]int{}
+	for _, cf := range files {
+		uses[cf.Node]++
+	}
+	for _, cf := range files {
+		if uses[cf.Node] > 1 {
+			cf.Node = cf.File
+		}
+	}
+	seen := map[string]int{}
+	for _, cf := range files {
+		seen[cf.Node]++
+		if n := seen[cf.Node]; n > 1 {
+			cf.Node = fmt.Sprintf("%s#%d", cf.Node, n)
+		}
+		cf.node.Name = cf.Node
+	}
 }

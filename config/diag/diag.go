@@ -21,6 +21,23 @@ func (s Severity) String() string {
 	return "warning"
 }
 
+// MarshalText writes the severity as its name ("warning" or "error"), the
+// form JSON output uses.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a severity's name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "warning":
+		*s = Warning
+	case "error":
+		*s = Error
+	default:
+		return fmt.Errorf("diag: unknown severity %q", b)
+	}
+	return nil
+}
+
 // Diagnostic is one problem in a configuration.
 type Diagnostic struct {
 	File     string   `json:"file"`
