@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-ha/vigil/config"
-	"github.com/vigil-ha/vigil/config/cluster"
+	"github.com/vigil-ha/vigil/cluster"
 	"github.com/vigil-ha/vigil/config/diag"
 )
 
@@ -89,7 +89,7 @@ func splitFileID(v string) (file, id string, hasID bool) {
 
 // runCheck loads each configuration and prints its diagnostics to stderr;
 // with several files, it then lints them together as the nodes of one
-// cluster (package config/cluster). Exit status: 0 when every file loads
+// cluster (package cluster). Exit status: 0 when every file loads
 // and the lint finds no error (warnings allowed), 1 otherwise, 2 on bad
 // usage.
 func runCheck(args []string, stdout, stderr io.Writer) int {

@@ -16,7 +16,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/cluster/*/findings.txt")
 
-const casesDir = "../../testdata/cluster"
+const casesDir = "../testdata/cluster"
 
 // loadCase loads testdata/cluster/NAME: every *.conf is a node named after
 // the file (and loaded with that config id); a file named topology is the
