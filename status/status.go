@@ -87,7 +87,7 @@ type Instance struct {
 	Timers []Timer `json:"timers"`
 	// LastTransition is nil before the first one; Transitions counts
 	// them by from, to and rule since the daemon started.
-	LastTransition *Transition      `json:"last_transition,omitempty"`
+	LastTransition *Transition       `json:"last_transition,omitempty"`
 	Transitions    []TransitionCount `json:"transitions"`
 	// Stats are keepalived's counters (the SIGUSR2 dump's).
 	Stats Stats `json:"stats"`
