@@ -78,6 +78,10 @@ type Loop struct {
 	Seq uint64
 
 	d *dispatcher
+	// running is set once Run serves the sources: the latency of the
+	// start sequence's events (stamped when the kernel was read) is not
+	// the loop's.
+	running bool
 }
 
 // dispatcherFor lazily builds the dispatcher (so a Loop literal works).
@@ -109,7 +113,10 @@ func (l *Loop) step(ev events.Event) {
 	// journaled after (see Step).
 	// The time the source stamped the event (when it arrived), before
 	// the driver stamps it with the step's time.
-	arrival := ev.EventTime()
+	var arrival events.Time
+	if l.running {
+		arrival = ev.EventTime()
+	}
 	d := driver.Driver{Engine: l.Engine}
 	effs := d.Step(ev, l.Now())
 	l.dispatcherFor().dispatch(effs)
@@ -162,6 +169,8 @@ func (l *Loop) Run(ctx context.Context) {
 		tick = t.C
 	}
 	explains := l.Status.requests()
+	l.running = true
+	defer func() { l.running = false }()
 	for {
 		select {
 		case <-tick:

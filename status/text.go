@@ -13,7 +13,7 @@ import (
 // last transition and why, trackers, VIPs) and the virtual servers. now
 // is when it is printed (ages are relative to it).
 func WriteText(w io.Writer, s *Snapshot, now time.Time) {
-	fmt.Fprintf(w, "vigil %s on %s (pid %d), up %s, %d events", s.Version, s.Host, s.PID, age(now, s.Started), s.Events)
+	fmt.Fprintf(w, "%s on %s (pid %d), up %s, %d events", s.Version, s.Host, s.PID, age(now, s.Started), s.Events)
 	if s.ConfigFile != "" {
 		fmt.Fprintf(w, "; config %s", s.ConfigFile)
 	}
