@@ -164,7 +164,7 @@ func (l *Loop) Run(ctx context.Context) {
 	// explanations; neither exists without an Observer.
 	var tick <-chan time.Time
 	if l.Status != nil {
-		t := time.NewTicker(l.Status.interval())
+		t := time.NewTicker(publishTick)
 		defer t.Stop()
 		tick = t.C
 	}

@@ -352,11 +352,9 @@ func (o *Observer) maybePublish(force bool) {
 // safe from any goroutine.
 func (o *Observer) Snapshot() *status.Snapshot { return o.pub.Load() }
 
-// interval is the publication interval, its default applied.
-func (o *Observer) interval() time.Duration {
-	o.init()
-	return o.Interval
-}
+// publishTick is how often Loop.Run gives the Observer a chance to
+// publish what a quiet loop left unpublished.
+const publishTick = 100 * time.Millisecond
 
 // requests is the channel Loop.Run serves explanations from (nil, never
 // ready, without an Observer).

@@ -201,6 +201,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(d.mehdyV0[st.json], v, l4...)
 			counter(d.gen2brain[st.json], v, l4...)
 		}
+		for _, st := range gen2brainOnly {
+			counter(d.gen2brain[st.json], float64(st.get(&in.Stats)), l4...)
+		}
 		// Both mehdy sets name these two alike: one series, current labels.
 		for _, st := range []struct {
 			name string

@@ -26,7 +26,7 @@ func WriteText(w io.Writer, s *Snapshot, now time.Time) {
 	}
 	fmt.Fprintf(w, "; adverts late: %d", late)
 	if j := s.Journal; j != nil {
-		fmt.Fprintf(w, "; journal: %d records, %d gapped, %s", j.Committed, j.Lost, bytes(j.Bytes))
+		fmt.Fprintf(w, "; journal: %d records, %d gapped, %s", j.Committed, j.Lost, byteSize(j.Bytes))
 	}
 	fmt.Fprintln(w)
 	if len(s.Instances) > 0 {
@@ -200,7 +200,7 @@ func maxBucket(h *Histogram) string {
 	return "+Inf"
 }
 
-func bytes(n uint64) string {
+func byteSize(n uint64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
