@@ -16,7 +16,7 @@ func snapshot() *status.Snapshot {
 	return &status.Snapshot{Version: "vigil test", Started: t0, Taken: time.Now(), Events: 1234,
 		Instances: []status.Instance{{Name: "VI_1", Interface: "eth0", VRID: 51, State: "MASTER", StateCode: 2, Want: "MASTER",
 			Priority: 110, BasePriority: 100, Master: "10.0.0.1", MasterPriority: 110, MasterIsSelf: true, VIPSet: true, GARPDelay: 5,
-			VIPs: []status.VIP{{Address: "10.0.0.100/24", Dev: "eth0"}, {Address: "10.0.0.101", Dev: "eth1"}},
+			VIPs:         []status.VIP{{Address: "10.0.0.100/24", Dev: "eth0"}, {Address: "10.0.0.101", Dev: "eth1"}},
 			ExcludedVIPs: []status.VIP{{Address: "fd00::1/64", Dev: "eth0"}},
 			Trackers:     []status.Tracker{{What: "track_script chk", Status: "OK", Weight: 10, Delta: 10}},
 			LastTransition: &status.Transition{At: t0.Add(30 * time.Second), From: "BACKUP", To: "MASTER", Priority: 110,
