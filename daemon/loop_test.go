@@ -75,7 +75,7 @@ const testConf = `vrrp_instance VI_1 {
 }
 `
 
-func loadTestConf(t *testing.T, vip string) *events.ConfigLoaded {
+func loadTestConf(t testing.TB, vip string) *events.ConfigLoaded {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "keepalived.conf")
 	if err := os.WriteFile(p, []byte(sprintf(testConf, vip)), 0o644); err != nil {
@@ -99,7 +99,7 @@ type testLoop struct {
 	now                 events.Time
 }
 
-func newTestLoop(t *testing.T, cfg *events.ConfigLoaded, configure ...func(*Loop)) *testLoop {
+func newTestLoop(t testing.TB, cfg *events.ConfigLoaded, configure ...func(*Loop)) *testLoop {
 	tl := &testLoop{net: &recorder{}, kern: &recorder{}, tim: &recorder{}, scr: &recorder{},
 		timers: make(chan *events.TimerFired), sigs: make(chan os.Signal, 1), j: &seqJournal{}, done: make(chan struct{})}
 	tl.l = &Loop{

@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"os"
 	"slices"
@@ -80,6 +82,9 @@ type instanceRecord struct {
 	led, since explain.Chain
 	last       advertSeen
 	late       uint64
+	// stepFP fingerprints the step behind since's last line (0: none),
+	// so that a repeat is counted without being put in words again.
+	stepFP uint64
 }
 
 type transition struct {
@@ -287,6 +292,17 @@ func (o *Observer) effects(seq uint64, ev events.Event, at events.Time, effs []e
 	}
 	var evText string
 	for _, name := range touched {
+		r := o.record(name)
+		// The steady state — a master's advert timer, a backup hearing
+		// its master — repeats the last line: count it without words.
+		fp := stepFingerprint(name, ev, at, effs, o.Engine.Timer)
+		if n := len(r.since.Lines); fp != 0 && fp == r.stepFP && n > 0 {
+			l := &r.since.Lines[n-1]
+			l.LastSeq, l.LastAt = seq, at
+			l.Count++
+			continue
+		}
+		r.stepFP = fp
 		sum := explain.Summarize(name, at, effs, o.Engine.Timer)
 		if sum == "" {
 			continue
@@ -294,7 +310,6 @@ func (o *Observer) effects(seq uint64, ev events.Event, at events.Time, effs []e
 		if evText == "" {
 			evText = driver.DescribeEvent(ev)
 		}
-		r := o.record(name)
 		r.since.Add(explain.ChainLine{Seq: seq, LastSeq: seq, At: at, LastAt: at, Count: 1, Event: evText, Effects: sum})
 		for _, e := range effs {
 			if sc, ok := e.(*effects.StateChanged); ok && sc.Instance == name {
@@ -302,6 +317,66 @@ func (o *Observer) effects(seq uint64, ev events.Event, at events.Time, effs []e
 			}
 		}
 	}
+}
+
+var fpSeed = maphash.MakeSeed()
+
+// stepFingerprint fingerprints what a step's description and summary for
+// instance are made of, for the common steps only: an advert received or
+// a timer fired, whose effects on the instance are timers, adverts,
+// counters and log lines. 0 for any other step (it is always put in
+// words). Equal fingerprints mean equal words: each covers at least what
+// driver.DescribeEvent and explain.Summarize print.
+func stepFingerprint(instance string, ev events.Event, at events.Time, effs []effects.Effect, timers explain.TimerLookup) uint64 {
+	var h maphash.Hash
+	h.SetSeed(fpSeed)
+	num := func(v uint64) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	switch v := ev.(type) {
+	case *events.AdvertReceived:
+		// What driver.DescribeEvent prints of it.
+		num(1)
+		h.WriteString(v.Interface)
+		b, _ := v.Src.MarshalBinary()
+		h.Write(b)
+		a := &v.Advert
+		num(uint64(v.Verdict)<<24 | uint64(a.Version)<<16 | uint64(a.VRID)<<8 | uint64(a.Priority))
+	case *events.TimerFired:
+		num(2)
+		h.WriteString(v.Key)
+	default:
+		return 0
+	}
+	for _, e := range effs {
+		if explain.EffectInstance(e, timers) != instance {
+			continue
+		}
+		switch v := e.(type) {
+		case *effects.Count:
+		case *effects.SetTimer:
+			num(3)
+			h.WriteString(v.Key)
+			num(uint64(v.At.Sub(at)))
+		case *effects.CancelTimer:
+			num(4)
+			h.WriteString(v.Key)
+		case *effects.SendAdvert:
+			num(5)
+			num(uint64(v.Priority))
+		case *effects.Log:
+			num(6)
+			h.WriteString(v.Message)
+		default:
+			return 0
+		}
+	}
+	if fp := h.Sum64(); fp != 0 {
+		return fp
+	}
+	return 1
 }
 
 func (o *Observer) transition(r *instanceRecord, seq uint64, ev events.Event, evText string, sc *effects.StateChanged) {

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -129,5 +130,31 @@ func TestObserverExplainWithoutTheLoop(t *testing.T) {
 	}
 	if _, err := o.Explain("VI_9", 10*time.Millisecond); err == nil {
 		t.Error("explain of an unknown instance from the snapshot")
+	}
+}
+
+// Repeated steps are counted on the chain's last line without being put
+// in words again, and read as the worded chain would.
+func TestObserverCollapsesRepeats(t *testing.T) {
+	tl := newTestLoop(t, loadTestConf(t, "10.77.0.100/24"), observed)
+	ev := func() *events.AdvertReceived {
+		return &events.AdvertReceived{Interface: "eth0", Src: netip.MustParseAddr("10.77.0.12"), Dst: netip.MustParseAddr("224.0.0.18"),
+			TTL: 255, Advert: events.Advert{Version: 2, Type: 1, VRID: 77, Priority: 150, Interval: 100}}
+	}
+	for range 5 {
+		tl.l.Step(ev())
+	}
+	r := tl.l.Status.insts["VI_1"]
+	last := r.since.Lines[len(r.since.Lines)-1]
+	if last.Count != 5 || !strings.HasPrefix(last.Event, "AdvertReceived eth0 from 10.77.0.12 v2 vrid 77 prio 150") ||
+		!strings.Contains(last.Effects, "master-down timer in") {
+		t.Errorf("last chain line %+v", last)
+	}
+	// A different advert starts a new line.
+	e := ev()
+	e.Advert.Priority = 140
+	tl.l.Step(e)
+	if l := r.since.Lines[len(r.since.Lines)-1]; l.Count != 1 || !strings.Contains(l.Event, "prio 140") {
+		t.Errorf("after another advert: %+v", l)
 	}
 }
