@@ -72,6 +72,15 @@ type Options struct {
 	DataFile, StatsFile string
 	// ShutdownTimeout bounds the wait for queued netlink work at stop.
 	ShutdownTimeout time.Duration
+	// ControlSocket is where `vigil status` asks (status.DefaultSocket
+	// from the command line; "" for none).
+	ControlSocket string
+	// MetricsListen is the address of the Prometheus endpoint ("": off);
+	// MetricsCompat the keepalived exporters' metric sets it serves and
+	// MetricsCheckScript mehdy's check script (see package metrics).
+	MetricsListen      string
+	MetricsCompat      []string
+	MetricsCheckScript string
 }
 
 // Run is the daemon: it loads the configuration, starts the adapters,
@@ -108,7 +117,13 @@ func Run(ctx context.Context, o Options) error {
 	log.Info().Str("file", o.ConfigFile).Str("digest", cfgEv.Digest).Int("instances", len(cfgEv.Config.Instances)).
 		Int("virtual_servers", len(cfgEv.Config.VirtualServers)).Msg(startMessage(o))
 
-	clk := clock.New(time.Now())
+	mon, err := openMonitoring(o, &log)
+	if err != nil {
+		return err
+	}
+	defer mon.close()
+	started := time.Now()
+	clk := clock.New(started)
 	defer clk.Close()
 	a, err := startAdapters(cfgEv, clk, o.Log, o)
 	if err != nil {
@@ -133,6 +148,8 @@ func Run(ctx context.Context, o Options) error {
 	}
 	l.Dumps = &StateDumps{Engine: l.Engine, Now: clk.Now, Log: log,
 		DataFile: or(o.DataFile, DefaultDataFile), StatsFile: or(o.StatsFile, DefaultStatsFile), JSONFile: DefaultJSONFile}
+	l.Status = &Observer{Engine: l.Engine, Now: clk.Now, Recorder: l.Dumps.Recorder(), Version: o.Version,
+		Host: hostname(), ConfigFile: o.ConfigFile, Started: started}
 	if o.JournalDir != "" {
 		host, _ := os.Hostname()
 		w, err := journal.Open(o.JournalDir, journal.Options{Host: host, Version: o.Version})
@@ -145,6 +162,7 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}()
 		l.Journal, l.Seq = w, w.NextSeq()-1
+		l.Status.Journal = journalStats(w)
 	}
 	l.Reload = func() (*events.ConfigLoaded, error) {
 		if o.Reloading != nil {
@@ -180,9 +198,11 @@ func Run(ctx context.Context, o Options) error {
 	// table, flushed first with lvs_flush), which repairs what a previous
 	// run left; it goes through the IPVS queue like every SetIPVS after it.
 	a.lvs.configure(cfgEv.Config)
+	mon.serve(l.Status, o, a.lvs, &log)
 	for _, ev := range driver.Boot(cfgEv, a.mon.Snapshot(), seed()) {
 		l.Step(ev)
 	}
+	l.Status.Publish()
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)
 	if o.Ready != nil {

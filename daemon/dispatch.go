@@ -61,12 +61,13 @@ type Sequencer interface {
 }
 
 // dispatcher hands effects to the executors and turns the informational
-// ones (StateChanged, Log, Count) into log lines and counters.
+// ones (StateChanged, Log) into log lines. Count effects are the
+// statistics StateDumps' recorder keeps (the SIGUSR2 dump, vigil status,
+// /metrics): nothing to do here.
 type dispatcher struct {
-	x        Executors
-	log      *zerolog.Logger
-	limit    *logEvery
-	counters map[string]map[effects.Counter]int64
+	x     Executors
+	log   *zerolog.Logger
+	limit *logEvery
 	// unhandled counts effects no executor took, by kind.
 	unhandled map[effects.Kind]uint64
 	// feedback holds the events executing a Step's effects produced (the
@@ -75,8 +76,7 @@ type dispatcher struct {
 }
 
 func newDispatcher(x Executors, log *zerolog.Logger) *dispatcher {
-	return &dispatcher{x: x, log: log, limit: newLogEvery(time.Second),
-		counters: map[string]map[effects.Counter]int64{}, unhandled: map[effects.Kind]uint64{}}
+	return &dispatcher{x: x, log: log, limit: newLogEvery(time.Second), unhandled: map[effects.Kind]uint64{}}
 }
 
 // dispatch executes effs in order.
@@ -156,12 +156,7 @@ func (d *dispatcher) one(e effects.Effect) {
 	case *effects.Log:
 		d.logEffect(v)
 	case *effects.Count:
-		c := d.counters[v.Instance]
-		if c == nil {
-			c = map[effects.Counter]int64{}
-			d.counters[v.Instance] = c
-		}
-		c[v.Counter] += int64(v.Delta)
+		// Counted by StateDumps' recorder.
 	default:
 		// An effect kind newer than this dispatcher.
 		d.unhandled[e.EffectKind()]++

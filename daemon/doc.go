@@ -59,6 +59,22 @@
 // logged and the running one kept. SIGUSR1 and SIGUSR2 write
 // /tmp/keepalived.data and /tmp/keepalived.stats, as keepalived does.
 //
+// # Status and metrics
+//
+// The loop's Observer (observe.go) watches every step for `vigil status`
+// and /metrics: the last transitions of each instance with the rule and
+// the event behind each, the causal chain of each instance in the words
+// of package explain, how late advert timers were stepped, and the
+// latency from an event's arrival to its effects' dispatch. It publishes
+// status.Snapshots built from the engine's read-only views through an
+// atomic pointer — when something changed, at most every 500 ms, and at
+// once after a transition — so that the control socket (status.Serve)
+// and the Prometheus collector (package metrics) read without ever
+// waiting for the loop. An explanation is asked of the loop through a
+// channel and answered with copies, formatted off the loop; after a
+// one-second timeout the last snapshot answers instead. keepalived's
+// counters are the ones StateDumps' recorder aggregates for SIGUSR2.
+//
 // # Logging
 //
 // zerolog, to syslog (text, or JSON with --log-json; facility from -S),

@@ -71,10 +71,17 @@ type Loop struct {
 	// Dumps serves keepalived's dump signals (SIGUSR1, SIGUSR2, JSON,
 	// STATS_CLEAR); nil ignores them.
 	Dumps *StateDumps
+	// Status, when set, watches every step for `vigil status` and
+	// /metrics and serves explanations; nil turns that off.
+	Status *Observer
 	// Seq is the sequence number of the last journaled event.
 	Seq uint64
 
 	d *dispatcher
+	// running is set once Run serves the sources: the latency of the
+	// start sequence's events (stamped when the kernel was read) is not
+	// the loop's.
+	running bool
 }
 
 // dispatcherFor lazily builds the dispatcher (so a Loop literal works).
@@ -104,6 +111,12 @@ func (l *Loop) Step(ev events.Event) {
 func (l *Loop) step(ev events.Event) {
 	// The driver's Record stays unset: effects are dispatched first and
 	// journaled after (see Step).
+	// The time the source stamped the event (when it arrived), before
+	// the driver stamps it with the step's time.
+	var arrival events.Time
+	if l.running {
+		arrival = ev.EventTime()
+	}
 	d := driver.Driver{Engine: l.Engine}
 	effs := d.Step(ev, l.Now())
 	l.dispatcherFor().dispatch(effs)
@@ -111,6 +124,9 @@ func (l *Loop) step(ev events.Event) {
 		l.Dumps.Observe(ev, effs)
 	}
 	l.Seq++
+	if l.Status != nil {
+		l.Status.Observe(l.Seq, ev, arrival, effs)
+	}
 	if l.Journal == nil {
 		return
 	}
@@ -144,8 +160,23 @@ func (l *Loop) Snapshot() {
 // returns. The caller drains the executors.
 func (l *Loop) Run(ctx context.Context) {
 	l.dispatcherFor()
+	// The Observer's publication of a quiet loop's last changes, and its
+	// explanations; neither exists without an Observer.
+	var tick <-chan time.Time
+	if l.Status != nil {
+		t := time.NewTicker(publishTick)
+		defer t.Stop()
+		tick = t.C
+	}
+	explains := l.Status.requests()
+	l.running = true
+	defer func() { l.running = false }()
 	for {
 		select {
+		case <-tick:
+			l.Status.Tick()
+		case req := <-explains:
+			l.Status.answer(req)
 		case <-ctx.Done():
 			l.stop("context done")
 			return

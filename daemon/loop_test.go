@@ -75,7 +75,7 @@ const testConf = `vrrp_instance VI_1 {
 }
 `
 
-func loadTestConf(t *testing.T, vip string) *events.ConfigLoaded {
+func loadTestConf(t testing.TB, vip string) *events.ConfigLoaded {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "keepalived.conf")
 	if err := os.WriteFile(p, []byte(sprintf(testConf, vip)), 0o644); err != nil {
@@ -99,7 +99,7 @@ type testLoop struct {
 	now                 events.Time
 }
 
-func newTestLoop(t *testing.T, cfg *events.ConfigLoaded) *testLoop {
+func newTestLoop(t testing.TB, cfg *events.ConfigLoaded, configure ...func(*Loop)) *testLoop {
 	tl := &testLoop{net: &recorder{}, kern: &recorder{}, tim: &recorder{}, scr: &recorder{},
 		timers: make(chan *events.TimerFired), sigs: make(chan os.Signal, 1), j: &seqJournal{}, done: make(chan struct{})}
 	tl.l = &Loop{
@@ -113,6 +113,9 @@ func newTestLoop(t *testing.T, cfg *events.ConfigLoaded) *testLoop {
 		},
 		Exec:   Executors{Net: tl.net, Kernel: tl.kern, Timers: tl.tim, Announce: tl.kern, Scripts: tl.scr},
 		Timers: tl.timers, Signals: tl.sigs, Events: make(chan events.Event, 4),
+	}
+	for _, f := range configure {
+		f(tl.l)
 	}
 	tl.l.Step(cfg)
 	tl.l.Step(&events.LinkChanged{Interface: "eth0", Index: 2, Present: true, Up: true, Running: true})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -43,7 +44,9 @@ type lvsAdapters struct {
 	checker checkerSettings
 
 	mgr *ipvs.Manager
-	q   *kernelQueue
+	// mgrPub publishes mgr to /metrics' goroutine.
+	mgrPub atomic.Pointer[ipvs.Manager]
+	q      *kernelQueue
 	// noIPVS records that opening IPVS failed, so that it is logged once.
 	noIPVS bool
 }
@@ -106,6 +109,7 @@ func (l *lvsAdapters) openIPVS() {
 		return
 	}
 	l.mgr = m
+	l.mgrPub.Store(m)
 	x := ipvs.NewExecutor(m)
 	log := l.log
 	x.OnChange = func(c ipvs.Change) { log.Info().Str("change", c.String()).Msg("IPVS reconcile") }

@@ -64,6 +64,10 @@ func (d *StateDumps) recorder() *dumps.Recorder {
 	return d.rec
 }
 
+// Recorder is the recorder of keepalived's counters and transition
+// times, which the Observer reads too.
+func (d *StateDumps) Recorder() *dumps.Recorder { return d.recorder() }
+
 // Observe feeds one Step to the recorder. A reloaded configuration drops
 // the counters of instances it no longer has (keepalived keeps those of
 // the instances that remain).

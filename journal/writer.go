@@ -102,6 +102,7 @@ type Stats struct {
 	Appended  uint64 // events handed to Append
 	Committed uint64 // events committed to disk
 	Lost      uint64 // events recorded as gaps
+	Bytes     uint64 // bytes of records and snapshots committed (values written to bbolt)
 	Snapshots uint64 // snapshots committed
 	Commits   uint64 // group commits
 	Rotations uint64 // files started after the first
@@ -133,6 +134,7 @@ type Writer struct {
 	appended    atomic.Uint64
 	committed   atomic.Uint64
 	lost        atomic.Uint64
+	bytes       atomic.Uint64
 	snapshots   atomic.Uint64
 	commits     atomic.Uint64
 	rotations   atomic.Uint64
@@ -428,6 +430,7 @@ func (w *Writer) Stats() Stats {
 		Appended:  w.appended.Load(),
 		Committed: w.committed.Load(),
 		Lost:      w.lost.Load(),
+		Bytes:     w.bytes.Load(),
 		Snapshots: w.snapshots.Load(),
 		Commits:   w.commits.Load(),
 		Rotations: w.rotations.Load(),

@@ -111,7 +111,7 @@ func (w *Writer) commitSegment(items []item) {
 	if len(w.pendingGaps) == 0 && !slices.ContainsFunc(items, func(it item) bool { return it.kind != itemSync }) {
 		return // only Sync requests: nothing to write
 	}
-	var records, snaps uint64
+	var records, snaps, size uint64
 	err := w.update(func(tx *bolt.Tx) error {
 		rb, snb, gpb := tx.Bucket(bucketRecords), tx.Bucket(bucketSnapshots), tx.Bucket(bucketGaps)
 		// Keys only grow: pack pages full instead of bbolt's half-full split.
@@ -130,6 +130,7 @@ func (w *Writer) commitSegment(items []item) {
 			binary.BigEndian.PutUint64(k, ch.first) // bbolt copies keys, not values
 			v := w.arena.alloc(ch.size())
 			ch.encode(v)
+			size += uint64(len(v))
 			return rb.Put(k, v)
 		}
 		for i := range items {
@@ -149,8 +150,10 @@ func (w *Writer) commitSegment(items []item) {
 			case itemGap:
 				err = gpb.Put(seqKey(it.ctl.gap.First), encodeGap(it.ctl.gap))
 			case itemSnapshot:
-				err = snb.Put(seqKey(it.seq), encodeSnapshot(it.ctl.at, it.data))
+				v := encodeSnapshot(it.ctl.at, it.data)
+				err = snb.Put(seqKey(it.seq), v)
 				snaps++
+				size += uint64(len(v))
 			}
 			if err != nil {
 				return err
@@ -171,6 +174,7 @@ func (w *Writer) commitSegment(items []item) {
 	w.commits.Add(1)
 	w.committed.Add(records)
 	w.snapshots.Add(snaps)
+	w.bytes.Add(size)
 }
 
 func (w *Writer) update(f func(*bolt.Tx) error) error {

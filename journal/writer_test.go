@@ -27,8 +27,21 @@ func TestRoundTrip(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if st := w.Stats(); st.Appended != 5000 || st.Committed != 5000 || st.Lost != 0 || st.Snapshots != 1 {
+	st := w.Stats()
+	if st.Appended != 5000 || st.Committed != 5000 || st.Lost != 0 || st.Snapshots != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+	// Bytes counts what was written: at least the snapshot and a few
+	// bytes per record, and no more than the files hold.
+	var onDisk int64
+	names, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range names {
+		if fi, err := os.Stat(f); err == nil {
+			onDisk += fi.Size()
+		}
+	}
+	if st.Bytes < 5000*4+uint64(len("state@3000")) || int64(st.Bytes) > onDisk {
+		t.Fatalf("stats: %d bytes written, %d bytes on disk", st.Bytes, onDisk)
 	}
 	seqs := readAll(t, dir)
 	if len(seqs) != 5000 || seqs[0] != 1 || seqs[4999] != 5000 {

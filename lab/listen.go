@@ -1,13 +1,68 @@
 package lab
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
+
+// Dial connects from inside the node's namespace (as Listen, the
+// thread switches there for the socket call only). The connection stays
+// in the namespace it was made in.
+func (n *Node) Dial(network, addr string) (net.Conn, error) {
+	var c net.Conn
+	err := n.inNS(func() error {
+		var err error
+		c, err = net.DialTimeout(network, addr, 5*time.Second)
+		return err
+	})
+	return c, err
+}
+
+// HTTPClient is an HTTP client whose connections start in the node's
+// namespace: a scrape from this node.
+func (n *Node) HTTPClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(_ context.Context, network, addr string) (net.Conn, error) {
+			return n.Dial(network, addr)
+		}}}
+}
+
+// inNS runs f on this thread switched into the node's namespace.
+func (n *Node) inNS(f func() error) error {
+	runtime.LockOSThread()
+	self, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("lab: %w", err)
+	}
+	defer self.Close()
+	target, err := os.Open("/run/netns/" + n.NS)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("lab: %w", err)
+	}
+	defer target.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("lab: enter %s: %w", n.NS, err)
+	}
+	ferr := f()
+	if err := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); err != nil {
+		// The thread stays locked: the runtime ends it with the
+		// goroutine rather than reuse it in the wrong namespace.
+		return fmt.Errorf("lab: back from %s: %w", n.NS, err)
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
 
 // Listen opens a listening socket inside the node's namespace, for test
 // servers (real servers of a virtual server, say) that run in the test's

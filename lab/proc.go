@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -85,10 +86,13 @@ type Proc struct {
 	LogPath string
 	// VRRPPIDFile is the VRRP process's pid file (keepalived's child).
 	VRRPPIDFile string
-	cmd         *exec.Cmd
-	logf        *os.File
-	done        chan struct{}
-	waitErr     error
+	// ControlSocket is vigil's control socket (`vigil status --socket`),
+	// in Dir; "" for keepalived, or a vigil that has none.
+	ControlSocket string
+	cmd           *exec.Cmd
+	logf          *os.File
+	done          chan struct{}
+	waitErr       error
 }
 
 // StartVigil runs `vigil run -n -l -D -G` with the configuration text conf
@@ -100,8 +104,40 @@ func (n *Node) StartVigil(t testing.TB, conf string, extra ...string) *Proc {
 	p := n.newProc(t, "vigil", conf)
 	args := []string{"run", "-n", "-l", "-D", "-G", "-f", filepath.Join(p.Dir, "keepalived.conf"),
 		"-p", filepath.Join(p.Dir, "vigil.pid"), "-r", p.VRRPPIDFile, "--journal", filepath.Join(p.Dir, "journal")}
+	// Each vigil gets its own control socket: the default path is shared
+	// by every namespace of the host.
+	if hasControlSocket(bin) && !slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(a, "--control-socket") }) {
+		p.ControlSocket = filepath.Join(p.Dir, "vigil.ctl")
+		args = append(args, "--control-socket", p.ControlSocket)
+	}
 	p.start(t, bin, append(args, extra...))
 	return p
+}
+
+var controlSocketSupport sync.Map // binary path → bool
+
+// hasControlSocket reports whether the vigil binary knows
+// --control-socket (a VIGIL_BINARY of an older commit does not).
+func hasControlSocket(bin string) bool {
+	if v, ok := controlSocketSupport.Load(bin); ok {
+		return v.(bool)
+	}
+	out, _ := exec.Command(bin, "run", "--help").CombinedOutput()
+	ok := bytes.Contains(out, []byte("--control-socket"))
+	controlSocketSupport.Store(bin, ok)
+	return ok
+}
+
+// Status runs `vigil status ARGS...` against the daemon's control socket
+// and returns its output.
+func (p *Proc) Status(t testing.TB, args ...string) (string, error) {
+	t.Helper()
+	if p.ControlSocket == "" {
+		t.Fatalf("lab: %s has no control socket", p.Name)
+	}
+	bin := VigilBinary(t)
+	out, err := exec.Command(bin, append([]string{"status", "--socket", p.ControlSocket}, args...)...).CombinedOutput()
+	return string(out), err
 }
 
 // StartKeepalived runs Debian's keepalived in the node in the foreground,

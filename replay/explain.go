@@ -2,18 +2,15 @@ package replay
 
 import (
 	"fmt"
-	"github.com/vigil-ha/vigil/driver"
 	"io"
-	"strings"
 
+	"github.com/vigil-ha/vigil/driver"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/explain"
 )
-
-// maxChain bounds the lines of a causal chain (after collapsing repeats).
-const maxChain = 40
 
 // Explanation is the causal chain behind one transition of an instance.
 type Explanation struct {
@@ -45,12 +42,7 @@ type Explanation struct {
 }
 
 // ChainLine is one event (or a run of alike events) in a causal chain.
-type ChainLine struct {
-	Seq, LastSeq   uint64
-	At, LastAt     events.Time
-	Count          int
-	Event, Effects string
-}
+type ChainLine = explain.ChainLine
 
 // InstanceState is an instance as the engine itself sees it
 // (engine.DumpView): state, effective priority with every tracked
@@ -170,58 +162,15 @@ func (ex *Explanation) chain(j *Journal, from uint64) error {
 
 // addLine appends l, merging it into the last line when it repeats it.
 func (ex *Explanation) addLine(l ChainLine) {
-	if n := len(ex.Chain); n > 0 && ex.Chain[n-1].Event == l.Event && ex.Chain[n-1].Effects == l.Effects {
-		last := &ex.Chain[n-1]
-		last.LastSeq, last.LastAt = l.Seq, l.At
-		last.Count++
-		return
-	}
-	if len(ex.Chain) == maxChain {
-		ex.Chain = append(ex.Chain[:0], ex.Chain[1:]...)
-		ex.Omitted++
-	}
-	ex.Chain = append(ex.Chain, l)
+	c := explain.Chain{Lines: ex.Chain, Omitted: ex.Omitted}
+	c.Add(l)
+	ex.Chain, ex.Omitted = c.Lines, c.Omitted
 }
 
-// summarize describes what effs did to instance, timers relative to at so
-// that repeats compare equal; "" if nothing (or only counters). timers
-// says what the step's timer keys stand for.
+// summarize describes what effs did to instance (explain.Summarize);
+// timers says what the step's timer keys stand for.
 func summarize(instance string, at events.Time, effs []effects.Effect, timers *timerBook) string {
-	var parts []string
-	for _, ef := range effs {
-		if effectInstance(ef, timers) != instance {
-			continue
-		}
-		switch e := ef.(type) {
-		case *effects.StateChanged:
-			parts = append(parts, fmt.Sprintf("%s -> %s prio %d (%s)", e.From, e.To, e.Priority, e.Reason))
-		case *effects.SetTimer:
-			parts = append(parts, fmt.Sprintf("%s timer in %s", timerName(timers, e.Key), e.At.Sub(at)))
-		case *effects.CancelTimer:
-			parts = append(parts, timerName(timers, e.Key)+" timer cancelled")
-		case *effects.SendAdvert:
-			parts = append(parts, fmt.Sprintf("advert prio %d", e.Priority))
-		case *effects.Log:
-			if msg := strings.TrimPrefix(e.Message, "("+instance+") "); !strings.HasPrefix(msg, "Entering ") {
-				parts = append(parts, msg) // "Entering X STATE" restates the StateChanged
-			}
-		case *effects.Count:
-			// Counters restate the other effects.
-		case *effects.Notify:
-			parts = append(parts, "notify "+e.State)
-		default:
-			parts = append(parts, driver.DescribeEffect(ef))
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-// timerName names a timer by its kind, as the engine says it ("master-down").
-func timerName(timers *timerBook, key string) string {
-	if info, ok := timers.timer(key); ok {
-		return info.Kind.String()
-	}
-	return key
+	return explain.Summarize(instance, at, effs, timers.timer)
 }
 
 // states rebuilds the engine just before and just after the event.
@@ -278,19 +227,8 @@ func (ex *Explanation) Print(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "\nwhat led to it, since run %d started:\n", ex.Run.N)
 	}
-	if ex.Omitted > 0 {
-		fmt.Fprintf(w, "  (%d earlier lines left out)\n", ex.Omitted)
-	}
-	for _, l := range ex.Chain {
-		more := ""
-		if l.Count > 1 {
-			more = fmt.Sprintf("  (x%d, the last at %s, #%d)", l.Count, fmtTime(l.LastAt), l.LastSeq)
-		}
-		fmt.Fprintf(w, "  %12s #%-6d %s%s\n", fmtTime(l.At), l.Seq, l.Event, more)
-		if l.Effects != "" {
-			fmt.Fprintf(w, "  %12s         => %s\n", "", l.Effects)
-		}
-	}
+	chain := explain.Chain{Lines: ex.Chain, Omitted: ex.Omitted}
+	chain.Print(w, fmtTime)
 	if ex.LastAdvert != nil {
 		a := ex.LastAdvert
 		fmt.Fprintf(w, "\nlast advert received: from %s prio %d at %s (%s before)\n", a.Src, a.Advert.Priority,
@@ -306,99 +244,18 @@ func (ex *Explanation) Print(w io.Writer) {
 
 func (s *InstanceState) print(w io.Writer) {
 	if s == nil {
-		fmt.Fprintln(w, "  (the instance is not configured yet)")
+		explain.PrintInstance(w, nil, 0, fmtTime)
 		return
 	}
-	d := s
-	fmt.Fprintf(w, "  %s (wants %s), effective priority %d, base %d", d.State, d.Want, d.Effective, s.Base)
-	if s.Total != d.Effective {
-		fmt.Fprintf(w, " (tracking sums to %d)", s.Total)
-	}
-	fmt.Fprintln(w)
-	for _, c := range s.Parts {
-		fmt.Fprintf(w, "    %-32s %-18s", c.What, c.Status)
-		switch {
-		case c.Pending:
-			fmt.Fprint(w, " pending (no result yet)")
-		case c.Weight == 0 && c.Fault:
-			fmt.Fprint(w, " weight 0: FAULT")
-		case c.Weight == 0:
-			fmt.Fprint(w, " weight 0: fault when it fails")
-		default:
-			rev := ""
-			if c.Reverse {
-				rev = " reverse"
-			}
-			fmt.Fprintf(w, " weight %+d%s: %+d", c.Weight, rev, c.Delta)
-		}
-		fmt.Fprintln(w)
-	}
-	switch {
-	case s.Config.NoPreempt:
-		fmt.Fprintln(w, "    nopreempt")
-	case s.Config.PreemptDelay > 0:
-		fmt.Fprintf(w, "    preempt_delay %s", s.Config.PreemptDelay.Std())
-		if d.PreemptAt != 0 {
-			fmt.Fprintf(w, " (may preempt from %s)", fmtTime(d.PreemptAt))
-		}
-		fmt.Fprintln(w)
-	}
-	var timers []string
-	for _, t := range []struct {
-		kind effects.TimerKind
-		at   events.Time
-	}{{effects.TimerAdvert, d.AdvertAt}, {effects.TimerMasterDown, d.MasterDownAt}, {effects.TimerSecondGARP, d.SecondGARPAt},
-		{effects.TimerLowerPrioGARP, d.LowerPrioGARPAt}, {effects.TimerGARPRefresh, d.GARPRefreshAt}} {
-		if t.at != 0 {
-			s := fmt.Sprintf("%s at %s (in %s)", t.kind, fmtTime(t.at), t.at.Sub(s.Now))
-			if t.kind == effects.TimerMasterDown && d.MasterDownWhy != "" {
-				s += " [" + d.MasterDownWhy + "]"
-			}
-			timers = append(timers, s)
-		}
-	}
-	if len(timers) == 0 {
-		timers = []string{"none"}
-	}
-	fmt.Fprintf(w, "    timers: %s\n", strings.Join(timers, "; "))
-	if d.MasterSrc.IsValid() {
-		fmt.Fprintf(w, "    master seen: %s prio %d, advert interval %s\n", d.MasterSrc, d.MasterPrio, d.MasterAdvertInt)
-	}
+	explain.PrintInstance(w, &s.InstanceView, s.Now, fmtTime)
 }
 
 // Interpretation says in words why the rule fired, for the common rules;
 // "" when there is nothing to add to the reason.
 func (ex *Explanation) Interpretation() string {
-	c, b, a := ex.Change, ex.Before, ex.LastAdvert
-	at := ex.Event.EventTime()
-	switch c.Reason {
-	case "master-down-timer":
-		if c.To != effects.StateMaster {
-			return ""
-		}
-		if a != nil && b != nil && a.Advert.Priority > 0 && int(a.Advert.Priority) < b.Effective {
-			return fmt.Sprintf("preemption: the master %s advertised priority %d, lower than ours (%d), so its adverts were discarded and the master-down timer ran out",
-				a.Src, a.Advert.Priority, b.Effective)
-		}
-		if a == nil {
-			return "no master was heard since the instance became BACKUP, so the master-down timer ran out"
-		}
-		return fmt.Sprintf("no advert for %s (the last from %s, priority %d): the master is gone (crash, partition or link failure)",
-			at.Sub(ex.LastAdvertAt), a.Src, a.Advert.Priority)
-	case "priority-0-advert":
-		if a != nil {
-			return fmt.Sprintf("the master %s resigned with a priority-0 advert (a graceful stop or it left MASTER)", a.Src)
-		}
-		return "the master resigned with a priority-0 advert"
-	case "higher-priority-advert":
-		if a, ok := ex.Event.(*events.AdvertReceived); ok {
-			return fmt.Sprintf("%s advertised priority %d, above ours (%d)", a.Src, a.Advert.Priority, c.Priority)
-		}
-	case "start":
-		return "the instance started"
+	ours, known := 0, ex.Before != nil
+	if known {
+		ours = ex.Before.Effective
 	}
-	if c.To == effects.StateFault || (b != nil && c.From == effects.StateFault) {
-		return "a tracked object changed: see the contributions below"
-	}
-	return ""
+	return explain.Interpret(ex.Change, ex.Event, ours, known, ex.LastAdvert, ex.LastAdvertAt)
 }

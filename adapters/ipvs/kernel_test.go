@@ -201,6 +201,23 @@ func TestKernelTable(t *testing.T) {
 		}
 	})
 
+	t.Run("stats", func(t *testing.T) {
+		st, err := m.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dests := 0
+		for _, s := range st {
+			if findService(want, s.Service.Key()) == nil {
+				t.Errorf("stats of a service not in the table: %s", s.Service.Key())
+			}
+			dests += len(s.Dests)
+		}
+		if len(st) != 3 || dests != 5 {
+			t.Errorf("stats of %d services and %d destinations, want 3 and 5", len(st), dests)
+		}
+	})
+
 	t.Run("idempotent", func(t *testing.T) {
 		cs, err := m.Sync(want, false)
 		if err != nil || len(cs) != 0 {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // localNode is the forwarding method the kernel reports for a destination
@@ -66,6 +67,11 @@ type Manager struct {
 	opts  Options
 	k     *kernel
 	owned map[ServiceKey]bool
+
+	// statsK is Stats' own socket, opened at its first call.
+	statsMu sync.Mutex
+	statsK  *kernel
+	closed  atomic.Bool
 }
 
 // Open checks that the kernel offers IPVS (loading ip_vs if allowed) and
@@ -94,6 +100,13 @@ func Open(opts Options) (*Manager, error) {
 
 // Close releases the netlink socket. It leaves the table as it is.
 func (m *Manager) Close() error {
+	m.closed.Store(true)
+	m.statsMu.Lock()
+	if m.statsK != nil {
+		m.statsK.close()
+		m.statsK = nil
+	}
+	m.statsMu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.k.close()

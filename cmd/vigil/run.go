@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/vigil-ha/vigil/daemon"
+	"github.com/vigil-ha/vigil/status"
 )
 
 func init() {
@@ -61,6 +62,10 @@ var runOptions = []option{
 	{short: 'h', long: "help", help: "display this help"},
 	{long: "journal", arg: requiredArg, argName: "DIR", help: "vigil: journal directory, empty to disable (default " + defaultJournal + ")"},
 	{long: "log-json", help: "vigil: log JSON lines instead of text"},
+	{long: "control-socket", arg: requiredArg, argName: "PATH", help: "vigil: the control socket vigil status asks, mode 0600 (default " + status.DefaultSocket + ", empty for none)"},
+	{long: "metrics-listen", arg: requiredArg, argName: "ADDR", help: "vigil: serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9650; default off)"},
+	{long: "metrics-compat", arg: requiredArg, argName: "SETS", help: "vigil: the keepalived exporters' metrics to serve: mehdy, mehdy-v0, gen2brain, all (default) or none, comma-separated"},
+	{long: "metrics-check-script", arg: requiredArg, argName: "CMD", help: "vigil: run CMD VIP for each VIP at every scrape (keepalived-exporter's --cs)"},
 }
 
 const (
@@ -168,6 +173,8 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 		ConfigFile: f.configFile, ConfigID: f.configID, NoVRRP: f.checkOnly, NoLVS: f.vrrpOnly,
 		KeepAddresses: f.keepVRRP, KeepIPVS: f.keepIPVS, JournalDir: f.journal, Version: daemon.Version,
 		Log: lg, Signals: sigs, LogAddresses: f.addrMonitor, DumpConfig: f.dumpConf,
+		ControlSocket: f.controlSocket, MetricsListen: f.metricsListen, MetricsCompat: f.metricsCompat,
+		MetricsCheckScript: f.metricsCheckScript,
 		Ready: func() {
 			notify("READY=1")()
 			ready.Ready()

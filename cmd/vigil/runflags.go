@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/vigil-ha/vigil/daemon"
+	"github.com/vigil-ha/vigil/metrics"
+	"github.com/vigil-ha/vigil/status"
 )
 
 // runFlags is the parsed command line of `vigil run`.
@@ -22,6 +24,10 @@ type runFlags struct {
 	configTestLog                string
 	help, version                bool
 	journal                      string
+	controlSocket                string
+	metricsListen                string
+	metricsCompat                []string
+	metricsCheckScript           string
 	warnings                     []string // accepted, logged once running
 	refused                      []string // options vigil cannot honour
 }
@@ -29,7 +35,8 @@ type runFlags struct {
 // parseRunFlags applies the options in order (a later one wins).
 func parseRunFlags(found []parsedOpt) (*runFlags, error) {
 	f := &runFlags{configFile: defaultConfig, pidFile: daemon.DefaultPIDFile,
-		vrrpPIDFile: daemon.DefaultVRRPPIDFile, journal: defaultJournal}
+		vrrpPIDFile: daemon.DefaultVRRPPIDFile, journal: defaultJournal, controlSocket: status.DefaultSocket,
+		metricsCompat: metrics.AllCompat}
 	for _, p := range found {
 		switch p.opt.long {
 		case "use-file":
@@ -88,6 +95,18 @@ func parseRunFlags(found []parsedOpt) (*runFlags, error) {
 			f.help = true
 		case "journal":
 			f.journal = p.value
+		case "control-socket":
+			f.controlSocket = p.value
+		case "metrics-listen":
+			f.metricsListen = p.value
+		case "metrics-compat":
+			sets, err := metrics.ParseCompat(p.value)
+			if err != nil {
+				return nil, fmt.Errorf("--metrics-compat: %w", err)
+			}
+			f.metricsCompat = sets
+		case "metrics-check-script":
+			f.metricsCheckScript = p.value
 		case "namespace":
 			f.refused = append(f.refused, "--namespace is not supported: start vigil under `ip netns exec "+p.value+"`")
 		case "genhash":

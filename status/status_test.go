@@ -1,0 +1,170 @@
+package status
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type fakeSource struct {
+	snap  *Snapshot
+	delay time.Duration
+}
+
+func (f *fakeSource) Snapshot() *Snapshot { return f.snap }
+
+func (f *fakeSource) Explain(name string, timeout time.Duration) (*Explanation, error) {
+	time.Sleep(f.delay)
+	if f.snap == nil {
+		return nil, ErrNotRunning
+	}
+	in := f.snap.Instance(name)
+	if in == nil {
+		return nil, errors.New("no instance " + name)
+	}
+	return &Explanation{Fresh: true, Instance: *in, Text: "why " + name}, nil
+}
+
+func testSnapshot() *Snapshot {
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	return &Snapshot{Version: "vigil test", Host: "lb1", PID: 42, Started: t0, Taken: t0.Add(time.Minute), Events: 99,
+		Instances: []Instance{{Name: "VI_1", Interface: "eth0", VRID: 51, Version: 2, Family: 4, State: "MASTER", StateCode: 2, Want: "MASTER",
+			Priority: 110, BasePriority: 100, TotalPriority: 110, Master: "10.0.0.1", MasterPriority: 110, MasterIsSelf: true,
+			VIPs:     []VIP{{Text: "10.0.0.100/24 dev eth0 scope global set", Address: "10.0.0.100/24", Dev: "eth0"}},
+			Trackers: []Tracker{{What: "track_script chk", Status: "OK (result 2)", Weight: 10, Delta: 10}},
+			LastTransition: &Transition{At: t0.Add(30 * time.Second), From: "BACKUP", To: "MASTER", Priority: 110,
+				Reason: "master-down-timer", Trigger: "TimerFired vrrp/VI_1/down", Why: "no master was heard"},
+			Transitions: []TransitionCount{{From: "BACKUP", To: "MASTER", Reason: "master-down-timer", Count: 1}}}},
+		VirtualServers: []VirtualServer{{ID: "tcp/10.0.0.100:80", Name: "[10.0.0.100]:tcp:80", QuorumUp: true, LiveWeight: 1,
+			RealServers: []RealServer{{ID: "10.0.1.1:80", Alive: true, Weight: 1, Checkers: []Checker{{Type: "TCP_CHECK", Up: true, HasRun: true}}}}}},
+		Loop:    Loop{Latency: Histogram{Bounds: []float64{0.001, 0.01}, Counts: []uint64{9, 10}, Count: 10, Sum: 0.02}},
+		Journal: &Journal{Committed: 99, Bytes: 12345}}
+}
+
+func TestAnswer(t *testing.T) {
+	src := &fakeSource{snap: testSnapshot()}
+	for _, c := range []struct {
+		req, wantErr string
+		check        func(*Response) bool
+	}{
+		{`{"v":1,"cmd":"status"}`, "", func(r *Response) bool { return r.Status != nil && r.Status.Events == 99 }},
+		{`{"v":1,"cmd":"explain","instance":"VI_1"}`, "", func(r *Response) bool { return r.Explain != nil && r.Explain.Text == "why VI_1" }},
+		{`{"v":1,"cmd":"explain","instance":"VI_2"}`, "no instance VI_2", nil},
+		{`{"v":1,"cmd":"reboot"}`, `unknown command "reboot"`, nil},
+		{`{"v":2,"cmd":"status"}`, "protocol version 2 not spoken", nil},
+		{`status`, "bad request", nil},
+	} {
+		r := Answer([]byte(c.req), src)
+		if r.V != ProtocolVersion || !strings.Contains(r.Error, c.wantErr) || (c.wantErr == "") != (r.Error == "") ||
+			(c.check != nil && !c.check(r)) {
+			t.Errorf("%s: %+v", c.req, r)
+		}
+	}
+	if r := Answer([]byte(`{"v":1,"cmd":"status"}`), &fakeSource{}); r.Error != ErrNotRunning.Error() {
+		t.Errorf("before start: %+v", r)
+	}
+}
+
+// A round trip through a real socket: Listen's mode and stale-socket
+// handling, Serve, Query.
+func TestSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run", "vigil.ctl")
+	// A stale socket (its daemon died) is replaced.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.SetUnlinkOnClose(false)
+	stale.Close()
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	defer ln.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode %v, %v", fi.Mode(), err)
+	}
+	// A live one is not taken over.
+	if _, err := Listen(path); err == nil || !strings.Contains(err.Error(), "another daemon") {
+		t.Errorf("Listen over a live socket: %v", err)
+	}
+	src := &fakeSource{snap: testSnapshot()}
+	go Serve(ln, src, func(err error) { t.Log(err) })
+
+	r, err := Query(path, Request{Cmd: CmdStatus}, 5*time.Second)
+	if err != nil || r.Status == nil || r.Status.Instance("VI_1") == nil || r.Status.Instance("VI_1").LastTransition.Reason != "master-down-timer" {
+		t.Fatalf("status: %+v, %v", r, err)
+	}
+	if _, err := Query(path, Request{Cmd: CmdExplain, Instance: "VI_2"}, 5*time.Second); err == nil || err.Error() != "no instance VI_2" {
+		t.Errorf("explain VI_2: %v", err)
+	}
+	// Slow answers do not hold other clients up.
+	src.delay = 300 * time.Millisecond
+	done := make(chan error, 1)
+	go func() {
+		_, err := Query(path, Request{Cmd: CmdExplain, Instance: "VI_1"}, 5*time.Second)
+		done <- err
+	}()
+	start := time.Now()
+	if _, err := Query(path, Request{Cmd: CmdStatus}, 5*time.Second); err != nil || time.Since(start) > 200*time.Millisecond {
+		t.Errorf("status during a slow explain: %v after %s", err, time.Since(start))
+	}
+	if err := <-done; err != nil {
+		t.Errorf("slow explain: %v", err)
+	}
+	// A closed socket answers nothing.
+	ln.Close()
+	if _, err := Query(path, Request{Cmd: CmdStatus}, time.Second); err == nil {
+		t.Error("query of a closed socket succeeded")
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	s := testSnapshot()
+	var b bytes.Buffer
+	WriteText(&b, s, s.Taken)
+	out := b.String()
+	for _, w := range []string{
+		"vigil test on lb1 (pid 42), up 1m0s, 99 events",
+		"journal: 99 records, 0 gapped, 12.1 KiB",
+		"VI_1      MASTER  110/100  51    eth0       10.0.0.1 (this node)  30s ago BACKUP->MASTER (master-down-timer)",
+		"last change: 30s ago (2025-01-01T00:00:30Z): BACKUP -> MASTER prio 110, rule master-down-timer",
+		"why: no master was heard",
+		"track_script chk                 OK (result 2)      weight +10: +10",
+		"vip:         10.0.0.100/24 dev eth0 scope global set",
+		"virtual server [10.0.0.100]:tcp:80: quorum up, live weight 1",
+		"10.0.1.1:80              UP    weight 1    TCP_CHECK up",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("text lacks %q:\n%s", w, out)
+		}
+	}
+	// The JSON form round-trips.
+	js, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Snapshot
+	if err := json.Unmarshal(js, &back); err != nil || back.Instance("VI_1").Trackers[0] != s.Instances[0].Trackers[0] {
+		t.Errorf("JSON round trip: %v", err)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	h := Histogram{Bounds: []float64{1, 2, 4}, Counts: []uint64{0, 10, 10}, Count: 10}
+	if q := h.Quantile(0.5); q != 1.5 {
+		t.Errorf("median %v, want 1.5", q)
+	}
+	if q := (&Histogram{}).Quantile(0.5); q != 0 {
+		t.Errorf("empty: %v", q)
+	}
+}
