@@ -8,8 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/vigil-ha/vigil/config"
 	"github.com/vigil-ha/vigil/cluster"
+	"github.com/vigil-ha/vigil/config"
 	"github.com/vigil-ha/vigil/config/diag"
 )
 
