@@ -61,6 +61,7 @@ var runOptions = []option{
 	{short: 'h', long: "help", help: "display this help"},
 	{long: "journal", arg: requiredArg, argName: "DIR", help: "vigil: journal directory, empty to disable (default " + defaultJournal + ")"},
 	{long: "log-json", help: "vigil: log JSON lines instead of text"},
+	{long: "debug-pprof", arg: requiredArg, argName: "ADDR", help: "vigil: serve net/http/pprof on ADDR (host:port; give a loopback address: no authentication)"},
 }
 
 const (
@@ -129,6 +130,15 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 	defer lg.Close()
 	for _, w := range f.warnings {
 		lg.Logger.Warn().Msg(w)
+	}
+	if f.debugPprof != "" {
+		ln, err := servePprof(f.debugPprof)
+		if err != nil {
+			lg.Logger.Error().Err(err).Msg("cannot start")
+			return fail(fmt.Errorf("--debug-pprof: %w", err))
+		}
+		defer ln.Close()
+		lg.Logger.Info().Str("address", ln.Addr().String()).Msg("pprof listening (--debug-pprof)")
 	}
 	if f.coreDump {
 		lim := syscall.Rlimit{Cur: ^uint64(0), Max: ^uint64(0)}

@@ -22,6 +22,7 @@ type runFlags struct {
 	configTestLog                string
 	help, version                bool
 	journal                      string
+	debugPprof                   string   // --debug-pprof ADDR
 	warnings                     []string // accepted, logged once running
 	refused                      []string // options vigil cannot honour
 }
@@ -88,6 +89,8 @@ func parseRunFlags(found []parsedOpt) (*runFlags, error) {
 			f.help = true
 		case "journal":
 			f.journal = p.value
+		case "debug-pprof":
+			f.debugPprof = p.value
 		case "namespace":
 			f.refused = append(f.refused, "--namespace is not supported: start vigil under `ip netns exec "+p.value+"`")
 		case "genhash":
