@@ -36,9 +36,12 @@
 #   A=1             advert_int (0.1 is allowed: VRRPv3)
 #   ONLY=vigil|keepalived   one implementation only
 #   VIGIL=path KEEPALIVED=path   binaries (default: build vigil, keepalived on PATH)
-#   VIGIL_ARGS="--debug-pprof 127.0.0.1:6060"  extra vigil run options (master)
-#   KEEP=1          leave the daemons running after the steady window and wait
-#                   for Enter (for profiling), then go on
+#   VIGIL_ARGS="--debug-pprof 127.0.0.1:6060"  extra vigil run options (both
+#                   nodes; each has its own loopback in its namespace)
+#   KEEPTMP=1       keep the temporary directory (configs, logs, captures)
+#   KEEP=SECONDS    keep both daemons running that long after the steady
+#                   window (to profile them: ip netns exec vgscale-PID-m curl
+#                   -o cpu.pprof 'http://127.0.0.1:6060/debug/pprof/profile?seconds=20')
 # Cleanup (namespaces by their exact names, daemons by pid) runs on exit.
 set -eu
 
@@ -75,7 +78,7 @@ cleanup() {
 	set +e
 	for p in "${bg[@]}"; do killtree "$p"; done
 	for ns in "$nsm" "$nsb"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$tmp"
+	if [ -n "${KEEPTMP:-}" ]; then echo "scale.sh: files kept in $tmp" >&2; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -156,16 +159,25 @@ stop() {
 	done
 }
 
-# tcpdump_start NS FILE FILTER... → started_pid (once it listens)
+# tcpdump_start NS FILE FILTER... → started_pid (once it listens). The
+# capture goes to FILE.pcap (printing text live drops packets in bursts);
+# tcpdump_text FILE, once it was stopped, prints it to FILE as text.
 tcpdump_start() {
 	local ns=$1 f=$2
 	shift 2
-	ip netns exec "$ns" tcpdump -i any -nn -l -tt -B 16384 --immediate-mode --time-stamp-precision=micro \
-		"$@" >"$f" 2>"$f.err" &
+	ip netns exec "$ns" tcpdump -i any -s 128 -B 65536 --time-stamp-precision=micro -w "$f.pcap" \
+		"$@" 2>"$f.err" &
 	started_pid=$!
 	disown "$started_pid"
 	bg+=("$started_pid")
 	for _ in $(seq 100); do grep -q "listening on" "$f.err" 2>/dev/null && break; sleep 0.05; done
+}
+
+tcpdump_text() {
+	tcpdump -r "$1.pcap" -nn -tt --time-stamp-precision=micro >"$1" 2>/dev/null
+	if grep -q "[1-9][0-9]* packets dropped by kernel" "$1.err"; then
+		echo "  capture $(basename "$1"): $(grep "dropped by kernel" "$1.err")" >&2
+	fi
 }
 
 nvips() { ip -n "$1" -4 -o addr show | awk '$4 ~ /^10\.77\.10[0-3]\./' | wc -l; }
@@ -229,6 +241,8 @@ for r in $(seq "$runs"); do
 			p=$started_pid
 			if wait_vips "$nsm" "$n" 60; then
 				sleep 1.5
+				stop "$tp"
+				tcpdump_text "$d/startup.cap"
 				s=$(garps "$d/startup.cap" "$t0")
 				case $s in
 				incomplete*) echo "  startup: GARPs $s" >&2 ;;
@@ -242,17 +256,16 @@ for r in $(seq "$runs"); do
 			else
 				echo "  startup: the owner did not take all VIPs ($(nvips "$nsm")/$n)" >&2
 			fi
-			stop "$p"
-			stop "$tp"
+			stop "$p" "$tp"
 			for _ in $(seq 50); do [ "$(nvips "$nsm")" -eq 0 ] && break; sleep 0.1; done
 		fi
 
 		# 2. Steady state.
 		extra=()
-		[ "$impl" != vigil ] || extra=(${VIGIL_ARGS:-})
+		[ "$impl" != vigil ] || [ -z "${VIGIL_ARGS:-}" ] || extra=($VIGIL_ARGS)
 		start "$impl" "$nsm" "$tmp/master.conf" "$d/m" "${extra[@]}"
 		pm=$started_pid
-		start "$impl" "$nsb" "$tmp/backup.conf" "$d/b"
+		start "$impl" "$nsb" "$tmp/backup.conf" "$d/b" "${extra[@]}"
 		pb=$started_pid
 		if ! wait_vips "$nsm" "$n" 120; then
 			echo "  no convergence: master holds $(nvips "$nsm")/$n VIPs" >&2
@@ -275,6 +288,7 @@ for r in $(seq "$runs"); do
 		m1=$(ticks $mp) b1=$(ticks $bp) w1=$EPOCHREALTIME
 		mr=$(rss $mp) br=$(rss $bp)
 		stop "$tp"
+		tcpdump_text "$d/sched.cap"
 		cpu() { awk -v a="$1" -v b="$2" -v w0="$w0" -v w1="$w1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz / (w1 - w0) * 100 }'; }
 		mc=$(cpu "$m0" "$m1") bc=$(cpu "$b0" "$b1")
 		rec "$impl cpu_master $mc"
@@ -291,9 +305,9 @@ for r in $(seq "$runs"); do
 		rec "$impl sched_mean_err_pct $1"
 		rec "$impl sched_worst_late_ms $2"
 		echo "  steady: CPU master ${mc} % backup ${bc} %; RSS master $((mr / 1024)) MB backup $((br / 1024)) MB; adverts: mean interval error $1 %, worst late $2 ms" >&2
-		if [ "${KEEP:-}" = 1 ]; then
-			echo "  KEEP=1: master pid $pm (ns $nsm), backup pid $pb (ns $nsb); press Enter to go on" >&2
-			read -r _
+		if [ -n "${KEEP:-}" ]; then
+			echo "  KEEP=$KEEP: master pid $pm (ns $nsm), backup pid $pb (ns $nsb) for $KEEP s" >&2
+			sleep "$KEEP"
 		fi
 
 		# 3. Mass takeover after SIGTERM of the master.
@@ -304,6 +318,7 @@ for r in $(seq "$runs"); do
 		wait_vips "$nsb" "$n" 30
 		sleep 1.5
 		stop "$tp"
+		tcpdump_text "$d/takeover.cap"
 		p0=$(awk '/VRRP/ && /prio 0,/ { print $1; exit }' "$d/takeover.cap")
 		if [ -z "$p0" ]; then
 			echo "  takeover: no priority-0 advert seen" >&2
