@@ -159,3 +159,61 @@ virtual_server 10.0.0.100 80 {
 		t.Error("Timer changed the state")
 	}
 }
+
+// TestAdvertScheduleFromDeadline checks that a master's next advert is due
+// one interval after the previous one was due, not after the late moment
+// its timer was served; more than an interval late, from now.
+func TestAdvertScheduleFromDeadline(t *testing.T) {
+	cfg, diags, err := config.LoadString("keepalived.conf", `
+vrrp_instance VI_1 {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  version 3
+  priority 255
+  advert_int 0.1
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}`, config.Options{})
+	if err != nil {
+		t.Fatalf("config: %v\n%v", err, diags)
+	}
+	e := New()
+	advertKey, due := "", events.Time(0)
+	step := func(ev events.Event, at events.Time) {
+		events.Stamp(ev, at)
+		for _, f := range e.Step(ev) {
+			if v, ok := f.(*effects.SetTimer); ok {
+				if info, _ := e.Timer(v.Key); info.Kind == effects.TimerAdvert {
+					advertKey, due = v.Key, v.At
+				}
+			}
+		}
+	}
+	step(&events.ConfigLoaded{Config: cfg}, 0)
+	step(&events.LinkChanged{Interface: "eth0", Present: true, Up: true, Running: true}, 0)
+	step(&events.AddressChanged{Interface: "eth0", Prefix: netip.MustParsePrefix("10.0.0.1/24"), Added: true}, 0)
+	step(&events.Start{Seed: 1, ReportsJoins: true}, 0)
+	step(&events.GroupJoined{Interface: "eth0", Group: netip.MustParseAddr("224.0.0.18")}, 0)
+	if advertKey == "" {
+		t.Fatal("no advert timer armed")
+	}
+	const interval = events.Time(100 * time.Millisecond)
+	for _, c := range []struct {
+		late events.Time // served this long after the deadline
+		want func(deadline, now events.Time) events.Time
+	}{
+		{0, func(d, _ events.Time) events.Time { return d + interval }},
+		{30 * events.Time(time.Millisecond), func(d, _ events.Time) events.Time { return d + interval }},
+		{99 * events.Time(time.Millisecond), func(d, _ events.Time) events.Time { return d + interval }},
+		{150 * events.Time(time.Millisecond), func(_, now events.Time) events.Time { return now + interval }},
+	} {
+		d := due
+		now := d + c.late
+		step(&events.TimerFired{Key: advertKey}, now)
+		if w := c.want(d, now); due != w {
+			t.Errorf("served %v late: next advert at %v, want %v", time.Duration(c.late), time.Duration(due), time.Duration(w))
+		}
+	}
+}

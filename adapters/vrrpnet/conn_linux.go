@@ -222,7 +222,7 @@ func (c *Conn) ReceiveAH(ev *events.AdvertReceived) error {
 }
 
 func (c *Conn) receive(s *rawSock, ev *events.AdvertReceived) error {
-	n, oobn, flags, from, err := s.recv()
+	n, oobn, flags, src, err := s.recv()
 	if err != nil {
 		if errors.Is(err, os.ErrClosed) || errors.Is(err, unix.EBADF) {
 			err = net.ErrClosed
@@ -237,10 +237,6 @@ func (c *Conn) receive(s *rawSock, ev *events.AdvertReceived) error {
 			ev.TTL = ri.ttl
 		}
 	} else {
-		var src netip.Addr
-		if sa, ok := from.(*unix.SockaddrInet6); ok {
-			src = netip.AddrFrom16(sa.Addr)
-		}
 		DecodeIPv6(s.buf[:n], src, ri.dst, ri.ttl, ev)
 	}
 	if flags&unix.MSG_TRUNC != 0 {

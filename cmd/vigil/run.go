@@ -66,6 +66,7 @@ var runOptions = []option{
 	{long: "metrics-listen", arg: requiredArg, argName: "ADDR", help: "vigil: serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9650; default off)"},
 	{long: "metrics-compat", arg: requiredArg, argName: "SETS", help: "vigil: the keepalived exporters' metrics to serve: mehdy, mehdy-v0, gen2brain, all (default) or none, comma-separated"},
 	{long: "metrics-check-script", arg: requiredArg, argName: "CMD", help: "vigil: run CMD VIP for each VIP at every scrape (keepalived-exporter's --cs)"},
+	{long: "debug-pprof", arg: requiredArg, argName: "ADDR", help: "vigil: serve net/http/pprof on ADDR (host:port; give a loopback address: no authentication)"},
 }
 
 const (
@@ -134,6 +135,15 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 	defer lg.Close()
 	for _, w := range f.warnings {
 		lg.Logger.Warn().Msg(w)
+	}
+	if f.debugPprof != "" {
+		ln, err := servePprof(f.debugPprof)
+		if err != nil {
+			lg.Logger.Error().Err(err).Msg("cannot start")
+			return fail(fmt.Errorf("--debug-pprof: %w", err))
+		}
+		defer ln.Close()
+		lg.Logger.Info().Str("address", ln.Addr().String()).Msg("pprof listening (--debug-pprof)")
 	}
 	if f.coreDump {
 		lim := syscall.Rlimit{Cur: ^uint64(0), Max: ^uint64(0)}

@@ -28,6 +28,7 @@ type runFlags struct {
 	metricsListen                string
 	metricsCompat                []string
 	metricsCheckScript           string
+	debugPprof                   string   // --debug-pprof ADDR
 	warnings                     []string // accepted, logged once running
 	refused                      []string // options vigil cannot honour
 }
@@ -107,6 +108,8 @@ func parseRunFlags(found []parsedOpt) (*runFlags, error) {
 			f.metricsCompat = sets
 		case "metrics-check-script":
 			f.metricsCheckScript = p.value
+		case "debug-pprof":
+			f.debugPprof = p.value
 		case "namespace":
 			f.refused = append(f.refused, "--namespace is not supported: start vigil under `ip netns exec "+p.value+"`")
 		case "genhash":

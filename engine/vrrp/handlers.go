@@ -49,13 +49,24 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 	if *at == 0 || m.now < *at {
 		return
 	}
+	due := *at
 	*at = 0
 	master := i.dyn.State == effects.StateMaster
 	switch ref.kind {
 	case effects.TimerAdvert:
 		if master {
 			m.sendAdvert(i, i.dyn.Priority)
-			i.dyn.AdvertAt = m.now.Add(i.advertInt)
+			// The next advert is due one interval after this one was
+			// due, not after it fired: a timer served late (a busy
+			// host, thousands of instances due at once) must not push
+			// every later advert back, or the mean interval drifts
+			// (keepalived's does, ~1 % at advert_int 0.1 here). More
+			// than an interval late, the schedule restarts from now.
+			next := due.Add(i.advertInt)
+			if next <= m.now {
+				next = m.now.Add(i.advertInt)
+			}
+			i.dyn.AdvertAt = next
 			m.out.setTimer(i.advertKey, i.dyn.AdvertAt)
 		}
 	case effects.TimerMasterDown:
