@@ -220,6 +220,8 @@ const (
 	tFileWatcher   = "adapters/track/files_test.go:TestFileWatcher"
 	tProcMatch     = "adapters/track/process_test.go:TestMatcher"
 	tKeywordEffect = "config/keywords_test.go:TestKeywordEffects"
+	tVMACNames     = "config/vmac_test.go:TestVMACNames"
+	tVMACE2E       = "e2e/vmac_test.go:TestVMACNamesParity"
 
 	sElection     = "engine/testdata/election/backup-becomes-master.txt"
 	sGARP         = "engine/testdata/keepalived/garp-schedule.txt"
@@ -244,6 +246,7 @@ const (
 	sAdvertDefs   = "engine/testdata/keepalived/advert-checks.txt"
 	sStrict       = "engine/testdata/keepalived/strict-mode.txt"
 	sHigherPrio   = "engine/testdata/keepalived/higher-prio-send-advert.txt"
+	sVMACAddr     = "engine/testdata/keepalived/vmac-addr.txt"
 
 	lResults  = "engine/lvs/testdata/results.txt"
 	lRetry    = "engine/lvs/testdata/retry.txt"
@@ -459,8 +462,8 @@ var keywordTable = func() []Keyword {
 		refused(g, "umask", "the umask from the configuration - use -u/--umask"),
 		acted(g, "vrrp_startup_delay", "engine/testdata/keepalived/startup-delay.txt"),
 		refused(g, "log_unknown_vrids", "logging adverts for unknown VRIDs - they are dropped silently"),
-		refused(g, "vmac_prefix", "VMAC name prefixes - a use_vmac without a name is named vrrp.VRID"),
-		refused(g, "vmac_addr_prefix", "VMAC name prefixes - use_vmac_addr is not implemented either"),
+		acted(g, "vmac_prefix", tVMACNames, sVMACAddr, tVMACE2E),
+		acted(g, "vmac_addr_prefix", tVMACNames, sVMACAddr, tVMACE2E),
 		acted(g, "random_seed", tKeywordEffect),
 		// A reload always parses and validates the file first, and keeps
 		// the running configuration when it is broken.
@@ -555,8 +558,10 @@ var keywordTable = func() []Keyword {
 		acted(vi, "state", "engine/testdata/election/address-owner.txt", simElect),
 		acted(vi, "interface", sElection, tMatrix),
 		refused(vi, "vrf", "binding the VRRP sockets to a VRF - adverts use the default routing table"),
-		acted(vi, "use_vmac", "engine/testdata/keepalived/vmac.txt", "adapters/netlink/vmac_test.go:TestVMACv4", tMatrix),
-		refused(vi, "use_vmac_addr", "VMACs for the VIPs on other interfaces - those VIPs are added to their interfaces directly"),
+		acted(vi, "use_vmac", "engine/testdata/keepalived/vmac.txt", "engine/testdata/keepalived/vmac-names.txt", tVMACNames,
+			"config/vmac_test.go:TestVMACNamesHost", "config/vmac_test.go:TestVMACAddr", "adapters/netlink/vmac_test.go:TestVMACv4",
+			"adapters/netlink/vmac_test.go:TestVMACReplacesOtherMacvlan", tVMACE2E, tMatrix),
+		acted(vi, "use_vmac_addr", sVMACAddr, tVMACNames, tVMACE2E),
 		acted(vi, "vmac_xmit_base", tMatrix),
 		refused(vi, "use_ipvlan", "ipvlan interfaces - the instance runs on its interface without one"),
 		acted(vi, "native_ipv6", tKeywordEffect, "engine/testdata/election/ipv6.txt"),
