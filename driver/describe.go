@@ -128,7 +128,17 @@ func DescribeEffect(e effects.Effect) string {
 	case *effects.CancelTimer:
 		return "CancelTimer " + v.Key
 	case *effects.RunScript:
-		return fmt.Sprintf("RunScript %s %q timeout=%s", v.Script, v.Command, v.Timeout)
+		s := fmt.Sprintf("RunScript %s %q timeout=%s", v.Script, v.Command, v.Timeout)
+		if v.User != "" && v.Phase != "" {
+			s += " as=" + v.User
+			if v.Group != "" {
+				s += ":" + v.Group
+			}
+		}
+		if v.Phase != "" {
+			s += " phase=" + v.Phase
+		}
+		return s
 	case *effects.Notify:
 		s := "Notify " + v.FIFOLine
 		for k, sc := range v.Scripts {
