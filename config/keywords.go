@@ -222,6 +222,8 @@ const (
 	tKeywordEffect = "config/keywords_test.go:TestKeywordEffects"
 	tVMACNames     = "config/vmac_test.go:TestVMACNames"
 	tVMACE2E       = "e2e/vmac_test.go:TestVMACNamesParity"
+	tStartStop     = "e2e/startstop_test.go:TestStartupShutdownScripts"
+	tStartStopRun  = "adapters/script/track_test.go:TestStartupShutdownScripts"
 
 	sElection     = "engine/testdata/election/backup-becomes-master.txt"
 	sGARP         = "engine/testdata/keepalived/garp-schedule.txt"
@@ -247,6 +249,7 @@ const (
 	sStrict       = "engine/testdata/keepalived/strict-mode.txt"
 	sHigherPrio   = "engine/testdata/keepalived/higher-prio-send-advert.txt"
 	sVMACAddr     = "engine/testdata/keepalived/vmac-addr.txt"
+	sStartStop    = "engine/testdata/keepalived/startup-shutdown-scripts.txt"
 
 	lResults  = "engine/lvs/testdata/results.txt"
 	lRetry    = "engine/lvs/testdata/retry.txt"
@@ -341,10 +344,10 @@ var keywordTable = func() []Keyword {
 		refused(g, "checker_process_name", mProcName),
 		refused(g, "lvs_process_name", mProcName),
 		refused(g, "bfd_process_name", mProcName),
-		refused(g, "startup_script", "the startup script is not run"),
-		refused(g, "startup_script_timeout", "the startup script is not run"),
-		refused(g, "shutdown_script", "the shutdown script is not run"),
-		refused(g, "shutdown_script_timeout", "the shutdown script is not run"),
+		acted(g, "startup_script", sStartStop, tStartStop, tStartStopRun),
+		acted(g, "startup_script_timeout", sStartStop, tStartStopRun),
+		acted(g, "shutdown_script", sStartStop, tStartStop, tStartStopRun),
+		acted(g, "shutdown_script_timeout", sStartStop, tStartStopRun),
 		refused(g, "notification_email", mEmail),
 		refused(g, "notification_email_from", mEmail),
 		refused(g, "smtp_server", mEmail),
