@@ -365,13 +365,14 @@ func (p *parser) parseInstance(b *node) {
 				in.UnicastTTL, st.unicastTTLSet = v, true
 			}
 		case "old_unicast_checksum":
-			in.OldUnicastChecksum = true
-			if len(n.args) > 0 {
-				if n.arg(0) == "never" {
-					in.OldUnicastChecksum, in.OldUnicastChecksumNever = false, true
-				} else {
-					p.argWarnf(n, 0, "unknown old_unicast_checksum mode '%s' - ignored", n.arg(0))
-				}
+			switch {
+			case len(n.args) == 0:
+				in.OldUnicastChecksum, in.OldUnicastChecksumNever = true, false
+			case n.arg(0) == "never":
+				in.OldUnicastChecksum, in.OldUnicastChecksumNever = false, true
+			default:
+				// keepalived ignores the line (the mode stays automatic).
+				p.argWarnf(n, 0, "unknown old_unicast_checksum mode '%s' - ignored", n.arg(0))
 			}
 		case "virtual_router_id":
 			if v, ok := p.intArg(n, 0, 1, 255); ok {

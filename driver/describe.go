@@ -102,6 +102,12 @@ func DescribeEffect(e effects.Effect) string {
 		if v.AuthType != 0 {
 			s += fmt.Sprintf(" auth=%d:%q", v.AuthType, strings.TrimRight(string(v.AuthData[:]), "\x00"))
 		}
+		if v.Checksum != events.ChecksumStandard {
+			s += " checksum=" + v.Checksum.String()
+			if v.ChecksumGroup.IsValid() {
+				s += "@" + v.ChecksumGroup.String()
+			}
+		}
 		return s
 	case *effects.AddAddress:
 		return fmt.Sprintf("AddAddress %s %s dev %s", orDash(v.Instance), v.Address.Prefix, v.Address.Dev)

@@ -82,6 +82,10 @@ type instanceDyn struct {
 	// sign that the two routers' priorities are inverted across members,
 	// the one case where groups can duel (sync.go).
 	LowerSeenAt events.Time `json:"lower_seen_at,omitempty"`
+	// OldChecksum is set when a VRRPv3 IPv4 unicast instance switched to
+	// the pre-1.3.6 checksum on hearing a peer use it (keepalived's
+	// automatic compatibility, unless old_unicast_checksum never).
+	OldChecksum bool `json:"old_csum,omitempty"`
 }
 
 // compileInstance derives an instance's fixed data from its configuration.
