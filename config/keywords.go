@@ -563,7 +563,7 @@ var keywordTable = func() []Keyword {
 		refused(vi, "vrf", "binding the VRRP sockets to a VRF - adverts use the default routing table"),
 		acted(vi, "use_vmac", "engine/testdata/keepalived/vmac.txt", "engine/testdata/keepalived/vmac-names.txt", tVMACNames,
 			"config/vmac_test.go:TestVMACNamesHost", "config/vmac_test.go:TestVMACAddr", "adapters/netlink/vmac_test.go:TestVMACv4",
-			"adapters/netlink/vmac_test.go:TestVMACReplacesOtherMacvlan", tVMACE2E, tMatrix),
+			"adapters/netlink/vmac_test.go:TestVMACReplacesOtherMacvlan", tVMACE2E, "e2e/vmac_test.go:TestVMACNamesReloadParity", tMatrix),
 		acted(vi, "use_vmac_addr", sVMACAddr, tVMACNames, tVMACE2E),
 		acted(vi, "vmac_xmit_base", tMatrix),
 		refused(vi, "use_ipvlan", "ipvlan interfaces - the instance runs on its interface without one"),

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -239,5 +242,55 @@ func TestVMACNamesParity(t *testing.T) {
 				lab.MustWait(t, 10*time.Second, who+" removing its VMACs", func() bool { return len(vmacLinks(t, n)) == 0 })
 			}
 		})
+	}
+}
+
+// TestVMACNamesReloadParity: a reload that adds, before an instance with
+// a VMAC, another instance with the same VRID on another interface keeps
+// the first VMAC's name (it exists: keepalived reuses it, and so does
+// vigil, which names VMACs with the host's interfaces in view) and names
+// the new one around it; keepalived and vigil end with the same VMACs.
+func TestVMACNamesReloadParity(t *testing.T) {
+	l := lab.New(t, 1)
+	n := l.Nodes[0]
+	n.MustExec("ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p")
+	n.MustExec("ip", "link", "set", "eth1p", "up")
+	n.MustExec("ip", "link", "set", "eth1", "up")
+	n.MustExec("ip", "addr", "add", "10.78.0.11/24", "dev", "eth1")
+	inst := func(name, iface, vip string) string {
+		return fmt.Sprintf("vrrp_instance %s {\n  state MASTER\n  interface %s\n  virtual_router_id 1\n  priority 255\n  advert_int 1\n  use_vmac\n  virtual_ipaddress {\n    %s\n  }\n}\n", name, iface, vip)
+	}
+	before := "global_defs {\n  router_id reload\n}\n" + inst("A", "eth0", "10.77.0.100/24")
+	after := "global_defs {\n  router_id reload\n}\n" + inst("Z", "eth1", "10.78.0.100/24") + inst("A", "eth0", "10.77.0.100/24")
+	var kept string
+	for _, vigil := range []bool{false, true} {
+		who := "keepalived"
+		var p *lab.Proc
+		if vigil {
+			who = "vigil"
+			p = n.StartVigil(t, before)
+		} else {
+			p = n.StartKeepalived(t, before)
+		}
+		first := vmacsSettled(t, n, who, 1, 1)
+		if err := os.WriteFile(filepath.Join(p.Dir, "keepalived.conf"), []byte(after), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		got := vmacsSettled(t, n, who+" after the reload", 2, 2)
+		t.Logf("%s: %v, after the reload %v", who, first, got)
+		if first[0].Name != "vrrp.1" || !slices.ContainsFunc(got, func(v vmacLink) bool { return v.Name == "vrrp.1" && v.Parent == "eth0" }) {
+			t.Errorf("%s: A's VMAC renamed: %v, then %v", who, first, got)
+		}
+		if vigil && fmt.Sprint(got) != kept {
+			t.Errorf("VMACs differ after the reload:\nkeepalived: %s\nvigil:      %v", kept, got)
+		}
+		kept = fmt.Sprint(got)
+		if err := p.Stop(10 * time.Second); err != nil {
+			t.Logf("%s stop: %v", who, err)
+		}
+		lab.MustWait(t, 10*time.Second, who+" removing its VMACs", func() bool { return len(vmacLinks(t, n)) == 0 })
 	}
 }
