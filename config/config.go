@@ -55,6 +55,12 @@ type Options struct {
 	// check, dump, sim: they do not look at the host) leaves the name
 	// for the executor to resolve when it adds the route.
 	VRFTable func(name string) (int, error)
+	// Links lists the host's interfaces when VMACs are to be named
+	// (vigil run): a VMAC name avoids the names in use and an existing
+	// VMAC of the right interface and MAC is reused, as keepalived does
+	// (see nameVMACs). Nil (vigil check, dump, sim) names them from the
+	// configuration alone, avoiding the interfaces it names.
+	Links func() ([]Link, error)
 }
 
 func (o Options) lexer() lexer.Options {

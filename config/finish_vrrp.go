@@ -30,6 +30,7 @@ func (p *parser) finish() {
 	for _, st := range p.insts {
 		p.finishInstance(st)
 	}
+	p.nameVMACs()
 	p.checkUpDownDelays()
 	p.checkTracking()
 	p.checkDuplicateVRIDs()
@@ -217,6 +218,8 @@ func (p *parser) finishInstance(st *instState) {
 			in.Name, len(in.VirtualIPAddresses), max)
 		in.VirtualIPAddressesExcluded = append(append([]conf.Address{}, in.VirtualIPAddresses[max:]...), in.VirtualIPAddressesExcluded...)
 		in.VirtualIPAddresses = in.VirtualIPAddresses[:max]
+		st.evipN = append(append([]*node{}, st.vipN[max:]...), st.evipN...)
+		st.vipN = st.vipN[:max]
 	}
 
 	if owner && in.NoPreempt {

@@ -220,6 +220,10 @@ const (
 	tFileWatcher   = "adapters/track/files_test.go:TestFileWatcher"
 	tProcMatch     = "adapters/track/process_test.go:TestMatcher"
 	tKeywordEffect = "config/keywords_test.go:TestKeywordEffects"
+	tVMACNames     = "config/vmac_test.go:TestVMACNames"
+	tVMACE2E       = "e2e/vmac_test.go:TestVMACNamesParity"
+	tStartStop     = "e2e/startstop_test.go:TestStartupShutdownScripts"
+	tStartStopRun  = "adapters/script/track_test.go:TestStartupShutdownScripts"
 
 	sElection     = "engine/testdata/election/backup-becomes-master.txt"
 	sGARP         = "engine/testdata/keepalived/garp-schedule.txt"
@@ -244,6 +248,8 @@ const (
 	sAdvertDefs   = "engine/testdata/keepalived/advert-checks.txt"
 	sStrict       = "engine/testdata/keepalived/strict-mode.txt"
 	sHigherPrio   = "engine/testdata/keepalived/higher-prio-send-advert.txt"
+	sVMACAddr     = "engine/testdata/keepalived/vmac-addr.txt"
+	sStartStop    = "engine/testdata/keepalived/startup-shutdown-scripts.txt"
 
 	lResults  = "engine/lvs/testdata/results.txt"
 	lRetry    = "engine/lvs/testdata/retry.txt"
@@ -338,10 +344,10 @@ var keywordTable = func() []Keyword {
 		refused(g, "checker_process_name", mProcName),
 		refused(g, "lvs_process_name", mProcName),
 		refused(g, "bfd_process_name", mProcName),
-		refused(g, "startup_script", "the startup script is not run"),
-		refused(g, "startup_script_timeout", "the startup script is not run"),
-		refused(g, "shutdown_script", "the shutdown script is not run"),
-		refused(g, "shutdown_script_timeout", "the shutdown script is not run"),
+		acted(g, "startup_script", sStartStop, tStartStop, tStartStopRun),
+		acted(g, "startup_script_timeout", sStartStop, tStartStopRun),
+		acted(g, "shutdown_script", sStartStop, tStartStop, tStartStopRun),
+		acted(g, "shutdown_script_timeout", sStartStop, tStartStopRun),
 		refused(g, "notification_email", mEmail),
 		refused(g, "notification_email_from", mEmail),
 		refused(g, "smtp_server", mEmail),
@@ -459,8 +465,8 @@ var keywordTable = func() []Keyword {
 		refused(g, "umask", "the umask from the configuration - use -u/--umask"),
 		acted(g, "vrrp_startup_delay", "engine/testdata/keepalived/startup-delay.txt"),
 		refused(g, "log_unknown_vrids", "logging adverts for unknown VRIDs - they are dropped silently"),
-		refused(g, "vmac_prefix", "VMAC name prefixes - a use_vmac without a name is named vrrp.VRID"),
-		refused(g, "vmac_addr_prefix", "VMAC name prefixes - use_vmac_addr is not implemented either"),
+		acted(g, "vmac_prefix", tVMACNames, sVMACAddr, tVMACE2E),
+		acted(g, "vmac_addr_prefix", tVMACNames, sVMACAddr, tVMACE2E),
 		acted(g, "random_seed", tKeywordEffect),
 		// A reload always parses and validates the file first, and keeps
 		// the running configuration when it is broken.
@@ -555,8 +561,10 @@ var keywordTable = func() []Keyword {
 		acted(vi, "state", "engine/testdata/election/address-owner.txt", simElect),
 		acted(vi, "interface", sElection, tMatrix),
 		refused(vi, "vrf", "binding the VRRP sockets to a VRF - adverts use the default routing table"),
-		acted(vi, "use_vmac", "engine/testdata/keepalived/vmac.txt", "adapters/netlink/vmac_test.go:TestVMACv4", tMatrix),
-		refused(vi, "use_vmac_addr", "VMACs for the VIPs on other interfaces - those VIPs are added to their interfaces directly"),
+		acted(vi, "use_vmac", "engine/testdata/keepalived/vmac.txt", "engine/testdata/keepalived/vmac-names.txt", tVMACNames,
+			"config/vmac_test.go:TestVMACNamesHost", "config/vmac_test.go:TestVMACAddr", "adapters/netlink/vmac_test.go:TestVMACv4",
+			"adapters/netlink/vmac_test.go:TestVMACReplacesOtherMacvlan", tVMACE2E, "e2e/vmac_test.go:TestVMACNamesReloadParity", tMatrix),
+		acted(vi, "use_vmac_addr", sVMACAddr, tVMACNames, tVMACE2E),
 		acted(vi, "vmac_xmit_base", tMatrix),
 		refused(vi, "use_ipvlan", "ipvlan interfaces - the instance runs on its interface without one"),
 		acted(vi, "native_ipv6", tKeywordEffect, "engine/testdata/election/ipv6.txt"),
@@ -575,7 +583,8 @@ var keywordTable = func() []Keyword {
 		acted(vi, "unicast_peer", sUnicast, "testdata/sim/unicast.scn", tMatrix),
 		acted(vi, "unicast_fault_no_peer", "engine/testdata/keepalived/unicast-fault-no-peer.txt"),
 		acted(vi, "unicast_ttl", sUnicast),
-		refused(vi, "old_unicast_checksum", "sending the pre-1.3.6 VRRPv3 unicast checksum - adverts use the current one; old checksums from peers are still accepted"),
+		acted(vi, "old_unicast_checksum", "engine/testdata/keepalived/old-unicast-checksum.txt", "adapters/vrrpnet/codec_test.go:TestChecksumVariants",
+			"adapters/vrrpnet/keepalived_interop_linux_test.go:TestKeepalivedInterop", "e2e/checksum_test.go:TestOldUnicastChecksumInterop"),
 		acted(vi, "garp_master_delay", sGARP),
 		acted(vi, "garp_master_repeat", sGARP),
 		acted(vi, "garp_lower_prio_delay", sLowerPrio),

@@ -19,6 +19,8 @@ type instState struct {
 	stateN, prioN, vridN, advertN, authN, versionN *node
 	preemptDelayN, nopreemptN, unicastN, mcastDstN *node
 	downAdvertsN, accN                             *node
+	vmacN                                          *node   // use_vmac
+	vipN, evipN                                    []*node // each kept VIP and eVIP line
 	refN                                           [numRefKinds][]*node
 
 	accept, strict, skipCheck, lowerNoAdv, higherSend *bool
@@ -272,13 +274,20 @@ func (p *parser) parseInstance(b *node) {
 			}
 		case "use_vmac":
 			in.UseVMAC = true
+			st.vmacN = n
 			for i := range n.args {
 				a := n.arg(i)
 				if mac, ok := parseVMAC(a); ok {
-					if in.VMACAddr != "" {
+					switch {
+					case in.VMACAddr != "":
 						p.argWarnf(n, i, "VMAC address already specified - ignored")
+					case strings.ContainsRune("13579bdf", rune(mac[1])):
+						p.argWarnf(n, i, "VMAC MAC address is multicast %s - ignored", a)
+					case strings.HasPrefix(mac, "00:00:5e:00:01") || strings.HasPrefix(mac, "00:00:5e:00:02"):
+						p.argWarnf(n, i, "VMAC MAC address not allowed to be an RFC 5798 address (%s) - ignored", a)
+					default:
+						in.VMACAddr = mac
 					}
-					in.VMACAddr = mac
 				} else if strings.Count(a, ":") >= 4 {
 					p.argErrorf(n, i, "invalid VMAC address '%s'", a)
 				} else if !validIfName(a) {
@@ -356,13 +365,14 @@ func (p *parser) parseInstance(b *node) {
 				in.UnicastTTL, st.unicastTTLSet = v, true
 			}
 		case "old_unicast_checksum":
-			in.OldUnicastChecksum = true
-			if len(n.args) > 0 {
-				if n.arg(0) == "never" {
-					in.OldUnicastChecksum, in.OldUnicastChecksumNever = false, true
-				} else {
-					p.argWarnf(n, 0, "unknown old_unicast_checksum mode '%s' - ignored", n.arg(0))
-				}
+			switch {
+			case len(n.args) == 0:
+				in.OldUnicastChecksum, in.OldUnicastChecksumNever = true, false
+			case n.arg(0) == "never":
+				in.OldUnicastChecksum, in.OldUnicastChecksumNever = false, true
+			default:
+				// keepalived ignores the line (the mode stays automatic).
+				p.argWarnf(n, 0, "unknown old_unicast_checksum mode '%s' - ignored", n.arg(0))
 			}
 		case "virtual_router_id":
 			if v, ok := p.intArg(n, 0, 1, 255); ok {
@@ -411,8 +421,10 @@ func (p *parser) parseInstance(b *node) {
 						continue
 					}
 					in.VirtualIPAddresses = append(in.VirtualIPAddresses, a)
+					st.vipN = append(st.vipN, c)
 				} else {
 					in.VirtualIPAddressesExcluded = append(in.VirtualIPAddressesExcluded, a)
+					st.evipN = append(st.evipN, c)
 				}
 			}
 		case "virtual_routes":
@@ -505,13 +517,14 @@ func (p *parser) parseInstance(b *node) {
 }
 
 // parseVMAC accepts a MAC address of 6 octets, or 5 (the VRID is then
-// the last octet), as use_vmac allows.
+// the last octet, nameVMACs adds it), as use_vmac allows, and writes each
+// octet with two lower-case digits.
 func parseVMAC(s string) (string, bool) {
 	parts := strings.Split(s, ":")
 	if len(parts) != 5 && len(parts) != 6 {
 		return "", false
 	}
-	for _, p := range parts {
+	for k, p := range parts {
 		if len(p) == 0 || len(p) > 2 {
 			return "", false
 		}
@@ -520,8 +533,11 @@ func parseVMAC(s string) (string, bool) {
 				return "", false
 			}
 		}
+		if len(p) == 1 {
+			parts[k] = "0" + p
+		}
 	}
-	return strings.ToLower(s), true
+	return strings.ToLower(strings.Join(parts, ":")), true
 }
 
 func (p *parser) parseIPVLAN(n *node, in *conf.Instance) {

@@ -224,6 +224,7 @@ func Run(ctx context.Context, o Options) error {
 	if !a.lvs.drain(timeout) {
 		log.Error().Dur("timeout", timeout).Msg("IPVS work still queued at exit: some services may be left configured")
 	}
+	l.RunShutdownScript(a.scripts.runWait)
 	log.Info().Uint64("events", l.Seq).Msg("Stopped")
 	return nil
 }
@@ -416,6 +417,14 @@ func (s *swapScripts) Notify(n *effects.Notify) { s.cur.Notify(n) }
 
 // Run implements Scripts.
 func (s *swapScripts) Run(rs *effects.RunScript) { s.cur.Run(rs) }
+
+// runWait runs a script to its end (the shutdown script).
+func (s *swapScripts) runWait(rs *effects.RunScript) *events.ScriptResult {
+	if s == nil || s.cur == nil {
+		return nil
+	}
+	return s.cur.RunWait(rs)
+}
 
 // syncLimit is a logEvery shared by adapter goroutines.
 type syncLimit struct {

@@ -73,6 +73,9 @@ type dispatcher struct {
 	// feedback holds the events executing a Step's effects produced (the
 	// outcome of each JoinGroup), for the loop to step next.
 	feedback []events.Event
+	// shutdown is the shutdown script the Stop step asked for, held until
+	// the rest of the stop has been applied.
+	shutdown *effects.RunScript
 }
 
 func newDispatcher(x Executors, log *zerolog.Logger) *dispatcher {
@@ -130,6 +133,13 @@ func (d *dispatcher) one(e effects.Effect) {
 	case *effects.RunScript:
 		if d.x.Scripts == nil {
 			d.unhandled[e.EffectKind()]++
+			return
+		}
+		if v.Phase == effects.PhaseShutdown {
+			// Run once every effect before it has been applied
+			// (Loop.RunShutdownScript), as keepalived runs it once VRRP
+			// and the checkers have stopped.
+			d.shutdown = effects.Clone(v).(*effects.RunScript)
 			return
 		}
 		d.x.Scripts.Run(v)

@@ -28,7 +28,7 @@ func LoadConfig(path, configID string) (*events.ConfigLoaded, diag.List, error) 
 		}
 		return b, err
 	}
-	cfg, diags, err := config.Load(path, config.Options{ConfigID: configID, ReadFile: read, VRFTable: vrfTable})
+	cfg, diags, err := config.Load(path, config.Options{ConfigID: configID, ReadFile: read, VRFTable: vrfTable, Links: links})
 	if err != nil {
 		return nil, diags, fmt.Errorf("load %s: %w", path, err)
 	}
@@ -43,6 +43,21 @@ func vrfTable(name string) (int, error) {
 		return 0, fmt.Errorf("%s: %w", name, config.ErrNotVRF)
 	}
 	return t, err
+}
+
+// links lists the host's interfaces at load, so VMAC names avoid the
+// names in use and reuse the VMACs already there, as keepalived does; the
+// journaled configuration carries the names.
+func links() ([]config.Link, error) {
+	ls, err := netlink.Links()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]config.Link, len(ls))
+	for k, l := range ls {
+		out[k] = config.Link{Name: l.Name, Macvlan: l.Macvlan, Parent: l.Parent, MAC: l.MAC}
+	}
+	return out, nil
 }
 
 func digest(files map[string][]byte) string {

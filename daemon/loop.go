@@ -140,6 +140,23 @@ func (l *Loop) step(ev events.Event) {
 	}
 }
 
+// RunShutdownScript runs the shutdown script the Stop event asked for, if
+// any, waits for it (its timeout, then SIGTERM and SIGKILL, bound the
+// wait) and steps its outcome. The caller has applied every effect of the
+// stop first. run is script.Executor.RunWait.
+func (l *Loop) RunShutdownScript(run func(*effects.RunScript) *events.ScriptResult) {
+	d := l.dispatcherFor()
+	rs := d.shutdown
+	d.shutdown = nil
+	if rs == nil || run == nil {
+		return
+	}
+	l.Log.Info().Strs("command", rs.Command).Msg("Running shutdown script")
+	if res := run(rs); res != nil {
+		l.Step(res)
+	}
+}
+
 // Snapshot stores the engine state in the journal, if it takes snapshots.
 func (l *Loop) Snapshot() {
 	s, ok := l.Journal.(snapshotter)

@@ -102,6 +102,12 @@ func DescribeEffect(e effects.Effect) string {
 		if v.AuthType != 0 {
 			s += fmt.Sprintf(" auth=%d:%q", v.AuthType, strings.TrimRight(string(v.AuthData[:]), "\x00"))
 		}
+		if v.Checksum != events.ChecksumStandard {
+			s += " checksum=" + v.Checksum.String()
+			if v.ChecksumGroup.IsValid() {
+				s += "@" + v.ChecksumGroup.String()
+			}
+		}
 		return s
 	case *effects.AddAddress:
 		return fmt.Sprintf("AddAddress %s %s dev %s", orDash(v.Instance), v.Address.Prefix, v.Address.Dev)
@@ -128,7 +134,17 @@ func DescribeEffect(e effects.Effect) string {
 	case *effects.CancelTimer:
 		return "CancelTimer " + v.Key
 	case *effects.RunScript:
-		return fmt.Sprintf("RunScript %s %q timeout=%s", v.Script, v.Command, v.Timeout)
+		s := fmt.Sprintf("RunScript %s %q timeout=%s", v.Script, v.Command, v.Timeout)
+		if v.User != "" && v.Phase != "" {
+			s += " as=" + v.User
+			if v.Group != "" {
+				s += ":" + v.Group
+			}
+		}
+		if v.Phase != "" {
+			s += " phase=" + v.Phase
+		}
+		return s
 	case *effects.Notify:
 		s := "Notify " + v.FIFOLine
 		for k, sc := range v.Scripts {

@@ -247,7 +247,7 @@ func writeInstance(p printer, in *Input, i *vrrp.InstanceView) {
 			}
 			p("     %s min_ttl %d max_ttl %d", peer.Addr, peer.MinTTL, maxTTL)
 		}
-		p("   Unicast checksum compatibility = %s", checksumCompat(c))
+		p("   Unicast checksum compatibility = %s", checksumCompat(c, i.OldChecksum))
 	}
 	if len(c.VirtualRoutes) > 0 {
 		p("   Virtual Routes :")
@@ -276,12 +276,14 @@ func writeInstance(p printer, in *Input, i *vrrp.InstanceView) {
 	p("   Notify priority changes = %t", c.NotifyPriorityChanges)
 }
 
-func checksumCompat(c *conf.Instance) string {
+func checksumCompat(c *conf.Instance, auto bool) string {
 	switch {
 	case c.OldUnicastChecksumNever:
 		return "never"
 	case c.OldUnicastChecksum:
 		return "config"
+	case auto:
+		return "auto"
 	}
 	return "no"
 }

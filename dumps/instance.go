@@ -33,6 +33,16 @@ func vmacBase(i *vrrp.InstanceView, a conf.Address) string {
 	if n := vmacName(i); n != "" && a.Dev == n {
 		return i.Interface
 	}
+	if a.VMAC != "" && a.Dev == a.VMAC {
+		// An address's own VMAC sits on the address's configured dev,
+		// else on the instance's interface.
+		for _, c := range append(append([]conf.Address{}, i.Config.VirtualIPAddresses...), i.Config.VirtualIPAddressesExcluded...) {
+			if c.Prefix == a.Prefix && c.VMAC == a.VMAC && c.Dev != "" {
+				return c.Dev
+			}
+		}
+		return i.Interface
+	}
 	return ""
 }
 

@@ -100,6 +100,7 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		e.Int(3, int64(v.Timeout))
 		e.String(4, v.User)
 		e.String(5, v.Group)
+		e.String(6, v.Phase)
 	case *Notify:
 		encodeNotify(e, v)
 	case *Count:

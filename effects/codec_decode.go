@@ -156,6 +156,8 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 				v.User = d.Name()
 			case 5:
 				v.Group = d.Name()
+			case 6:
+				v.Phase = d.Name()
 			default:
 				d.Skip()
 			}

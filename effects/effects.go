@@ -277,16 +277,29 @@ type CancelTimer struct {
 	Key string `json:"key"`
 }
 
-// RunScript runs a track script (vrrp_script). Its outcome returns as a
-// ScriptResult event. The executor never runs two instances of one script
-// at once.
+// RunScript runs a track script (vrrp_script), or global_defs'
+// startup_script or shutdown_script (Phase). Its outcome returns as a
+// ScriptResult event with the same Script and Phase. The executor never
+// runs two instances of one script at once. A timed-out script gets
+// SIGTERM, then SIGKILL.
 type RunScript struct {
 	Script  string        `json:"script"`
 	Command []string      `json:"command"`
 	Timeout time.Duration `json:"timeout"`
 	User    string        `json:"user,omitempty"`
 	Group   string        `json:"group,omitempty"`
+	// Phase is PhaseStartup or PhaseShutdown for those scripts, "" for a
+	// track script. The engine starts VRRP and the checkers once the
+	// startup script has ended; the driver runs the shutdown script once
+	// every effect before it has been applied, and waits for it.
+	Phase string `json:"phase,omitempty"`
 }
+
+// The phases of RunScript and events.ScriptResult.
+const (
+	PhaseStartup  = "startup"
+	PhaseShutdown = "shutdown"
+)
 
 // Notify reports a state transition to the outside world: the scripts to
 // run, with keepalived's exact arguments, and the line to write to notify

@@ -114,7 +114,9 @@
 //
 // This package joins the two: Step routes each event to both parts (the
 // LVS part takes the events it has a use for) and returns VRRP's effects
-// then LVS's.
+// then LVS's. phases.go is its own: global_defs' startup_script (Start
+// emits its RunScript and both parts start when its ScriptResult comes)
+// and shutdown_script (its RunScript follows every other effect of Stop).
 //
 // testdata/INDEX.md maps each rule area to the scenario files that
 // specify it (run by driver/scenario; TestScenarioIndex keeps the map

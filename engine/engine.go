@@ -11,8 +11,13 @@ import (
 type Engine struct {
 	vrrp *vrrp.Machine
 	lvs  *lvs.Machine
-	// buf joins the VRRP and LVS effects of a Step that has both.
-	buf []effects.Effect
+	// buf joins the VRRP and LVS effects of a Step that has both; own
+	// holds the engine's own (phases.go).
+	buf, own []effects.Effect
+	// running is set from Start to Stop; pending is the Start waiting
+	// for the startup script to end (phases.go).
+	running bool
+	pending *events.Start
 }
 
 // InstanceStatus is one VRRP instance as Instances reports it.
@@ -53,11 +58,11 @@ func (e *Engine) Step(ev events.Event) []effects.Effect {
 		}
 	case *events.Start:
 		if v != nil {
-			m.Start(v)
+			return e.start(v)
 		}
 	case *events.Stop:
 		if v != nil {
-			m.Stop(v)
+			return e.stop(v)
 		}
 	case *events.AdvertReceived:
 		if v != nil {
@@ -80,6 +85,9 @@ func (e *Engine) Step(ev events.Event) []effects.Effect {
 			m.Route(v)
 		}
 	case *events.ScriptResult:
+		if v != nil && v.Phase != "" {
+			return e.phaseResult(v)
+		}
 		if v != nil {
 			m.Script(v)
 		}

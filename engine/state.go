@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/engine/vrrp"
+	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
@@ -17,13 +18,17 @@ type state struct {
 	Config  *conf.Config   `json:"config,omitempty"`
 	VRRP    *vrrp.Snapshot `json:"vrrp"`
 	LVS     *lvs.Snapshot  `json:"lvs,omitempty"`
+	// Running and Pending are the engine's own (phases.go).
+	Running bool          `json:"running,omitempty"`
+	Pending *events.Start `json:"pending_start,omitempty"`
 }
 
 // MarshalState encodes the whole engine state deterministically (for
 // journal snapshots and `replay at`): the loaded configuration and every
 // dynamic field, slices in config order.
 func (e *Engine) MarshalState() ([]byte, error) {
-	return json.Marshal(state{Version: stateVersion, Config: e.vrrp.Config(), VRRP: e.vrrp.Snapshot(), LVS: e.lvs.Snapshot()})
+	return json.Marshal(state{Version: stateVersion, Config: e.vrrp.Config(), VRRP: e.vrrp.Snapshot(), LVS: e.lvs.Snapshot(),
+		Running: e.running, Pending: e.pending})
 }
 
 // RestoreState rebuilds an engine from MarshalState's output; it continues
@@ -44,5 +49,5 @@ func RestoreState(b []byte) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{vrrp: m, lvs: l}, nil
+	return &Engine{vrrp: m, lvs: l, running: s.Running, pending: s.Pending}, nil
 }

@@ -102,6 +102,7 @@ func AppendEncode(dst []byte, ev Event) ([]byte, error) {
 		e.Bool(4, v.TimedOut)
 		e.Bool(5, v.Failed)
 		e.String(6, v.Error)
+		e.String(7, v.Phase)
 	case *TrackFileValue:
 		e.Int(1, int64(v.At))
 		e.String(2, v.File)

@@ -190,6 +190,8 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 				v.Failed = d.Bool()
 			case 6:
 				v.Error = d.String()
+			case 7:
+				v.Phase = d.Name()
 			default:
 				d.Skip()
 			}

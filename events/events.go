@@ -285,10 +285,12 @@ type RuleChanged struct {
 	Added    bool         `json:"added"`
 }
 
-// ScriptResult is the outcome of one run of a track script (vrrp_script).
+// ScriptResult is the outcome of one run of a track script (vrrp_script),
+// or of the startup or shutdown script (Phase, as effects.RunScript says).
 type ScriptResult struct {
 	Header
 	Script string `json:"script"`
+	Phase  string `json:"phase,omitempty"`
 	// Status is the exit status; meaningful when neither TimedOut nor Failed.
 	Status   int  `json:"status"`
 	TimedOut bool `json:"timed_out,omitempty"`

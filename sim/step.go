@@ -129,7 +129,10 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	case *effects.CancelTimer:
 		delete(n.timers, e.Key)
 	case *effects.RunScript:
-		ev := &events.ScriptResult{Script: e.Script, Status: n.scriptExit[e.Script]}
+		ev := &events.ScriptResult{Script: e.Script, Phase: e.Phase, Status: n.scriptExit[e.Script]}
+		if e.Phase != "" {
+			ev.Status = 0 // the startup and shutdown scripts succeed
+		}
 		w.schedule(&item{at: w.now.Add(scriptDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 	case *effects.StateChanged:
 		w.stateChanged(n, e)

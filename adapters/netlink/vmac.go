@@ -48,7 +48,8 @@ func isIPv6VMAC(mac net.HardwareAddr) bool {
 // createVMAC creates a private-mode macvlan with the virtual MAC on the
 // parent, sets keepalived's sysctls, disables IPv6 address autogeneration
 // (RFC 5798 §7.4: the VMAC must not get an EUI-64 link-local address) and
-// brings it up. An existing macvlan of that name, parent and MAC is reused.
+// brings it up. An existing macvlan of that name, parent and MAC is reused;
+// one of another parent, MAC or mode is replaced.
 func (x *Executor) createVMAC(e *effects.CreateVMAC) error {
 	mac, err := net.ParseMAC(e.MAC)
 	if err != nil || len(mac) != 6 {
@@ -59,12 +60,23 @@ func (x *Executor) createVMAC(e *effects.CreateVMAC) error {
 		return fmt.Errorf("create vmac %s: parent %s: %w", e.Name, e.Parent, err)
 	}
 	link, err := x.h.LinkByName(e.Name)
+	if err == nil {
+		mv, ok := link.(*vnl.Macvlan)
+		switch {
+		case !ok:
+			return fmt.Errorf("create vmac %s: a different interface of that name exists", e.Name)
+		case mv.ParentIndex != parent.Attrs().Index || !bytes.Equal(mv.HardwareAddr, mac) || mv.Mode != vnl.MACVLAN_MODE_PRIVATE:
+			// A macvlan of that name but another parent, MAC or mode
+			// (left by an earlier configuration): replaced, as
+			// keepalived does.
+			if err := x.h.LinkDel(link); err != nil && !isLinkNotFound(err) {
+				return fmt.Errorf("create vmac %s: remove the old macvlan: %w", e.Name, err)
+			}
+			err = vnl.LinkNotFoundError{}
+		}
+	}
 	switch {
 	case err == nil:
-		mv, ok := link.(*vnl.Macvlan)
-		if !ok || mv.ParentIndex != parent.Attrs().Index || !bytes.Equal(mv.HardwareAddr, mac) || mv.Mode != vnl.MACVLAN_MODE_PRIVATE {
-			return fmt.Errorf("create vmac %s: a different interface of that name exists", e.Name)
-		}
 	case isLinkNotFound(err):
 		mv := &vnl.Macvlan{
 			LinkAttrs: vnl.LinkAttrs{Name: e.Name, ParentIndex: parent.Attrs().Index, HardwareAddr: mac},
@@ -207,4 +219,35 @@ func linkLocal(mac net.HardwareAddr) net.IP {
 func ipv6Disabled() bool {
 	_, err := os.Stat("/proc/sys/net/ipv6")
 	return err != nil
+}
+
+// LinkInfo is an interface of the caller's namespace as config.Options.Links
+// wants it: its name, and for a private-mode macvlan its lower interface
+// and MAC.
+type LinkInfo struct {
+	Name        string
+	Macvlan     bool
+	Parent, MAC string
+}
+
+// Links lists the interfaces of the caller's network namespace, for
+// naming VMACs at load (vigil run).
+func Links() ([]LinkInfo, error) {
+	links, err := vnl.LinkList()
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int]string, len(links))
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	out := make([]LinkInfo, 0, len(links))
+	for _, l := range links {
+		li := LinkInfo{Name: l.Attrs().Name}
+		if mv, ok := l.(*vnl.Macvlan); ok && mv.Mode == vnl.MACVLAN_MODE_PRIVATE {
+			li.Macvlan, li.Parent, li.MAC = true, names[mv.ParentIndex], mv.HardwareAddr.String()
+		}
+		out = append(out, li)
+	}
+	return out, nil
 }

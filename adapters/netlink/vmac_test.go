@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/vishvananda/netns"
+
 	"github.com/vigil-ha/vigil/effects"
 )
 
@@ -132,5 +134,36 @@ func TestVMACv6(t *testing.T) {
 	}
 	if err := x.Apply(&effects.DeleteVMAC{Name: "vrrp6.77"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVMACReplacesOtherMacvlan: a macvlan of the VMAC's name with another
+// MAC (left by an earlier configuration) is replaced, as keepalived
+// replaces it; Links reports a VMAC with its parent and MAC, for naming
+// VMACs at load.
+func TestVMACReplacesOtherMacvlan(t *testing.T) {
+	requireRoot(t)
+	ns := vethNS(t, "vmacr")
+	ipn(t, ns, "link", "add", "vrrp.9", "link", "va", "address", "02:00:00:00:00:09", "type", "macvlan", "mode", "bridge")
+	x := newExecutor(t, ns)
+	if err := x.Apply(&effects.CreateVMAC{Instance: "VI_1", Name: "vrrp.9", Parent: "va", MAC: "00:00:5e:00:01:09"}); err != nil {
+		t.Fatal(err)
+	}
+	l := linkDetail(t, ns, "vrrp.9")
+	if l.Address != "00:00:5e:00:01:09" || l.Link != "va" || l.LinkInfo.Data.Mode != "private" {
+		t.Errorf("got %+v", l)
+	}
+	var links []LinkInfo
+	h, err := netns.GetFromName(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := InNamespace(h, func() (err error) { links, err = Links(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	want := LinkInfo{Name: "vrrp.9", Macvlan: true, Parent: "va", MAC: "00:00:5e:00:01:09"}
+	if !slices.Contains(links, want) || !slices.Contains(links, LinkInfo{Name: "vb"}) {
+		t.Errorf("Links = %+v, want %+v and vb among them", links, want)
 	}
 }

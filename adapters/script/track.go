@@ -10,8 +10,8 @@ import (
 	"github.com/vigil-ha/vigil/events"
 )
 
-// Run executes a RunScript effect (one run of a track script) without
-// blocking. The outcome arrives on Options.Results as *events.ScriptResult.
+// Run executes a RunScript effect (one run of a track script, or the
+// startup script) without blocking. The outcome arrives on Options.Results as *events.ScriptResult.
 // If the previous run of the same script has not finished, this run is
 // skipped and counted, as keepalived skips it.
 //
@@ -28,12 +28,13 @@ func (x *Executor) Run(rs *effects.RunScript) {
 		x.mu.Unlock()
 		return
 	}
-	if x.running[rs.Script] {
+	key := runKey(rs)
+	if x.running[key] {
 		x.mu.Unlock()
 		x.skipped.Add(1)
 		return
 	}
-	x.running[rs.Script] = true
+	x.running[key] = true
 	x.wg.Add(1)
 	x.mu.Unlock()
 
@@ -42,7 +43,7 @@ func (x *Executor) Run(rs *effects.RunScript) {
 		defer x.wg.Done()
 		res := x.runTrack(rs)
 		x.mu.Lock()
-		delete(x.running, rs.Script)
+		delete(x.running, key)
 		x.mu.Unlock()
 		if x.opts.Results == nil {
 			return
@@ -52,6 +53,30 @@ func (x *Executor) Run(rs *effects.RunScript) {
 		case <-x.done:
 		}
 	}()
+}
+
+// RunWait runs a RunScript to its end and returns its outcome (the
+// shutdown script, which the daemon runs once everything else has
+// stopped, and waits for). It returns nil if the executor is closed.
+func (x *Executor) RunWait(rs *effects.RunScript) *events.ScriptResult {
+	x.mu.Lock()
+	if x.closed {
+		x.mu.Unlock()
+		return nil
+	}
+	x.wg.Add(1)
+	x.mu.Unlock()
+	defer x.wg.Done()
+	return x.runTrack(effects.Clone(rs).(*effects.RunScript))
+}
+
+// runKey is the key of a script in Executor.running: a track script's
+// name, or the phase and name of the startup or shutdown script.
+func runKey(rs *effects.RunScript) string {
+	if rs.Phase != "" {
+		return rs.Phase + ":" + rs.Script
+	}
+	return rs.Script
 }
 
 // Running reports whether a run of the named track script is in progress.
@@ -67,19 +92,24 @@ func (x *Executor) Running(script string) bool {
 // timed-out run ends, its process group is then killed, so nothing it
 // started outlives it.
 func (x *Executor) runTrack(rs *effects.RunScript) *events.ScriptResult {
-	res := &events.ScriptResult{Script: rs.Script}
-	cmd, err := x.startScript("track script "+rs.Script, rs.Command, rs.User, rs.Group)
+	res := &events.ScriptResult{Script: rs.Script, Phase: rs.Phase}
+	what := "track script"
+	if rs.Phase != "" {
+		what = rs.Phase + " script"
+	}
+	key := runKey(rs)
+	cmd, err := x.startScript(what+" "+rs.Script, rs.Command, rs.User, rs.Group)
 	x.mu.Lock()
-	last, hadLast := x.lastFail[rs.Script]
+	last, hadLast := x.lastFail[key]
 	if err != nil {
-		x.lastFail[rs.Script] = err.Error()
+		x.lastFail[key] = err.Error()
 	} else {
-		delete(x.lastFail, rs.Script)
+		delete(x.lastFail, key)
 	}
 	x.mu.Unlock()
 	if err != nil {
 		if !hadLast || last != err.Error() {
-			x.log.Error("track script not run", "script", rs.Script, "err", err)
+			x.log.Error(what+" not run", "script", rs.Script, "err", err)
 		}
 		res.Header.At = x.opts.Now()
 		res.Failed, res.Error = true, err.Error()
@@ -105,7 +135,7 @@ func (x *Executor) runTrack(rs *effects.RunScript) *events.ScriptResult {
 			}
 			describeExit(res, cmd, err, sent)
 			if res.TimedOut {
-				x.log.Warn("track script timed out", "script", rs.Script, "timeout", rs.Timeout)
+				x.log.Warn(what+" timed out", "script", rs.Script, "timeout", rs.Timeout)
 			}
 			return res
 		case <-deadline:

@@ -162,3 +162,33 @@ func TestCloseTerminatesRunningScripts(t *testing.T) {
 		t.Error("Run after Close started a script")
 	}
 }
+
+// TestStartupShutdownScripts: the startup script's result carries its
+// phase (and a track script of the same name runs beside it); RunWait
+// runs the shutdown script to its end, killed at its timeout.
+func TestStartupShutdownScripts(t *testing.T) {
+	dir := openDir(t)
+	slow := writeScript(t, dir, "slow.sh", "#!/bin/sh\nsleep 0.3\nexit 4\n", 0o755)
+	x, results := newExecutor(t, Options{})
+	x.Run(&effects.RunScript{Script: "startup_script", Command: []string{slow}, Timeout: hangBound, Phase: effects.PhaseStartup})
+	x.Run(&effects.RunScript{Script: "startup_script", Command: []string{"sh", "-c", "exit 0"}, Timeout: hangBound})
+	got := map[string]*events.ScriptResult{}
+	for range 2 {
+		r := nextResult(t, results)
+		got[r.Phase] = r
+	}
+	if r := got[effects.PhaseStartup]; r == nil || r.Status != 4 || r.Script != "startup_script" {
+		t.Errorf("startup script result %+v, want status 4", r)
+	}
+	if r := got[""]; r == nil || r.Status != 0 {
+		t.Errorf("track script result %+v, want status 0", r)
+	}
+	start := time.Now()
+	r := x.RunWait(&effects.RunScript{Script: "shutdown_script", Command: []string{"sleep", "30"}, Timeout: 500 * time.Millisecond, Phase: effects.PhaseShutdown})
+	if r == nil || !r.TimedOut || r.Phase != effects.PhaseShutdown {
+		t.Errorf("shutdown script result %+v, want timed out", r)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("RunWait took %s", d)
+	}
+}

@@ -25,6 +25,7 @@ var advertSpec = spec{steps: true, args: []arg{
 	{key: "pass", kind: value, hint: "pass=TEXT"},
 	{key: "addrs", kind: list, hint: "addrs=(ADDR, ...)"},
 	{key: "verdict", kind: value, hint: "verdict=ok|too-short|bad-version|..."},
+	{key: "checksum", kind: value, hint: "checksum=standard|old-unicast|as-v2"},
 }}
 
 // cmdAdvert delivers an AdvertReceived from a peer. Its fields default
@@ -33,13 +34,14 @@ var advertSpec = spec{steps: true, args: []arg{
 // version, interval, virtual addresses and authentication, sent to the
 // VRRP group (the unicast_src_ip with unicast peers), TTL 255; the other
 // arguments override them. verdict= is the decoder's verdict (default
-// ok).
+// ok), checksum= the checksum form the decoder verified (default
+// standard).
 //
 // Syntax:
 //
 //	advert from=ADDR prio=N [inst=NAME] [if=NAME] [dst=ADDR] [vrid=N] [ver=2|3]
 //	       [type=N] [ttl=N] [interval=CENTISECONDS] [authtype=N] [pass=TEXT]
-//	       [addrs=(ADDR, ...)] [verdict=NAME] [only=(Kind, ...)]
+//	       [addrs=(ADDR, ...)] [verdict=NAME] [checksum=FORM] [only=(Kind, ...)]
 //
 // Example:
 //
@@ -97,6 +99,15 @@ func (h *Harness) cmdAdvert(a *params) error {
 	}
 	if v := a.Str("verdict", ""); v != "" {
 		ev.Verdict = verdictNamed(a, v)
+	}
+	switch v := a.Str("checksum", "standard"); v {
+	case "standard":
+	case "old-unicast":
+		adv.Checksum = events.ChecksumOldUnicast
+	case "as-v2":
+		adv.Checksum = events.ChecksumAsV2
+	default:
+		a.fail("checksum", "%q is not standard, old-unicast or as-v2", v)
 	}
 	if err := a.Err(); err != nil {
 		return err

@@ -4,26 +4,34 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
 )
 
 var scriptSpec = spec{steps: true, args: []arg{
 	{key: "name", kind: value, required: true, hint: "name=SCRIPT"},
 	{key: "status", kind: value, required: true, hint: "status=N|timeout|fail"},
+	{key: "phase", kind: value, hint: "phase=startup|shutdown"},
 }}
 
 // cmdScript delivers a track script's ScriptResult: its exit status, or
-// timeout (killed after its timeout), or fail (it could not be run).
+// timeout (killed after its timeout), or fail (it could not be run). With
+// phase=, the result is the startup or shutdown script's.
 //
 // Syntax:
 //
-//	script name=SCRIPT status=N|timeout|fail [only=(Kind, ...)]
+//	script name=SCRIPT status=N|timeout|fail [phase=startup|shutdown] [only=(Kind, ...)]
 //
 // Example:
 //
 //	script name=chk_nginx status=1 only=(StateChanged)
 func (h *Harness) cmdScript(a *params) error {
-	ev := &events.ScriptResult{Script: a.Str("name", "")}
+	ev := &events.ScriptResult{Script: a.Str("name", ""), Phase: a.Str("phase", "")}
+	switch ev.Phase {
+	case "", effects.PhaseStartup, effects.PhaseShutdown:
+	default:
+		return fmt.Errorf("%s: phase: %q is not startup or shutdown", a.cmd, ev.Phase)
+	}
 	switch st := a.Str("status", ""); st {
 	case "timeout":
 		ev.TimedOut = true

@@ -37,7 +37,7 @@
 //	addr             AddressChanged if=NAME prefix=P [del]
 //	route            RouteChanged dst=P [table=N] [del]
 //	advert           AdvertReceived from=ADDR prio=N [inst=NAME] [overrides]
-//	script           ScriptResult name=S status=N|timeout|fail
+//	script           ScriptResult name=S status=N|timeout|fail [phase=startup|shutdown]
 //	track-file       TrackFileValue name=F value=N [failed]
 //	process          ProcessCount name=P count=N
 //	bfd              BFDState name=B [up|down]

@@ -50,6 +50,9 @@ type InstanceView struct {
 	MasterPrio int
 	// VIPSet reports whether the VIPs are installed.
 	VIPSet bool
+	// OldChecksum reports an automatic switch to the old unicast
+	// checksum (a peer used it).
+	OldChecksum bool
 	// Timer is the instance's next protocol deadline (advert when MASTER,
 	// master-down when BACKUP); 0 when none is armed.
 	Timer events.Time
@@ -197,7 +200,7 @@ func (m *Machine) instanceView(i *instance) InstanceView {
 	v := InstanceView{Config: i.cfg, Name: i.name, State: i.dyn.State, Want: i.dyn.Want, Version: int(i.version),
 		Family: i.family, VRID: int(i.vrid), Interface: i.iface, Base: i.basePrio, Effective: i.dyn.Priority,
 		AdvertInt: i.advertInt, MasterAdvertInt: i.dyn.MasterAdvertInt, MasterDown: i.masterDownInterval(),
-		MasterSrc: i.dyn.MasterSrc, MasterPrio: i.dyn.MasterPrio, VIPSet: i.dyn.VIPSet, Unicast: i.unicast,
+		MasterSrc: i.dyn.MasterSrc, MasterPrio: i.dyn.MasterPrio, VIPSet: i.dyn.VIPSet, OldChecksum: i.dyn.OldChecksum, Unicast: i.unicast,
 		VIPs: i.vips[:i.numVIPs], EVIPs: i.vips[i.numVIPs:],
 		AdvertAt: i.dyn.AdvertAt, MasterDownAt: i.dyn.MasterDownAt, SecondGARPAt: i.dyn.SecondGARPAt, LowerPrioGARPAt: i.dyn.LowerPrioGARPAt,
 		GARPRefreshAt: i.dyn.GARPRefreshAt, PreemptAt: i.dyn.PreemptAt, MasterDownWhy: i.dyn.MasterDownWhy}

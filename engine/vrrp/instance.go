@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,6 +34,8 @@ type instance struct {
 	unicast      bool
 	src          netip.Addr // mcast_src_ip / unicast_src_ip
 	vmac         string     // VMAC interface name when use_vmac
+	vmacMAC      string     // its MAC
+	addrVMACs    []vmacDev  // the VMACs of addresses that need their own, in order
 	vipIface     string     // interface VIPs without dev go on
 	syncGroupIdx int        // sync group index or -1
 
@@ -79,6 +82,10 @@ type instanceDyn struct {
 	// sign that the two routers' priorities are inverted across members,
 	// the one case where groups can duel (sync.go).
 	LowerSeenAt events.Time `json:"lower_seen_at,omitempty"`
+	// OldChecksum is set when a VRRPv3 IPv4 unicast instance switched to
+	// the pre-1.3.6 checksum on hearing a peer use it (keepalived's
+	// automatic compatibility, unless old_unicast_checksum never).
+	OldChecksum bool `json:"old_csum,omitempty"`
 }
 
 // compileInstance derives an instance's fixed data from its configuration.
@@ -132,10 +139,13 @@ func compileInstance(c *conf.Instance, idx int) *instance {
 	}
 	i.vipIface = i.iface
 	if c.UseVMAC {
+		// The parser names every VMAC (config.nameVMACs); a
+		// configuration built by hand may leave it to the default.
 		i.vmac = c.VMACName
 		if i.vmac == "" {
 			i.vmac = "vrrp." + strconv.Itoa(int(i.vrid))
 		}
+		i.vmacMAC = i.macFor(i.family)
 		i.vipIface = i.vmac
 	}
 	for _, a := range c.VirtualIPAddresses {
@@ -186,14 +196,49 @@ func compileInstance(c *conf.Instance, idx int) *instance {
 	return i
 }
 
+// vmacDev is a VMAC an address needs of its own.
+type vmacDev struct {
+	name, parent, mac string
+}
+
+// resolveAddr sets the interface an address goes on: its own VMAC when
+// it has one, else the instance's VMAC for an address of the instance's
+// family on its interface (dev omitted or the same), else its dev or the
+// instance's interface.
 func (i *instance) resolveAddr(a conf.Address) conf.Address {
-	if a.Dev == "" {
+	v4 := a.Prefix.Addr().Is4()
+	switch {
+	case a.VMAC != "":
+		d := vmacDev{name: a.VMAC, parent: a.Dev, mac: i.macFor(4)}
+		if d.parent == "" {
+			d.parent = i.iface
+		}
+		if !v4 {
+			d.mac = i.macFor(6)
+		}
+		if !slices.Contains(i.addrVMACs, d) {
+			i.addrVMACs = append(i.addrVMACs, d)
+		}
+		a.Dev = a.VMAC
+	case a.Dev == "" || a.Dev == i.iface:
 		a.Dev = i.iface
-		if i.cfg.UseVMAC && a.Prefix.Addr().Is4() == (i.family == 4) {
+		if i.cfg.UseVMAC && v4 == (i.family == 4) {
 			a.Dev = i.vmac
 		}
 	}
 	return a
+}
+
+// macFor is the MAC of the instance's VMACs for a family: use_vmac's
+// address, else 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID.
+func (i *instance) macFor(family int) string {
+	if i.cfg.VMACAddr != "" {
+		return i.cfg.VMACAddr
+	}
+	if family == 6 {
+		return "00:00:5e:00:02:" + hex2(i.vrid)
+	}
+	return "00:00:5e:00:01:" + hex2(i.vrid)
 }
 
 func (i *instance) mcastGroup() netip.Addr {

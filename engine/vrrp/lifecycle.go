@@ -116,7 +116,7 @@ func (m *Machine) leaveGroups(old, keep []groupPair) {
 
 // startInstance prepares an instance entering service: it removes VIPs
 // left over from a previous run (whatever state it will reach) and creates
-// its VMAC. It stays in INIT until tryLeaveInit.
+// its VMAC, then its addresses' VMACs. It stays in INIT until tryLeaveInit.
 func (m *Machine) startInstance(i *instance) {
 	for k := range i.vips {
 		v := &i.vips[k]
@@ -127,14 +127,10 @@ func (m *Machine) startInstance(i *instance) {
 		}
 	}
 	if i.vmac != "" {
-		mac := i.cfg.VMACAddr
-		if mac == "" {
-			mac = "00:00:5e:00:01:" + hex2(i.vrid)
-			if i.family == 6 {
-				mac = "00:00:5e:00:02:" + hex2(i.vrid)
-			}
-		}
-		m.out.add(&effects.CreateVMAC{Instance: i.name, Name: i.vmac, Parent: i.iface, MAC: mac})
+		m.out.add(&effects.CreateVMAC{Instance: i.name, Name: i.vmac, Parent: i.iface, MAC: i.vmacMAC})
+	}
+	for _, d := range i.addrVMACs {
+		m.out.add(&effects.CreateVMAC{Instance: i.name, Name: d.name, Parent: d.parent, MAC: d.mac})
 	}
 	_, _, prio, _ := m.evalTrack(i)
 	i.dyn.Priority = prio
@@ -254,5 +250,8 @@ func (m *Machine) stopInstance(i *instance, to effects.State, why string, keep b
 	m.setState(i, to, why)
 	if i.vmac != "" {
 		m.out.add(&effects.DeleteVMAC{Instance: i.name, Name: i.vmac})
+	}
+	for _, d := range i.addrVMACs {
+		m.out.add(&effects.DeleteVMAC{Instance: i.name, Name: d.name})
 	}
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // Load applies a configuration: the first one, or a reload. On reload an
-// instance that keeps its name, interface, family, VRID, version and VMAC
-// keeps its state (no flap, no VIP churn, no notify); addresses added to or
+// instance that keeps its name, interface, family, VRID, version and VMACs
+// (its own and its addresses') keeps its state (no flap, no VIP churn, no notify); addresses added to or
 // removed from a MASTER are applied; a changed priority takes effect as
 // tracking changes do. Removed instances go to DELETED.
 func (m *Machine) Load(cfg *conf.Config) {
@@ -107,7 +107,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 }
 
 func compatible(o, n *instance) bool {
-	return o.iface == n.iface && o.family == n.family && o.vrid == n.vrid && o.version == n.version && o.vmac == n.vmac && o.unicast == n.unicast
+	return o.iface == n.iface && o.family == n.family && o.vrid == n.vrid && o.version == n.version && o.vmac == n.vmac && o.vmacMAC == n.vmacMAC && slices.Equal(o.addrVMACs, n.addrVMACs) && o.unicast == n.unicast
 }
 
 // diffInstalled applies a reload's changes to what a MASTER has installed.

@@ -92,6 +92,10 @@ func (m *Machine) check(i *instance, ev *events.AdvertReceived) bool {
 		m.out.count(i.name, effects.CounterInvalidType)
 		return false
 	}
+	if !m.checksumForm(i, ev) {
+		m.out.count(i.name, effects.CounterChecksumError)
+		return false
+	}
 	if ev.Dst.IsValid() && ev.Dst.IsMulticast() == i.unicast {
 		m.out.count(i.name, effects.CounterAddressListError)
 		return false
@@ -317,4 +321,51 @@ func (m *Machine) primary(i *instance) netip.Addr {
 		}
 	}
 	return netip.Addr{}
+}
+
+// The VRRPv3 IPv4 checksum of keepalived before 1.3.6, for unicast
+// (keepalived's old_unicast_checksum): the pseudo-header's destination is
+// the multicast group (vrrp_mcast_group4), not the peer. keepalived 2.2.7
+// sends it with `old_unicast_checksum`, or once it heard a unicast peer
+// use it (unless `old_unicast_checksum never`), and then accepts only it;
+// otherwise it accepts only the standard one. The adapter verifies either
+// and says which one the advert carried (Advert.Checksum). keepalived
+// 2.2.7, once switched automatically, was seen still sending the standard
+// checksum after becoming MASTER; vigil sends the old one, which is what
+// its switch means and what a peer expecting the old one accepts.
+
+// oldChecksum reports whether i sends (and expects) the old checksum.
+func (m *Machine) oldChecksum(i *instance) bool {
+	return i.family == 4 && i.version == 3 && (i.cfg.OldUnicastChecksum || i.dyn.OldChecksum)
+}
+
+// checksumGroup is the old checksum's pseudo-header destination.
+func (m *Machine) checksumGroup() netip.Addr {
+	if m.cfg != nil && m.cfg.GlobalDefs.VRRPMcastGroup4.Is4() {
+		return m.cfg.GlobalDefs.VRRPMcastGroup4
+	}
+	return netip.AddrFrom4([4]byte{224, 0, 0, 18})
+}
+
+// checksumForm checks a VRRPv3 IPv4 advert's checksum form against the
+// one i expects, switching a unicast instance to the old form on its
+// first old advert.
+func (m *Machine) checksumForm(i *instance, ev *events.AdvertReceived) bool {
+	if i.family != 4 || i.version != 3 || ev.Advert.Version != 3 {
+		return true
+	}
+	old := ev.Advert.Checksum == events.ChecksumOldUnicast
+	switch {
+	case m.oldChecksum(i):
+		// Only the old form verifies (the standard one too when the
+		// destination is the group itself).
+		return old || ev.Advert.Checksum != events.ChecksumStandard || ev.Dst == m.checksumGroup()
+	case !old:
+		return true
+	case i.unicast && !i.cfg.OldUnicastChecksumNever:
+		i.dyn.OldChecksum = true
+		m.out.log(effects.LogInfo, i.name, "("+i.name+") Setting unicast VRRPv3 checksum to old version")
+		return true
+	}
+	return false
 }

@@ -45,6 +45,9 @@ func (m *Machine) sendAdvert(i *instance, prio int) {
 	// The engine names the source (adapters never choose it): the
 	// configured one, else the interface's primary address.
 	a.Src = m.primary(i)
+	if m.oldChecksum(i) {
+		a.Checksum, a.ChecksumGroup = events.ChecksumOldUnicast, m.checksumGroup()
+	}
 	m.out.add(a)
 	m.out.count(i.name, effects.CounterAdvertSent)
 	if prio == prioStop {

@@ -406,7 +406,10 @@ type Instance struct {
 	Interface string `json:"interface,omitempty"`
 	VRF       string `json:"vrf,omitempty"`
 
-	UseVMAC      bool   `json:"use_vmac,omitempty"`
+	UseVMAC bool `json:"use_vmac,omitempty"`
+	// VMACName is the VMAC interface's name: use_vmac's, else the one
+	// the parser gives it as keepalived does (vmac_prefix.VRID, made
+	// unique). VMACAddr is use_vmac's MAC address (6 octets), if given.
 	VMACName     string `json:"vmac_name,omitempty"`
 	VMACAddr     string `json:"vmac_addr,omitempty"`
 	UseVMACAddr  bool   `json:"use_vmac_addr,omitempty"`
@@ -501,10 +504,16 @@ type Address struct {
 	Broadcast netip.Addr   `json:"brd,omitzero"`
 	Dev       string       `json:"dev,omitempty"`
 	UseVMAC   bool         `json:"use_vmac,omitempty"`
-	Scope     string       `json:"scope,omitempty"`
-	Label     string       `json:"label,omitempty"`
-	Peer      netip.Prefix `json:"peer,omitzero"`
-	Home      bool         `json:"home,omitempty"`
+	// VMAC is the VMAC interface the address is added to when it needs
+	// one of its own (use_vmac on the address, or the instance's
+	// use_vmac_addr): a private macvlan on Dev (or on the instance's
+	// interface) with the instance's virtual MAC for the address's
+	// family. The parser names it, as keepalived does.
+	VMAC  string       `json:"vmac,omitempty"`
+	Scope string       `json:"scope,omitempty"`
+	Label string       `json:"label,omitempty"`
+	Peer  netip.Prefix `json:"peer,omitzero"`
+	Home  bool         `json:"home,omitempty"`
 	// NoDAD is the effective IFA_F_NODAD: keepalived sets it on every
 	// IPv6 address it adds unless the line says -nodad; never on IPv4.
 	NoDAD         bool `json:"nodad,omitempty"`
