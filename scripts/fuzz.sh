@@ -14,7 +14,21 @@ while IFS= read -r f; do
 		# and a short -fuzztime that ends during it fails with "context
 		# deadline exceeded" (seen with FuzzParse, whose inputs minimise
 		# slowly) although nothing failed.
-		go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" -fuzzminimizetime "${FUZZMINIMIZE:-2s}" "$pkg" >/tmp/vigil-fuzz.log 2>&1 || { cat /tmp/vigil-fuzz.log; exit 1; }
+		run() { go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$t" -fuzzminimizetime "${FUZZMINIMIZE:-2s}" "$pkg" >/tmp/vigil-fuzz.log 2>&1; }
+		if ! run; then
+			# Go's fuzzer sometimes ends a run at its deadline with
+			# "context deadline exceeded" and no failing input (seen
+			# under load on 2 cores): a glitch of the tool, not a
+			# finding. A real failure always writes its input; such a
+			# run is retried once, and fails the lane if it repeats.
+			if grep -q 'context deadline exceeded' /tmp/vigil-fuzz.log && ! grep -q 'Failing input written' /tmp/vigil-fuzz.log; then
+				echo "fuzz $pkg $fn: the fuzzer's deadline glitch (no failing input); running it again"
+				run || { cat /tmp/vigil-fuzz.log; exit 1; }
+			else
+				cat /tmp/vigil-fuzz.log
+				exit 1
+			fi
+		fi
 	done
 done < <(grep -rl --include='*_test.go' '^func Fuzz' . | sort)
 [ "$found" = 1 ] || echo "no fuzz targets"
