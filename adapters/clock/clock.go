@@ -9,7 +9,6 @@
 package clock
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/internal/timerq"
 )
 
 // ErrUnsupported is returned (wrapped) by Apply for effects other than
@@ -41,22 +41,14 @@ type Clock struct {
 	done   chan struct{}
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	h       timerHeap
-	byKey   map[string]*entry
-	seq     uint64
+	mu sync.Mutex
+	// q is the armed timers, in the order every vigil timer queue uses
+	// (internal/timerq: deadline, then set order).
+	q       timerq.Queue
 	timer   *time.Timer
 	armedAt events.Time // the deadline timer is set for; valid if armed
 	armed   bool
 	closed  bool
-}
-
-// entry is one armed timer.
-type entry struct {
-	key   string
-	at    events.Time
-	seq   uint64 // set order, to break deadline ties
-	index int    // position in the heap
 }
 
 // New starts a clock whose times are durations since origin. Pass a
@@ -70,7 +62,6 @@ func NewBuffered(origin time.Time, buffer int) *Clock {
 		origin: origin,
 		out:    make(chan *events.TimerFired, buffer),
 		done:   make(chan struct{}),
-		byKey:  map[string]*entry{},
 		timer:  time.NewTimer(time.Hour),
 	}
 	c.timer.Stop()
@@ -90,7 +81,7 @@ func (c *Clock) Fired() <-chan *events.TimerFired { return c.out }
 func (c *Clock) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.h)
+	return c.q.Len()
 }
 
 // Apply arms (SetTimer) or disarms (CancelTimer) a timer. It never blocks
@@ -115,15 +106,7 @@ func (c *Clock) Set(key string, at events.Time) {
 	if c.closed {
 		return
 	}
-	c.seq++
-	if e, ok := c.byKey[key]; ok {
-		e.at, e.seq = at, c.seq
-		heap.Fix(&c.h, e.index)
-	} else {
-		e := &entry{key: key, at: at, seq: c.seq}
-		c.byKey[key] = e
-		heap.Push(&c.h, e)
-	}
+	c.q.Set(key, at)
 	c.rearm()
 }
 
@@ -131,12 +114,7 @@ func (c *Clock) Set(key string, at events.Time) {
 func (c *Clock) Cancel(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.byKey[key]
-	if !ok {
-		return
-	}
-	heap.Remove(&c.h, e.index)
-	delete(c.byKey, key)
+	c.q.Cancel(key)
 	c.rearm()
 }
 
@@ -158,14 +136,14 @@ func (c *Clock) Close() {
 // rearm points the runtime timer at the earliest deadline, touching it only
 // when that deadline changed. Called with mu held.
 func (c *Clock) rearm() {
-	if len(c.h) == 0 {
+	_, next, ok := c.q.Next()
+	if !ok {
 		if c.armed {
 			c.timer.Stop()
 			c.armed = false
 		}
 		return
 	}
-	next := c.h[0].at
 	if c.armed && next == c.armedAt {
 		return
 	}
@@ -209,41 +187,13 @@ func (c *Clock) run() {
 func (c *Clock) popDue() *events.TimerFired {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || len(c.h) == 0 {
+	if c.closed {
 		return nil
 	}
 	now := c.Now()
-	if c.h[0].at > now {
+	key, _, ok := c.q.PopDue(now)
+	if !ok {
 		return nil
 	}
-	e := heap.Pop(&c.h).(*entry)
-	delete(c.byKey, e.key)
-	return &events.TimerFired{Header: events.Header{At: now}, Key: e.key}
-}
-
-// timerHeap orders entries by deadline, then set order.
-type timerHeap []*entry
-
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
-	}
-	return h[i].seq < h[j].seq
-}
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *timerHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *timerHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return e
+	return &events.TimerFired{Header: events.Header{At: now}, Key: key}
 }
