@@ -305,7 +305,7 @@ var keywordTable = func() []Keyword {
 	// Top level (GLOBAL CONFIGURATION).
 	add(
 		refused("", "net_namespace", "running in a network namespace - vigil refuses to start with it: run it under `ip netns exec NAME`"),
-		refused("", "net_namespace_ipvs", "a separate network namespace for IPVS - IPVS is configured in vigil's own namespace"),
+		acted("", "net_namespace_ipvs", "daemon/vm_ipvs_test.go:TestDaemonIPVSNamespaceInVM", "daemon/load_test.go:TestIPVSNamespace"),
 		refused("", "namespace_with_ipsets", "ipsets - vigil uses none"),
 		refused("", "instance", "per-instance pid file names - use -p/--pid and -r/--vrrp_pid"),
 		refused("", "use_pid_dir", "pid files in /run/keepalived - use -p/--pid and -r/--vrrp_pid"),
@@ -367,7 +367,8 @@ var keywordTable = func() []Keyword {
 		acted(g, "default_interface", "engine/testdata/keepalived/static-address-default-interface.txt",
 			"e2e/static_test.go:TestStaticAddressDefaultInterface"),
 		refused(g, "lvs_sync_daemon", "the IPVS connection synchronisation daemon is not started"),
-		refused(g, "lvs_timeouts", "IPVS connection timeouts are left as they are"),
+		acted(g, "lvs_timeouts", "engine/lvs/testdata/timeouts.txt", "adapters/ipvs/kernel_test.go:TestKernelTimeouts",
+			"daemon/vm_ipvs_test.go:TestDaemonIPVSNamespaceInVM"),
 		acted(g, "lvs_flush", "daemon/vm_ipvs_test.go:TestDaemonIPVSInVM", "daemon/lvs_test.go:TestLoopChecksDriveIPVS"),
 		acted(g, "lvs_flush_on_stop", lStop),
 		acted(g, "lvs_flush_onstop", tKeywordEffect, lStop),

@@ -26,6 +26,7 @@ import (
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
 	"github.com/vigil-ha/vigil/journal"
 )
 
@@ -164,6 +165,10 @@ func Run(ctx context.Context, o Options) error {
 		l.Journal, l.Seq = w, w.NextSeq()-1
 		l.Status.Journal = journalStats(w)
 	}
+	// running is the configuration in force, read by the reload
+	// goroutine to refuse what a reload cannot change.
+	var running atomic.Pointer[conf.Config]
+	running.Store(cfgEv.Config)
 	l.Reload = func() (*events.ConfigLoaded, error) {
 		if o.Reloading != nil {
 			o.Reloading()
@@ -175,6 +180,9 @@ func Run(ctx context.Context, o Options) error {
 		if err == nil {
 			err = checkSupported(ev.Config)
 		}
+		if err == nil {
+			err = checkReloadable(running.Load(), ev.Config)
+		}
 		if err != nil {
 			if o.Reloaded != nil {
 				o.Reloaded()
@@ -185,6 +193,7 @@ func Run(ctx context.Context, o Options) error {
 		return ev, nil
 	}
 	l.OnConfig = func(ev *events.ConfigLoaded) {
+		running.Store(ev.Config)
 		a.reconfigure(ev, &log)
 		log.Info().Str("digest", ev.Digest).Int("instances", len(ev.Config.Instances)).
 			Int("virtual_servers", len(ev.Config.VirtualServers)).Msg("Reloaded configuration")
@@ -303,6 +312,9 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o 
 	a.track = &trackers{out: a.events, now: clk.Now, log: lg.Slog()}
 	a.lvs = newLVSAdapters(a.events, clk.Now, lg.Slog(), &a.log, lim)
 	a.lvs.ipvsOpts = o.IPVS
+	if a.lvs.ipvsOpts.Netns == "" {
+		a.lvs.ipvsOpts.Netns = IPVSNamespace(cfgEv.Config)
+	}
 	if o.NoVRRP {
 		return a, nil
 	}

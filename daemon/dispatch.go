@@ -151,7 +151,7 @@ func (d *dispatcher) one(e effects.Effect) {
 		d.x.Scripts.Notify(v)
 	case *effects.RunCheck:
 		err = d.apply(d.x.Checks, e)
-	case *effects.SetIPVS, *effects.ReconcileIPVS:
+	case *effects.SetIPVS, *effects.ReconcileIPVS, *effects.SetIPVSTimeouts:
 		err = d.apply(d.x.IPVS, e)
 		if errors.Is(err, errNoIPVSExecutor) {
 			// Why not logged: the reason (no IPVS in the kernel) was,

@@ -85,6 +85,35 @@ func checkSupported(cfg *conf.Config) error {
 	return nil
 }
 
+// IPVSNamespace is the network namespace whose IPVS table the
+// configuration's virtual servers go to (global_defs net_namespace_ipvs),
+// as a path: /var/run/netns/NAME, or with no NAME the default namespace
+// (init's, /proc/1/ns/net), as keepalived resolves it; "" for vigil's own
+// namespace when the keyword is absent.
+func IPVSNamespace(cfg *conf.Config) string {
+	ns := cfg.GlobalDefs.NetNamespaceIPVS
+	switch {
+	case ns == nil:
+		return ""
+	case *ns == "":
+		return "/proc/1/ns/net"
+	}
+	return "/var/run/netns/" + *ns
+}
+
+// checkReloadable refuses a reload that changes what keepalived cannot
+// change at a reload either (it then keeps the running configuration):
+// the IPVS namespace.
+func checkReloadable(old, cfg *conf.Config) error {
+	if old == nil {
+		return nil
+	}
+	if a, b := IPVSNamespace(old), IPVSNamespace(cfg); a != b {
+		return fmt.Errorf("%w: net_namespace_ipvs cannot change at a reload (%q to %q); restart vigil", ErrUnsupportedConfig, a, b)
+	}
+	return nil
+}
+
 // withoutVRRP returns cfg without its VRRP parts, for keepalived -C
 // (checkers only). track_file blocks stay: FILE_CHECK reads them.
 func withoutVRRP(cfg *conf.Config) *conf.Config {

@@ -10,10 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netns"
 
 	"github.com/vigil-ha/vigil/adapters/ipvs"
 )
@@ -228,5 +231,118 @@ func TestDaemonIPVSInVM(t *testing.T) {
 	}
 	if _, err := m.Flush(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// vmNamespaceConf programs its virtual server in the namespace
+// vigil-vm-ipvs (net_namespace_ipvs) with lvs_timeouts.
+const vmNamespaceConf = `net_namespace_ipvs vigil-vm-ipvs
+global_defs {
+  lvs_timeouts tcp 7200 udp 45
+}
+virtual_server 10.77.0.2 80 {
+  protocol TCP
+  lvs_sched rr
+  real_server 10.77.2.1 80 {
+    weight 1
+  }
+}
+`
+
+// TestDaemonIPVSNamespaceInVM: with net_namespace_ipvs the table and the
+// lvs_timeouts go to the named namespace (/var/run/netns/NAME), not to
+// the daemon's own; the stop removes the service and restores the
+// namespace's original timeouts.
+func TestDaemonIPVSNamespaceInVM(t *testing.T) {
+	if os.Getenv(vmEnv) == "" {
+		t.Skip(vmEnv + " is not set: this test rewrites IPVS tables and runs in the qemu lane only (test/qemu/run.sh)")
+	}
+	const name = "vigil-vm-ipvs"
+	func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer orig.Close()
+		h, err := netns.NewNamed(name)
+		if err != nil {
+			t.Fatalf("new netns %s: %v", name, err)
+		}
+		defer h.Close()
+		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+			t.Fatalf("lo up in %s: %v %s", name, err, out)
+		}
+		if err := netns.Set(orig); err != nil {
+			t.Fatalf("back to the original netns: %v", err)
+		}
+	}()
+	t.Cleanup(func() { netns.DeleteNamed(name) })
+	path := "/var/run/netns/" + name
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("keepalived's path for the namespace: %v", err)
+	}
+	root, err := ipvs.Open(ipvs.Options{NoModprobe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	inNS, err := ipvs.Open(ipvs.Options{Netns: path, NoModprobe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inNS.Close()
+	rootBefore, err := root.Timeouts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := inNS.Timeouts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(t.TempDir(), "keepalived.conf")
+	if err := os.WriteFile(conf, []byte(vmNamespaceConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	has := func(m *ipvs.Manager) bool {
+		tbl, err := m.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range tbl {
+			if s.Addr == netip.MustParseAddr("10.77.0.2") && s.Port == 80 {
+				return len(s.Dests) == 1
+			}
+		}
+		return false
+	}
+	d := startVMDaemon(t, conf, false)
+	deadline := time.Now().Add(20 * time.Second)
+	for !has(inNS) {
+		if time.Now().After(deadline) {
+			t.Fatal("the service never appeared in the net_namespace_ipvs namespace")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if has(root) {
+		t.Fatal("the service is in the daemon's own namespace too")
+	}
+	got, err := inNS.Timeouts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (ipvs.Timeouts{TCP: 7200 * time.Second, TCPFin: orig.TCPFin, UDP: 45 * time.Second}); got != want {
+		t.Fatalf("timeouts in %s = %+v, want %+v", name, got, want)
+	}
+	if got, _ := root.Timeouts(); got != rootBefore {
+		t.Fatalf("the daemon's own namespace's timeouts changed: %+v, were %+v", got, rootBefore)
+	}
+	d.stop(t)
+	if has(inNS) {
+		t.Fatal("the service is still in the namespace after the stop")
+	}
+	if got, _ := inNS.Timeouts(); got != orig {
+		t.Fatalf("timeouts after the stop = %+v, want the originals %+v", got, orig)
 	}
 }

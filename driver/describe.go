@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
@@ -189,6 +190,8 @@ func DescribeEffect(e effects.Effect) string {
 		return fmt.Sprintf("CheckStateChanged %s %s #%d %s %s (%s)", v.VirtualServer, v.RealServer, v.Checker, v.Type, upWord(v.Up), v.Reason)
 	case *effects.ReconcileIPVS:
 		return describeReconcile(v)
+	case *effects.SetIPVSTimeouts:
+		return describeTimeouts(v)
 	case *effects.SetIPVS:
 		s := "SetIPVS " + v.Op.String()
 		if v.Op == effects.IPVSFlush {
@@ -288,4 +291,19 @@ func describeReconcile(e *effects.ReconcileIPVS) string {
 		}
 	}
 	return b.String()
+}
+
+// describeTimeouts names each timeout the effect sets, "original" for
+// those it restores.
+func describeTimeouts(e *effects.SetIPVSTimeouts) string {
+	if *e == (effects.SetIPVSTimeouts{}) {
+		return "SetIPVSTimeouts restore"
+	}
+	one := func(d time.Duration) string {
+		if d == 0 {
+			return "original"
+		}
+		return d.String()
+	}
+	return fmt.Sprintf("SetIPVSTimeouts tcp=%s tcpfin=%s udp=%s", one(e.TCP), one(e.TCPFin), one(e.UDP))
 }

@@ -154,6 +154,10 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		e.String(1, v.Interface)
 	case *ReconcileIPVS:
 		encodeReconcileIPVS(e, v)
+	case *SetIPVSTimeouts:
+		e.Int(1, int64(v.TCP))
+		e.Int(2, int64(v.TCPFin))
+		e.Int(3, int64(v.UDP))
 	default:
 		return fmt.Errorf("%T: no codec for kind %v", f, f.EffectKind())
 	}

@@ -222,6 +222,22 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		return decodeSetIPVS(d)
 	case KindReconcileIPVS:
 		return decodeReconcileIPVS(d)
+	case KindSetIPVSTimeouts:
+		v := new(SetIPVSTimeouts)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.TCP = time.Duration(d.Int())
+			case 2:
+				v.TCPFin = time.Duration(d.Int())
+			case 3:
+				v.UDP = time.Duration(d.Int())
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
 	case KindRunCheck:
 		v := new(RunCheck)
 		for range d.MapLen() {

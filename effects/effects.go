@@ -80,6 +80,7 @@ const (
 	KindCheckStateChanged Kind = 23
 	KindCloseSockets      Kind = 24
 	KindReconcileIPVS     Kind = 25
+	KindSetIPVSTimeouts   Kind = 26
 )
 
 var kindNames = [...]string{
@@ -108,6 +109,7 @@ var kindNames = [...]string{
 	KindCheckStateChanged: "CheckStateChanged",
 	KindCloseSockets:      "CloseSockets",
 	KindReconcileIPVS:     "ReconcileIPVS",
+	KindSetIPVSTimeouts:   "SetIPVSTimeouts",
 }
 
 func (k Kind) String() string {
@@ -545,6 +547,18 @@ type ReconcileIPVS struct {
 	Services []IPVSTableService `json:"services,omitempty"`
 }
 
+// SetIPVSTimeouts sets IPVS's connection timeouts (global_defs
+// lvs_timeouts). A zero field means the value the kernel had before vigil
+// first changed it: the executor reads the kernel's timeouts before its
+// first change and restores them from there, as keepalived does, so an
+// effect with every field zero undoes what earlier ones set (and does
+// nothing when nothing was set).
+type SetIPVSTimeouts struct {
+	TCP    time.Duration `json:"tcp,omitempty"`
+	TCPFin time.Duration `json:"tcpfin,omitempty"`
+	UDP    time.Duration `json:"udp,omitempty"`
+}
+
 // IPVSTableService is one service of a desired IPVS table, with the
 // virtual server it comes from (in SetIPVS's ID form) and its
 // destinations.
@@ -634,6 +648,7 @@ func (*RunCheck) EffectKind() Kind          { return KindRunCheck }
 func (*CheckStateChanged) EffectKind() Kind { return KindCheckStateChanged }
 func (*CloseSockets) EffectKind() Kind      { return KindCloseSockets }
 func (*ReconcileIPVS) EffectKind() Kind     { return KindReconcileIPVS }
+func (*SetIPVSTimeouts) EffectKind() Kind   { return KindSetIPVSTimeouts }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.

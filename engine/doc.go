@@ -59,8 +59,9 @@
 //     leaves before an instance stops, a sync group's notification after
 //     its members'; the VRRP effects come before the LVS ones, and
 //     within the LVS part timers and checks come first, then the IPVS
-//     table changes (after a Start, the one ReconcileIPVS), then the
-//     notifications (a notify script sees the new table). Timers set in
+//     table changes (after a Start, the one ReconcileIPVS, preceded by
+//     the lvs_timeouts; at a Stop the timeouts are restored after the
+//     table), then the notifications (a notify script sees the new table). Timers set in
 //     one step with the same deadline fire in that order.
 //   - Reads never change anything: Instances, DumpView, VirtualServers,
 //     IPVSTable, Timer and MarshalState only look.
@@ -108,6 +109,8 @@
 //     since nothing says what the kernel holds at a start; Stop
 //     (lvs_flush_on_stop, --dont-release-ipvs); ha_suspend's addresses.
 //   - files.go: FILE_CHECK, a track file's value as a verdict or a weight.
+//   - timeouts.go: lvs_timeouts, set at a start and a reload, restored at
+//     a stop.
 //   - model.go, reload.go, snapshot.go: compiling (a checker's
 //     configuration without its source position, so a restored engine
 //     emits the same RunCheck bytes), reloading, the state.

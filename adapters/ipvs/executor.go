@@ -25,14 +25,16 @@ type Executor struct {
 // NewExecutor returns an Executor applying effects to m.
 func NewExecutor(m *Manager) *Executor { return &Executor{m: m} }
 
-// Apply executes one effect; effects other than SetIPVS and ReconcileIPVS
-// are ignored.
+// Apply executes one effect; effects other than SetIPVS, ReconcileIPVS
+// and SetIPVSTimeouts are ignored.
 func (x *Executor) Apply(e effects.Effect) error {
 	switch v := e.(type) {
 	case *effects.SetIPVS:
 		return x.set(v)
 	case *effects.ReconcileIPVS:
 		return x.reconcile(v)
+	case *effects.SetIPVSTimeouts:
+		return x.timeouts(v)
 	}
 	return nil
 }

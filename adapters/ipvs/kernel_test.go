@@ -460,3 +460,49 @@ func findIndex(tb Table, k ServiceKey) int {
 	}
 	panic("no service " + k.String())
 }
+
+// TestKernelTimeouts sets IPVS's connection timeouts in a fresh namespace
+// and restores them: a zero field keeps the kernel's original value, and
+// an all-zero set restores every original.
+func TestKernelTimeouts(t *testing.T) {
+	ns := requireIPVS(t)
+	m, err := Open(Options{Netns: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	orig, err := m.Timeouts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orig.TCP == 0 || orig.TCPFin == 0 || orig.UDP == 0 {
+		t.Fatalf("kernel timeouts %+v: want the kernel's defaults, all set", orig)
+	}
+	if err := m.SetTimeouts(Timeouts{}); err != nil {
+		t.Fatalf("restore before any change: %v", err)
+	}
+	check := func(want Timeouts) {
+		t.Helper()
+		got, err := m.Timeouts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("timeouts = %+v, want %+v", got, want)
+		}
+	}
+	check(orig)
+	if err := m.SetTimeouts(Timeouts{TCP: 7200 * time.Second, UDP: 45 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	check(Timeouts{TCP: 7200 * time.Second, TCPFin: orig.TCPFin, UDP: 45 * time.Second})
+	// A later set with only tcpfin gives tcp and udp back their originals.
+	if err := m.SetTimeouts(Timeouts{TCPFin: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	check(Timeouts{TCP: orig.TCP, TCPFin: 30 * time.Second, UDP: orig.UDP})
+	if err := m.SetTimeouts(Timeouts{}); err != nil {
+		t.Fatal(err)
+	}
+	check(orig)
+}

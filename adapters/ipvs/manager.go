@@ -67,6 +67,9 @@ type Manager struct {
 	opts  Options
 	k     *kernel
 	owned map[ServiceKey]bool
+	// origTimeouts are the kernel's timeouts before SetTimeouts first
+	// changed them (nil until then).
+	origTimeouts *Timeouts
 
 	// statsK is Stats' own socket, opened at its first call.
 	statsMu sync.Mutex

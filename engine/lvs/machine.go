@@ -37,6 +37,9 @@ type Machine struct {
 	// reconcile is set by Start: the Step's table goes out as one
 	// ReconcileIPVS instead of SetIPVS additions. It lasts one Step.
 	reconcile bool
+	// timeoutsLast is a SetIPVSTimeouts that goes out after the Step's
+	// table changes (a Stop's restore). It lasts one Step.
+	timeoutsLast *effects.SetIPVSTimeouts
 
 	out outbox
 	// scratch is desired's reusable buffer.
@@ -55,7 +58,7 @@ func (m *Machine) Config() *conf.Config { return m.cfg }
 // and time advances (never backwards).
 func (m *Machine) Begin(at events.Time) {
 	m.out.reset()
-	m.reconcile = false
+	m.reconcile, m.timeoutsLast = false, nil
 	if at > m.now {
 		m.now = at
 	}
@@ -73,6 +76,10 @@ func (m *Machine) Effects() []effects.Effect {
 		if v.dirty {
 			m.syncTable(v)
 		}
+	}
+	if m.timeoutsLast != nil {
+		m.out.add(m.timeoutsLast)
+		m.timeoutsLast = nil
 	}
 	m.out.list = append(m.out.list, m.out.notes...)
 	return m.out.list
@@ -105,6 +112,9 @@ func (m *Machine) Load(cfg *conf.Config) {
 		m.cfg, m.model = cfg, cp
 		return
 	}
+	if t := reloadTimeouts(m.cfg, cfg); t != nil {
+		m.out.add(t)
+	}
 	m.reload(cfg, cp)
 }
 
@@ -124,6 +134,9 @@ func (m *Machine) Start(ev *events.Start) {
 	}
 	m.started, m.stopped, m.seed = true, false, ev.Seed
 	m.reconcile = len(m.model.vservers) > 0
+	if t := timeouts(m.cfg); t != nil {
+		m.out.add(t) // before the table, as keepalived's start_check
+	}
 	for _, v := range m.model.vservers {
 		m.initVS(v, true)
 	}
@@ -157,6 +170,9 @@ func (m *Machine) Stop(ev *events.Stop) {
 		return
 	}
 	m.stopped = true
+	if timeouts(m.cfg) != nil {
+		m.timeoutsLast = &effects.SetIPVSTimeouts{} // restored after the table
+	}
 	for _, v := range m.model.vservers {
 		for _, r := range v.reals {
 			for _, ck := range r.checkers {

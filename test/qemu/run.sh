@@ -121,7 +121,7 @@ done
 
 # 5. The initramfs: busybox, the modules, the test and an init that runs it.
 cp "$busybox" "$work/root/bin/busybox"
-for a in sh mount insmod poweroff cat echo sleep ip dmesg tail grep; do ln -s busybox "$work/root/bin/$a"; done
+for a in sh mount insmod poweroff cat echo sleep ip dmesg tail grep mkdir ln; do ln -s busybox "$work/root/bin/$a"; done
 cat >"$work/root/init" <<'EOF'
 #!/bin/sh
 export PATH=/bin
@@ -130,6 +130,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
+mkdir -p /var && ln -s /run /var/run
 ip link set lo up
 for m in $(cat /modules.order); do
 	insmod /lib/modules/$m || { echo "VM: insmod $m failed:"; dmesg | tail -n 3; }
@@ -138,13 +139,15 @@ echo "VM: modules loaded"
 /ipvs.test -test.v -test.count=1 -test.timeout=60s > /tmp/out 2>&1
 rc=$?
 cat /tmp/out
-VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '^TestDaemonIPVSInVM$' > /tmp/dout 2>&1
+VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '^TestDaemonIPVS(Namespace)?InVM$' > /tmp/dout 2>&1
 drc=$?
 cat /tmp/dout
-# TestKernelTable and TestDaemonIPVSInVM must have run (a skip means the
+# TestKernelTable, TestKernelTimeouts, TestDaemonIPVSInVM and
+# TestDaemonIPVSNamespaceInVM must have run (a skip means the
 # modules did not load).
 if [ $rc -eq 0 ] && grep -q '^--- PASS: TestKernelTable' /tmp/out &&
-	[ $drc -eq 0 ] && grep -q '^--- PASS: TestDaemonIPVSInVM' /tmp/dout; then
+	[ $drc -eq 0 ] && grep -q '^--- PASS: TestDaemonIPVSInVM' /tmp/dout &&
+	grep -q '^--- PASS: TestDaemonIPVSNamespaceInVM' /tmp/dout && grep -q '^--- PASS: TestKernelTimeouts' /tmp/out; then
 	echo "VM-RESULT: PASS"
 else
 	echo "VM-RESULT: FAIL ipvs rc=$rc daemon rc=$drc"
