@@ -740,6 +740,9 @@ func Clone(e Effect) Effect {
 		c := *v
 		c.Services = CloneIPVSTable(v.Services)
 		return &c
+	case *SetIPVSTimeouts:
+		c := *v
+		return &c
 	}
 	return e
 }
