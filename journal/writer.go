@@ -66,6 +66,9 @@ type Options struct {
 
 	// beforeCommit, a test hook, runs before each commit (a stalled disk).
 	beforeCommit func()
+	// format is the file format to write (default FormatVersion; 2 for
+	// tests and benchmarks comparing the formats).
+	format int
 }
 
 func (o *Options) setDefaults() {
@@ -87,6 +90,9 @@ func (o *Options) setDefaults() {
 	def((*int64)(&o.MaxAge), int64(DefaultMaxAge))
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.format == 0 {
+		o.format = FormatVersion
 	}
 }
 
@@ -151,6 +157,7 @@ type Writer struct {
 	meta        Meta
 	pendingGaps []Gap        // from failed commits, written with the next one
 	chunk       chunkBuilder // the chunk being built (format 2)
+	chunk3      chunk3Writer // the open chunk and shape table (format 3)
 	chunkLimit  int          // chunkCap of the current file
 	arena       chunkArena   // the current commit's chunks
 }
