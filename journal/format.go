@@ -11,8 +11,10 @@ import (
 // FormatVersion is the journal file format written by this package. A
 // reader refuses files with a newer format. Format 1 stores one record per
 // key in the events and effects buckets; format 2 stores chunks of records
-// in the records bucket (see chunk.go). Both are read.
-const FormatVersion = 2
+// in the records bucket (see chunk.go); format 3 stores chunks too, each
+// record coded as a delta from the previous record of its shape (see
+// chunk3.go, shape.go and doc.go). All three are read.
+const FormatVersion = 3
 
 // Bucket names.
 var (

@@ -38,6 +38,8 @@ var goldenFixtures = []goldenFixture{
 	{"testdata/golden-v4.journal", goldenV4, 2},
 	// golden-v5 adds ReconcileIPVS, the start's whole IPVS table.
 	{"testdata/golden-v5.journal", goldenV5, 2},
+	// golden-v6 is goldenV6's records in format 3 (shapes and deltas).
+	{"testdata/golden-v6.journal", goldenV6, 3},
 }
 
 // goldenRecord is one event of the golden journal with its effects.
@@ -196,6 +198,32 @@ func goldenV5() []goldenRecord {
 		goldenRecord{&events.Stop{Header: at(18)}, nil},
 		goldenRecord{&events.Start{Header: at(19), Seed: 12}, []effects.Effect{&effects.ReconcileIPVS{}}},
 	)
+}
+
+// goldenV6 is goldenV5's records followed by steady adverts, a master's
+// and a backup's, so that format 3's delta records (explicit, repeated,
+// followed and kept slots, a changed slot code, an unpredicted shape) are
+// in a committed file.
+func goldenV6() []goldenRecord {
+	a := netip.MustParseAddr
+	recs := goldenV5()
+	late := []int64{120_000, 1_350_000, 80_000, 9_000_000, 640_000, 640_000}
+	for i, l := range late {
+		at := events.Time(int64(20+i)*1e9 + l)
+		deadline := events.Time(int64(21+i) * 1e9)
+		recs = append(recs,
+			goldenRecord{&events.TimerFired{Header: events.Header{At: at}, Key: "vrrp/VI_1/adv"}, []effects.Effect{
+				&effects.SendAdvert{Instance: "VI_1", Interface: "eth0", Version: 3, VRID: 51, Priority: 150, Interval: 100,
+					Addrs: []netip.Addr{a("192.168.1.100")}, Src: a("192.168.1.2"), Dst: []netip.Addr{a("224.0.0.18")}, TTL: 255},
+				&effects.Count{Instance: "VI_1", Counter: "advert_sent", Delta: 1},
+				&effects.SetTimer{Key: "vrrp/VI_1/adv", At: deadline}}},
+			goldenRecord{&events.AdvertReceived{Header: events.Header{At: at + 70_000}, Interface: "eth1", Src: a("192.168.2.3"),
+				Dst: a("224.0.0.18"), TTL: 255, Length: 12, Advert: events.Advert{Version: 3, Type: 1, VRID: 52,
+					Priority: uint8(100 + i/4), CountAddrs: 1, Interval: 100, Addrs: []netip.Addr{a("192.168.2.100")}}},
+				[]effects.Effect{&effects.Count{Instance: "VI_2", Counter: "advert_rcvd", Delta: 1},
+					&effects.SetTimer{Key: "vrrp/VI_2/down", At: at + 70_000 + 3_609_375_000}}})
+	}
+	return recs
 }
 
 var goldenGap = Gap{First: 100, Last: 119, Count: 20, At: time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC), Reason: "queue full"}

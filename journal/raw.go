@@ -170,6 +170,39 @@ func (r *Reader) EdgeEvents(idx int) (first, last events.Event, err error) {
 			has1 = k != nil
 			k, vn = c.Last()
 			hasn = k != nil
+		} else if f.meta.Format >= 3 {
+			var cur fileCursor
+			if err := cur.seek(tx, f.meta.Format, 0); err != nil {
+				return err
+			}
+			_, ev, _, more, err := cur.next()
+			if err != nil {
+				return err
+			}
+			if more { // decoded now: the slices are the decoder's
+				if first, err = events.Decode(ev); err != nil {
+					return fmt.Errorf("first event: %w", err)
+				}
+			}
+			if k, _ := tx.Bucket(bucketRecords).Cursor().Last(); k != nil {
+				last, err := keySeq(k)
+				if err != nil {
+					return err
+				}
+				if err := cur.seek(tx, f.meta.Format, last); err != nil {
+					return err
+				}
+				for {
+					_, ev, _, more, err := cur.next()
+					if err != nil {
+						return err
+					}
+					if !more {
+						break
+					}
+					vn, hasn = append(vn[:0], ev...), true
+				}
+			}
 		} else {
 			var cr chunkReader
 			c := tx.Bucket(bucketRecords).Cursor()

@@ -187,6 +187,11 @@ type fileCursor struct {
 	inChunk bool
 	prev    uint64 // the last sequence of the previous chunk, if hasPrev
 	hasPrev bool
+	// Format 3: the chunk being read and its epoch's shape table.
+	chunk3  chunk3Reader
+	shapes  shapeDecoder
+	epoch   uint64 // the epoch's first sequence, if inEpoch
+	inEpoch bool
 }
 
 // seek positions the cursor at the first record with sequence ≥ from.
@@ -199,7 +204,8 @@ func (c *fileCursor) seek(tx *bolt.Tx, format int, from uint64) error {
 		c.fk, c.fv = c.cf.Seek(start)
 		return nil
 	}
-	// The chunk holding from starts at or before it.
+	// The chunk holding from starts at or before it (and in format 3 the
+	// records are decoded from the start of its epoch).
 	c.cr = tx.Bucket(bucketRecords).Cursor()
 	k, v := c.cr.Seek(start)
 	if k == nil || !bytes.Equal(k, start) {
@@ -215,6 +221,18 @@ func (c *fileCursor) seek(tx *bolt.Tx, format int, from uint64) error {
 			k, v = c.cr.Seek(start)
 		}
 	}
+	if format >= 3 && k != nil {
+		var ch chunk3Reader
+		if err := ch.reset(k, v); err != nil {
+			return err
+		}
+		if ch.base > 0 {
+			ek := seqKey(ch.first - ch.base)
+			if k, v = c.cr.Seek(ek); !bytes.Equal(k, ek) {
+				return fmt.Errorf("seq %d: the chunk's epoch, from seq %d, is missing", ch.first, ch.first-ch.base)
+			}
+		}
+	}
 	return c.enter(k, v)
 }
 
@@ -224,7 +242,22 @@ func (c *fileCursor) enter(k, v []byte) error {
 		c.inChunk = false
 		return nil
 	}
-	if err := c.chunk.reset(k, v); err != nil {
+	if c.format >= 3 {
+		if err := c.chunk3.reset(k, v); err != nil {
+			return err
+		}
+		ch := &c.chunk3
+		switch {
+		case ch.base == 0:
+			c.shapes.reset()
+			c.epoch, c.inEpoch = ch.first, true
+		case !c.inEpoch || ch.first-ch.base != c.epoch:
+			return fmt.Errorf("seq %d: chunk continues the epoch from seq %d, which was not read", ch.first, ch.first-ch.base)
+		case ch.shapes != uint64(len(c.shapes.shapes)):
+			return fmt.Errorf("seq %d: chunk expects %d shapes defined before it, found %d", ch.first, ch.shapes, len(c.shapes.shapes))
+		}
+		c.chunk.first, c.chunk.last = ch.first, ch.last
+	} else if err := c.chunk.reset(k, v); err != nil {
 		return err
 	}
 	if c.hasPrev && c.chunk.first <= c.prev {
@@ -240,7 +273,11 @@ func (c *fileCursor) next() (seq uint64, ev, eff []byte, more bool, err error) {
 		return c.nextV1()
 	}
 	for c.inChunk {
-		seq, ev, eff, err = c.chunk.next()
+		if c.format >= 3 {
+			seq, ev, eff, err = c.chunk3.next(&c.shapes)
+		} else {
+			seq, ev, eff, err = c.chunk.next()
+		}
 		if err == errChunkEnd {
 			if err := c.enter(c.cr.Next()); err != nil {
 				return 0, nil, nil, false, err

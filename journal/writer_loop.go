@@ -123,7 +123,15 @@ func (w *Writer) commitSegment(items []item) {
 		}
 		k := make([]byte, 8)
 		ch := &w.chunk
+		put3 := func(first uint64, v []byte, oldLen int) error {
+			binary.BigEndian.PutUint64(k, first)
+			size += uint64(len(v) - oldLen)
+			return rb.Put(k, v)
+		}
 		flush := func() error {
+			if w.opts.format >= 3 {
+				return w.chunk3.flush(put3)
+			}
 			if len(ch.recs) == 0 {
 				return nil
 			}
@@ -138,10 +146,14 @@ func (w *Writer) commitSegment(items []item) {
 			var err error
 			switch it.kind {
 			case itemRecord:
-				if !ch.fits(it, w.chunkLimit) {
-					err = flush()
+				if w.opts.format >= 3 {
+					err = w.chunk3.add(it, put3)
+				} else {
+					if !ch.fits(it, w.chunkLimit) {
+						err = flush()
+					}
+					ch.add(it)
 				}
-				ch.add(it)
 				records++
 				if err == nil && it.ctl != nil && it.ctl.hasDigest {
 					w.meta.ConfigDigest = it.ctl.digest
@@ -166,6 +178,9 @@ func (w *Writer) commitSegment(items []item) {
 	clear(w.chunk.recs)
 	w.chunk.recs, w.chunk.body = w.chunk.recs[:0], 0
 	if err != nil {
+		// The file keeps the open chunk as last committed; the next
+		// records start a chunk and an epoch of their own.
+		w.chunk3.reset(w.chunkLimit)
 		w.setErr(fmt.Errorf("journal: commit to %s: %w", w.cur.path, err))
 		w.failed(items, err)
 		return
@@ -279,7 +294,7 @@ func (w *Writer) startFile() error {
 		return fmt.Errorf("journal: create %s: %w", tmp, err)
 	}
 	db.AllocSize = growStep(0)
-	meta := Meta{Format: FormatVersion, Codec: events.CodecVersion, Host: w.opts.Host,
+	meta := Meta{Format: w.opts.format, Codec: events.CodecVersion, Host: w.opts.Host,
 		Version: w.opts.Version, ConfigDigest: w.meta.ConfigDigest, Created: now}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketRecords, bucketSnapshots, bucketGaps, bucketMeta} {
@@ -302,6 +317,8 @@ func (w *Writer) startFile() error {
 	}
 	w.db, w.meta = db, meta
 	w.chunkLimit = chunkCap(db.Info().PageSize)
+	w.chunk3.arena = &w.arena
+	w.chunk3.reset(w.chunkLimit)
 	w.cur = journalFile{path: path, at: now}
 	w.snapshotDue.Store(false)
 	return nil
