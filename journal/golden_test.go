@@ -203,7 +203,7 @@ func goldenV5() []goldenRecord {
 // goldenV6 is goldenV5's records followed by steady adverts, a master's
 // and a backup's, so that format 3's delta records (explicit, repeated,
 // followed and kept slots, a changed slot code, an unpredicted shape) are
-// in a committed file.
+// in a committed file, and SetIPVSTimeouts.
 func goldenV6() []goldenRecord {
 	a := netip.MustParseAddr
 	recs := goldenV5()
@@ -223,6 +223,11 @@ func goldenV6() []goldenRecord {
 				[]effects.Effect{&effects.Count{Instance: "VI_2", Counter: "advert_rcvd", Delta: 1},
 					&effects.SetTimer{Key: "vrrp/VI_2/down", At: at + 70_000 + 3_609_375_000}}})
 	}
+	// lvs_timeouts: set at a start, restored at a stop.
+	recs = append(recs,
+		goldenRecord{&events.TimerFired{Header: events.Header{At: 27e9}, Key: "lvs/tcp/10.0.0.1:80/10.0.1.1:80/0"},
+			[]effects.Effect{&effects.SetIPVSTimeouts{TCP: 7200 * time.Second, UDP: 45 * time.Second}}},
+		goldenRecord{&events.Stop{Header: events.Header{At: 28e9}}, []effects.Effect{&effects.SetIPVSTimeouts{}}})
 	return recs
 }
 
