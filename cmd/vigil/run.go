@@ -184,7 +184,7 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 		KeepAddresses: f.keepVRRP, KeepIPVS: f.keepIPVS, JournalDir: f.journal, Version: daemon.Version,
 		Log: lg, Signals: sigs, LogAddresses: f.addrMonitor, DumpConfig: f.dumpConf,
 		ControlSocket: f.controlSocket, MetricsListen: f.metricsListen, MetricsCompat: f.metricsCompat,
-		MetricsCheckScript: f.metricsCheckScript,
+		MetricsCheckScript: f.metricsCheckScript, UmaskFromCommandLine: f.umask != nil,
 		Ready: func() {
 			notify("READY=1")()
 			ready.Ready()
