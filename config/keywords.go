@@ -224,6 +224,11 @@ const (
 	tVMACE2E       = "e2e/vmac_test.go:TestVMACNamesParity"
 	tStartStop     = "e2e/startstop_test.go:TestStartupShutdownScripts"
 	tStartStopRun  = "adapters/script/track_test.go:TestStartupShutdownScripts"
+	tProcParse     = "config/process_test.go:TestProcessSettingsParse"
+	tProcRT        = "daemon/process_test.go:TestProcessSettingsRealtime"
+	tProcNice      = "daemon/process_test.go:TestProcessSettingsNice"
+	tProcAuto      = "daemon/process_test.go:TestProcessSettingsAutoPriority"
+	tLoopLate      = "daemon/process_test.go:TestLoopLate"
 
 	sElection     = "engine/testdata/election/backup-becomes-master.txt"
 	sGARP         = "engine/testdata/keepalived/garp-schedule.txt"
@@ -274,7 +279,8 @@ const (
 // Messages shared by several keywords.
 const (
 	mEmail    = "SMTP alerts - no email is sent (notify scripts and FIFOs are)"
-	mSched    = "process scheduling settings - vigil runs with the scheduling, memory locking and CPU affinity it was started with"
+	mChecker  = "the checker process's scheduling - vigil's checkers are goroutines of its one process, with no process or thread of their own: the vrrp_ settings apply to the process (vrrp_priority, vrrp_no_swap; checker_no_swap locks it too) and to the engine's thread (vrrp_rt_priority, vrrp_cpu_affinity, vrrp_rlimit_rttime)"
+	mBFDProc  = "the BFD process's scheduling - no BFD runs"
 	mSNMP     = "SNMP - no AgentX subagent runs"
 	mDBus     = "DBus - no DBus service is offered"
 	mNetlink  = "netlink buffer sizes - vigil's netlink monitor uses a 4 MiB buffer and resynchronises after an overrun"
@@ -403,26 +409,26 @@ var keywordTable = func() []Keyword {
 		partial(g, "vrrp_strict", Always,
 			"the firewall rules strict mode implies for no_accept - traffic to the VIPs is accepted; its protocol rules are applied", sStrict),
 		acted(g, "vrrp_notify_priority_changes", sNotifyPrio),
-		refused(g, "max_auto_priority", mSched),
-		refused(g, "min_auto_priority_delay", mSched),
-		refused(g, "vrrp_priority", mSched),
-		refused(g, "checker_priority", mSched),
-		refused(g, "bfd_priority", mSched),
-		refused(g, "vrrp_no_swap", mSched),
-		refused(g, "checker_no_swap", mSched),
-		refused(g, "bfd_no_swap", mSched),
-		refused(g, "vrrp_cpu_affinity", mSched),
-		refused(g, "checker_cpu_affinity", mSched),
-		refused(g, "bfd_cpu_affinity", mSched),
-		refused(g, "vrrp_rt_priority", mSched),
-		refused(g, "checker_rt_priority", mSched),
-		refused(g, "bfd_rt_priority", mSched),
-		refused(g, "vrrp_rlimit_rttime", mSched),
-		refused(g, "checker_rlimit_rttime", mSched),
-		refused(g, "bfd_rlimit_rttime", mSched),
-		refused(g, "vrrp_rlimit_rtime", mSched),
-		refused(g, "checker_rlimit_rtime", mSched),
-		refused(g, "bfd_rlimit_rtime", mSched),
+		acted(g, "max_auto_priority", tProcParse, tProcAuto, tLoopLate),
+		acted(g, "min_auto_priority_delay", tProcParse, tProcAuto, tLoopLate),
+		acted(g, "vrrp_priority", tProcParse, tProcNice),
+		refused(g, "checker_priority", mChecker),
+		refused(g, "bfd_priority", mBFDProc),
+		acted(g, "vrrp_no_swap", tProcParse, tProcRT),
+		acted(g, "checker_no_swap", tProcParse, "daemon/process_test.go:TestProcessSettingsCheckerNoSwap"),
+		refused(g, "bfd_no_swap", mBFDProc),
+		acted(g, "vrrp_cpu_affinity", tProcParse, tProcRT),
+		refused(g, "checker_cpu_affinity", mChecker),
+		refused(g, "bfd_cpu_affinity", mBFDProc),
+		acted(g, "vrrp_rt_priority", tProcParse, tProcRT),
+		refused(g, "checker_rt_priority", mChecker),
+		refused(g, "bfd_rt_priority", mBFDProc),
+		acted(g, "vrrp_rlimit_rttime", tProcParse, tProcRT),
+		refused(g, "checker_rlimit_rttime", mChecker),
+		refused(g, "bfd_rlimit_rttime", mBFDProc),
+		acted(g, "vrrp_rlimit_rtime", tProcParse, tProcRT),
+		refused(g, "checker_rlimit_rtime", mChecker),
+		refused(g, "bfd_rlimit_rtime", mBFDProc),
 		refused(g, "snmp_socket", mSNMP),
 		refused(g, "enable_snmp_vrrp", mSNMP),
 		refused(g, "enable_snmp_keepalived", mSNMP),
@@ -463,7 +469,7 @@ var keywordTable = func() []Keyword {
 		refused(g, "vrrp_rx_bufs_multiplier", mRxBufs),
 		acted(g, "rs_init_notifies", "engine/lvs/testdata/rs-init-notifies.txt", tLVSE2E),
 		refusedIfOn(g, "no_checker_emails", mEmail),
-		refused(g, "umask", "the umask from the configuration - use -u/--umask"),
+		acted(g, "umask", tProcParse, tProcRT, tProcNice),
 		acted(g, "vrrp_startup_delay", "engine/testdata/keepalived/startup-delay.txt"),
 		refused(g, "log_unknown_vrids", "logging adverts for unknown VRIDs - they are dropped silently"),
 		acted(g, "vmac_prefix", tVMACNames, sVMACAddr, tVMACE2E),

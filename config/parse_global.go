@@ -188,19 +188,17 @@ func (p *parser) prealloc(root []*node) {
 }
 
 // globalOther lists the global_defs keywords vigil recognises but does not
-// act on (process scheduling, SNMP, DBus, firewall and buffer tuning,
+// act on (the checker and BFD process settings, SNMP, DBus, firewall and buffer tuning,
 // reload machinery). They are kept verbatim in GlobalDefs.Other.
 var globalOther = map[string]bool{
 	"tmp_config_directory": true, "config_save_dir": true, "process_names": true,
 	"process_name": true, "vrrp_process_name": true, "checker_process_name": true,
 	"lvs_process_name": true, "bfd_process_name": true,
-	"max_auto_priority": true, "min_auto_priority_delay": true,
 	"disable_local_igmp": true,
 	"vrrp_iptables":      true, "vrrp_ipsets": true, "nftables": true, "nftables_priority": true,
 	"nftables_ifindex": true, "nftables_ipvs": true, "nftables_ipvs_priority": true,
 	"nftables_ipvs_start_fwmark": true, "nftables_counters": true,
-	"vrrp_rt_priority": true, "vrrp_cpu_affinity": true, "vrrp_rlimit_rttime": true, "vrrp_rlimit_rtime": true,
-	"checker_priority": true, "checker_no_swap": true, "checker_rt_priority": true,
+	"checker_priority": true, "checker_rt_priority": true,
 	"checker_cpu_affinity": true, "checker_rlimit_rttime": true, "checker_rlimit_rtime": true,
 	"bfd_priority": true, "bfd_no_swap": true, "bfd_rt_priority": true, "bfd_cpu_affinity": true,
 	"bfd_rlimit_rttime": true, "bfd_rlimit_rtime": true,
@@ -212,7 +210,7 @@ var globalOther = map[string]bool{
 	"process_monitor_rcv_bufs": true, "process_monitor_rcv_bufs_force": true,
 	"lvs_netlink_cmd_rcv_bufs": true, "lvs_netlink_cmd_rcv_bufs_force": true,
 	"lvs_netlink_monitor_rcv_bufs": true, "lvs_netlink_monitor_rcv_bufs_force": true,
-	"vrrp_rx_bufs_policy": true, "vrrp_rx_bufs_multiplier": true, "umask": true,
+	"vrrp_rx_bufs_policy": true, "vrrp_rx_bufs_multiplier": true,
 	"reload_check_config": true, "reload_time_file": true, "reload_repeat": true,
 	"reload_file": true, "include_check": true, "data_use_instance": true,
 	// json_version (keepalived 2.2.8+) selects the JSON dump format; the
@@ -412,6 +410,36 @@ func (p *parser) parseGlobalDefs(b *node) {
 			}
 		case "vrrp_no_swap":
 			g.VRRPNoSwap = true
+		case "checker_no_swap":
+			g.CheckerNoSwap = true
+		case "vrrp_rt_priority":
+			if v, ok := p.rtPriority(n); ok {
+				g.VRRPRTPriority = v
+			}
+		case "vrrp_rlimit_rttime", "vrrp_rlimit_rtime":
+			if v, ok := p.uintArg(n, 0, 1, math.MaxUint32); ok {
+				p.maxArgs(n, 1)
+				// keepalived's soft limit is half of it: at least 1.
+				g.VRRPRlimitRTTime = max(v, 2)
+			}
+		case "vrrp_cpu_affinity":
+			g.VRRPCPUAffinity = p.cpuList(n)
+		case "max_auto_priority":
+			if len(n.args) == 0 {
+				g.MaxAutoPriority = maxRTPriority // keepalived: no value is the maximum
+			} else if v, ok := p.intArg(n, 0, -1, maxRTPriority); ok {
+				p.maxArgs(n, 1)
+				g.MaxAutoPriority = v
+			}
+		case "min_auto_priority_delay":
+			if v, ok := p.intArg(n, 0, 1, 10000000); ok {
+				p.maxArgs(n, 1)
+				g.MinAutoPriorityDelay = conf.Duration(time.Duration(v) * time.Microsecond)
+			}
+		case "umask":
+			if v, ok := p.umask(n); ok {
+				g.Umask = &v
+			}
 		case "notify_fifo":
 			g.NotifyFIFO = p.fifo(n, g.NotifyFIFO)
 		case "vrrp_notify_fifo":

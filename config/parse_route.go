@@ -451,6 +451,12 @@ func (p *parser) parseRoute(n *node, static bool) (conf.Route, bool) {
 		}
 		r.Protocol = ""
 	}
+	// keepalived cannot track a route without an interface: it says so
+	// (keepalived -t fails on it) and does not track it. (A route with
+	// nexthops was seen not to be reported.)
+	if !r.NoTrack && r.Dev == "" && len(r.Nexthops) == 0 {
+		p.tokErrorf(n, 0, false, "Warning - cannot track route %s with no interface specified, not tracking", r.Dst)
+	}
 	if r.VRF != "" && p.opts.VRFTable != nil {
 		tb, err := p.opts.VRFTable(r.VRF)
 		switch {

@@ -286,13 +286,14 @@ func TestRouteRuleVerdicts(t *testing.T) {
 }
 
 // TestRoutesRulesClean: lines keepalived takes without a word load
-// without a diagnostic.
+// without a diagnostic (a route without dev needs no_track: keepalived
+// says it cannot track it).
 func TestRoutesRulesClean(t *testing.T) {
 	_, diags := mustLoadRR(t, `static_routes {
     10.77.1.0/24 dev eth0 rtt 300ms rttvar 1s rto_min 250ms
     fd77::/64 dev eth0 pref medium expires 0 fastopen_no_cookie 0
-    blackhole 10.77.9.0/24
-    default via 10.77.0.1 table vgtest
+    blackhole 10.77.9.0/24 no_track
+    default via 10.77.0.1 table vgtest no_track
     inet6 default dev eth0 protocol keepalived
 }
 static_rules {

@@ -11,6 +11,9 @@ import (
 
 const samplesDir = "/usr/share/doc/keepalived/samples"
 
+// mNoTrack starts keepalived's warning on a route without an interface.
+const mNoTrack = "Warning - cannot track route "
+
 // sampleWarnings are the warnings expected for the samples that
 // `keepalived -t` also complains about (for reasons other than missing
 // interfaces); every other sample must load silently.
@@ -20,7 +23,10 @@ var sampleWarnings = map[string][]string{
 	"keepalived.conf.fwmark":           {"protocol specified for a fwmark service"},
 	"keepalived.conf.vrrp.lvs_syncd": {"sync group VG1 has no vrrp instances", "unknown keyword in vrrp_sync_group",
 		"unknown keyword in vrrp_sync_group", "lvs_sync_daemon_interface in vrrp_instance is deprecated"},
-	"keepalived.conf.vrrp.routes": {`"or" for routes is deprecated`, `"gw" for routes is deprecated`},
+	"keepalived.conf.vrrp.routes": {mNoTrack + "192.168.112.0/24", `"or" for routes is deprecated`, mNoTrack + "192.168.113.0/24",
+		mNoTrack + "192.168.113.1/32", `"gw" for routes is deprecated`, mNoTrack + "0.0.0.0/0"},
+	"keepalived.conf.track_interface":       {mNoTrack + "192.168.112.0/24"},
+	"keepalived.conf.vrrp.static_ipaddress": {mNoTrack + "192.168.112.0/24"},
 	"keepalived.conf.vrrp.rules": {"Rule has no preference specified - setting to 16384", "invalid rule to address '192.168.100./24'",
 		"Rule has no preference specified - setting to 16383", "invalid rule to address '192.168.200./24'"},
 }

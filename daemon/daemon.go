@@ -82,6 +82,10 @@ type Options struct {
 	MetricsListen      string
 	MetricsCompat      []string
 	MetricsCheckScript string
+	// UmaskFromCommandLine: -u/--umask was given (and applied by the
+	// caller); the configuration's umask is then ignored, as in
+	// keepalived.
+	UmaskFromCommandLine bool
 }
 
 // Run is the daemon: it loads the configuration, starts the adapters,
@@ -192,8 +196,15 @@ func Run(ctx context.Context, o Options) error {
 		prepare(ev)
 		return ev, nil
 	}
+	// The engine's goroutine keeps its thread: vrrp_rt_priority and
+	// vrrp_cpu_affinity apply to that thread (see process.go).
+	proc := newProcessSettings(&log, o.UmaskFromCommandLine)
+	defer proc.lockEngineThread()()
+	proc.apply(&cfgEv.Config.GlobalDefs, true)
+	l.Late = proc.late
 	l.OnConfig = func(ev *events.ConfigLoaded) {
 		running.Store(ev.Config)
+		proc.apply(&ev.Config.GlobalDefs, false)
 		a.reconfigure(ev, &log)
 		log.Info().Str("digest", ev.Digest).Int("instances", len(ev.Config.Instances)).
 			Int("virtual_servers", len(ev.Config.VirtualServers)).Msg("Reloaded configuration")

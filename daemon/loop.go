@@ -74,6 +74,9 @@ type Loop struct {
 	// Status, when set, watches every step for `vigil status` and
 	// /metrics and serves explanations; nil turns that off.
 	Status *Observer
+	// Late, when set, is told how long each timer waited between its
+	// expiry and the loop taking it (max_auto_priority).
+	Late func(time.Duration)
 	// Seq is the sequence number of the last journaled event.
 	Seq uint64
 
@@ -204,6 +207,9 @@ func (l *Loop) Run(ctx context.Context) {
 		case ev := <-l.Adverts:
 			l.Step(ev)
 		case ev := <-l.Timers:
+			if l.Late != nil {
+				l.Late(time.Duration(l.Now() - ev.At))
+			}
 			l.Step(ev)
 		case ev, ok := <-l.Kernel:
 			if !ok {

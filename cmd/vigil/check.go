@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -53,6 +55,8 @@ type checkFile struct {
 	Instances      int       `json:"vrrp_instances"`
 	VirtualServers int       `json:"virtual_servers"`
 	Diagnostics    diag.List `json:"diagnostics"`
+	// Status is keepalived -t's exit status for this file alone.
+	Status int `json:"status"`
 
 	node     cluster.Node
 	lintable bool // loads (before --strict): the lint takes it
@@ -89,15 +93,15 @@ func splitFileID(v string) (file, id string, hasID bool) {
 
 // runCheck loads each configuration and prints its diagnostics to stderr;
 // with several files, it then lints them together as the nodes of one
-// cluster (package cluster). Exit status: 0 when every file loads
-// and the lint finds no error (warnings allowed), 1 otherwise, 2 on bad
-// usage.
+// cluster (package cluster). Exit status: keepalived -t's (see
+// checkStatus) for the worst file, 5 when the lint finds an error, 2 on
+// bad usage.
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vigil check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var files fileList
 	var id, topoFile string
-	var strict, asJSON bool
+	var strict, asJSON, host bool
 	fs.Var(&files, "f", "configuration `FILE[@ID]`, ID for its @ID lines (repeat: lint the files as one cluster's nodes)")
 	fs.Var(&files, "use-file", "configuration `FILE[@ID]` (same as -f)")
 	fs.StringVar(&id, "i", "", "config `ID` for @ID conditional lines of the files without @ID (default: the host name)")
@@ -105,6 +109,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&strict, "strict", false, "treat every warning (unknown keywords and cluster warnings included) as an error")
 	fs.StringVar(&topoFile, "topology", "", "cluster topology `FILE`: which node interfaces share a segment, the nodes' addresses")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON document on stdout instead of text")
+	fs.BoolVar(&host, "host", false, "also check the host as keepalived -t does: the interfaces named exist, script security")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -121,8 +126,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	var out checkJSON
 	failed := false
+	status := exitOK
 	for _, v := range files {
-		out.Files = append(out.Files, loadCheckFile(v, id, strict))
+		out.Files = append(out.Files, loadCheckFile(v, id, strict, host))
 	}
 	if len(files) > 1 {
 		nameNodes(out.Files)
@@ -130,7 +136,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		out.Files[0].Node = out.Files[0].File
 	}
 	for _, cf := range out.Files {
-		failed = failed || !cf.Loaded
+		failed = failed || cf.Status != exitOK
+		status = max(status, cf.Status)
 		if asJSON {
 			continue
 		}
@@ -163,7 +170,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			if tds == nil {
 				out.Topology.Diagnostics = diag.List{}
 			}
-			failed = failed || tds.HasErrors()
+			if tds.HasErrors() {
+				failed, status = true, max(status, exitConfig)
+			}
 			if !asJSON {
 				for _, d := range tds {
 					fmt.Fprintln(stderr, d)
@@ -196,7 +205,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	for _, f := range findings {
 		if f.Severity == diag.Error {
 			out.Errors++
-			failed = true
+			failed, status = true, max(status, exitConfig)
 		} else {
 			out.Warnings++
 		}
@@ -224,10 +233,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "cluster: %d node(s), %d virtual router(s) on several nodes, %d error(s), %d warning(s)\n",
 			len(out.Files), out.Cluster.Shared(), e, w)
 	}
-	if failed {
-		return 1
+	if failed && status == exitOK {
+		status = exitConfig
 	}
-	return 0
+	if failed {
+		return status
+	}
+	return exitOK
 }
 
 func count(out *checkJSON, l diag.List) {
@@ -241,10 +253,10 @@ func count(out *checkJSON, l diag.List) {
 }
 
 // loadCheckFile loads one -f value (FILE or FILE@ID; defID for a file
-// without @ID). --strict promotes the warnings afterwards: a file whose
-// problems are all warnings fails the check but is still linted with the
-// others.
-func loadCheckFile(v, defID string, strict bool) *checkFile {
+// without @ID) and, with host, checks it against the host. --strict
+// promotes the warnings afterwards: a file whose problems are all
+// warnings fails the check but is still linted with the others.
+func loadCheckFile(v, defID string, strict, host bool) *checkFile {
 	file, id, hasID := splitFileID(v)
 	if !hasID {
 		id = defID
@@ -266,6 +278,18 @@ func loadCheckFile(v, defID string, strict bool) *checkFile {
 			err = fmt.Errorf("config: %d error(s) in configuration", len(diags))
 		}
 	}
+	var hr *hostResult
+	if host && cfg != nil {
+		r := checkHost(file, cfg)
+		hr = &r
+		if strict {
+			for k := range r.diags {
+				r.diags[k].Severity = diag.Error
+			}
+		}
+		diags = append(diags, r.diags...)
+	}
+	cf.Status = checkStatus(diags, err == nil, errors.Is(err, fs.ErrNotExist), strict, hr)
 	cf.Diagnostics = diags
 	if cfg != nil {
 		cf.Instances, cf.VirtualServers = len(cfg.Instances), len(cfg.VirtualServers)

@@ -31,11 +31,14 @@ vrrp_instance VI_1 {
 }
 `
 
+// TestCheckOKWithWarnings: a configuration that loads with a warning is
+// "configuration OK" and exits 5, as keepalived -t does on an unknown
+// keyword.
 func TestCheckOKWithWarnings(t *testing.T) {
 	p := writeConf(t, goodConf)
 	var out, errb bytes.Buffer
-	if code := realMain([]string{"check", "-f", p}, &out, &errb); code != 0 {
-		t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
+	if code := realMain([]string{"check", "-f", p}, &out, &errb); code != exitConfig {
+		t.Fatalf("exit %d, want 5; stderr:\n%s", code, errb.String())
 	}
 	want := p + ":3:5: warning: unknown_thing: unknown keyword in global_defs - ignored\n"
 	if errb.String() != want {
@@ -49,8 +52,8 @@ func TestCheckOKWithWarnings(t *testing.T) {
 func TestCheckStrictFails(t *testing.T) {
 	p := writeConf(t, goodConf)
 	var out, errb bytes.Buffer
-	if code := realMain([]string{"check", "-f", p, "--strict"}, &out, &errb); code != 1 {
-		t.Fatalf("exit %d, want 1", code)
+	if code := realMain([]string{"check", "-f", p, "--strict"}, &out, &errb); code != exitConfig {
+		t.Fatalf("exit %d, want 5", code)
 	}
 	if !strings.Contains(errb.String(), ":3:5: error: unknown_thing:") {
 		t.Errorf("stderr = %q", errb.String())
@@ -60,8 +63,8 @@ func TestCheckStrictFails(t *testing.T) {
 func TestCheckErrorsAndConfigID(t *testing.T) {
 	p := writeConf(t, "vrrp_instance A {\n interface eth0\n@bad virtual_router_id 300\n@good virtual_router_id 3\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n")
 	var out, errb bytes.Buffer
-	if code := realMain([]string{"check", "-f", p, "-i", "bad"}, &out, &errb); code != 1 {
-		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errb.String())
+	if code := realMain([]string{"check", "-f", p, "-i", "bad"}, &out, &errb); code != exitConfig {
+		t.Fatalf("exit %d, want 5; stderr:\n%s", code, errb.String())
 	}
 	if !strings.Contains(errb.String(), p+":3:24: error: virtual_router_id: invalid value '300'") {
 		t.Errorf("stderr = %q", errb.String())
@@ -77,8 +80,8 @@ func TestCheckUsage(t *testing.T) {
 	if code := realMain([]string{"check", "extra"}, &out, &errb); code != 2 {
 		t.Errorf("exit %d, want 2", code)
 	}
-	if code := realMain([]string{"check", "-f", "/nonexistent/k.conf"}, &out, &errb); code != 1 {
-		t.Errorf("missing file: exit %d, want 1", code)
+	if code := realMain([]string{"check", "-f", "/nonexistent/k.conf"}, &out, &errb); code != exitConfigFatal {
+		t.Errorf("missing file: exit %d, want 4", code)
 	}
 }
 
@@ -114,8 +117,8 @@ func TestCheckClusterText(t *testing.T) {
 	dir := clusterCases + "advert-int/"
 	var out, errb bytes.Buffer
 	code := realMain([]string{"check", "-f", dir + "a.conf@a", "--use-file", dir + "b.conf@b"}, &out, &errb)
-	if code != 1 {
-		t.Fatalf("exit %d, want 1 (an error finding); stderr:\n%s", code, errb.String())
+	if code != exitConfig {
+		t.Fatalf("exit %d, want 5 (an error finding); stderr:\n%s", code, errb.String())
 	}
 	wantOut := dir + "a.conf: configuration OK (node a): 1 vrrp instance(s), 0 virtual server(s), 0 warning(s)\n" +
 		dir + "b.conf: configuration OK (node b): 1 vrrp instance(s), 0 virtual server(s), 0 warning(s)\n" +
@@ -150,8 +153,8 @@ func TestCheckClusterStrictAndTopology(t *testing.T) {
 		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
 	}
 	out.Reset()
-	if code := realMain(append(args, "--topology", dir+"topology"), &out, &errb); code != 1 {
-		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errb.String())
+	if code := realMain(append(args, "--topology", dir+"topology"), &out, &errb); code != exitConfig {
+		t.Fatalf("exit %d, want 5; stderr:\n%s", code, errb.String())
 	}
 	if !strings.Contains(errb.String(), "b.conf:9:5: error: advert_int:") || !strings.Contains(errb.String(), dir+"topology:3:14: warning: segment: z is not one of the nodes checked") {
 		t.Errorf("stderr:\n%s", errb.String())
@@ -163,7 +166,7 @@ func TestCheckClusterStrictAndTopology(t *testing.T) {
 		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
 	}
 	errb.Reset()
-	if code := realMain([]string{"check", "--strict", "-f", dir + "a.conf", "-f", dir + "b.conf"}, &out, &errb); code != 1 ||
+	if code := realMain([]string{"check", "--strict", "-f", dir + "a.conf", "-f", dir + "b.conf"}, &out, &errb); code != exitConfig ||
 		!strings.Contains(errb.String(), ": error: virtual_ipaddress:") {
 		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
 	}
@@ -173,7 +176,7 @@ func TestCheckClusterJSON(t *testing.T) {
 	dir := clusterCases + "unicast-topology/"
 	var out, errb bytes.Buffer
 	code := realMain([]string{"check", "--json", "-f", dir + "a.conf@a", "-f", dir + "b.conf@b", "--topology", dir + "topology"}, &out, &errb)
-	if code != 1 || errb.Len() != 0 {
+	if code != exitConfig || errb.Len() != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
 	}
 	var doc struct {
@@ -243,7 +246,7 @@ func TestCheckClusterUsage(t *testing.T) {
 	// A file that does not load fails the check and is left out of the lint.
 	dir := clusterCases + "vips/"
 	errb.Reset()
-	if code := realMain([]string{"check", "-f", dir + "a.conf", "-f", "/nonexistent/b.conf"}, &out, &errb); code != 1 ||
+	if code := realMain([]string{"check", "-f", dir + "a.conf", "-f", "/nonexistent/b.conf"}, &out, &errb); code != exitConfigFatal ||
 		!strings.Contains(errb.String(), "/nonexistent/b.conf: left out of the cluster lint") {
 		t.Errorf("exit %d; stderr:\n%s", code, errb.String())
 	}

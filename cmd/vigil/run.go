@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/vigil-ha/vigil/daemon"
@@ -56,7 +57,7 @@ var runOptions = []option{
 	{short: 'e', long: "all-config", help: "error if a configuration file is missing (not supported: ignored)"},
 	{short: 'i', long: "config-id", arg: requiredArg, argName: "ID", help: "id for @ID conditional configuration lines (default: host name)"},
 	{long: "signum", arg: requiredArg, argName: "SIGFUNC", help: "print the signal number for STOP, RELOAD, DATA or STATS"},
-	{short: 't', long: "config-test", arg: optionalArg, argName: "LOG_FILE", help: "check the configuration, report to stderr (or LOG_FILE), exit 0 or 5"},
+	{short: 't', long: "config-test", arg: optionalArg, argName: "LOG_FILE", help: "check the configuration and the host, report to stderr (or LOG_FILE), exit as keepalived -t: 0, 4 (cannot run), 5 (problems) or 6 (script security)"},
 	{short: 'T', long: "genhash", help: "genhash mode (not supported)"},
 	{short: 'v', long: "version", help: "display the version"},
 	{short: 'h', long: "help", help: "display this help"},
@@ -184,7 +185,7 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 		KeepAddresses: f.keepVRRP, KeepIPVS: f.keepIPVS, JournalDir: f.journal, Version: daemon.Version,
 		Log: lg, Signals: sigs, LogAddresses: f.addrMonitor, DumpConfig: f.dumpConf,
 		ControlSocket: f.controlSocket, MetricsListen: f.metricsListen, MetricsCompat: f.metricsCompat,
-		MetricsCheckScript: f.metricsCheckScript,
+		MetricsCheckScript: f.metricsCheckScript, UmaskFromCommandLine: f.umask != nil,
 		Ready: func() {
 			notify("READY=1")()
 			ready.Ready()
@@ -211,8 +212,14 @@ func printSignum(fn string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// configTest is keepalived -t: every reported problem, warnings included,
-// makes the exit status 5.
+// configTest is keepalived -t: it loads the configuration, checks it
+// against the host as keepalived -t does (checkHost) and exits with
+// keepalived -t's status (checkStatus): 0, 4 when it cannot be read, 5
+// for any problem, 6 for a script-security violation. A keyword vigil
+// refuses ("not implemented: ...") is printed but, alone, does not fail
+// the test: keepalived -t accepts it, and a unit that runs `-t` before
+// starting must keep working after the swap (vigil check --strict is the
+// way to fail on them).
 func configTest(f *runFlags, stderr io.Writer) int {
 	out := stderr
 	if f.configTestLog != "" {
@@ -224,25 +231,18 @@ func configTest(f *runFlags, stderr io.Writer) int {
 		defer lf.Close()
 		out = lf
 	}
-	_, diags, err := daemon.LoadConfig(f.configFile, f.configID)
+	ev, diags, err := daemon.LoadConfig(f.configFile, f.configID)
+	var hr *hostResult
+	if ev != nil {
+		r := checkHost(f.configFile, ev.Config)
+		hr = &r
+		diags = append(diags, r.diags...)
+	}
 	for _, d := range diags {
 		fmt.Fprintln(out, d)
 	}
 	if err != nil {
 		fmt.Fprintln(out, err)
 	}
-	// A keyword vigil refuses ("not implemented: ...") is printed but,
-	// alone, does not fail the test: keepalived -t accepts it, and a unit
-	// that runs `-t` before starting must keep working after the swap.
-	// vigil check --strict is the way to fail on them.
-	problems := 0
-	for _, d := range diags {
-		if !strings.HasPrefix(d.Message, "not implemented: ") {
-			problems++
-		}
-	}
-	if err != nil || problems > 0 {
-		return 5
-	}
-	return 0
+	return checkStatus(diags, err == nil, errors.Is(err, fs.ErrNotExist), false, hr)
 }

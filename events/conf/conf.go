@@ -154,29 +154,48 @@ type GlobalDefs struct {
 	LVSFlushOnStop string         `json:"lvs_flush_on_stop,omitempty"` // "", "RS" or "VS"
 
 	// VRRP defaults.
-	VRRPVersion                 int         `json:"vrrp_version"`
-	VRRPMcastGroup4             netip.Addr  `json:"vrrp_mcast_group4"`
-	VRRPMcastGroup6             netip.Addr  `json:"vrrp_mcast_group6"`
-	VRRPGARPMasterDelay         Duration    `json:"vrrp_garp_master_delay"`
-	VRRPGARPMasterRepeat        int         `json:"vrrp_garp_master_repeat"`
-	VRRPGARPMasterRefresh       Duration    `json:"vrrp_garp_master_refresh"`
-	VRRPGARPMasterRefreshRepeat int         `json:"vrrp_garp_master_refresh_repeat"`
-	VRRPGARPLowerPrioDelay      Duration    `json:"vrrp_garp_lower_prio_delay"`
-	VRRPGARPLowerPrioRepeat     int         `json:"vrrp_garp_lower_prio_repeat"`
-	VRRPDownTimerAdverts        int         `json:"vrrp_down_timer_adverts"` // default 3
-	VRRPMinGARP                 bool        `json:"vrrp_min_garp,omitempty"`
-	VRRPGARPExtraIf             Duration    `json:"vrrp_garp_extra_if,omitempty"`
-	VRRPGARPExtraIfAll          bool        `json:"vrrp_garp_extra_if_all,omitempty"`
-	VRRPGARPInterval            Duration    `json:"vrrp_garp_interval"`
-	VRRPGNAInterval             Duration    `json:"vrrp_gna_interval"`
-	VRRPLowerPrioNoAdvert       bool        `json:"vrrp_lower_prio_no_advert"`
-	VRRPHigherPrioSendAdvert    bool        `json:"vrrp_higher_prio_send_advert"`
-	VRRPSkipCheckAdvAddr        bool        `json:"vrrp_skip_check_adv_addr"`
-	VRRPStrict                  bool        `json:"vrrp_strict"`
-	VRRPCheckUnicastSrc         bool        `json:"vrrp_check_unicast_src"`
-	VRRPStartupDelay            Duration    `json:"vrrp_startup_delay"`
-	VRRPNoSwap                  bool        `json:"vrrp_no_swap"`
-	VRRPPriority                int         `json:"vrrp_priority,omitempty"`
+	VRRPVersion                 int        `json:"vrrp_version"`
+	VRRPMcastGroup4             netip.Addr `json:"vrrp_mcast_group4"`
+	VRRPMcastGroup6             netip.Addr `json:"vrrp_mcast_group6"`
+	VRRPGARPMasterDelay         Duration   `json:"vrrp_garp_master_delay"`
+	VRRPGARPMasterRepeat        int        `json:"vrrp_garp_master_repeat"`
+	VRRPGARPMasterRefresh       Duration   `json:"vrrp_garp_master_refresh"`
+	VRRPGARPMasterRefreshRepeat int        `json:"vrrp_garp_master_refresh_repeat"`
+	VRRPGARPLowerPrioDelay      Duration   `json:"vrrp_garp_lower_prio_delay"`
+	VRRPGARPLowerPrioRepeat     int        `json:"vrrp_garp_lower_prio_repeat"`
+	VRRPDownTimerAdverts        int        `json:"vrrp_down_timer_adverts"` // default 3
+	VRRPMinGARP                 bool       `json:"vrrp_min_garp,omitempty"`
+	VRRPGARPExtraIf             Duration   `json:"vrrp_garp_extra_if,omitempty"`
+	VRRPGARPExtraIfAll          bool       `json:"vrrp_garp_extra_if_all,omitempty"`
+	VRRPGARPInterval            Duration   `json:"vrrp_garp_interval"`
+	VRRPGNAInterval             Duration   `json:"vrrp_gna_interval"`
+	VRRPLowerPrioNoAdvert       bool       `json:"vrrp_lower_prio_no_advert"`
+	VRRPHigherPrioSendAdvert    bool       `json:"vrrp_higher_prio_send_advert"`
+	VRRPSkipCheckAdvAddr        bool       `json:"vrrp_skip_check_adv_addr"`
+	VRRPStrict                  bool       `json:"vrrp_strict"`
+	VRRPCheckUnicastSrc         bool       `json:"vrrp_check_unicast_src"`
+	VRRPStartupDelay            Duration   `json:"vrrp_startup_delay"`
+	VRRPNoSwap                  bool       `json:"vrrp_no_swap"`
+	VRRPPriority                int        `json:"vrrp_priority,omitempty"`
+
+	// Process settings (keepalived's VRRP process; vigil's daemon applies
+	// them, the engine ignores them). VRRPRTPriority is the SCHED_RR
+	// priority of the engine's thread (0: not real-time);
+	// VRRPRlimitRTTime its RLIMIT_RTTIME in microseconds (0: keepalived's
+	// default, DefaultRlimitRTTime); VRRPCPUAffinity the CPUs of that
+	// thread (empty: unchanged). MaxAutoPriority is the highest SCHED_RR
+	// priority vigil raises the engine's thread to when it runs late (0:
+	// never, -1: never and no notice), MinAutoPriorityDelay how late
+	// (0: DefaultMinAutoPriorityDelay). CheckerNoSwap locks the process
+	// in memory as VRRPNoSwap does (vigil's checkers run in it). Umask is
+	// the process umask from the configuration (nil: not configured).
+	VRRPRTPriority              int         `json:"vrrp_rt_priority,omitempty"`
+	VRRPRlimitRTTime            uint64      `json:"vrrp_rlimit_rttime,omitempty"`
+	VRRPCPUAffinity             []int       `json:"vrrp_cpu_affinity,omitempty"`
+	MaxAutoPriority             int         `json:"max_auto_priority,omitempty"`
+	MinAutoPriorityDelay        Duration    `json:"min_auto_priority_delay,omitempty"`
+	CheckerNoSwap               bool        `json:"checker_no_swap,omitempty"`
+	Umask                       *uint32     `json:"umask,omitempty"`
 	VRRPNotifyFIFO              *NotifyFIFO `json:"vrrp_notify_fifo,omitempty"`
 	NotifyFIFO                  *NotifyFIFO `json:"notify_fifo,omitempty"`
 	LVSNotifyFIFO               *NotifyFIFO `json:"lvs_notify_fifo,omitempty"`
@@ -204,17 +223,22 @@ type GlobalDefs struct {
 
 // Default values keepalived documents for global_defs.
 const (
-	DefaultInterface    = "eth0"
-	DefaultVMACPrefix   = "vrrp"
-	DefaultSMTPPort     = 25
-	DefaultLVSSyncPort  = 8848
-	DefaultVRRPVersion  = 2
-	DefaultPriority     = 100
-	OwnerPriority       = 255
-	DefaultGARPRepeat   = 5
-	DefaultDownAdverts  = 3
-	DefaultUnicastTTL   = 255
-	DefaultLVSScheduler = "wlc"
+	DefaultInterface = "eth0"
+	// DefaultRlimitRTTime is keepalived's RLIMIT_RTTIME (microseconds)
+	// for a real-time process; DefaultMinAutoPriorityDelay its
+	// min_auto_priority_delay.
+	DefaultRlimitRTTime         = 10000
+	DefaultMinAutoPriorityDelay = Duration(time.Second)
+	DefaultVMACPrefix           = "vrrp"
+	DefaultSMTPPort             = 25
+	DefaultLVSSyncPort          = 8848
+	DefaultVRRPVersion          = 2
+	DefaultPriority             = 100
+	OwnerPriority               = 255
+	DefaultGARPRepeat           = 5
+	DefaultDownAdverts          = 3
+	DefaultUnicastTTL           = 255
+	DefaultLVSScheduler         = "wlc"
 )
 
 // LVSSyncDaemon is global_defs lvs_sync_daemon.
