@@ -172,12 +172,21 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, append([]os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}, daemon.DumpSignals...)...)
 	defer signal.Stop(sigs)
-	notify := func(s string) func() {
-		return func() {
-			if err := daemon.SdNotify(s); err != nil {
-				lg.Logger.Warn().Err(err).Msg("systemd notification")
-			}
+	sd, err := daemon.NewNotifier(os.Getenv)
+	if err != nil {
+		lg.Logger.Warn().Err(err).Msg("systemd notification")
+	}
+	defer sd.Close()
+	warn := func(err error) {
+		if err != nil {
+			lg.Logger.Warn().Err(err).Msg("systemd notification")
 		}
+	}
+	notify := func(s string) func() {
+		return func() { warn(sd.Notify(s)) }
+	}
+	if every := sd.WatchdogEvery(); every > 0 {
+		lg.Logger.Info().Dur("every", every).Msg("systemd watchdog: the event loop pings")
 	}
 	err = daemon.Run(context.Background(), daemon.Options{
 		ConfigFile: f.configFile, ConfigID: f.configID, NoVRRP: f.checkOnly, NoLVS: f.vrrpOnly,
@@ -189,7 +198,8 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 			notify("READY=1")()
 			ready.Ready()
 		},
-		Stopping: notify("STOPPING=1"), Reloading: notify("RELOADING=1"), Reloaded: notify("READY=1"),
+		Stopping: notify("STOPPING=1"), Reloading: func() { warn(sd.Reloading()) }, Reloaded: notify("READY=1"),
+		Watchdog: sd.Watchdog, WatchdogEvery: sd.WatchdogEvery(),
 	})
 	if err != nil {
 		lg.Logger.Error().Err(err).Msg("cannot start")
