@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("run", "the daemon, with keepalived's command line (see vigil run --help)", runDaemon)
+	register("run", "the daemon, with keepalived's command line (see vigil run --help)", runDoc, runDaemon)
 	// Installed or linked as "keepalived", vigil is the daemon: main reads
 	// os.Args after init, so naming the subcommand here is enough.
 	if filepath.Base(os.Args[0]) == "keepalived" {
@@ -74,6 +74,13 @@ const (
 	defaultJournal = "/var/lib/vigil/journal"
 )
 
+func runDoc() helpDoc {
+	return helpDoc{
+		synopsis: []string{"run [OPTION...]   (or: keepalived [OPTION...])"},
+		options:  getoptDocs(runOptions),
+	}
+}
+
 // runDaemon is `vigil run` (and vigil invoked as keepalived).
 func runDaemon(args []string, stdout, stderr io.Writer) int {
 	found, rest, err := getopt(runOptions, args)
@@ -93,7 +100,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case f.help:
-		fmt.Fprintf(stdout, "Usage: vigil run [OPTION...]   (or: keepalived [OPTION...])\n%s", usageLines(runOptions))
+		writeHelp(stdout, "run")
 		return 0
 	case f.version:
 		fmt.Fprintln(stderr, daemon.Version)
