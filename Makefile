@@ -3,7 +3,7 @@ GO ?= go
 PKGS := ./...
 FUZZTIME ?= 5s
 
-.PHONY: all deps build test vet fmt-check tidy-check unit fuzz-short fuzz bench swarm qemu ipvs-lane interop clean
+.PHONY: all deps build test vet fmt-check tidy-check unit fuzz-short fuzz bench swarm qemu ipvs-lane interop deb deb-test man clean
 
 all: build
 
@@ -11,8 +11,8 @@ build:
 	$(GO) build -o bin/vigil ./cmd/vigil
 
 # The full suite: static checks, every unit, scenario and (as root) namespace
-# test, plus short bounded fuzz runs.
-test: deps fmt-check tidy-check vet unit fuzz-short ipvs-lane
+# test, plus short bounded fuzz runs, and (as root) the Debian package test.
+test: deps fmt-check tidy-check vet unit fuzz-short ipvs-lane deb-test
 
 # Debian packages the tests use (installed when root and missing) and Go modules.
 deps:
@@ -65,5 +65,22 @@ ipvs-lane:
 interop:
 	$(GO) test -count=1 -run 'TestInteropMatrix' -v ./e2e/
 
+# The Debian package: dist/vigil_VERSION_amd64.deb (VERSION: vigil --version's
+# number, daemon.Version), built by dist/mkdeb with nfpm from dist/nfpm.yaml:
+# /usr/sbin/vigil (and a keepalived link), dist/vigil.service, vigil(8),
+# /etc/default/vigil. It replaces the keepalived package (README).
+deb:
+	$(GO) build -trimpath -ldflags "-s -w" -o bin/vigil-deb ./cmd/vigil
+	$(GO) run ./dist/mkdeb -dist dist -binary bin/vigil-deb -out dist
+
+# The package test (~30 s once built): contents with dpkg-deb, then (as root)
+# dpkg -i/-r/-P in a throwaway overlay of / that never touches the host.
+deb-test:
+	VIGIL_DEB_TEST=1 $(GO) test -count=1 -run 'TestDeb' ./dist/
+
+# Regenerate dist/vigil.8 from the command tables (the test fails when stale).
+man:
+	$(GO) test -count=1 -run 'TestManPageUpToDate' ./cmd/vigil/ -update
+
 clean:
-	rm -rf bin
+	rm -rf bin dist/*.deb

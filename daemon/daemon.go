@@ -65,6 +65,10 @@ type Options struct {
 	Ready, Stopping func()
 	// Reloading and Reloaded bracket a reload (sd_notify).
 	Reloading, Reloaded func()
+	// Watchdog is called from the event loop every WatchdogEvery
+	// (Notifier.Watchdog and Notifier.WatchdogEvery; see Loop.Watchdog).
+	Watchdog      func()
+	WatchdogEvery time.Duration
 	// LogAddresses is keepalived -a; DumpConfig is -d (log the parsed
 	// configuration as JSON at start).
 	LogAddresses bool
@@ -142,6 +146,7 @@ func Run(ctx context.Context, o Options) error {
 			Checks: applierFunc(a.lvs.runCheck), IPVS: a.lvs},
 		Timers: clk.Fired(), Kernel: a.mon.Events(), Events: a.events,
 		Signals: o.Signals, KeepAddresses: o.KeepAddresses, KeepIPVS: o.KeepIPVS, LogAddresses: o.LogAddresses,
+		Watchdog: o.Watchdog, WatchdogEvery: o.WatchdogEvery,
 	}
 	// Interface values are set only for opened adapters: a nil *Mux in
 	// an interface would not read as "no executor".

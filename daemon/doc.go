@@ -95,8 +95,14 @@
 // written.
 //
 // Debian's keepalived.service is Type=notify with --dont-fork: vigil sends
-// READY=1 once the engine has started, RELOADING=1/READY=1 around reloads
-// and STOPPING=1 at shutdown to $NOTIFY_SOCKET. Without -n, keepalived
+// READY=1 once the engine has started, RELOADING=1 (with MONOTONIC_USEC,
+// systemd ≥ 253's protocol) and READY=1 around reloads and STOPPING=1 at
+// shutdown to $NOTIFY_SOCKET (Notifier: one socket, sendto without
+// blocking). When systemd sets WATCHDOG_USEC (and WATCHDOG_PID is this
+// process or unset), the loop itself sends WATCHDOG=1 at half the
+// interval, as one more case of its select: a loop stuck in a step stops
+// pinging and systemd restarts vigil (dist/vigil.service, WatchdogSec).
+// The engine knows nothing of it. Without -n, keepalived
 // forks into the background; a Go program cannot fork, so vigil re-executes
 // itself with --dont-fork in a new session (Detach) and the parent exits
 // only once the child reports through a pipe that it is running (pid files

@@ -79,6 +79,14 @@ type Loop struct {
 	Late func(time.Duration)
 	// Seq is the sequence number of the last journaled event.
 	Seq uint64
+	// Watchdog, when set with a positive WatchdogEvery, is called by Run
+	// on the loop's own goroutine every WatchdogEvery (Notifier.Watchdog:
+	// systemd's WATCHDOG=1 at half of WatchdogSec). It is a case of the
+	// loop's select like any source, so a loop stuck in a step or an
+	// executor stops calling it and systemd restarts the service. It is
+	// daemon plumbing: the engine neither sees it nor reads a clock for it.
+	Watchdog      func()
+	WatchdogEvery time.Duration
 
 	d *dispatcher
 	// running is set once Run serves the sources: the latency of the
@@ -189,12 +197,21 @@ func (l *Loop) Run(ctx context.Context) {
 		tick = t.C
 	}
 	explains := l.Status.requests()
+	var watchdog <-chan time.Time
+	if l.Watchdog != nil && l.WatchdogEvery > 0 {
+		t := time.NewTicker(l.WatchdogEvery)
+		defer t.Stop()
+		watchdog = t.C
+		l.Watchdog() // the loop is turning: say so at once
+	}
 	l.running = true
 	defer func() { l.running = false }()
 	for {
 		select {
 		case <-tick:
 			l.Status.Tick()
+		case <-watchdog:
+			l.Watchdog()
 		case req := <-explains:
 			l.Status.answer(req)
 		case <-ctx.Done():

@@ -16,7 +16,40 @@ import (
 )
 
 func init() {
-	register("check", "load and validate a keepalived.conf (as keepalived -t); with several -f, lint them as one cluster", runCheck)
+	register("check", "load and validate a keepalived.conf (as keepalived -t); with several -f, lint them as one cluster", checkDoc, runCheck)
+}
+
+func checkDoc() helpDoc {
+	var a checkArgs
+	return helpDoc{
+		synopsis: []string{"check [-f FILE[@ID]] [-i ID] [--strict] [--json]",
+			"check -f FILE[@ID] -f FILE[@ID]... [--topology FILE] [--strict] [--json]"},
+		text: "Load and validate a keepalived.conf as keepalived -t does, printing every diagnostic with its " +
+			"file and line. With several -f, each file is a node of one cluster and they are also linted together: " +
+			"VRIDs, priorities, authentication, advert intervals and VIPs that disagree between the nodes.",
+		options: flagDocs(a.flags()),
+		notes:   "Exit status: 0 when every file loads and the lint finds no error (warnings allowed), 1 otherwise, 2 on bad usage.",
+	}
+}
+
+// checkArgs are vigil check's options.
+type checkArgs struct {
+	files                fileList
+	id, topoFile         string
+	strict, asJSON, host bool
+}
+
+func (a *checkArgs) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("vigil check", flag.ContinueOnError)
+	fs.Var(&a.files, "f", "configuration `FILE[@ID]`, ID for its @ID lines (repeat: lint the files as one cluster's nodes; default "+defaultConfFile+")")
+	fs.Var(&a.files, "use-file", "configuration `FILE[@ID]` (same as -f)")
+	fs.StringVar(&a.id, "i", "", "config `ID` for @ID conditional lines of the files without @ID (default: the host name)")
+	fs.StringVar(&a.id, "config-id", "", "config `ID` (same as -i)")
+	fs.BoolVar(&a.strict, "strict", false, "treat every warning (unknown keywords and cluster warnings included) as an error")
+	fs.StringVar(&a.topoFile, "topology", "", "cluster topology `FILE`: which node interfaces share a segment, the nodes' addresses")
+	fs.BoolVar(&a.asJSON, "json", false, "print one JSON document on stdout instead of text")
+	fs.BoolVar(&a.host, "host", false, "also check the host as keepalived -t does: the interfaces named exist, script security")
+	return fs
 }
 
 // loadFlags are the options dump takes.
@@ -97,22 +130,12 @@ func splitFileID(v string) (file, id string, hasID bool) {
 // checkStatus) for the worst file, 5 when the lint finds an error, 2 on
 // bad usage.
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("vigil check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var files fileList
-	var id, topoFile string
-	var strict, asJSON, host bool
-	fs.Var(&files, "f", "configuration `FILE[@ID]`, ID for its @ID lines (repeat: lint the files as one cluster's nodes)")
-	fs.Var(&files, "use-file", "configuration `FILE[@ID]` (same as -f)")
-	fs.StringVar(&id, "i", "", "config `ID` for @ID conditional lines of the files without @ID (default: the host name)")
-	fs.StringVar(&id, "config-id", "", "config `ID` (same as -i)")
-	fs.BoolVar(&strict, "strict", false, "treat every warning (unknown keywords and cluster warnings included) as an error")
-	fs.StringVar(&topoFile, "topology", "", "cluster topology `FILE`: which node interfaces share a segment, the nodes' addresses")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON document on stdout instead of text")
-	fs.BoolVar(&host, "host", false, "also check the host as keepalived -t does: the interfaces named exist, script security")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	var a checkArgs
+	fs := a.flags()
+	if done, code := parseFlags(fs, "check", args, stdout, stderr); done {
+		return code
 	}
+	files, id, topoFile, strict, asJSON, host := a.files, a.id, a.topoFile, a.strict, a.asJSON, a.host
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "vigil check: unexpected argument %q\n", fs.Arg(0))
 		return 2

@@ -10,19 +10,32 @@ import (
 )
 
 func init() {
-	register("dump", "print the parsed configuration as JSON", runDump)
+	register("dump", "print the parsed configuration as JSON", dumpDoc, runDump)
+}
+
+func dumpDoc() helpDoc {
+	var lf loadFlags
+	return helpDoc{
+		synopsis: []string{"dump [-f FILE] [-i ID]"},
+		text:     "Print the parsed configuration as indented JSON (the model documented in docs/dump-json.md). A configuration with errors is not dumped.",
+		options:  flagDocs(dumpFlags(&lf)),
+	}
+}
+
+func dumpFlags(lf *loadFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("vigil dump", flag.ContinueOnError)
+	lf.define(fs, false)
+	return fs
 }
 
 // runDump loads the configuration and writes the model as indented JSON
 // (documented in docs/dump-json.md). Diagnostics go to stderr; a
 // configuration with errors is not dumped (exit 1).
 func runDump(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("vigil dump", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var lf loadFlags
-	lf.define(fs, false)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs := dumpFlags(&lf)
+	if done, code := parseFlags(fs, "dump", args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "vigil dump: unexpected argument %q\n", fs.Arg(0))

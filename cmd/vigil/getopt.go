@@ -128,23 +128,3 @@ func findLong(opts []option, name string) (*option, error) {
 	}
 	return match, nil
 }
-
-// usageLines formats the options as keepalived's --help does.
-func usageLines(opts []option) string {
-	var b strings.Builder
-	for _, o := range opts {
-		left := "    "
-		if o.short != 0 {
-			left = fmt.Sprintf("-%c, ", o.short)
-		}
-		left += "--" + o.long
-		switch o.arg {
-		case requiredArg:
-			left += "=" + o.argName
-		case optionalArg:
-			left += "[=" + o.argName + "]"
-		}
-		fmt.Fprintf(&b, "  %-30s %s\n", left, o.help)
-	}
-	return b.String()
-}

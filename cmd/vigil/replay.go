@@ -12,31 +12,72 @@ import (
 )
 
 func init() {
-	register("replay", "read a journal back: timeline, verify, explain, at, what-if, svg", runReplay)
+	register("replay", "read a journal back: timeline, verify, explain, at, what-if, svg", replayDoc, runReplay)
 }
 
-// replayUsage lists the replay subcommands.
-const replayUsage = `usage: vigil replay COMMAND PATH [ARGS]
-PATH is a journal file or directory, or a directory of node journals
-(vigil sim --journal DIR).
-commands:
-  timeline PATH [--instance NAME] [--all]     state changes and what they did, in time
-  verify   PATH                               re-run the events, compare effects byte for byte
-  explain  PATH INSTANCE [--at TIME] [--node N]  why the instance changed state
-  at       PATH TIME [--node N]               the engine state at TIME, as JSON
-  what-if  PATH --config FILE [--node N]      the same inputs through another configuration
-  svg      PATH -o FILE                       a picture of the incident
-TIME is an event time as timelines print it (12.5s, 1m30s) or RFC 3339.
-`
+// replayCommand is one replay subcommand.
+type replayCommand struct {
+	name, args, summary string
+	run                 func(args []string, stdout, stderr io.Writer) int
+}
 
-// replayCommands are the replay subcommands; each returns an exit code.
-var replayCommands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"timeline": replayTimeline,
-	"verify":   replayVerify,
-	"explain":  replayExplain,
-	"at":       replayAt,
-	"what-if":  replayWhatIf,
-	"svg":      replaySVG,
+// replayCommands are the replay subcommands, in the order help lists them.
+var replayCommands []replayCommand
+
+func init() {
+	replayCommands = []replayCommand{
+		{"timeline", "PATH [--instance NAME] [--all]", "state changes and what they did, in time", replayTimeline},
+		{"verify", "PATH", "re-run the events, compare effects byte for byte", replayVerify},
+		{"explain", "PATH INSTANCE [--at TIME] [--node NODE]", "why the instance changed state", replayExplain},
+		{"at", "PATH TIME [--node NODE]", "the engine state at TIME, as JSON", replayAt},
+		{"what-if", "PATH --config FILE [--node NODE]", "the same inputs through another configuration", replayWhatIf},
+		{"svg", "PATH -o FILE [--title TITLE]", "a picture of the incident", replaySVG},
+	}
+}
+
+func replayDoc() helpDoc {
+	d := helpDoc{
+		synopsis: []string{"replay COMMAND PATH [ARGS]"},
+		text: "Read a journal back. PATH is a journal file or directory, or a directory of node journals " +
+			"(vigil sim --journal DIR). TIME is an event time as timelines print it (12.5s, 1m30s) or RFC 3339.",
+		notes: "Exit status: 0 success, 1 the check failed (verify: a divergence), 2 bad usage or an unreadable journal.",
+	}
+	for _, c := range replayCommands {
+		var a replayArgs
+		d.subs = append(d.subs, subDoc{usage: c.name + " " + c.args, summary: c.summary,
+			options: flagDocs(replayFlagSet(c.name, &a))})
+	}
+	return d
+}
+
+// replayArgs are the options of every replay subcommand.
+type replayArgs struct {
+	instance                  string
+	all                       bool
+	at, node, cfg, out, title string
+}
+
+// replayFlagSet is the flag set of one replay subcommand.
+func replayFlagSet(name string, a *replayArgs) *flag.FlagSet {
+	fs := flag.NewFlagSet("vigil replay "+name, flag.ContinueOnError)
+	node := func() { fs.StringVar(&a.node, "node", "", "the `NODE`, when PATH holds several") }
+	switch name {
+	case "timeline":
+		fs.StringVar(&a.instance, "instance", "", "only the lines of instance `NAME`")
+		fs.BoolVar(&a.all, "all", false, "include every effect (timers, counters, logs, adverts)")
+	case "explain":
+		fs.StringVar(&a.at, "at", "", "explain the last transition at or before `TIME` (default: the last one)")
+		node()
+	case "at":
+		node()
+	case "what-if":
+		fs.StringVar(&a.cfg, "config", "", "the other keepalived.conf `FILE`")
+		node()
+	case "svg":
+		fs.StringVar(&a.out, "o", "", "write the SVG to `FILE` (- for standard output)")
+		fs.StringVar(&a.title, "title", "", "the picture's `TITLE` (default: PATH)")
+	}
+	return fs
 }
 
 // runReplay is `vigil replay COMMAND ...`. Exit status: 0 success, 1 the
@@ -44,46 +85,47 @@ var replayCommands = map[string]func(args []string, stdout, stderr io.Writer) in
 // journal.
 func runReplay(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, replayUsage)
+		writeHelp(stderr, "replay")
 		return 2
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, replayUsage)
+		writeHelp(stdout, "replay")
 		return 0
 	}
-	cmd, ok := replayCommands[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "vigil replay: unknown command %q\n%s", args[0], replayUsage)
-		return 2
+	for _, c := range replayCommands {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
 	}
-	return cmd(args[1:], stdout, stderr)
+	fmt.Fprintf(stderr, "vigil replay: unknown command %q\n", args[0])
+	writeHelp(stderr, "replay")
+	return 2
 }
 
 // parseInterspersed parses flags that may come before, between or after
-// the positional arguments, and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
+// the positional arguments, and returns the positional ones. -h prints
+// the help (done, exit 0); a bad flag the error (done, exit 2).
+func parseInterspersed(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, done bool, code int) {
 	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+		if done, code := parseFlags(fs, "replay", args, stdout, stderr); done {
+			return nil, true, code
 		}
 		if fs.NArg() == 0 {
-			return pos, nil
+			return pos, false, 0
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
 }
 
-// replayFlags starts a subcommand's flag set.
-func replayFlags(name string, stderr io.Writer, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("vigil replay "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: vigil replay %s %s\n", name, usage)
-		fs.PrintDefaults()
+// replayUsage prints a subcommand's usage line to stderr and returns 2.
+func replayUsage(stderr io.Writer, name string) int {
+	for _, c := range replayCommands {
+		if c.name == name {
+			fmt.Fprintf(stderr, "usage: vigil replay %s %s\nTry 'vigil replay --help' for more information.\n", c.name, c.args)
+		}
 	}
-	return fs
+	return 2
 }
 
 // fail prints err for the named subcommand and returns exit code 2.
@@ -107,17 +149,14 @@ func openNode(path, node string) ([]*replay.Journal, *replay.Journal, error) {
 }
 
 func replayTimeline(args []string, stdout, stderr io.Writer) int {
-	fs := replayFlags("timeline", stderr, "PATH [--instance NAME] [--all]")
-	var opts replay.TimelineOptions
-	fs.StringVar(&opts.Instance, "instance", "", "only this instance's lines")
-	fs.BoolVar(&opts.All, "all", false, "include every effect (timers, counters, logs, adverts)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	var a replayArgs
+	pos, done, code := parseInterspersed(replayFlagSet("timeline", &a), args, stdout, stderr)
+	if done {
+		return code
 	}
+	opts := replay.TimelineOptions{Instance: a.instance, All: a.all}
 	if len(pos) != 1 {
-		fs.Usage()
-		return 2
+		return replayUsage(stderr, "timeline")
 	}
 	set, err := replay.OpenSet(pos[0])
 	if err != nil {
@@ -131,21 +170,20 @@ func replayTimeline(args []string, stdout, stderr io.Writer) int {
 }
 
 func replayVerify(args []string, stdout, stderr io.Writer) int {
-	fs := replayFlags("verify", stderr, "PATH")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	var a replayArgs
+	pos, done, code := parseInterspersed(replayFlagSet("verify", &a), args, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return 2
+		return replayUsage(stderr, "verify")
 	}
 	set, err := replay.OpenSet(pos[0])
 	if err != nil {
 		return fail(stderr, "verify", err)
 	}
 	defer replay.CloseSet(set)
-	code := 0
+	code = 0
 	for _, j := range set {
 		rep, err := replay.Verify(j)
 		if err != nil {
@@ -160,16 +198,14 @@ func replayVerify(args []string, stdout, stderr io.Writer) int {
 }
 
 func replayExplain(args []string, stdout, stderr io.Writer) int {
-	fs := replayFlags("explain", stderr, "PATH INSTANCE [--at TIME] [--node NODE]")
-	at := fs.String("at", "", "explain the last transition at or before `TIME` (default: the last one)")
-	node := fs.String("node", "", "the node, when PATH holds several")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	var a replayArgs
+	pos, done, code := parseInterspersed(replayFlagSet("explain", &a), args, stdout, stderr)
+	if done {
+		return code
 	}
+	at, node := &a.at, &a.node
 	if len(pos) != 2 {
-		fs.Usage()
-		return 2
+		return replayUsage(stderr, "explain")
 	}
 	set, j, err := openNode(pos[0], *node)
 	if err != nil {
@@ -193,15 +229,14 @@ func replayExplain(args []string, stdout, stderr io.Writer) int {
 }
 
 func replayAt(args []string, stdout, stderr io.Writer) int {
-	fs := replayFlags("at", stderr, "PATH TIME [--node NODE]")
-	node := fs.String("node", "", "the node, when PATH holds several")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	var a replayArgs
+	pos, done, code := parseInterspersed(replayFlagSet("at", &a), args, stdout, stderr)
+	if done {
+		return code
 	}
+	node := &a.node
 	if len(pos) != 2 {
-		fs.Usage()
-		return 2
+		return replayUsage(stderr, "at")
 	}
 	t, err := replay.ParseTime(pos[1])
 	if err != nil {
@@ -221,16 +256,14 @@ func replayAt(args []string, stdout, stderr io.Writer) int {
 }
 
 func replayWhatIf(args []string, stdout, stderr io.Writer) int {
-	fs := replayFlags("what-if", stderr, "PATH --config FILE [--node NODE]")
-	cfgPath := fs.String("config", "", "the other keepalived.conf `FILE`")
-	node := fs.String("node", "", "the node, when PATH holds several")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	var a replayArgs
+	pos, done, code := parseInterspersed(replayFlagSet("what-if", &a), args, stdout, stderr)
+	if done {
+		return code
 	}
+	cfgPath, node := &a.cfg, &a.node
 	if len(pos) != 1 || *cfgPath == "" {
-		fs.Usage()
-		return 2
+		return replayUsage(stderr, "what-if")
 	}
 	cfg, diags, err := config.Load(*cfgPath, config.Options{})
 	for _, d := range diags {
@@ -253,16 +286,14 @@ func replayWhatIf(args []string, stdout, stderr io.Writer) int {
 }
 
 func replaySVG(args []string, stdout, stderr io.Writer) int {
-	fs := replayFlags("svg", stderr, "PATH -o FILE")
-	out := fs.String("o", "", "write the SVG to `FILE` (- for standard output)")
-	title := fs.String("title", "", "the picture's title (default: PATH)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	var a replayArgs
+	pos, done, code := parseInterspersed(replayFlagSet("svg", &a), args, stdout, stderr)
+	if done {
+		return code
 	}
+	out, title := &a.out, &a.title
 	if len(pos) != 1 || *out == "" {
-		fs.Usage()
-		return 2
+		return replayUsage(stderr, "svg")
 	}
 	set, err := replay.OpenSet(pos[0])
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("run", "the daemon, with keepalived's command line (see vigil run --help)", runDaemon)
+	register("run", "the daemon, with keepalived's command line (see vigil run --help)", runDoc, runDaemon)
 	// Installed or linked as "keepalived", vigil is the daemon: main reads
 	// os.Args after init, so naming the subcommand here is enough.
 	if filepath.Base(os.Args[0]) == "keepalived" {
@@ -75,6 +75,13 @@ const (
 	defaultJournal = "/var/lib/vigil/journal"
 )
 
+func runDoc() helpDoc {
+	return helpDoc{
+		synopsis: []string{"run [OPTION...]   (or: keepalived [OPTION...])"},
+		options:  getoptDocs(runOptions),
+	}
+}
+
 // runDaemon is `vigil run` (and vigil invoked as keepalived).
 func runDaemon(args []string, stdout, stderr io.Writer) int {
 	found, rest, err := getopt(runOptions, args)
@@ -94,7 +101,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case f.help:
-		fmt.Fprintf(stdout, "Usage: vigil run [OPTION...]   (or: keepalived [OPTION...])\n%s", usageLines(runOptions))
+		writeHelp(stdout, "run")
 		return 0
 	case f.version:
 		fmt.Fprintln(stderr, daemon.Version)
@@ -173,12 +180,21 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, append([]os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}, daemon.DumpSignals...)...)
 	defer signal.Stop(sigs)
-	notify := func(s string) func() {
-		return func() {
-			if err := daemon.SdNotify(s); err != nil {
-				lg.Logger.Warn().Err(err).Msg("systemd notification")
-			}
+	sd, err := daemon.NewNotifier(os.Getenv)
+	if err != nil {
+		lg.Logger.Warn().Err(err).Msg("systemd notification")
+	}
+	defer sd.Close()
+	warn := func(err error) {
+		if err != nil {
+			lg.Logger.Warn().Err(err).Msg("systemd notification")
 		}
+	}
+	notify := func(s string) func() {
+		return func() { warn(sd.Notify(s)) }
+	}
+	if every := sd.WatchdogEvery(); every > 0 {
+		lg.Logger.Info().Dur("every", every).Msg("systemd watchdog: the event loop pings")
 	}
 	err = daemon.Run(context.Background(), daemon.Options{
 		ConfigFile: f.configFile, ConfigID: f.configID, NoVRRP: f.checkOnly, NoLVS: f.vrrpOnly,
@@ -190,7 +206,8 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 			notify("READY=1")()
 			ready.Ready()
 		},
-		Stopping: notify("STOPPING=1"), Reloading: notify("RELOADING=1"), Reloaded: notify("READY=1"),
+		Stopping: notify("STOPPING=1"), Reloading: func() { warn(sd.Reloading()) }, Reloaded: notify("READY=1"),
+		Watchdog: sd.Watchdog, WatchdogEvery: sd.WatchdogEvery(),
 	})
 	if err != nil {
 		lg.Logger.Error().Err(err).Msg("cannot start")

@@ -12,7 +12,54 @@ import (
 )
 
 func init() {
-	register("sim", "run a simulated cluster scenario (no file: a demo), or `sim swarm`", runSim)
+	register("sim", "run a simulated cluster scenario (no file: a demo), or `sim swarm`", simDoc, runSim)
+}
+
+func simDoc() helpDoc {
+	var a simArgs
+	var w swarmArgs
+	return helpDoc{
+		synopsis: []string{"sim [-seed N] [-trace] [-journal DIR] [FILE.scn]", "sim swarm [--seeds N] [--duration D] [--seed S] [--print]"},
+		text: "Run a simulated cluster scenario on virtual time: every node runs vigil's engine on its own keepalived.conf, " +
+			"on simulated L2 segments with faults; no root and no network needed. Without FILE, an embedded three-node demo runs.",
+		options: flagDocs(a.flags()),
+		subs: []subDoc{{usage: "swarm [--seeds N] [--duration D] [--seed S] [--print]",
+			summary: "random clusters and fault schedules, with the invariants checked; a failing seed is printed to reproduce it",
+			options: flagDocs(w.flags())}},
+		notes: "Exit status: 0 all expectations (or invariants) held, 1 some failed, 2 bad usage or a broken scenario.",
+	}
+}
+
+// simArgs are vigil sim's options.
+type simArgs struct {
+	seed    uint64
+	trace   bool
+	journal string
+}
+
+func (a *simArgs) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("vigil sim", flag.ContinueOnError)
+	fs.Uint64Var(&a.seed, "seed", 1, "seed `N` for every random choice of the run")
+	fs.BoolVar(&a.trace, "trace", false, "print every event and effect")
+	fs.StringVar(&a.journal, "journal", "", "write each node's journal to `DIR`/NODE/ (for vigil replay)")
+	return fs
+}
+
+// swarmArgs are vigil sim swarm's options.
+type swarmArgs struct {
+	seeds int
+	first uint64
+	dur   time.Duration
+	show  bool
+}
+
+func (a *swarmArgs) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("vigil sim swarm", flag.ContinueOnError)
+	fs.IntVar(&a.seeds, "seeds", 100, "run `N` seeds")
+	fs.Uint64Var(&a.first, "seed", 1, "first seed `S` (with --seeds 1: just this one)")
+	fs.DurationVar(&a.dur, "duration", 10*time.Minute, "simulated time `D` per seed")
+	fs.BoolVar(&a.show, "print", false, "print the seed's generated scenario and exit")
+	return fs
 }
 
 // runSim is `vigil sim [-seed N] [-trace] [FILE]` and `vigil sim swarm ...`.
@@ -22,18 +69,12 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "swarm" {
 		return runSwarm(args[1:], stdout, stderr)
 	}
-	fs := flag.NewFlagSet("vigil sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	seed := fs.Uint64("seed", 1, "seed for every random choice of the run")
-	trace := fs.Bool("trace", false, "print every event and effect")
-	journal := fs.String("journal", "", "write each node's journal to `DIR`/NODE/ (for vigil replay)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vigil sim [-seed N] [-trace] [-journal DIR] [FILE.scn]\n       vigil sim swarm [--seeds N] [--duration D] [--seed S]")
-		fs.PrintDefaults()
+	var a simArgs
+	fs := a.flags()
+	if done, code := parseFlags(fs, "sim", args, stdout, stderr); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
+	seed, trace, journal := &a.seed, &a.trace, &a.journal
 	var (
 		s   *sim.Scenario
 		err error
@@ -44,7 +85,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	case 1:
 		s, err = sim.ParseFile(fs.Arg(0))
 	default:
-		fs.Usage()
+		writeHelp(stderr, "sim")
 		return 2
 	}
 	if err != nil {
@@ -68,15 +109,16 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 
 // runSwarm is `vigil sim swarm`: random clusters and fault schedules.
 func runSwarm(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("vigil sim swarm", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	seeds := fs.Int("seeds", 100, "number of seeds to run")
-	first := fs.Uint64("seed", 1, "first seed (with --seeds 1: just this one)")
-	dur := fs.Duration("duration", 10*time.Minute, "simulated time per seed")
-	show := fs.Bool("print", false, "print the seed's generated scenario and exit")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	var a swarmArgs
+	fs := a.flags()
+	if done, code := parseFlags(fs, "sim", args, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vigil sim swarm: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	seeds, first, dur, show := &a.seeds, &a.first, &a.dur, &a.show
 	if *show {
 		fmt.Fprint(stdout, sim.SwarmScenario(*first, *dur))
 		return 0

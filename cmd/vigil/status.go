@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("status", "ask the running daemon: instances, priorities, masters, transitions (status explain INSTANCE: why)", runStatus)
+	register("status", "ask the running daemon: instances, priorities, masters, transitions (status explain INSTANCE: why)", statusDoc, runStatus)
 }
 
 var statusOptions = []option{
@@ -18,6 +18,15 @@ var statusOptions = []option{
 	{short: 'j', long: "json", help: "print the answer as JSON, for tools"},
 	{long: "timeout", arg: requiredArg, argName: "DURATION", help: "give up after DURATION (default 5s)"},
 	{short: 'h', long: "help", help: "display this help"},
+}
+
+func statusDoc() helpDoc {
+	return helpDoc{
+		synopsis: []string{"status [OPTION...]", "status explain INSTANCE [OPTION...]"},
+		text: "Ask the running daemon, through its control socket, for its instances, priorities, masters and " +
+			"transitions; explain INSTANCE says why the instance is in its state: the rule, its trigger and the causal chain.",
+		options: getoptDocs(statusOptions),
+	}
 }
 
 // runStatus is `vigil status [explain INSTANCE]`, a client of the
@@ -42,7 +51,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 				return 2
 			}
 		case "help":
-			fmt.Fprintf(stdout, "Usage: vigil status [OPTION...]\n       vigil status explain INSTANCE [OPTION...]\n%s", usageLines(statusOptions))
+			writeHelp(stdout, "status")
 			return 0
 		}
 	}
