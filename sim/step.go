@@ -136,6 +136,23 @@ func (w *World) execute(n *Node, e effects.Effect) {
 		w.schedule(&item{at: w.now.Add(scriptDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 	case *effects.StateChanged:
 		w.stateChanged(n, e)
+	case *effects.AddFirewallVIPs:
+		if n.dropped == nil {
+			n.dropped = map[effects.FirewallVIP]string{}
+		}
+		for _, v := range e.VIPs {
+			n.dropped[v] = e.Table.Name
+		}
+	case *effects.DelFirewallVIPs:
+		for _, v := range e.VIPs {
+			delete(n.dropped, v)
+		}
+	case *effects.RemoveFirewall:
+		for v, t := range n.dropped {
+			if t == e.Table {
+				delete(n.dropped, v)
+			}
+		}
 	case *effects.JoinGroup, *effects.CreateVMAC, *effects.DeleteVMAC:
 		// Joins succeed (the simulator has no sockets to fail) and VMACs
 		// appear and go as netlink reports them: the driver's answers.
