@@ -154,25 +154,25 @@ type GlobalDefs struct {
 	LVSFlushOnStop string         `json:"lvs_flush_on_stop,omitempty"` // "", "RS" or "VS"
 
 	// VRRP defaults.
-	VRRPVersion                 int         `json:"vrrp_version"`
-	VRRPMcastGroup4             netip.Addr  `json:"vrrp_mcast_group4"`
-	VRRPMcastGroup6             netip.Addr  `json:"vrrp_mcast_group6"`
-	VRRPGARPMasterDelay         Duration    `json:"vrrp_garp_master_delay"`
-	VRRPGARPMasterRepeat        int         `json:"vrrp_garp_master_repeat"`
-	VRRPGARPMasterRefresh       Duration    `json:"vrrp_garp_master_refresh"`
-	VRRPGARPMasterRefreshRepeat int         `json:"vrrp_garp_master_refresh_repeat"`
-	VRRPGARPLowerPrioDelay      Duration    `json:"vrrp_garp_lower_prio_delay"`
-	VRRPGARPLowerPrioRepeat     int         `json:"vrrp_garp_lower_prio_repeat"`
-	VRRPDownTimerAdverts        int         `json:"vrrp_down_timer_adverts"` // default 3
-	VRRPMinGARP                 bool        `json:"vrrp_min_garp,omitempty"`
-	VRRPGARPExtraIf             Duration    `json:"vrrp_garp_extra_if,omitempty"`
-	VRRPGARPExtraIfAll          bool        `json:"vrrp_garp_extra_if_all,omitempty"`
-	VRRPGARPInterval            Duration    `json:"vrrp_garp_interval"`
-	VRRPGNAInterval             Duration    `json:"vrrp_gna_interval"`
-	VRRPLowerPrioNoAdvert       bool        `json:"vrrp_lower_prio_no_advert"`
-	VRRPHigherPrioSendAdvert    bool        `json:"vrrp_higher_prio_send_advert"`
-	VRRPSkipCheckAdvAddr        bool        `json:"vrrp_skip_check_adv_addr"`
-	VRRPStrict                  bool        `json:"vrrp_strict"`
+	VRRPVersion                 int        `json:"vrrp_version"`
+	VRRPMcastGroup4             netip.Addr `json:"vrrp_mcast_group4"`
+	VRRPMcastGroup6             netip.Addr `json:"vrrp_mcast_group6"`
+	VRRPGARPMasterDelay         Duration   `json:"vrrp_garp_master_delay"`
+	VRRPGARPMasterRepeat        int        `json:"vrrp_garp_master_repeat"`
+	VRRPGARPMasterRefresh       Duration   `json:"vrrp_garp_master_refresh"`
+	VRRPGARPMasterRefreshRepeat int        `json:"vrrp_garp_master_refresh_repeat"`
+	VRRPGARPLowerPrioDelay      Duration   `json:"vrrp_garp_lower_prio_delay"`
+	VRRPGARPLowerPrioRepeat     int        `json:"vrrp_garp_lower_prio_repeat"`
+	VRRPDownTimerAdverts        int        `json:"vrrp_down_timer_adverts"` // default 3
+	VRRPMinGARP                 bool       `json:"vrrp_min_garp,omitempty"`
+	VRRPGARPExtraIf             Duration   `json:"vrrp_garp_extra_if,omitempty"`
+	VRRPGARPExtraIfAll          bool       `json:"vrrp_garp_extra_if_all,omitempty"`
+	VRRPGARPInterval            Duration   `json:"vrrp_garp_interval"`
+	VRRPGNAInterval             Duration   `json:"vrrp_gna_interval"`
+	VRRPLowerPrioNoAdvert       bool       `json:"vrrp_lower_prio_no_advert"`
+	VRRPHigherPrioSendAdvert    bool       `json:"vrrp_higher_prio_send_advert"`
+	VRRPSkipCheckAdvAddr        bool       `json:"vrrp_skip_check_adv_addr"`
+	VRRPStrict                  bool       `json:"vrrp_strict"`
 	// NFTables is the nftables table of the VRRP firewall rules
 	// (`nftables [NAME]`, NAME "keepalived" by default; `vrrp_iptables`
 	// means that default, as in keepalived built with nftables only); ""
@@ -186,7 +186,7 @@ type GlobalDefs struct {
 	// interface index even with dont_track_primary.
 	NFTablesIfindex bool `json:"nftables_ifindex,omitempty"`
 	// NFTablesCounters (nftables_counters) adds a counter to every rule.
-	NFTablesCounters bool `json:"nftables_counters,omitempty"`
+	NFTablesCounters            bool        `json:"nftables_counters,omitempty"`
 	VRRPCheckUnicastSrc         bool        `json:"vrrp_check_unicast_src"`
 	VRRPStartupDelay            Duration    `json:"vrrp_startup_delay"`
 	VRRPNoSwap                  bool        `json:"vrrp_no_swap"`
