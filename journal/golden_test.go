@@ -38,6 +38,8 @@ var goldenFixtures = []goldenFixture{
 	{"testdata/golden-v4.journal", goldenV4, 2},
 	// golden-v5 adds ReconcileIPVS, the start's whole IPVS table.
 	{"testdata/golden-v5.journal", goldenV5, 2},
+	// golden-v6 adds the nftables drop sets of no_accept.
+	{"testdata/golden-v6.journal", goldenV6, 2},
 }
 
 // goldenRecord is one event of the golden journal with its effects.
@@ -315,4 +317,33 @@ func checkGoldenCoversAllKinds(t *testing.T, recs []goldenRecord) {
 			t.Errorf("effect kind %s missing from the golden journal (add golden-v2)", s)
 		}
 	}
+}
+
+// goldenV6 adds the firewall of no_accept: a configuration with the
+// nftables keywords, Start removing a leftover table, a MASTER's VIPs
+// entering the drop sets (IPv4, global IPv6, link-local by index and by
+// name) before its address, leaving them after it, and Stop removing the
+// table.
+func goldenV6() []goldenRecord {
+	a := netip.MustParseAddr
+	p := netip.MustParsePrefix
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	prio := 5
+	cfg := &conf.Config{GlobalDefs: conf.GlobalDefs{RouterID: "lb1", NFTables: "vigil", NFTablesPriority: &prio,
+		NFTablesIfindex: true, NFTablesCounters: true}}
+	tab := effects.FirewallTable{Name: "vigil", Priority: 5, Counters: true}
+	vips := []effects.FirewallVIP{{Addr: a("10.0.0.100")}, {Addr: a("fd00::100")},
+		{Addr: a("fe80::100"), Interface: "eth0"}, {Addr: a("fe80::101"), Interface: "eth1", ByName: true}}
+	addr := conf.Address{Prefix: p("10.0.0.100/24"), Dev: "eth0"}
+	return append(goldenV5(),
+		goldenRecord{&events.ConfigLoaded{Header: at(20), Config: cfg, Digest: "sha256:5f1c"}, nil},
+		goldenRecord{&events.Start{Header: at(20), Seed: 13}, []effects.Effect{&effects.RemoveFirewall{Table: "vigil"}}},
+		goldenRecord{&events.TimerFired{Header: at(24), Key: "vrrp/NA/down"}, []effects.Effect{
+			&effects.AddFirewallVIPs{Instance: "NA", Table: tab, VIPs: vips},
+			&effects.AddAddress{Instance: "NA", Address: addr}}},
+		goldenRecord{&events.Stop{Header: at(25)}, []effects.Effect{
+			&effects.DelAddress{Instance: "NA", Address: addr},
+			&effects.DelFirewallVIPs{Instance: "NA", Table: effects.FirewallTable{Name: "vigil", Priority: -1}, VIPs: vips[:1]},
+			&effects.RemoveFirewall{Table: "vigil"}}},
+	)
 }
