@@ -54,6 +54,9 @@ type Node struct {
 	// Like addresses, it survives a crash; Start's RemoveFirewall clears
 	// what a crashed run left.
 	dropped map[effects.FirewallVIP]string
+	// firewall: the node's engine uses a firewall table (it emitted a
+	// firewall effect), so the no_accept invariant applies to it.
+	firewall bool
 
 	// state is each instance's state as the last StateChanged said.
 	state map[string]effects.State
