@@ -199,12 +199,23 @@ func (x *Executor) state(name string) *tableState {
 }
 
 // add puts the addresses into their sets, creating what is missing first.
+// If the table vanished behind vigil's back (`nft flush ruleset`), it is
+// created again, once.
 func (x *Executor) add(v *effects.AddFirewallVIPs) error {
 	if v.Table.Name == "" || len(v.VIPs) == 0 {
 		return nil
 	}
 	st := x.state(v.Table.Name)
 	el, sortErr := x.sort(st, v.VIPs, true)
+	err := x.addElements(v, st, &el)
+	if errors.Is(err, unix.ENOENT) && (st.v4 || st.v6) {
+		*st = tableState{index: st.index}
+		err = x.addElements(v, st, &el)
+	}
+	return errors.Join(err, sortErr)
+}
+
+func (x *Executor) addElements(v *effects.AddFirewallVIPs, st *tableState, el *elements) error {
 	c, err := x.conn()
 	if err != nil {
 		return err
@@ -250,7 +261,7 @@ func (x *Executor) add(v *effects.AddFirewallVIPs) error {
 	st.v6 = st.v6 || len(el.v6)+len(el.llIndex)+len(el.llName) > 0
 	st.llIndex = st.llIndex || len(el.llIndex) > 0
 	st.llName = st.llName || len(el.llName) > 0
-	return sortErr
+	return nil
 }
 
 // del takes the addresses out of their sets, one at a time so that an

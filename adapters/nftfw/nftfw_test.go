@@ -260,3 +260,27 @@ func TestRemoveLeftovers(t *testing.T) {
 		t.Errorf("tables after RemoveFirewall: %q, want only table ip other", out)
 	}
 }
+
+// TestTableRecreated: a table flushed away behind vigil's back is created
+// again at the next addition.
+func TestTableRecreated(t *testing.T) {
+	lab.Require(t, "nft")
+	l := lab.New(t, 1)
+	n := l.Nodes[0]
+	x := executorIn(t, n)
+	tab := effects.FirewallTable{Name: "keepalived", Priority: -1}
+	add := func(addr string) {
+		t.Helper()
+		if err := x.Apply(&effects.AddFirewallVIPs{Instance: "VI_1", Table: tab,
+			VIPs: []effects.FirewallVIP{{Addr: netip.MustParseAddr(addr)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("10.77.0.100")
+	n.MustExec("nft", "flush", "ruleset")
+	add("10.77.0.101")
+	out := n.MustExec("nft", "list", "ruleset")
+	if !strings.Contains(out, "10.77.0.101") || !strings.Contains(out, "ip daddr @vips drop") {
+		t.Errorf("table not recreated:\n%s", out)
+	}
+}
