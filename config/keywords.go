@@ -226,6 +226,7 @@ const (
 	tStartStopRun  = "adapters/script/track_test.go:TestStartupShutdownScripts"
 	tNftRuleset    = "adapters/nftfw/nftfw_test.go:TestRulesetMatchesKeepalived"
 	tNftE2E        = "e2e/noaccept_test.go:TestNoAcceptFirewall"
+	tNftConf       = "config/nftables_test.go:TestNFTablesKeywords"
 
 	sElection     = "engine/testdata/election/backup-becomes-master.txt"
 	sGARP         = "engine/testdata/keepalived/garp-schedule.txt"
@@ -390,8 +391,8 @@ var keywordTable = func() []Keyword {
 		partial(g, "vrrp_higher_prio_send_advert", IfOff,
 			"not sending an advert before yielding to a higher priority - vigil always sends one (see README)", sHigherPrio),
 		acted(g, "vrrp_version", "engine/testdata/election/v3-learns-master-interval.txt"),
-		partial(g, "nftables", Always, mVMACFw, sNftNoAccept, tNftRuleset, tNftE2E),
-		acted(g, "nftables_priority", sNftNoAccept, tNftRuleset),
+		partial(g, "nftables", Always, mVMACFw, tNftConf, sNftNoAccept, tNftRuleset, tNftE2E),
+		acted(g, "nftables_priority", tNftConf, sNftNoAccept, tNftRuleset),
 		acted(g, "nftables_counters", sNftNoAccept, tNftRuleset),
 		acted(g, "nftables_ifindex", "engine/testdata/keepalived/nftables-ifindex.txt", tNftRuleset),
 		refused(g, "nftables_ipvs", mNftIPVS),
@@ -399,7 +400,7 @@ var keywordTable = func() []Keyword {
 		refused(g, "nftables_ipvs_start_fwmark", mNftIPVS),
 		// Debian's keepalived is built with nftables only: vrrp_iptables
 		// warns and means `nftables` (the default table), as here.
-		acted(g, "vrrp_iptables", "engine/testdata/keepalived/nftables-ifindex.txt", tNftRuleset),
+		acted(g, "vrrp_iptables", tNftConf, "engine/testdata/keepalived/nftables-ifindex.txt", tNftRuleset),
 		refused(g, "vrrp_ipsets", "ipsets - keepalived built without ipset support (Debian's) does not know the keyword either; no_accept uses nftables sets"),
 		refused(g, "disable_local_igmp", "the igmp_link_local_mcast_reports sysctl is left as it is"),
 		acted(g, "vrrp_check_unicast_src", sAdvertDefs),
