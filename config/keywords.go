@@ -229,6 +229,9 @@ const (
 	tProcNice      = "daemon/process_test.go:TestProcessSettingsNice"
 	tProcAuto      = "daemon/process_test.go:TestProcessSettingsAutoPriority"
 	tLoopLate      = "daemon/process_test.go:TestLoopLate"
+	tNftRuleset    = "adapters/nftfw/nftfw_test.go:TestRulesetMatchesKeepalived"
+	tNftE2E        = "e2e/noaccept_test.go:TestNoAcceptFirewall"
+	tNftConf       = "config/nftables_test.go:TestNFTablesKeywords"
 
 	sElection     = "engine/testdata/election/backup-becomes-master.txt"
 	sGARP         = "engine/testdata/keepalived/garp-schedule.txt"
@@ -255,6 +258,7 @@ const (
 	sHigherPrio   = "engine/testdata/keepalived/higher-prio-send-advert.txt"
 	sVMACAddr     = "engine/testdata/keepalived/vmac-addr.txt"
 	sStartStop    = "engine/testdata/keepalived/startup-shutdown-scripts.txt"
+	sNftNoAccept  = "engine/testdata/keepalived/nftables-no-accept.txt"
 
 	lResults  = "engine/lvs/testdata/results.txt"
 	lRetry    = "engine/lvs/testdata/retry.txt"
@@ -287,7 +291,7 @@ const (
 	mRxBufs   = "receive buffer sizing of the VRRP sockets - the system's default is used"
 	mProcName = "process names - vigil is one process, named as started"
 	mReload   = "scheduled or signalled-by-file reloads - reload with SIGHUP"
-	mFirewall = "firewall rules (nftables/iptables) for no_accept and VMACs - traffic to the VIPs is accepted, and IGMP/MLD on VMACs is not filtered"
+	mVMACFw   = "IGMP/MLD filtering on VMACs (keepalived's igmp and mld sets) - a VMAC's multicast reports are not dropped; the VIP drop sets of no_accept are created"
 	mNftIPVS  = "nftables fwmarks for virtual server groups - each address of a group is its own IPVS service"
 	mBFD      = "BFD - no BFD session runs, so nothing is tracked"
 	mLinkbeat = "link polling (MII/ETHTOOL/ioctl) - link state comes from netlink"
@@ -394,20 +398,21 @@ var keywordTable = func() []Keyword {
 		partial(g, "vrrp_higher_prio_send_advert", IfOff,
 			"not sending an advert before yielding to a higher priority - vigil always sends one (see README)", sHigherPrio),
 		acted(g, "vrrp_version", "engine/testdata/election/v3-learns-master-interval.txt"),
-		refused(g, "nftables", mFirewall),
-		refused(g, "nftables_priority", mFirewall),
-		refused(g, "nftables_counters", mFirewall),
-		refused(g, "nftables_ifindex", mFirewall),
+		partial(g, "nftables", Always, mVMACFw, tNftConf, sNftNoAccept, tNftRuleset, tNftE2E),
+		acted(g, "nftables_priority", tNftConf, sNftNoAccept, tNftRuleset),
+		acted(g, "nftables_counters", sNftNoAccept, tNftRuleset),
+		acted(g, "nftables_ifindex", "engine/testdata/keepalived/nftables-ifindex.txt", tNftRuleset),
 		refused(g, "nftables_ipvs", mNftIPVS),
 		refused(g, "nftables_ipvs_priority", mNftIPVS),
 		refused(g, "nftables_ipvs_start_fwmark", mNftIPVS),
-		refused(g, "vrrp_iptables", mFirewall),
-		refused(g, "vrrp_ipsets", mFirewall),
+		// Debian's keepalived is built with nftables only: vrrp_iptables
+		// warns and means `nftables` (the default table), as here.
+		acted(g, "vrrp_iptables", tNftConf, "engine/testdata/keepalived/nftables-ifindex.txt", tNftRuleset),
+		refused(g, "vrrp_ipsets", "ipsets - keepalived built without ipset support (Debian's) does not know the keyword either; no_accept uses nftables sets"),
 		refused(g, "disable_local_igmp", "the igmp_link_local_mcast_reports sysctl is left as it is"),
 		acted(g, "vrrp_check_unicast_src", sAdvertDefs),
 		acted(g, "vrrp_skip_check_adv_addr", sAdvertDefs),
-		partial(g, "vrrp_strict", Always,
-			"the firewall rules strict mode implies for no_accept - traffic to the VIPs is accepted; its protocol rules are applied", sStrict),
+		acted(g, "vrrp_strict", sStrict, "engine/testdata/keepalived/nftables-strict-default.txt", tNftRuleset),
 		acted(g, "vrrp_notify_priority_changes", sNotifyPrio),
 		acted(g, "max_auto_priority", tProcParse, tProcAuto, tLoopLate),
 		acted(g, "min_auto_priority_delay", tProcParse, tProcAuto, tLoopLate),
@@ -613,16 +618,13 @@ var keywordTable = func() []Keyword {
 		refused(vi, "promote_secondaries", "setting promote_secondaries on the instance's interface - it is left as it is (VMACs always get it)"),
 		acted(vi, "virtual_routes", sRoutes),
 		acted(vi, "virtual_rules", sRoutes),
-		// vigil installs no firewall rules: accept mode is what it does.
-		acted(vi, "accept", sElection, "adapters/netlink/accept_test.go:TestVIPAcceptsTraffic"),
-		refused(vi, "no_accept", "nftables/iptables rules for no_accept - traffic to the VIPs is accepted"),
+		acted(vi, "accept", sElection, "adapters/netlink/accept_test.go:TestVIPAcceptsTraffic", sNftNoAccept, tNftE2E),
+		acted(vi, "no_accept", sNftNoAccept, "testdata/sim/no_accept.scn", tNftRuleset, tNftE2E),
 		acted(vi, "nopreempt", "engine/testdata/keepalived/nopreempt.txt", "testdata/sim/nopreempt.scn"),
 		acted(vi, "preempt", tKeywordEffect, simPrempt),
 		acted(vi, "preempt_delay", "engine/testdata/keepalived/preempt-delay-no-flip-flop.txt", "testdata/sim/preempt_delay.scn"),
 		acted(vi, "skip_check_adv_addr", sAdvertDefs),
-		partial(vi, "strict_mode", IfOn,
-			"the firewall rules strict mode implies for no_accept - traffic to the VIPs is accepted; its protocol rules are applied",
-			"engine/testdata/keepalived/strict-mode-instance.txt"),
+		acted(vi, "strict_mode", "engine/testdata/keepalived/strict-mode-instance.txt", sNftNoAccept, tNftRuleset),
 		refused(vi, "debug", "per-instance debug levels (keepalived does not implement them either) - use -D/--log-detail"),
 		acted(vi, "notify_master", sNotifyUsers, tNotifyParity),
 		acted(vi, "notify_backup", sNotifyUsers, tNotifyParity),

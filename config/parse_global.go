@@ -195,10 +195,9 @@ var globalOther = map[string]bool{
 	"process_name": true, "vrrp_process_name": true, "checker_process_name": true,
 	"lvs_process_name": true, "bfd_process_name": true,
 	"disable_local_igmp": true,
-	"vrrp_iptables":      true, "vrrp_ipsets": true, "nftables": true, "nftables_priority": true,
-	"nftables_ifindex": true, "nftables_ipvs": true, "nftables_ipvs_priority": true,
-	"nftables_ipvs_start_fwmark": true, "nftables_counters": true,
-	"checker_priority": true, "checker_rt_priority": true,
+	"vrrp_ipsets":        true, "nftables_ipvs": true, "nftables_ipvs_priority": true,
+	"nftables_ipvs_start_fwmark": true,
+	"checker_priority":           true, "checker_rt_priority": true,
 	"checker_cpu_affinity": true, "checker_rlimit_rttime": true, "checker_rlimit_rtime": true,
 	"bfd_priority": true, "bfd_no_swap": true, "bfd_rt_priority": true, "bfd_cpu_affinity": true,
 	"bfd_rlimit_rttime": true, "bfd_rlimit_rtime": true,
@@ -404,6 +403,21 @@ func (p *parser) parseGlobalDefs(b *node) {
 			flag(n, &g.VRRPSkipCheckAdvAddr)
 		case "vrrp_strict":
 			g.VRRPStrict = true
+		case "nftables":
+			p.nftables(n, g)
+		case "nftables_priority":
+			if v, ok := p.intArg(n, 0, math.MinInt32, math.MaxInt32); ok {
+				g.NFTablesPriority = &v
+			}
+		case "nftables_ifindex":
+			g.NFTablesIfindex = true
+		case "nftables_counters":
+			g.NFTablesCounters = true
+		case "vrrp_iptables":
+			// keepalived built without iptables (Debian's) keeps the
+			// keyword for legacy configurations and uses nftables.
+			p.warnf(n, "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option")
+			g.NFTables, g.NFTablesPriority = defaultNFTable, nil
 		case "vrrp_priority":
 			if v, ok := p.intArg(n, 0, -20, 19); ok {
 				g.VRRPPriority = v
@@ -772,4 +786,25 @@ func (p *parser) noteTrackGroup(n *node, name string) {
 	if name != "" {
 		p.trackGroupRefs = append(p.trackGroupRefs, nameRef{n, name})
 	}
+}
+
+// defaultNFTable is keepalived's default nftables table name.
+const defaultNFTable = "keepalived"
+
+// nftables reads `nftables [NAME]`: the first one wins, and it resets
+// nftables_priority to its default as keepalived's handler does.
+func (p *parser) nftables(n *node, g *conf.GlobalDefs) {
+	if g.NFTables != "" {
+		p.warnf(n, "nftables already specified - ignoring")
+		return
+	}
+	name := defaultNFTable
+	if len(n.args) > 0 {
+		if len(n.arg(0)) >= 256 { // NFT_TABLE_MAXNAMELEN
+			p.warnf(n, "nftables table name too long - ignoring")
+			return
+		}
+		name = n.arg(0)
+	}
+	g.NFTables, g.NFTablesPriority = name, nil
 }

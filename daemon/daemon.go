@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-ha/vigil/adapters/clock"
 	"github.com/vigil-ha/vigil/adapters/ipvs"
 	"github.com/vigil-ha/vigil/adapters/netlink"
+	"github.com/vigil-ha/vigil/adapters/nftfw"
 	"github.com/vigil-ha/vigil/adapters/script"
 	"github.com/vigil-ha/vigil/adapters/vrrpnet"
 	"github.com/vigil-ha/vigil/driver"
@@ -156,6 +157,9 @@ func Run(ctx context.Context, o Options) error {
 	if a.arp != nil {
 		l.Exec.Announce = a.arp
 	}
+	if a.fw != nil {
+		l.Exec.Firewall = a.fw
+	}
 	l.Dumps = &StateDumps{Engine: l.Engine, Now: clk.Now, Log: log,
 		DataFile: or(o.DataFile, DefaultDataFile), StatsFile: or(o.StatsFile, DefaultStatsFile), JSONFile: DefaultJSONFile}
 	l.Status = &Observer{Engine: l.Engine, Now: clk.Now, Recorder: l.Dumps.Recorder(), Version: o.Version,
@@ -276,6 +280,7 @@ type adapters struct {
 	nl      *netlink.Executor
 	kq      *kernelQueue
 	arp     *arp.Sender
+	fw      *nftfw.Executor
 	mux     *vrrpnet.Mux
 	lvs     *lvsAdapters
 	scripts *swapScripts
@@ -334,6 +339,9 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o 
 	if o.NoVRRP {
 		return a, nil
 	}
+	// The firewall executor opens a netlink socket per effect, and only
+	// when the engine asks for a table (no_accept, strict mode).
+	a.fw = nftfw.New(nftfw.Options{})
 	a.arp, err = arp.New(arp.Options{OnError: func(err error) {
 		if ok, n := lim.allow("arp"); ok {
 			log.Error().Err(err).Int("suppressed", n).Msg("gratuitous ARP/NA")

@@ -49,6 +49,10 @@ type Executors struct {
 	// and SetIPVS, in order.
 	Checks Applier
 	IPVS   Applier
+	// Firewall applies AddFirewallVIPs, DelFirewallVIPs and
+	// RemoveFirewall (nftfw.Executor). They are kernel effects: behind a
+	// Sequencer Kernel they are queued in order with the addresses.
+	Firewall Applier
 }
 
 // Sequencer is an asynchronous Applier that keeps order: effects are
@@ -128,6 +132,8 @@ func (d *dispatcher) one(e effects.Effect) {
 		err = d.apply(d.x.Kernel, e)
 	case *effects.SendGARP, *effects.SendNA:
 		err = d.announce(e)
+	case *effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall:
+		err = d.firewall(e)
 	case *effects.SetTimer, *effects.CancelTimer:
 		err = d.apply(d.x.Timers, e)
 	case *effects.RunScript:
@@ -205,6 +211,20 @@ func (d *dispatcher) announce(e effects.Effect) error {
 		return s.ApplyAfter(d.x.Announce, e)
 	}
 	return d.x.Announce.Apply(e)
+}
+
+// firewall hands a drop-set change to Firewall in the kernel stream's
+// order: an address enters its set before the AddAddress after it is
+// applied, and leaves it only once the DelAddress before it has been.
+func (d *dispatcher) firewall(e effects.Effect) error {
+	if d.x.Firewall == nil {
+		d.unhandled[e.EffectKind()]++
+		return nil
+	}
+	if s, ok := d.x.Kernel.(Sequencer); ok {
+		return s.ApplyAfter(d.x.Firewall, e)
+	}
+	return d.x.Firewall.Apply(e)
 }
 
 func (d *dispatcher) apply(x Applier, e effects.Effect) error {

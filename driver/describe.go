@@ -183,6 +183,12 @@ func DescribeEffect(e effects.Effect) string {
 		return fmt.Sprintf("LeaveGroup %s %s", v.Interface, v.Group)
 	case *effects.CloseSockets:
 		return "CloseSockets " + v.Interface
+	case *effects.AddFirewallVIPs:
+		return "AddFirewallVIPs " + describeFirewall(v.Instance, &v.Table, v.VIPs)
+	case *effects.DelFirewallVIPs:
+		return "DelFirewallVIPs " + describeFirewall(v.Instance, &v.Table, v.VIPs)
+	case *effects.RemoveFirewall:
+		return "RemoveFirewall " + v.Table
 	case *effects.RunCheck:
 		return fmt.Sprintf("RunCheck %s %s #%d %s %s timeout=%s", v.VirtualServer, v.RealServer, v.Checker, v.Type,
 			netip.AddrPortFrom(v.Addr, uint16(v.Port)), v.Timeout)
@@ -210,6 +216,32 @@ func DescribeEffect(e effects.Effect) string {
 		return "<nil>"
 	}
 	return e.EffectKind().String()
+}
+
+// describeFirewall prints a drop-set change: instance, table (name,
+// priority, counters) and the addresses, a link-local one with its
+// interface ("%eth0" by index, "@eth0" by name).
+func describeFirewall(inst string, t *effects.FirewallTable, vips []effects.FirewallVIP) string {
+	s := fmt.Sprintf("%s table=%s prio=%d", inst, t.Name, t.Priority)
+	if t.Counters {
+		s += " counters"
+	}
+	for k, v := range vips {
+		if k == 0 {
+			s += " "
+		} else {
+			s += ","
+		}
+		s += v.Addr.String()
+		if v.Interface != "" {
+			if v.ByName {
+				s += "@" + v.Interface
+			} else {
+				s += "%" + v.Interface
+			}
+		}
+	}
+	return s
 }
 
 // DescribeService prints an IPVS service: its key, and with attrs its

@@ -154,6 +154,12 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		e.String(1, v.Interface)
 	case *ReconcileIPVS:
 		encodeReconcileIPVS(e, v)
+	case *AddFirewallVIPs:
+		encodeFirewallVIPs(e, v.Instance, &v.Table, v.VIPs)
+	case *DelFirewallVIPs:
+		encodeFirewallVIPs(e, v.Instance, &v.Table, v.VIPs)
+	case *RemoveFirewall:
+		e.String(1, v.Table)
 	case *SetIPVSTimeouts:
 		e.Int(1, int64(v.TCP))
 		e.Int(2, int64(v.TCPFin))
@@ -291,6 +297,33 @@ func encodeReconcileIPVS(e *wire.Encoder, v *ReconcileIPVS) {
 				e.EndMap(dm)
 			}
 		}
+		e.EndMap(m)
+	}
+}
+
+// encodeFirewallVIPs writes AddFirewallVIPs and DelFirewallVIPs: 1
+// instance, 2 the table (a map: 1 name, 2 priority, 3 counters; omitted
+// when zero), 3 the addresses (an array of maps: 1 address, 2 interface, 3
+// by name).
+func encodeFirewallVIPs(e *wire.Encoder, inst string, t *FirewallTable, vips []FirewallVIP) {
+	e.String(1, inst)
+	if *t != (FirewallTable{}) {
+		m := e.BeginMapField(2)
+		e.String(1, t.Name)
+		e.Int(2, int64(t.Priority))
+		e.Bool(3, t.Counters)
+		e.EndMapField(m)
+	}
+	if len(vips) == 0 {
+		return
+	}
+	e.Key(3)
+	e.AppendArrayHeader(len(vips))
+	for i := range vips {
+		m := e.BeginMap()
+		e.Addr(1, vips[i].Addr)
+		e.String(2, vips[i].Interface)
+		e.Bool(3, vips[i].ByName)
 		e.EndMap(m)
 	}
 }

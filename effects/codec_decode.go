@@ -299,8 +299,77 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		var none netip.Addr
 		decodeGroup(d, &v.Interface, &none)
 		return v
+	case KindAddFirewallVIPs:
+		v := new(AddFirewallVIPs)
+		decodeFirewallVIPs(d, &v.Instance, &v.Table, &v.VIPs)
+		return v
+	case KindDelFirewallVIPs:
+		v := new(DelFirewallVIPs)
+		decodeFirewallVIPs(d, &v.Instance, &v.Table, &v.VIPs)
+		return v
+	case KindRemoveFirewall:
+		v := new(RemoveFirewall)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Table = d.Name()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
 	}
 	return nil
+}
+
+// decodeFirewallVIPs reads the fields encodeFirewallVIPs writes.
+func decodeFirewallVIPs(d *wire.Decoder, inst *string, t *FirewallTable, vips *[]FirewallVIP) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			*inst = d.Name()
+		case 2:
+			for range d.MapLen() {
+				switch d.Key() {
+				case 1:
+					t.Name = d.Name()
+				case 2:
+					t.Priority = int(d.Int())
+				case 3:
+					t.Counters = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+			d.EndContainer()
+		case 3:
+			n := d.ArrayLen()
+			if n > 0 {
+				*vips = make([]FirewallVIP, n)
+			}
+			for i := 0; i < n && d.Err() == nil; i++ {
+				p := &(*vips)[i]
+				for range d.MapLen() {
+					switch d.Key() {
+					case 1:
+						p.Addr = d.Addr()
+					case 2:
+						p.Interface = d.Name()
+					case 3:
+						p.ByName = d.Bool()
+					default:
+						d.Skip()
+					}
+				}
+				d.EndContainer()
+			}
+			d.EndContainer()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
 }
 
 func decodeSendAdvert(d *wire.Decoder) *SendAdvert {

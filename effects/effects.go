@@ -9,7 +9,8 @@
 // effects:
 //
 //   - The kernel effects (AddAddress, DelAddress, AddRoute, DelRoute,
-//     AddRule, DelRule, CreateVMAC, DeleteVMAC) and the announcements
+//     AddRule, DelRule, CreateVMAC, DeleteVMAC, AddFirewallVIPs,
+//     DelFirewallVIPs, RemoveFirewall) and the announcements
 //     (SendGARP, SendNA) form one ordered stream, across Steps too: each is
 //     applied only after every one of them emitted before it has been
 //     applied. Hence a CreateVMAC precedes the addresses on that VMAC and
@@ -17,6 +18,9 @@
 //     SendNA that announces it, so no neighbour is told to send traffic to
 //     an address the interface does not hold yet; routes and rules follow
 //     the addresses emitted before them, and deletions keep their order.
+//     An address of a no_accept instance enters its drop set
+//     (AddFirewallVIPs) before it is added, and leaves it
+//     (DelFirewallVIPs) after it is deleted: it is never held unfiltered.
 //   - An announcement's first frame follows its address; its repeats
 //     (Count frames, Interval apart) are sent asynchronously after it and
 //     do not hold up the stream.
@@ -80,7 +84,11 @@ const (
 	KindCheckStateChanged Kind = 23
 	KindCloseSockets      Kind = 24
 	KindReconcileIPVS     Kind = 25
-	KindSetIPVSTimeouts   Kind = 26
+	// The firewall half of no_accept and strict mode (nftables).
+	KindAddFirewallVIPs Kind = 26
+	KindDelFirewallVIPs Kind = 27
+	KindRemoveFirewall  Kind = 28
+	KindSetIPVSTimeouts Kind = 29
 )
 
 var kindNames = [...]string{
@@ -109,6 +117,9 @@ var kindNames = [...]string{
 	KindCheckStateChanged: "CheckStateChanged",
 	KindCloseSockets:      "CloseSockets",
 	KindReconcileIPVS:     "ReconcileIPVS",
+	KindAddFirewallVIPs:   "AddFirewallVIPs",
+	KindDelFirewallVIPs:   "DelFirewallVIPs",
+	KindRemoveFirewall:    "RemoveFirewall",
 	KindSetIPVSTimeouts:   "SetIPVSTimeouts",
 }
 
@@ -577,6 +588,59 @@ type IPVSTableDest struct {
 	Dest       IPVSDest `json:"dest"`
 }
 
+// FirewallTable is the nftables table holding the drop sets of the
+// instances that do not accept traffic to their VIPs (no_accept, or strict
+// mode): global_defs' `nftables [NAME]` (default "keepalived"), the base
+// chains' priority (nftables_priority, default -1) and whether every rule
+// has a counter (nftables_counters). The table exists in the ip family as
+// soon as an IPv4 VIP entered a set, in ip6 for an IPv6 one.
+type FirewallTable struct {
+	Name     string `json:"name"`
+	Priority int    `json:"priority"`
+	Counters bool   `json:"counters,omitempty"`
+}
+
+// FirewallVIP is one element of a drop set: an IPv4 address (set ip vips),
+// a global IPv6 address (set ip6 vips), or an IPv6 link-local address with
+// its Interface: set vips_link_local (address . interface index, the
+// adapter resolving the index) or, with ByName, vips_link_local_name
+// (address . interface name).
+type FirewallVIP struct {
+	Addr      netip.Addr `json:"addr"`
+	Interface string     `json:"interface,omitempty"`
+	ByName    bool       `json:"by_name,omitempty"`
+}
+
+// AddFirewallVIPs puts an instance's VIPs and eVIPs into the drop sets of
+// Table, creating the table, its chains, sets and rules first if they do
+// not exist yet. While an address is in a set, the node drops every packet
+// to it (input) and from it (output), IPv6 neighbour discovery excepted.
+// The engine emits it before the AddAddress effects of the addresses
+// (becoming MASTER, a reload adding VIPs), so no packet reaches an address
+// before it is filtered. It is a kernel effect: the stream's order applies.
+type AddFirewallVIPs struct {
+	Instance string        `json:"instance"`
+	Table    FirewallTable `json:"table"`
+	VIPs     []FirewallVIP `json:"vips"`
+}
+
+// DelFirewallVIPs takes an instance's addresses out of the drop sets of
+// Table; an address not in its set is no error. The engine emits it after
+// the DelAddress effects of the addresses (leaving MASTER, a reload), so
+// an address is filtered for as long as the node holds it.
+type DelFirewallVIPs struct {
+	Instance string        `json:"instance"`
+	Table    FirewallTable `json:"table"`
+	VIPs     []FirewallVIP `json:"vips"`
+}
+
+// RemoveFirewall deletes the tables named Table of both families, with
+// everything in them, if they exist: at Start (what a crashed run left)
+// and at Stop, after every other kernel effect of the stop.
+type RemoveFirewall struct {
+	Table string `json:"table"`
+}
+
 // RunCheck asks the checker adapter to run one health check now and
 // report its outcome as exactly one events.CheckResult carrying the same
 // VirtualServer, RealServer and Checker. The engine owns all scheduling —
@@ -648,6 +712,9 @@ func (*RunCheck) EffectKind() Kind          { return KindRunCheck }
 func (*CheckStateChanged) EffectKind() Kind { return KindCheckStateChanged }
 func (*CloseSockets) EffectKind() Kind      { return KindCloseSockets }
 func (*ReconcileIPVS) EffectKind() Kind     { return KindReconcileIPVS }
+func (*AddFirewallVIPs) EffectKind() Kind   { return KindAddFirewallVIPs }
+func (*DelFirewallVIPs) EffectKind() Kind   { return KindDelFirewallVIPs }
+func (*RemoveFirewall) EffectKind() Kind    { return KindRemoveFirewall }
 func (*SetIPVSTimeouts) EffectKind() Kind   { return KindSetIPVSTimeouts }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
@@ -739,6 +806,9 @@ func Clone(e Effect) Effect {
 	case *ReconcileIPVS:
 		c := *v
 		c.Services = CloneIPVSTable(v.Services)
+		return &c
+	case *RemoveFirewall:
+		c := *v
 		return &c
 	case *SetIPVSTimeouts:
 		c := *v

@@ -55,7 +55,9 @@
 //     copies them (effects.Clone).
 //   - The order of a step's effects is meaningful and executors keep it:
 //     a new MASTER's advert comes before its addresses (so the old master
-//     releases the VIPs before our GARPs), addresses before GARPs, group
+//     releases the VIPs before our GARPs), addresses before GARPs, a
+//     no_accept instance's addresses into the nftables drop sets before
+//     they are added and out of them after they are deleted, group
 //     leaves before an instance stops, a sync group's notification after
 //     its members'; the VRRP effects come before the LVS ones, and
 //     within the LVS part timers and checks come first, then the IPVS
@@ -94,6 +96,9 @@
 //   - link.go: link changes and interface_up_down_delays.
 //   - reload.go: a new configuration while running (a kept socket whose
 //     IPSEC-AH keys changed is left and joined again).
+//   - firewall.go: the firewall half of no_accept and strict mode: which
+//     instances filter their VIPs, the nftables table, and when addresses
+//     enter and leave its drop sets.
 //   - notify.go: notify scripts and FIFO lines.
 //   - snapshot.go, dumpview.go: the state as journaled, and as dumped.
 //

@@ -61,6 +61,10 @@ func EffectInstance(ef effects.Effect, timers TimerLookup) string {
 		return e.Instance
 	case *effects.DeleteVMAC:
 		return e.Instance
+	case *effects.AddFirewallVIPs:
+		return e.Instance
+	case *effects.DelFirewallVIPs:
+		return e.Instance
 	case *effects.SendGARP:
 		return e.Instance
 	case *effects.SendNA:

@@ -228,7 +228,7 @@ func goldenV6() []goldenRecord {
 		goldenRecord{&events.TimerFired{Header: events.Header{At: 27e9}, Key: "lvs/tcp/10.0.0.1:80/10.0.1.1:80/0"},
 			[]effects.Effect{&effects.SetIPVSTimeouts{TCP: 7200 * time.Second, UDP: 45 * time.Second}}},
 		goldenRecord{&events.Stop{Header: events.Header{At: 28e9}}, []effects.Effect{&effects.SetIPVSTimeouts{}}})
-	return recs
+	return append(recs, goldenV6Firewall()...)
 }
 
 var goldenGap = Gap{First: 100, Last: 119, Count: 20, At: time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC), Reason: "queue full"}
@@ -348,4 +348,33 @@ func checkGoldenCoversAllKinds(t *testing.T, recs []goldenRecord) {
 			t.Errorf("effect kind %s missing from the golden journal (add golden-v2)", s)
 		}
 	}
+}
+
+// goldenV6Firewall is the firewall of no_accept, in goldenV6: a configuration with the
+// nftables keywords, Start removing a leftover table, a MASTER's VIPs
+// entering the drop sets (IPv4, global IPv6, link-local by index and by
+// name) before its address, leaving them after it, and Stop removing the
+// table.
+func goldenV6Firewall() []goldenRecord {
+	a := netip.MustParseAddr
+	p := netip.MustParsePrefix
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	prio := 5
+	cfg := &conf.Config{GlobalDefs: conf.GlobalDefs{RouterID: "lb1", NFTables: "vigil", NFTablesPriority: &prio,
+		NFTablesIfindex: true, NFTablesCounters: true}}
+	tab := effects.FirewallTable{Name: "vigil", Priority: 5, Counters: true}
+	vips := []effects.FirewallVIP{{Addr: a("10.0.0.100")}, {Addr: a("fd00::100")},
+		{Addr: a("fe80::100"), Interface: "eth0"}, {Addr: a("fe80::101"), Interface: "eth1", ByName: true}}
+	addr := conf.Address{Prefix: p("10.0.0.100/24"), Dev: "eth0"}
+	return append([]goldenRecord{},
+		goldenRecord{&events.ConfigLoaded{Header: at(30), Config: cfg, Digest: "sha256:5f1c"}, nil},
+		goldenRecord{&events.Start{Header: at(30), Seed: 13}, []effects.Effect{&effects.RemoveFirewall{Table: "vigil"}}},
+		goldenRecord{&events.TimerFired{Header: at(34), Key: "vrrp/NA/down"}, []effects.Effect{
+			&effects.AddFirewallVIPs{Instance: "NA", Table: tab, VIPs: vips},
+			&effects.AddAddress{Instance: "NA", Address: addr}}},
+		goldenRecord{&events.Stop{Header: at(35)}, []effects.Effect{
+			&effects.DelAddress{Instance: "NA", Address: addr},
+			&effects.DelFirewallVIPs{Instance: "NA", Table: effects.FirewallTable{Name: "vigil", Priority: -1}, VIPs: vips[:1]},
+			&effects.RemoveFirewall{Table: "vigil"}}},
+	)
 }

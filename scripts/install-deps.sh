@@ -2,14 +2,15 @@
 # Installs what the test suite needs on a fresh Debian 12 machine: Go modules
 # and the Debian packages used by the tests (keepalived as an interop peer and
 # for its sample configs, iproute2 for the namespace lab, tcpdump for the
-# failover bench, librsvg2-bin to render replay SVGs, man-db (and groff-base)
-# to lint vigil(8), systemd for systemd-analyze, which verifies and scores
+# failover bench, nftables (nft) to read the no_accept firewall back,
+# librsvg2-bin to render replay SVGs, man-db (and groff-base) to lint
+# vigil(8), systemd for systemd-analyze, which verifies and scores
 # dist/vigil.service, prometheus for promtool, which lints vigil's /metrics
 # in the tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(keepalived iproute2 tcpdump librsvg2-bin man-db groff-base systemd)
+pkgs=(keepalived iproute2 tcpdump librsvg2-bin man-db groff-base systemd nftables)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

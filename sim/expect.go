@@ -96,6 +96,19 @@ func (r *Runner) check(c Cmd) (bool, string, error) {
 			return false, "", fmt.Errorf("bad address: %w", err)
 		}
 		return n.HasAddr(addr) == (a[0] == "vip"), "", nil
+	case "filtered", "unfiltered":
+		if err := need(3); err != nil {
+			return false, "", err
+		}
+		n, err := r.nodeArg(a[1])
+		if err != nil {
+			return false, "", err
+		}
+		addr, err := netip.ParseAddr(a[2])
+		if err != nil {
+			return false, "", fmt.Errorf("bad address: %w", err)
+		}
+		return n.Filtered(addr) == (a[0] == "filtered"), "", nil
 	case "arp":
 		if err := need(4); err != nil {
 			return false, "", err

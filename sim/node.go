@@ -49,6 +49,15 @@ type Node struct {
 	trackFile  map[string]int64
 	procCount  map[string]int
 
+	// dropped is the node's nftables drop sets: each filtered address
+	// (with its interface, for a link-local one) and the table it is in.
+	// Like addresses, it survives a crash; Start's RemoveFirewall clears
+	// what a crashed run left.
+	dropped map[effects.FirewallVIP]string
+	// firewall: the node's engine uses a firewall table (it emitted a
+	// firewall effect), so the no_accept invariant applies to it.
+	firewall bool
+
 	// state is each instance's state as the last StateChanged said.
 	state map[string]effects.State
 	// prevInst is the previous configuration's instances during a reload.
@@ -147,6 +156,17 @@ func (n *Node) Instances() []InstanceStatus {
 func (n *Node) HasAddr(a netip.Addr) bool {
 	for _, i := range n.ifaces {
 		if i.hasAddr(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Filtered reports whether a is in one of the node's nftables drop sets
+// (AddFirewallVIPs: no_accept).
+func (n *Node) Filtered(a netip.Addr) bool {
+	for v := range n.dropped {
+		if v.Addr == a {
 			return true
 		}
 	}

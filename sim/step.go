@@ -115,6 +115,9 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	case *effects.AddAddress:
 		w.mon.reloadEffect(n, e)
 		w.addrEffect(n, e.Instance, e.Address.Dev, e.Address.Prefix, true)
+		if n.firewall && filtering(n, e.Instance) && !n.Filtered(e.Address.Prefix.Addr()) {
+			w.mon.violate("unfiltered-vip", "%s added %s of no_accept instance %s before it was in a drop set", n.Name, e.Address.Prefix.Addr(), e.Instance)
+		}
 	case *effects.DelAddress:
 		w.mon.reloadEffect(n, e)
 		w.addrEffect(n, e.Instance, e.Address.Dev, e.Address.Prefix, false)
@@ -136,6 +139,29 @@ func (w *World) execute(n *Node, e effects.Effect) {
 		w.schedule(&item{at: w.now.Add(scriptDelay), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 	case *effects.StateChanged:
 		w.stateChanged(n, e)
+	case *effects.AddFirewallVIPs:
+		n.firewall = true
+		if n.dropped == nil {
+			n.dropped = map[effects.FirewallVIP]string{}
+		}
+		for _, v := range e.VIPs {
+			n.dropped[v] = e.Table.Name
+		}
+	case *effects.DelFirewallVIPs:
+		n.firewall = true
+		for _, v := range e.VIPs {
+			delete(n.dropped, v)
+			if filtering(n, e.Instance) && n.HasAddr(v.Addr) {
+				w.mon.violate("unfiltered-vip", "%s took %s of no_accept instance %s out of its drop set while holding it", n.Name, v.Addr, e.Instance)
+			}
+		}
+	case *effects.RemoveFirewall:
+		n.firewall = true
+		for v, t := range n.dropped {
+			if t == e.Table {
+				delete(n.dropped, v)
+			}
+		}
 	case *effects.JoinGroup, *effects.CreateVMAC, *effects.DeleteVMAC:
 		// Joins succeed (the simulator has no sockets to fail) and VMACs
 		// appear and go as netlink reports them: the driver's answers.
@@ -145,6 +171,14 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	}
 	// Notify, Count, Log, routes, rules, IPVS, leaving groups and closing
 	// sockets change nothing the simulator models; the trace shows them.
+}
+
+// filtering reports whether the node's configuration says instance inst
+// does not accept traffic to its VIPs (no_accept or strict mode, not an
+// address owner): it must hold them only while they are in a drop set.
+func filtering(n *Node, inst string) bool {
+	c := n.inst[inst]
+	return c != nil && !c.Accept && c.Priority < 255
 }
 
 func (w *World) stateChanged(n *Node, e *effects.StateChanged) {

@@ -44,7 +44,11 @@ type instance struct {
 	routes  []conf.Route
 	rules   []conf.Rule
 	tracks  []trackRef // instance's own and its sync group's tracking
-	sock    *sock      // the socket it receives on
+	// fw: the instance filters its VIPs (no_accept or strict mode, not
+	// an address owner); fwVIPs are its drop-set elements (firewall.go).
+	fw     bool
+	fwVIPs []effects.FirewallVIP
+	sock   *sock // the socket it receives on
 
 	// advert is the template every SendAdvert copies (Addrs and Dst are
 	// shared, read-only slices).

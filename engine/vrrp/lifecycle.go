@@ -33,6 +33,9 @@ func (m *Machine) Start(ev *events.Start) {
 	m.started, m.stopped, m.seed = true, false, ev.Seed
 	m.reportsJoins = ev.ReportsJoins
 	m.startupUntil = m.now.Add(m.cfg.GlobalDefs.VRRPStartupDelay.Std())
+	m.fw = m.fwWant
+	m.compileFirewallVIPs()
+	m.removeFirewall()
 	for _, s := range m.statics {
 		if s.addr != nil {
 			m.out.add(&effects.AddAddress{Address: *s.addr})
@@ -225,6 +228,7 @@ func (m *Machine) Stop(ev *events.Stop) {
 			}
 		}
 	}
+	m.removeFirewall()
 	m.stopped = true
 }
 

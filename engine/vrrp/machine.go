@@ -65,6 +65,10 @@ type Machine struct {
 	// same sequence.
 	draws uint64
 
+	// fw is the nftables table in use, fwWant the one the loaded
+	// configuration asks for (firewall.go).
+	fw, fwWant firewall
+
 	out             outbox
 	dirtySyncGroups []*syncGroup
 }
@@ -150,6 +154,7 @@ func (m *Machine) compile(cfg *conf.Config) {
 			}
 		}
 	}
+	m.compileFirewall(cfg)
 	m.compileSocks()
 	m.compileTrackers(cfg)
 	m.compileSyncGroups(cfg)

@@ -52,6 +52,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 	}
 	m.flushSyncGroups()
 	m.compile(cfg)
+	m.firewallReloaded()
 	kept := make(map[*instance]*instance, len(old))
 	for _, n := range m.instances {
 		if o := old[n.name]; o != nil {
@@ -111,11 +112,26 @@ func compatible(o, n *instance) bool {
 }
 
 // diffInstalled applies a reload's changes to what a MASTER has installed.
+// The drop sets change as keepalived changes them: all of an instance's
+// addresses leave them when it turns accept on, and enter them when it
+// turns it off, before the addresses change; otherwise removed addresses
+// leave them after they are deleted, and new ones enter them before they
+// are added.
 func (m *Machine) diffInstalled(o, n *instance) {
+	switch {
+	case o.fw && !n.fw:
+		m.unfilterVIPs(n, o.fwVIPs)
+	case !o.fw && n.fw:
+		m.filterVIPs(n, n.fwVIPs)
+	}
 	for _, a := range o.vips {
 		if !containsJSON(n.vips, a) {
 			m.out.add(&effects.DelAddress{Instance: n.name, Address: a})
 		}
+	}
+	if o.fw && n.fw {
+		m.unfilterVIPs(n, firewallDiff(o.fwVIPs, n.fwVIPs))
+		m.filterVIPs(n, firewallDiff(n.fwVIPs, o.fwVIPs))
 	}
 	for _, r := range o.routes {
 		if !containsJSON(n.routes, r) {

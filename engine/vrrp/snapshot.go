@@ -30,6 +30,9 @@ type Snapshot struct {
 	// ReportsJoins and Socks: the receiving sockets (sockets.go).
 	ReportsJoins bool      `json:"reports_joins,omitempty"`
 	Socks        []sockDyn `json:"socks,omitempty"`
+	// Firewall is the nftables table in use when it is not the one the
+	// configuration asks for (a reload could not change it).
+	Firewall *firewall `json:"firewall,omitempty"`
 }
 
 // Snapshot returns the dynamic state.
@@ -62,6 +65,10 @@ func (m *Machine) Snapshot() *Snapshot {
 		s.Ifaces = append(s.Ifaces, *m.ifaces[n])
 	}
 	s.ReportsJoins = m.reportsJoins
+	if m.fw != m.fwWant {
+		fw := m.fw
+		s.Firewall = &fw
+	}
 	if m.reportsJoins {
 		for _, x := range m.sockets {
 			s.Socks = append(s.Socks, x.dyn)
@@ -115,6 +122,10 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 	}
 	m.reportsJoins = s.ReportsJoins
 	m.now, m.started, m.stopped, m.seed, m.startupUntil, m.draws = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil, s.Draws
+	if s.Firewall != nil {
+		m.fw = *s.Firewall
+		m.compileFirewallVIPs()
+	}
 	return m, nil
 }
 

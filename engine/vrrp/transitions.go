@@ -129,8 +129,12 @@ func (m *Machine) becomeMaster(i *instance, why string) {
 	m.setState(i, effects.StateMaster, why)
 }
 
-// install adds the instance's VIPs, eVIPs, routes and rules.
+// install adds the instance's VIPs, eVIPs, routes and rules; a filtering
+// instance's addresses enter the drop sets first.
 func (m *Machine) install(i *instance) {
+	if i.fw {
+		m.filterVIPs(i, i.fwVIPs)
+	}
 	for k := range i.vips {
 		a := m.out.addAddrs.Get()
 		a.Instance, a.Address = i.name, i.vips[k]
@@ -145,7 +149,8 @@ func (m *Machine) install(i *instance) {
 	i.dyn.VIPSet = true
 }
 
-// release removes what install added, in reverse order.
+// release removes what install added, in reverse order: the addresses
+// leave the drop sets last.
 func (m *Machine) release(i *instance) {
 	for k := len(i.rules) - 1; k >= 0; k-- {
 		m.out.add(&effects.DelRule{Instance: i.name, Rule: i.rules[k]})
@@ -157,6 +162,9 @@ func (m *Machine) release(i *instance) {
 		a := m.out.delAddrs.Get()
 		a.Instance, a.Address = i.name, i.vips[k]
 		m.out.add(a)
+	}
+	if i.fw {
+		m.unfilterVIPs(i, i.fwVIPs)
 	}
 	i.dyn.VIPSet = false
 }

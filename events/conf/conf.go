@@ -173,10 +173,24 @@ type GlobalDefs struct {
 	VRRPHigherPrioSendAdvert    bool       `json:"vrrp_higher_prio_send_advert"`
 	VRRPSkipCheckAdvAddr        bool       `json:"vrrp_skip_check_adv_addr"`
 	VRRPStrict                  bool       `json:"vrrp_strict"`
-	VRRPCheckUnicastSrc         bool       `json:"vrrp_check_unicast_src"`
-	VRRPStartupDelay            Duration   `json:"vrrp_startup_delay"`
-	VRRPNoSwap                  bool       `json:"vrrp_no_swap"`
-	VRRPPriority                int        `json:"vrrp_priority,omitempty"`
+	// NFTables is the nftables table of the VRRP firewall rules
+	// (`nftables [NAME]`, NAME "keepalived" by default; `vrrp_iptables`
+	// means that default, as in keepalived built with nftables only); ""
+	// when not configured, the engine then using "keepalived" if an
+	// instance needs it (no_accept, strict mode).
+	NFTables string `json:"nftables,omitempty"`
+	// NFTablesPriority is nftables_priority, the base chains' priority;
+	// nil means keepalived's -1.
+	NFTablesPriority *int `json:"nftables_priority,omitempty"`
+	// NFTablesIfindex (nftables_ifindex) keys IPv6 link-local VIPs by
+	// interface index even with dont_track_primary.
+	NFTablesIfindex bool `json:"nftables_ifindex,omitempty"`
+	// NFTablesCounters (nftables_counters) adds a counter to every rule.
+	NFTablesCounters    bool     `json:"nftables_counters,omitempty"`
+	VRRPCheckUnicastSrc bool     `json:"vrrp_check_unicast_src"`
+	VRRPStartupDelay    Duration `json:"vrrp_startup_delay"`
+	VRRPNoSwap          bool     `json:"vrrp_no_swap"`
+	VRRPPriority        int      `json:"vrrp_priority,omitempty"`
 
 	// Process settings (keepalived's VRRP process; vigil's daemon applies
 	// them, the engine ignores them). VRRPRTPriority is the SCHED_RR
