@@ -233,32 +233,34 @@ const (
 	tNftE2E        = "e2e/noaccept_test.go:TestNoAcceptFirewall"
 	tNftConf       = "config/nftables_test.go:TestNFTablesKeywords"
 
-	sElection     = "engine/testdata/election/backup-becomes-master.txt"
-	sGARP         = "engine/testdata/keepalived/garp-schedule.txt"
-	sGARPGlobal   = "engine/testdata/keepalived/garp-global-defaults.txt"
-	sLowerPrio    = "engine/testdata/keepalived/master-lower-priority-advert.txt"
-	sUnicast      = "engine/testdata/keepalived/unicast.txt"
-	sTrackScript  = "engine/testdata/keepalived/track-script-weight.txt"
-	sTrackFile    = "engine/testdata/keepalived/track-file.txt"
-	sTrackProcess = "engine/testdata/keepalived/track-process.txt"
-	sTrackIf      = "engine/testdata/keepalived/track-interface.txt"
-	sSyncTrack    = "engine/testdata/keepalived/sync-group-tracking.txt"
-	sSyncObjs     = "engine/testdata/keepalived/sync-group-track-objects.txt"
-	sSyncNotify   = "engine/testdata/keepalived/sync-group-notify.txt"
-	sNotifyUsers  = "engine/testdata/keepalived/notify-users.txt"
-	sNotifyPrio   = "engine/testdata/keepalived/notify-priority-changes.txt"
-	sStop         = "engine/testdata/keepalived/stop.txt"
-	sVIPRemoved   = "engine/testdata/keepalived/vip-removed.txt"
-	sRoutes       = "engine/testdata/keepalived/virtual-routes.txt"
-	sStatic       = "engine/testdata/keepalived/static-routes-rules.txt"
-	sMcast        = "engine/testdata/keepalived/mcast-groups.txt"
-	sDownTimer    = "engine/testdata/keepalived/down-timer-adverts.txt"
-	sAdvertDefs   = "engine/testdata/keepalived/advert-checks.txt"
-	sStrict       = "engine/testdata/keepalived/strict-mode.txt"
-	sHigherPrio   = "engine/testdata/keepalived/higher-prio-send-advert.txt"
-	sVMACAddr     = "engine/testdata/keepalived/vmac-addr.txt"
-	sStartStop    = "engine/testdata/keepalived/startup-shutdown-scripts.txt"
-	sNftNoAccept  = "engine/testdata/keepalived/nftables-no-accept.txt"
+	sElection       = "engine/testdata/election/backup-becomes-master.txt"
+	sGARP           = "engine/testdata/keepalived/garp-schedule.txt"
+	sGARPGlobal     = "engine/testdata/keepalived/garp-global-defaults.txt"
+	sGARPDelay      = "engine/testdata/keepalived/garp-delay.txt"
+	tGARPGroupParse = "config/garpgroup_test.go:TestGARPGroups"
+	sLowerPrio      = "engine/testdata/keepalived/master-lower-priority-advert.txt"
+	sUnicast        = "engine/testdata/keepalived/unicast.txt"
+	sTrackScript    = "engine/testdata/keepalived/track-script-weight.txt"
+	sTrackFile      = "engine/testdata/keepalived/track-file.txt"
+	sTrackProcess   = "engine/testdata/keepalived/track-process.txt"
+	sTrackIf        = "engine/testdata/keepalived/track-interface.txt"
+	sSyncTrack      = "engine/testdata/keepalived/sync-group-tracking.txt"
+	sSyncObjs       = "engine/testdata/keepalived/sync-group-track-objects.txt"
+	sSyncNotify     = "engine/testdata/keepalived/sync-group-notify.txt"
+	sNotifyUsers    = "engine/testdata/keepalived/notify-users.txt"
+	sNotifyPrio     = "engine/testdata/keepalived/notify-priority-changes.txt"
+	sStop           = "engine/testdata/keepalived/stop.txt"
+	sVIPRemoved     = "engine/testdata/keepalived/vip-removed.txt"
+	sRoutes         = "engine/testdata/keepalived/virtual-routes.txt"
+	sStatic         = "engine/testdata/keepalived/static-routes-rules.txt"
+	sMcast          = "engine/testdata/keepalived/mcast-groups.txt"
+	sDownTimer      = "engine/testdata/keepalived/down-timer-adverts.txt"
+	sAdvertDefs     = "engine/testdata/keepalived/advert-checks.txt"
+	sStrict         = "engine/testdata/keepalived/strict-mode.txt"
+	sHigherPrio     = "engine/testdata/keepalived/higher-prio-send-advert.txt"
+	sVMACAddr       = "engine/testdata/keepalived/vmac-addr.txt"
+	sStartStop      = "engine/testdata/keepalived/startup-shutdown-scripts.txt"
+	sNftNoAccept    = "engine/testdata/keepalived/nftables-no-accept.txt"
 
 	lResults  = "engine/lvs/testdata/results.txt"
 	lRetry    = "engine/lvs/testdata/retry.txt"
@@ -336,7 +338,7 @@ var keywordTable = func() []Keyword {
 		refused("", "bfd_instance", mBFD),
 		acted("", "vrrp_script", sTrackScript, "testdata/sim/track_script.scn"),
 		acted("", "vrrp_sync_group", "engine/testdata/keepalived/sync-group-master-together.txt", "testdata/sim/sync_group.scn"),
-		refused("", "garp_group", "per-interface GARP/NA intervals - the global vrrp_garp_interval and vrrp_gna_interval apply to every interface"),
+		acted("", "garp_group", sGARPDelay, tGARPGroupParse),
 		acted("", "vrrp_instance", sElection, simElect),
 		acted("", "virtual_server_group", lGroup),
 		acted("", "virtual_server", lResults, tLVSE2E),
@@ -389,8 +391,8 @@ var keywordTable = func() []Keyword {
 		acted(g, "vrrp_down_timer_adverts", sDownTimer),
 		acted(g, "vrrp_garp_master_refresh", sGARPGlobal),
 		acted(g, "vrrp_garp_master_refresh_repeat", sGARPGlobal),
-		acted(g, "vrrp_garp_interval", sGARPGlobal),
-		acted(g, "vrrp_gna_interval", sGARPGlobal),
+		acted(g, "vrrp_garp_interval", sGARPGlobal, sGARPDelay),
+		acted(g, "vrrp_gna_interval", sGARPGlobal, sGARPDelay),
 		acted(g, "vrrp_min_garp", "engine/testdata/keepalived/min-garp.txt"),
 		refused(g, "vrrp_garp_extra_if", "periodic GARP/NA on the instance's other interfaces - GARP/NA are sent where the VIPs are, on transitions and with vrrp_garp_master_refresh"),
 		refused(g, "vrrp_vmac_garp_intvl", "periodic GARP/NA on the instance's other interfaces - GARP/NA are sent where the VIPs are, on transitions and with vrrp_garp_master_refresh"),
@@ -562,9 +564,9 @@ var keywordTable = func() []Keyword {
 		acted(sg, "sync_group_tracking_weight", "engine/testdata/keepalived/sync-group-global-tracking.txt", sNotifyPrio),
 	)
 
-	// garp_group: refused as a whole.
+	// garp_group.
 	for _, k := range []string{"garp_interval", "gna_interval", "interface", "interfaces"} {
-		add(inside("garp_group", k))
+		add(acted("garp_group", k, sGARPDelay, tGARPGroupParse))
 	}
 
 	// vrrp_instance.

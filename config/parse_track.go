@@ -2,6 +2,7 @@ package config
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/vigil-ha/vigil/events/conf"
@@ -375,6 +376,17 @@ func (p *parser) parseGARPGroup(b *node) {
 	if g.Interface == "" && len(g.Interfaces) == 0 {
 		p.warnf(b, "garp_group has no interface - removing it")
 		return
+	}
+	ifaces := g.Interfaces
+	if g.Interface != "" {
+		ifaces = []string{g.Interface}
+	}
+	for _, name := range ifaces {
+		for _, o := range p.cfg.GARPGroups {
+			if o.Interface == name || slices.Contains(o.Interfaces, name) {
+				p.warnf(b, "garp_group already specified for %s - ignoring", name)
+			}
+		}
 	}
 	p.cfg.GARPGroups = append(p.cfg.GARPGroups, g)
 }

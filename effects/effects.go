@@ -262,7 +262,9 @@ type SendGARP struct {
 	Instance  string     `json:"instance,omitempty"`
 	Interface string     `json:"interface"`
 	Addr      netip.Addr `json:"addr"`
-	// Count packets, Interval apart (garp_interval).
+	// Count packets, Interval apart. The engine sets Interval 0: the
+	// GARP delays (vrrp_garp_interval, garp_group) are its own timers,
+	// each delayed packet a SendGARP of Count 1.
 	Count    int           `json:"count"`
 	Interval time.Duration `json:"interval"`
 }

@@ -83,6 +83,9 @@ const (
 	TimerSocketRetry
 	// TimerCheck: an LVS checker's next check, retry or result deadline.
 	TimerCheck
+	// TimerGARPDelay: the next gratuitous ARP or NA a GARP delay
+	// (vrrp_garp_interval, garp_group) lets through.
+	TimerGARPDelay
 )
 
 // String is the kind's name for people ("master-down").
@@ -106,6 +109,8 @@ func (k TimerKind) String() string {
 		return "socket-retry"
 	case TimerCheck:
 		return "check"
+	case TimerGARPDelay:
+		return "GARP-delay"
 	}
 	return "TimerKind(" + strconv.Itoa(int(k)) + ")"
 }

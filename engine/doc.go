@@ -94,6 +94,9 @@
 //     carries the IPSEC-AH keys of the instances receiving on the socket.
 //   - sync.go: sync groups, and the backoff that ends their duels.
 //   - link.go: link changes and interface_up_down_delays.
+//   - garpdelay.go: the GARP/NA delays (vrrp_garp_interval,
+//     vrrp_gna_interval, garp_group), shared by every instance on an
+//     interface.
 //   - reload.go: a new configuration while running (a kept socket whose
 //     IPSEC-AH keys changed is left and joined again).
 //   - firewall.go: the firewall half of no_accept and strict mode: which

@@ -25,6 +25,12 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 		}
 		return
 	}
+	if ref.kind == effects.TimerGARPDelay {
+		if int(ref.idx) < len(m.garpDelays) {
+			m.garpDelayTimer(m.garpDelays[ref.idx], ref.iface == "na")
+		}
+		return
+	}
 	if ref.kind == effects.TimerTrackScript {
 		s := m.scripts[ref.idx]
 		if s.dyn.RunAt != 0 && m.now >= s.dyn.RunAt && s.dyn.Used {

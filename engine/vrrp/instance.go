@@ -280,11 +280,3 @@ func skewFor(ver uint8, p int, masterAdv time.Duration) time.Duration {
 func (i *instance) masterDownInterval() time.Duration {
 	return time.Duration(i.downAdverts)*i.dyn.MasterAdvertInt + i.skew()
 }
-
-// garpInterval is the spacing of GARP (IPv4) or NA (IPv6) packets.
-func (i *instance) garpInterval(v6 bool) time.Duration {
-	if v6 {
-		return i.cfg.GNAInterval.Std()
-	}
-	return i.cfg.GARPInterval.Std()
-}

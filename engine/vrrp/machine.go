@@ -51,6 +51,10 @@ type Machine struct {
 	ifaces map[string]*ifState
 	// byIface lists the instances whose VIPs or adverts use an interface.
 	byIface map[string][]*instance
+	// garpDelays are the GARP/NA delays (garpdelay.go), garp_groups
+	// first; garpDelayBy indexes them by interface.
+	garpDelays  []*garpDelay
+	garpDelayBy map[string]*garpDelay
 	// vipAddrs holds every configured VIP/eVIP, so they are never taken as
 	// an interface's primary address.
 	vipAddrs map[netip.Addr]bool
@@ -163,6 +167,7 @@ func (m *Machine) compile(cfg *conf.Config) {
 	}
 	m.compileStatics(cfg)
 	m.compileDelays(cfg)
+	m.compileGARPDelays(cfg)
 	for _, i := range m.instances {
 		_, _, i.dyn.Priority, _ = m.evalTrack(i)
 	}

@@ -33,6 +33,8 @@ type Snapshot struct {
 	// Firewall is the nftables table in use when it is not the one the
 	// configuration asks for (a reload could not change it).
 	Firewall *firewall `json:"firewall,omitempty"`
+	// GARPDelays: the GARP/NA delays' queues and schedules, those in use.
+	GARPDelays []garpDelayDyn `json:"garp_delays,omitempty"`
 }
 
 // Snapshot returns the dynamic state.
@@ -65,6 +67,11 @@ func (m *Machine) Snapshot() *Snapshot {
 		s.Ifaces = append(s.Ifaces, *m.ifaces[n])
 	}
 	s.ReportsJoins = m.reportsJoins
+	for _, d := range m.garpDelays {
+		if !d.dyn.idle() {
+			s.GARPDelays = append(s.GARPDelays, d.dyn)
+		}
+	}
 	if m.fw != m.fwWant {
 		fw := m.fw
 		s.Firewall = &fw
@@ -121,6 +128,13 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 		}
 	}
 	m.reportsJoins = s.ReportsJoins
+	for _, dyn := range s.GARPDelays {
+		for _, d := range m.garpDelays {
+			if d.name == dyn.Name {
+				d.dyn = dyn
+			}
+		}
+	}
 	m.now, m.started, m.stopped, m.seed, m.startupUntil, m.draws = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil, s.Draws
 	if s.Firewall != nil {
 		m.fw = *s.Firewall

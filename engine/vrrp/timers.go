@@ -7,9 +7,9 @@ import (
 )
 
 // timerRef is what one of the machine's timer keys stands for: the
-// timer's kind and its owner, the index of an instance, a track script or
-// a socket in the machine's table of that kind, or for a link delay the
-// interface's name. Machine.timers, keyed by timer key, is the one place
+// timer's kind and its owner, the index of an instance, a track script, a
+// socket or a GARP delay in the machine's table of that kind (iface "na"
+// for a GARP delay's NA half), or for a link delay the interface's name. Machine.timers, keyed by timer key, is the one place
 // a key is read back: a key is never parsed.
 type timerRef struct {
 	kind  effects.TimerKind
@@ -23,7 +23,8 @@ type TimerInfo struct {
 	// Instance owns an advert, master-down or GARP timer; Script a track
 	// script's; Interface a link delay's or a socket's, Group being the
 	// socket's multicast group (the family's unspecified address for a
-	// unicast socket).
+	// unicast socket). A GARP delay's Interface is the interfaces it
+	// covers, comma-separated.
 	Instance  string
 	Script    string
 	Interface string
@@ -49,6 +50,11 @@ func (m *Machine) TimerInfo(key string) (TimerInfo, bool) {
 		}
 		p := m.sockets[ref.idx].pair
 		t.Interface, t.Group = p.iface, p.group
+	case effects.TimerGARPDelay:
+		if int(ref.idx) >= len(m.garpDelays) {
+			return TimerInfo{}, false
+		}
+		t.Interface = m.garpDelays[ref.idx].name
 	case effects.TimerTrackScript:
 		if int(ref.idx) >= len(m.scripts) {
 			return TimerInfo{}, false

@@ -152,6 +152,7 @@ func (m *Machine) install(i *instance) {
 // release removes what install added, in reverse order: the addresses
 // leave the drop sets last.
 func (m *Machine) release(i *instance) {
+	m.dropQueued(i)
 	for k := len(i.rules) - 1; k >= 0; k-- {
 		m.out.add(&effects.DelRule{Instance: i.name, Rule: i.rules[k]})
 	}
@@ -175,17 +176,33 @@ func (m *Machine) garpBurst(i *instance, n int) {
 	if n <= 0 {
 		return
 	}
+	delayed := false
 	for k := range i.vips {
 		v := &i.vips[k]
 		addr := v.Prefix.Addr()
-		if addr.Is4() {
+		if m.delayFor(i, v.Dev, addr.Is6()) != nil {
+			delayed = true
+		} else if addr.Is4() {
 			g := m.out.garps.Get()
-			*g = effects.SendGARP{Instance: i.name, Interface: v.Dev, Addr: addr, Count: n, Interval: i.garpInterval(false)}
+			*g = effects.SendGARP{Instance: i.name, Interface: v.Dev, Addr: addr, Count: n}
 			m.out.add(g)
 		} else {
 			na := m.out.nas.Get()
-			*na = effects.SendNA{Instance: i.name, Interface: v.Dev, Addr: addr, Count: n, Interval: i.garpInterval(true)}
+			*na = effects.SendNA{Instance: i.name, Interface: v.Dev, Addr: addr, Count: n}
 			m.out.add(na)
+		}
+	}
+	if !delayed {
+		return
+	}
+	// Through a delay, as keepalived's vrrp_send_link_update: n rounds
+	// over the addresses, each sending or queuing one packet.
+	for range n {
+		for k := range i.vips {
+			v := &i.vips[k]
+			if d := m.delayFor(i, v.Dev, v.Prefix.Addr().Is6()); d != nil {
+				m.announce(d, i, v.Dev, v.Prefix.Addr(), n)
+			}
 		}
 	}
 }
