@@ -88,10 +88,12 @@ func (w *World) transmit(from *Iface, seg *Segment, r *Iface, base *events.Adver
 }
 
 func (w *World) arrive(r *Iface, base *events.AdvertReceived, dst netip.Addr, d time.Duration) {
-	ev := *base
-	ev.Interface = r.Name
-	ev.Dst = dst
-	w.schedule(&item{at: w.now.Add(d), kind: itEvent, node: r.node, epoch: anyEpoch, ev: &ev, iface: r})
+	it := w.newItem()
+	it.adv = *base
+	it.adv.Interface = r.Name
+	it.adv.Dst = dst
+	it.at, it.kind, it.node, it.epoch, it.ev, it.iface = w.now.Add(d), itEvent, r.node, anyEpoch, &it.adv, r
+	w.schedule(it)
 }
 
 // neighBurst starts a gratuitous ARP / unsolicited NA burst: count packets

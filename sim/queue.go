@@ -43,6 +43,35 @@ type item struct {
 	// sent is when a GARP/NA left its node (itNeighArrive).
 	sent events.Time
 	fn   func()
+	// pooled items go back to the world's free list once dispatched,
+	// unless held (a stalled node keeps them for its thaw).
+	pooled, held bool
+	// adv is the event of a pooled advert arrival (ev points at it).
+	adv events.AdvertReceived
+}
+
+// newItem returns a zeroed item from the free list, marked pooled. Only
+// the hot paths (advert arrivals, timers) use it; a recorder may keep
+// events, so with one nothing is pooled.
+func (w *World) newItem() *item {
+	if w.rec != nil {
+		return &item{}
+	}
+	if n := len(w.free); n > 0 {
+		it := w.free[n-1]
+		w.free = w.free[:n-1]
+		*it = item{pooled: true}
+		return it
+	}
+	return &item{pooled: true}
+}
+
+// recycle returns a dispatched item to the free list.
+func (w *World) recycle(it *item) {
+	if it.pooled && !it.held {
+		it.ev, it.node, it.iface, it.fn = nil, nil, nil, nil
+		w.free = append(w.free, it)
+	}
 }
 
 // queue is a binary min-heap of items ordered by (at, seq): equal times

@@ -33,6 +33,10 @@ func (w *World) RunUntil(end events.Time) {
 			w.now = it.at
 		}
 		w.dispatch(it)
+		w.recycle(it)
+		if w.probe != nil {
+			w.probe()
+		}
 		if w.mon.dirty {
 			w.mon.evaluate()
 		}
@@ -66,6 +70,7 @@ func (w *World) dispatch(it *item) {
 		return
 	}
 	if n.stalled() {
+		it.held = true
 		n.held = append(n.held, it)
 		return
 	}
@@ -78,7 +83,13 @@ func (w *World) dispatch(it *item) {
 	case itTimer:
 		if g, ok := n.timers[it.key]; ok && g == it.gen {
 			delete(n.timers, it.key)
-			w.step(n, &events.TimerFired{Key: it.key})
+			if w.rec != nil {
+				w.step(n, &events.TimerFired{Key: it.key})
+			} else {
+				// The engine keeps no event past its step: one will do.
+				w.timerFired = events.TimerFired{Key: it.key}
+				w.step(n, &w.timerFired)
+			}
 		}
 	case itNeigh:
 		w.neighSend(it)
@@ -125,7 +136,9 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	case *effects.SetTimer:
 		n.timeGen++
 		n.timers[e.Key] = n.timeGen
-		w.schedule(&item{at: max(e.At, w.now), kind: itTimer, node: n, epoch: n.epoch, key: e.Key, gen: n.timeGen})
+		it := w.newItem()
+		it.at, it.kind, it.node, it.epoch, it.key, it.gen = max(e.At, w.now), itTimer, n, n.epoch, e.Key, n.timeGen
+		w.schedule(it)
 	case *effects.CancelTimer:
 		delete(n.timers, e.Key)
 	case *effects.RunScript:

@@ -37,6 +37,12 @@ type World struct {
 	steps uint64
 	// rec, when set, observes every engine (see Recorder).
 	rec Recorder
+	// probe, when set, runs after each queued item (SetProbe).
+	probe func()
+	// free holds dispatched items for reuse (newItem); timerFired is
+	// the reused TimerFired event (without a recorder).
+	free       []*item
+	timerFired events.TimerFired
 }
 
 // NewWorld returns an empty world whose random choices all come from seed.

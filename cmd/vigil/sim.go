@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register("sim", "run a simulated cluster scenario (no file: a demo), or `sim swarm`", runSim)
+	register("sim", "run a simulated cluster scenario (no file: a demo), `sim swarm`, or `sim chaos -f A -f B` (your cluster under faults)", runSim)
 }
 
 // runSim is `vigil sim [-seed N] [-trace] [FILE]` and `vigil sim swarm ...`.
@@ -22,13 +22,16 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "swarm" {
 		return runSwarm(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "chaos" {
+		return runChaos(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("vigil sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seed := fs.Uint64("seed", 1, "seed for every random choice of the run")
 	trace := fs.Bool("trace", false, "print every event and effect")
 	journal := fs.String("journal", "", "write each node's journal to `DIR`/NODE/ (for vigil replay)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vigil sim [-seed N] [-trace] [-journal DIR] [FILE.scn]\n       vigil sim swarm [--seeds N] [--duration D] [--seed S]")
+		fmt.Fprintln(stderr, "usage: vigil sim [-seed N] [-trace] [-journal DIR] [FILE.scn]\n       vigil sim swarm [--seeds N] [--duration D] [--seed S]\n       vigil sim chaos -f FILE -f FILE... [--topology FILE] [--duration D] [--seeds N] [--out DIR] [--json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
