@@ -135,7 +135,7 @@ func (m *monitor) checkPreempt(comp []masterRef, master masterRef) {
 }
 
 func enginePriority(n *Node, inst string) int {
-	for _, s := range n.eng.Instances() {
+	for _, s := range n.statuses() {
 		if s.Name == inst {
 			return s.Priority
 		}

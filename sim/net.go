@@ -105,8 +105,9 @@ func (w *World) neighBurst(n *Node, inst, iface string, a netip.Addr, count int,
 	}
 	w.mon.garp(n, inst)
 	for k := range count {
-		w.schedule(&item{at: w.now.Add(time.Duration(k) * interval), kind: itNeigh,
-			node: n, epoch: n.epoch, iface: ifc, addr: a})
+		it := w.newItem()
+		it.at, it.kind, it.node, it.epoch, it.iface, it.addr = w.now.Add(time.Duration(k)*interval), itNeigh, n, n.epoch, ifc, a
+		w.schedule(it)
 	}
 }
 
@@ -118,8 +119,9 @@ func (w *World) neighSend(it *item) {
 	if !ifc.up || ifc.seg == nil {
 		return
 	}
-	w.schedule(&item{at: w.now.Add(w.jitterDelay(ifc.seg)), kind: itNeighArrive,
-		node: it.node, iface: ifc, addr: it.addr, sent: w.now})
+	arr := w.newItem()
+	arr.at, arr.kind, arr.node, arr.iface, arr.addr, arr.sent = w.now.Add(w.jitterDelay(ifc.seg)), itNeighArrive, it.node, ifc, it.addr, w.now
+	w.schedule(arr)
 }
 
 func (w *World) neighArrive(it *item) {

@@ -37,7 +37,6 @@ type item struct {
 	epoch uint32
 	ev    events.Event
 	key   string
-	gen   uint64
 	iface *Iface
 	addr  netip.Addr
 	// sent is when a GARP/NA left its node (itNeighArrive).
@@ -46,6 +45,8 @@ type item struct {
 	// pooled items go back to the world's free list once dispatched,
 	// unless held (a stalled node keeps them for its thaw).
 	pooled, held bool
+	// index is the item's position in the queue's heap (-1: not queued).
+	index int
 	// adv is the event of a pooled advert arrival (ev points at it).
 	adv events.AdvertReceived
 }
@@ -89,36 +90,63 @@ func (q *queue) less(i, j int) bool {
 	return a.seq < b.seq
 }
 
+func (q *queue) swap(i, j int) {
+	q.items[i], q.items[j] = q.items[j], q.items[i]
+	q.items[i].index = i
+	q.items[j].index = j
+}
+
 func (q *queue) push(it *item) {
 	q.seq++
 	it.seq = q.seq
+	it.index = len(q.items)
 	q.items = append(q.items, it)
-	i := len(q.items) - 1
+	q.up(it.index)
+}
+
+// move gives a queued item a new time and a new place in the insertion
+// order, as if it were pushed again now.
+func (q *queue) move(it *item, at events.Time) {
+	q.seq++
+	it.seq = q.seq
+	it.at = at
+	q.fix(it.index)
+}
+
+// remove takes a queued item out of the queue.
+func (q *queue) remove(it *item) {
+	i, n := it.index, len(q.items)-1
+	if i != n {
+		q.swap(i, n)
+	}
+	q.items[n] = nil
+	q.items = q.items[:n]
+	it.index = -1
+	if i != n {
+		q.fix(i)
+	}
+}
+
+func (q *queue) fix(i int) {
+	if !q.down(i) {
+		q.up(i)
+	}
+}
+
+func (q *queue) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
 		if !q.less(i, p) {
 			break
 		}
-		q.items[i], q.items[p] = q.items[p], q.items[i]
+		q.swap(i, p)
 		i = p
 	}
 }
 
-// peek returns the earliest item without removing it, or nil.
-func (q *queue) peek() *item {
-	if len(q.items) == 0 {
-		return nil
-	}
-	return q.items[0]
-}
-
-func (q *queue) pop() *item {
-	n := len(q.items) - 1
-	top := q.items[0]
-	q.items[0] = q.items[n]
-	q.items[n] = nil
-	q.items = q.items[:n]
-	i := 0
+// down sifts item i down; it reports whether the item moved.
+func (q *queue) down(i0 int) bool {
+	i, n := i0, len(q.items)
 	for {
 		l := 2*i + 1
 		if l >= n {
@@ -131,8 +159,22 @@ func (q *queue) pop() *item {
 		if !q.less(m, i) {
 			break
 		}
-		q.items[i], q.items[m] = q.items[m], q.items[i]
+		q.swap(i, m)
 		i = m
 	}
+	return i > i0
+}
+
+// peek returns the earliest item without removing it, or nil.
+func (q *queue) peek() *item {
+	if len(q.items) == 0 {
+		return nil
+	}
+	return q.items[0]
+}
+
+func (q *queue) pop() *item {
+	top := q.items[0]
+	q.remove(top)
 	return top
 }

@@ -81,7 +81,7 @@ func (w *World) dispatch(it *item) {
 		}
 		w.step(n, it.ev)
 	case itTimer:
-		if g, ok := n.timers[it.key]; ok && g == it.gen {
+		if n.timers[it.key] == it {
 			delete(n.timers, it.key)
 			if w.rec != nil {
 				w.step(n, &events.TimerFired{Key: it.key})
@@ -134,13 +134,25 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	case *effects.SendNA:
 		w.neighBurst(n, e.Instance, e.Interface, e.Addr, e.Count, e.Interval)
 	case *effects.SetTimer:
-		n.timeGen++
-		n.timers[e.Key] = n.timeGen
+		at := max(e.At, w.now)
+		if it := n.timers[e.Key]; it != nil && it.index >= 0 {
+			// Re-armed while queued: move it rather than leave a stale
+			// item behind (same order as pushing a new one).
+			w.q.move(it, at)
+			break
+		}
 		it := w.newItem()
-		it.at, it.kind, it.node, it.epoch, it.key, it.gen = max(e.At, w.now), itTimer, n, n.epoch, e.Key, n.timeGen
+		it.at, it.kind, it.node, it.epoch, it.key = at, itTimer, n, n.epoch, e.Key
+		n.timers[e.Key] = it
 		w.schedule(it)
 	case *effects.CancelTimer:
-		delete(n.timers, e.Key)
+		if it := n.timers[e.Key]; it != nil {
+			delete(n.timers, e.Key)
+			if it.index >= 0 {
+				w.q.remove(it)
+				w.recycle(it)
+			}
+		}
 	case *effects.RunScript:
 		ev := &events.ScriptResult{Script: e.Script, Phase: e.Phase, Status: n.scriptExit[e.Script]}
 		if e.Phase != "" {
