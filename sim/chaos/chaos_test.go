@@ -273,3 +273,31 @@ func TestBadConfig(t *testing.T) {
 		t.Error("a missing file loads")
 	}
 }
+
+// TestSyncInversionGap: the cluster lint's sync-inversion case (a prefers
+// VI_1, b VI_2, both grouped). vigil's engine ends the duel keepalived
+// would fight forever, but at a partition's heal both groups still step
+// down together and the VIPs go unanswered longer than the protocol
+// bound: the matrix reports it (vip-gap) and writes the scenario.
+func TestSyncInversionGap(t *testing.T) {
+	fs, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "cluster", "sync-inversion", "*.conf"))
+	c, err := Load(fs, nil, harness.Backend(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Matrix(harness.Backend(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := row(t, m, "partition a | b")
+	o := outcome(t, r, "VI_1 ")
+	if o.After != "a,b" || o.Back != "b" || o.BackGapMS <= o.BackBoundMS || o.BackBoundMS == 0 {
+		t.Errorf("heal: %+v", o)
+	}
+	if len(r.Violations) != 2 || !strings.HasPrefix(r.Violations[0], "vip-gap: VI_1 VRID 51 on eth0: a VIP went unanswered for ") || r.Scenario == "" {
+		t.Errorf("violations %q, scenario %q", r.Violations, r.Scenario)
+	}
+	if m.Violations() != 1 {
+		t.Errorf("%d rows with violations", m.Violations())
+	}
+}

@@ -146,6 +146,14 @@ func (c *Cluster) runSeed(b sim.Backend, seed uint64, d, bound time.Duration) se
 	final := v
 	if v2, _, err := c.check(b, seed, kept, horizon); err == nil && v2 != nil {
 		final = v2
+		// Move the kept faults as early as the settled cluster allows,
+		// when it still fails so: a shorter scenario to read.
+		if early := shift(kept, bound); len(early) > 0 && early[0].At < kept[0].At {
+			h := horizon - (kept[0].At - early[0].At)
+			if v3, _, err := c.check(b, seed, early, h); err == nil && v3 != nil && v3.Rule == v.Rule {
+				kept, final = early, v3
+			}
+		}
 	} else {
 		kept = ran // shrinking lost it: keep every fault that ran
 	}
@@ -174,4 +182,24 @@ func Reproduces(path string, b sim.Backend) (bool, error) {
 		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	return res.Failed > 0, nil
+}
+
+// shift moves a schedule so that its first fault comes at start, keeping
+// the faults' spacing.
+func shift(fs []sim.Fault, start time.Duration) []sim.Fault {
+	if len(fs) == 0 {
+		return nil
+	}
+	d := fs[0].At - start
+	out := make([]sim.Fault, len(fs))
+	for i, f := range fs {
+		f.At -= d
+		if f.Undo != "" {
+			f.End -= d
+		} else {
+			f.End = f.At
+		}
+		out[i] = f
+	}
+	return out
 }
