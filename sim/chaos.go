@@ -285,7 +285,7 @@ func (s *Segment) Answering(addr netip.Addr) *Node {
 		return nil
 	}
 	for _, i := range n.ifaces {
-		if i.up && i.hasAddr(addr) {
+		if i.linkUp() && i.hasAddr(addr) {
 			return n
 		}
 	}

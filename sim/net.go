@@ -15,13 +15,16 @@ import (
 // and reordering apply per receiver; partitions and down links drop.
 func (w *World) sendAdvert(n *Node, e *effects.SendAdvert) {
 	ifc := n.iface(e.Interface)
-	if ifc == nil || !ifc.up || ifc.seg == nil || len(e.Dst) == 0 {
+	if ifc == nil || !ifc.linkUp() || ifc.segment() == nil || len(e.Dst) == 0 {
 		return
 	}
 	v6 := e.Dst[0].Is6()
 	src := e.Src
 	if !src.IsValid() {
 		src = ifc.primary(v6)
+		if !src.IsValid() && ifc.lower != nil {
+			src = ifc.lower.primary(v6) // a VMAC sends from its parent's address
+		}
 	}
 	base := events.AdvertReceived{
 		Src: src, TTL: e.TTL, Verdict: events.VerdictOK,
@@ -33,7 +36,7 @@ func (w *World) sendAdvert(n *Node, e *effects.SendAdvert) {
 	if e.Version == 3 {
 		base.Advert.AuthType = 0
 	}
-	seg := ifc.seg
+	seg := ifc.segment()
 	if e.Dst[0].IsMulticast() {
 		for _, r := range seg.ends {
 			if r.node != n {
@@ -116,16 +119,16 @@ func (w *World) neighBurst(n *Node, inst, iface string, a netip.Addr, count int,
 // for every host on the LAN, and a burst reaches some of them.
 func (w *World) neighSend(it *item) {
 	ifc := it.iface
-	if !ifc.up || ifc.seg == nil {
+	if !ifc.linkUp() || ifc.segment() == nil {
 		return
 	}
 	arr := w.newItem()
-	arr.at, arr.kind, arr.node, arr.iface, arr.addr, arr.sent = w.now.Add(w.jitterDelay(ifc.seg)), itNeighArrive, it.node, ifc, it.addr, w.now
+	arr.at, arr.kind, arr.node, arr.iface, arr.addr, arr.sent = w.now.Add(w.jitterDelay(ifc.segment())), itNeighArrive, it.node, ifc, it.addr, w.now
 	w.schedule(arr)
 }
 
 func (w *World) neighArrive(it *item) {
-	seg := it.iface.seg
+	seg := it.iface.segment()
 	if seg == nil || seg.neigh[it.addr] == it.node {
 		return
 	}

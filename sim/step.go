@@ -162,6 +162,10 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	case *effects.StateChanged:
 		w.stateChanged(n, e)
 	case *effects.JoinGroup, *effects.CreateVMAC, *effects.DeleteVMAC:
+		if v, ok := e.(*effects.CreateVMAC); ok {
+			// The macvlan sits on its parent's segment.
+			n.ensureIface(v.Name).lower = n.iface(v.Parent)
+		}
 		// Joins succeed (the simulator has no sockets to fail) and VMACs
 		// appear and go as netlink reports them: the driver's answers.
 		for _, ev := range driver.Answers(w.now, []effects.Effect{e}) {

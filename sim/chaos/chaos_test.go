@@ -301,3 +301,30 @@ func TestSyncInversionGap(t *testing.T) {
 		t.Errorf("%d rows with violations", m.Violations())
 	}
 }
+
+// TestLintExample: the cluster lint's clean example — a VMAC instance, a
+// VRRPv3 IPv6 one, a sync group, unicast peers on eth1 — settles every
+// single fault without a violation (the VMAC's GARPs reach its parent's
+// segment).
+func TestLintExample(t *testing.T) {
+	fs, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "cluster", "clean", "*.conf"))
+	c, err := Load(fs, nil, harness.Backend(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) > 0 || len(c.Routers) != 4 || len(c.Segments) != 2 {
+		t.Fatalf("warnings %v, %d routers, %d segments", c.Warnings, len(c.Routers), len(c.Segments))
+	}
+	m, err := c.Matrix(harness.Backend(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range m.Rows {
+		if len(r.Violations) > 0 {
+			t.Errorf("%s: %v", r.Fault, r.Violations)
+		}
+	}
+	if o := outcome(t, row(t, m, "kill node-a"), "VI_WEB "); o.After != "node-b" || o.GapMS <= 0 || o.GapMS > o.BoundMS {
+		t.Errorf("VMAC router after kill node-a: %+v", o)
+	}
+}
