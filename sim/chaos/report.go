@@ -122,12 +122,15 @@ func (r *Report) WriteText(w io.Writer) {
 				if o.BoundMS > 0 {
 					bound = fmtMS(o.BoundMS)
 				}
-				gap := fmtMS(o.GapMS)
+				gap, back := fmtMS(o.GapMS), fmtMS(o.BackGapMS)
 				if o.Unanswered {
 					gap += "+"
 				}
+				if o.BackUnanswered {
+					back += "+"
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-					fault, router, o.Before, o.After, gap, bound, undo, o.Back, fmtMS(o.BackGapMS), v)
+					fault, router, o.Before, o.After, gap, bound, undo, o.Back, back, v)
 			}
 			for _, o := range row.Routers {
 				if o.changed() {
@@ -158,6 +161,10 @@ func (r *Report) WriteText(w io.Writer) {
 			repro := "reproduces it"
 			if !f.Reproduced {
 				repro = "does NOT reproduce it"
+			}
+			if f.Kept == 0 {
+				fmt.Fprintf(w, "  no fault needed (the cluster fails on its own): vigil sim %s %s\n", f.Scenario, repro)
+				continue
 			}
 			fmt.Fprintf(w, "  shrunk to %d of %d faults: vigil sim %s %s\n", f.Kept, f.Faults, f.Scenario, repro)
 		}
