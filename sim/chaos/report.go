@@ -104,7 +104,8 @@ func (r *Report) WriteText(w io.Writer) {
 	if m := r.Matrix; m != nil {
 		fmt.Fprintf(w, "\nfailure matrix (seed %d): each fault hits the settled cluster, runs %s, is undone, runs %s\n",
 			m.Seed, fmtMS(m.SettleMS), fmtMS(m.SettleMS))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		var table strings.Builder
+		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "FAULT\tROUTER\tBEFORE\tAFTER\tVIP GAP\tBOUND\tUNDO\tBACK\tVIP GAP\tINVARIANTS")
 		for _, row := range m.Rows {
 			verdict := "ok"
@@ -142,6 +143,11 @@ func (r *Report) WriteText(w io.Writer) {
 			}
 		}
 		tw.Flush()
+		for _, l := range strings.SplitAfter(table.String(), "\n") {
+			if l != "" {
+				fmt.Fprintln(w, strings.TrimRight(l, " \n"))
+			}
+		}
 		for _, row := range m.Rows {
 			for _, v := range row.Violations {
 				fmt.Fprintf(w, "VIOLATION (%s): %s\n", row.Fault, v)
