@@ -76,14 +76,21 @@ func (w *World) recycle(it *item) {
 }
 
 // queue is a binary min-heap of items ordered by (at, seq): equal times
-// keep insertion order, which makes the schedule deterministic.
+// keep insertion order, which makes the schedule deterministic. The keys
+// sit in the heap's array, so comparisons do not chase the item pointers.
 type queue struct {
-	items []*item
+	items []entry
 	seq   uint64
 }
 
+type entry struct {
+	at  events.Time
+	seq uint64
+	it  *item
+}
+
 func (q *queue) less(i, j int) bool {
-	a, b := q.items[i], q.items[j]
+	a, b := &q.items[i], &q.items[j]
 	if a.at != b.at {
 		return a.at < b.at
 	}
@@ -92,15 +99,15 @@ func (q *queue) less(i, j int) bool {
 
 func (q *queue) swap(i, j int) {
 	q.items[i], q.items[j] = q.items[j], q.items[i]
-	q.items[i].index = i
-	q.items[j].index = j
+	q.items[i].it.index = i
+	q.items[j].it.index = j
 }
 
 func (q *queue) push(it *item) {
 	q.seq++
 	it.seq = q.seq
 	it.index = len(q.items)
-	q.items = append(q.items, it)
+	q.items = append(q.items, entry{at: it.at, seq: it.seq, it: it})
 	q.up(it.index)
 }
 
@@ -110,6 +117,7 @@ func (q *queue) move(it *item, at events.Time) {
 	q.seq++
 	it.seq = q.seq
 	it.at = at
+	q.items[it.index].at, q.items[it.index].seq = at, it.seq
 	q.fix(it.index)
 }
 
@@ -119,7 +127,7 @@ func (q *queue) remove(it *item) {
 	if i != n {
 		q.swap(i, n)
 	}
-	q.items[n] = nil
+	q.items[n] = entry{}
 	q.items = q.items[:n]
 	it.index = -1
 	if i != n {
@@ -170,11 +178,11 @@ func (q *queue) peek() *item {
 	if len(q.items) == 0 {
 		return nil
 	}
-	return q.items[0]
+	return q.items[0].it
 }
 
 func (q *queue) pop() *item {
-	top := q.items[0]
+	top := q.items[0].it
 	q.remove(top)
 	return top
 }
