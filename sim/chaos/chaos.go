@@ -127,11 +127,10 @@ func Load(files []string, topo *cluster.Topology, b sim.Backend, dir string) (*C
 		}
 		cfg, src, ds, err := config.LoadWithSource(f, config.Options{})
 		if err != nil {
-			msg := err.Error()
 			if len(ds) > 0 {
-				msg = ds[0].String()
+				return nil, fmt.Errorf("%s: %w: %s", f, err, ds[0])
 			}
-			return nil, fmt.Errorf("%s: %s", f, msg)
+			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		n := &Node{File: f, Config: cfg, text: text, LintName: cfg.GlobalDefs.RouterID}
 		c.Nodes = append(c.Nodes, n)
@@ -142,6 +141,12 @@ func Load(files []string, topo *cluster.Topology, b sim.Backend, dir string) (*C
 		lint[i].Name = n.LintName
 	}
 	rep := cluster.Lint(lint, topo)
+	for _, f := range rep.Findings {
+		// What the topology file says that matches nothing.
+		if f.Check == cluster.CheckTopologyUnknown || f.Check == cluster.CheckTopologyUnusedIf {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: %s", f.File, f.Line, f.Message))
+		}
+	}
 	if err := c.copyConfigs(b); err != nil {
 		return nil, err
 	}

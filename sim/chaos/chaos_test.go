@@ -328,3 +328,19 @@ func TestLintExample(t *testing.T) {
 		t.Errorf("VMAC router after kill node-a: %+v", o)
 	}
 }
+
+// TestTopologyWarnings: a topology line naming no node of the cluster is
+// reported as the lint reports it.
+func TestTopologyWarnings(t *testing.T) {
+	topo, ds := cluster.ParseTopology("topo", []byte("segment lan zz:eth0 a:eth0\n"))
+	if len(ds) > 0 {
+		t.Fatal(ds)
+	}
+	c, err := Load(files(t, "sync-one-node"), topo, harness.Backend(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], "topo:1: ") || !strings.Contains(c.Warnings[0], "zz") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+}
