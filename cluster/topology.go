@@ -144,3 +144,18 @@ func (t *Topology) Segment(node, iface string) string {
 	}
 	return iface
 }
+
+// Addresses returns the addresses the topology's address lines give node,
+// in file order.
+func (t *Topology) Addresses(node string) []netip.Addr {
+	if t == nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range t.adds {
+		if a.node == node {
+			out = append(out, a.addr)
+		}
+	}
+	return out
+}

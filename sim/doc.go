@@ -12,6 +12,8 @@
 // Scenarios (see README.md) drive a World command by command; the swarm
 // generates random clusters and fault schedules, checks invariants
 // continuously and shrinks failing schedules to a reproducing scenario.
+// ChaosSchedule, ChaosScenario, RunChecked and Shrink do the same for a
+// cluster the user describes (vigil sim chaos, package sim/chaos).
 //
 // The package does not import the engine: a Backend supplies engines and
 // the configuration loader. Package sim/harness binds vigil's real engine

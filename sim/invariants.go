@@ -80,8 +80,8 @@ func (m *monitor) checkComponent(comp []masterRef) {
 			if isMaster && len(masters) == 1 && m.soleMaster(r) {
 				seg := r.seg
 				if a.Dev != "" {
-					if ifc := r.n.iface(a.Dev); ifc != nil && ifc.seg != nil {
-						seg = ifc.seg
+					if ifc := r.n.iface(a.Dev); ifc != nil && ifc.segment() != nil {
+						seg = ifc.segment()
 					}
 				}
 				// A rival that left MASTER unheard leaves a stale entry
@@ -135,7 +135,7 @@ func (m *monitor) checkPreempt(comp []masterRef, master masterRef) {
 }
 
 func enginePriority(n *Node, inst string) int {
-	for _, s := range n.eng.Instances() {
+	for _, s := range n.statuses() {
 		if s.Name == inst {
 			return s.Priority
 		}

@@ -15,13 +15,16 @@ import (
 // and reordering apply per receiver; partitions and down links drop.
 func (w *World) sendAdvert(n *Node, e *effects.SendAdvert) {
 	ifc := n.iface(e.Interface)
-	if ifc == nil || !ifc.up || ifc.seg == nil || len(e.Dst) == 0 {
+	if ifc == nil || !ifc.linkUp() || ifc.segment() == nil || len(e.Dst) == 0 {
 		return
 	}
 	v6 := e.Dst[0].Is6()
 	src := e.Src
 	if !src.IsValid() {
 		src = ifc.primary(v6)
+		if !src.IsValid() && ifc.lower != nil {
+			src = ifc.lower.primary(v6) // a VMAC sends from its parent's address
+		}
 	}
 	base := events.AdvertReceived{
 		Src: src, TTL: e.TTL, Verdict: events.VerdictOK,
@@ -33,7 +36,7 @@ func (w *World) sendAdvert(n *Node, e *effects.SendAdvert) {
 	if e.Version == 3 {
 		base.Advert.AuthType = 0
 	}
-	seg := ifc.seg
+	seg := ifc.segment()
 	if e.Dst[0].IsMulticast() {
 		for _, r := range seg.ends {
 			if r.node != n {
@@ -88,10 +91,12 @@ func (w *World) transmit(from *Iface, seg *Segment, r *Iface, base *events.Adver
 }
 
 func (w *World) arrive(r *Iface, base *events.AdvertReceived, dst netip.Addr, d time.Duration) {
-	ev := *base
-	ev.Interface = r.Name
-	ev.Dst = dst
-	w.schedule(&item{at: w.now.Add(d), kind: itEvent, node: r.node, epoch: anyEpoch, ev: &ev, iface: r})
+	it := w.newItem()
+	it.adv = *base
+	it.adv.Interface = r.Name
+	it.adv.Dst = dst
+	it.at, it.kind, it.node, it.epoch, it.ev, it.iface = w.now.Add(d), itEvent, r.node, anyEpoch, &it.adv, r
+	w.schedule(it)
 }
 
 // neighBurst starts a gratuitous ARP / unsolicited NA burst: count packets
@@ -103,8 +108,9 @@ func (w *World) neighBurst(n *Node, inst, iface string, a netip.Addr, count int,
 	}
 	w.mon.garp(n, inst)
 	for k := range count {
-		w.schedule(&item{at: w.now.Add(time.Duration(k) * interval), kind: itNeigh,
-			node: n, epoch: n.epoch, iface: ifc, addr: a})
+		it := w.newItem()
+		it.at, it.kind, it.node, it.epoch, it.iface, it.addr = w.now.Add(time.Duration(k)*interval), itNeigh, n, n.epoch, ifc, a
+		w.schedule(it)
 	}
 }
 
@@ -113,15 +119,16 @@ func (w *World) neighBurst(n *Node, inst, iface string, a netip.Addr, count int,
 // for every host on the LAN, and a burst reaches some of them.
 func (w *World) neighSend(it *item) {
 	ifc := it.iface
-	if !ifc.up || ifc.seg == nil {
+	if !ifc.linkUp() || ifc.segment() == nil {
 		return
 	}
-	w.schedule(&item{at: w.now.Add(w.jitterDelay(ifc.seg)), kind: itNeighArrive,
-		node: it.node, iface: ifc, addr: it.addr, sent: w.now})
+	arr := w.newItem()
+	arr.at, arr.kind, arr.node, arr.iface, arr.addr, arr.sent = w.now.Add(w.jitterDelay(ifc.segment())), itNeighArrive, it.node, ifc, it.addr, w.now
+	w.schedule(arr)
 }
 
 func (w *World) neighArrive(it *item) {
-	seg := it.iface.seg
+	seg := it.iface.segment()
 	if seg == nil || seg.neigh[it.addr] == it.node {
 		return
 	}

@@ -42,8 +42,8 @@ type Node struct {
 	stalledUntil events.Time
 	held         []*item
 
-	timers  map[string]uint64
-	timeGen uint64
+	// timers are the armed timers' queued items, by key.
+	timers map[string]*item
 
 	scriptExit map[string]int
 	trackFile  map[string]int64
@@ -62,6 +62,19 @@ type Node struct {
 	state map[string]effects.State
 	// prevInst is the previous configuration's instances during a reload.
 	prevInst map[string]*conf.Instance
+	// cache is the engine's instance view as of world step cacheAt+1
+	// (see statuses).
+	cache   []InstanceStatus
+	cacheAt uint64
+}
+
+// statuses is the running engine's instance view, cached until the world
+// steps any engine again (the invariants ask for it per instance).
+func (n *Node) statuses() []InstanceStatus {
+	if n.cache == nil || n.cacheAt != n.w.steps {
+		n.cache, n.cacheAt = n.eng.Instances(), n.w.steps
+	}
+	return n.cache
 }
 
 // IfaceSpec declares an interface and its addresses on a node.
@@ -185,7 +198,7 @@ func (w *World) Start(n *Node) error {
 	n.epoch++
 	n.eng = w.backend.NewEngine()
 	n.running = true
-	n.timers = map[string]uint64{}
+	n.timers = map[string]*item{}
 	n.state = map[string]effects.State{}
 	n.held, n.stalledUntil = nil, 0
 	if w.rec != nil {
@@ -257,7 +270,7 @@ func (w *World) Follow(n *Node, ev events.Event) []effects.Effect {
 	if !n.running {
 		n.epoch++
 		n.eng, n.running = w.backend.NewEngine(), true
-		n.timers, n.state = map[string]uint64{}, map[string]effects.State{}
+		n.timers, n.state = map[string]*item{}, map[string]effects.State{}
 	}
 	w.now = max(w.now, ev.EventTime())
 	effs := w.step(n, ev)
@@ -303,6 +316,7 @@ func (w *World) halt(n *Node) {
 	}
 	n.running = false
 	n.eng = nil
+	n.cache = nil
 	n.epoch++
 	n.timers = nil
 	n.held, n.stalledUntil = nil, 0

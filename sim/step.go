@@ -33,6 +33,10 @@ func (w *World) RunUntil(end events.Time) {
 			w.now = it.at
 		}
 		w.dispatch(it)
+		w.recycle(it)
+		if w.probe != nil {
+			w.probe()
+		}
 		if w.mon.dirty {
 			w.mon.evaluate()
 		}
@@ -66,6 +70,7 @@ func (w *World) dispatch(it *item) {
 		return
 	}
 	if n.stalled() {
+		it.held = true
 		n.held = append(n.held, it)
 		return
 	}
@@ -76,9 +81,15 @@ func (w *World) dispatch(it *item) {
 		}
 		w.step(n, it.ev)
 	case itTimer:
-		if g, ok := n.timers[it.key]; ok && g == it.gen {
+		if n.timers[it.key] == it {
 			delete(n.timers, it.key)
-			w.step(n, &events.TimerFired{Key: it.key})
+			if w.rec != nil {
+				w.step(n, &events.TimerFired{Key: it.key})
+			} else {
+				// The engine keeps no event past its step: one will do.
+				w.timerFired = events.TimerFired{Key: it.key}
+				w.step(n, &w.timerFired)
+			}
 		}
 	case itNeigh:
 		w.neighSend(it)
@@ -126,11 +137,25 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	case *effects.SendNA:
 		w.neighBurst(n, e.Instance, e.Interface, e.Addr, e.Count, e.Interval)
 	case *effects.SetTimer:
-		n.timeGen++
-		n.timers[e.Key] = n.timeGen
-		w.schedule(&item{at: max(e.At, w.now), kind: itTimer, node: n, epoch: n.epoch, key: e.Key, gen: n.timeGen})
+		at := max(e.At, w.now)
+		if it := n.timers[e.Key]; it != nil && it.index >= 0 {
+			// Re-armed while queued: move it rather than leave a stale
+			// item behind (same order as pushing a new one).
+			w.q.move(it, at)
+			break
+		}
+		it := w.newItem()
+		it.at, it.kind, it.node, it.epoch, it.key = at, itTimer, n, n.epoch, e.Key
+		n.timers[e.Key] = it
+		w.schedule(it)
 	case *effects.CancelTimer:
-		delete(n.timers, e.Key)
+		if it := n.timers[e.Key]; it != nil {
+			delete(n.timers, e.Key)
+			if it.index >= 0 {
+				w.q.remove(it)
+				w.recycle(it)
+			}
+		}
 	case *effects.RunScript:
 		ev := &events.ScriptResult{Script: e.Script, Phase: e.Phase, Status: n.scriptExit[e.Script]}
 		if e.Phase != "" {
@@ -163,6 +188,10 @@ func (w *World) execute(n *Node, e effects.Effect) {
 			}
 		}
 	case *effects.JoinGroup, *effects.CreateVMAC, *effects.DeleteVMAC:
+		if v, ok := e.(*effects.CreateVMAC); ok {
+			// The macvlan sits on its parent's segment.
+			n.ensureIface(v.Name).lower = n.iface(v.Parent)
+		}
 		// Joins succeed (the simulator has no sockets to fail) and VMACs
 		// appear and go as netlink reports them: the driver's answers.
 		for _, ev := range driver.Answers(w.now, []effects.Effect{e}) {

@@ -112,33 +112,19 @@ func (sc *swarmCase) run(b Backend, fs []fault, trace io.Writer, timeline ...io.
 	if len(timeline) > 0 {
 		out = timeline[0]
 	}
-	r := NewRunner(s, b, sc.seed, out)
-	r.W.SetStrict(true, true)
-	r.W.SetTrace(trace)
-	for _, c := range s.Cmds {
-		if c.Verb == "trace" || c.Verb == "invariants" || c.Verb == "expect" {
-			continue
-		}
-		if err := r.Exec(c); err != nil {
-			return nil, r.W.steps, fmt.Errorf("%s:%d: %w\n%s", s.Name, c.Line, err, text)
-		}
-		if vs := r.W.Violations(); len(vs) > 0 {
-			return &vs[0], r.W.steps, nil
-		}
+	v, steps, err := RunChecked(s, b, sc.seed, trace, out)
+	if err != nil {
+		return nil, steps, fmt.Errorf("%w\n%s", err, text)
 	}
-	return nil, r.W.steps, nil
+	return v, steps, nil
 }
 
 // shrink drops faults while the case still fails with the same rule.
 func (sc *swarmCase) shrink(b Backend, rule string) []fault {
-	fs := sc.faults
-	for i := len(fs) - 1; i >= 0; i-- {
-		try := append(fs[:i:i], fs[i+1:]...)
-		if v, _, err := sc.run(b, try, nil); err == nil && v != nil && v.Rule == rule {
-			fs = try
-		}
-	}
-	return fs
+	return shrinkOne(sc.faults, func(try []fault) bool {
+		v, _, err := sc.run(b, try, nil)
+		return err == nil && v != nil && v.Rule == rule
+	})
 }
 
 // report prints a failing seed: the violation, the shrunk reproducer and

@@ -37,6 +37,12 @@ type World struct {
 	steps uint64
 	// rec, when set, observes every engine (see Recorder).
 	rec Recorder
+	// probe, when set, runs after each queued item (SetProbe).
+	probe func()
+	// free holds dispatched items for reuse (newItem); timerFired is
+	// the reused TimerFired event (without a recorder).
+	free       []*item
+	timerFired events.TimerFired
 }
 
 // NewWorld returns an empty world whose random choices all come from seed.
@@ -101,7 +107,23 @@ type Iface struct {
 	// lastArrival is, per receiving interface, when the last packet
 	// from this interface arrives: links are FIFO unless reordering.
 	lastArrival map[*Iface]events.Time
+	// lower is a VMAC's parent: a macvlan is on its parent's segment,
+	// and carries traffic only while the parent's link is up.
+	lower *Iface
 }
+
+// segment is the segment the interface's packets go to: its own, or its
+// parent's for a VMAC.
+func (i *Iface) segment() *Segment {
+	if i.lower != nil {
+		return i.lower.seg
+	}
+	return i.seg
+}
+
+// linkUp reports whether packets pass: the interface is up, and so is
+// its parent for a VMAC.
+func (i *Iface) linkUp() bool { return i.up && (i.lower == nil || i.lower.up) }
 
 // Up reports the interface's link state.
 func (i *Iface) Up() bool { return i.up }

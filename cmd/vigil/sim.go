@@ -12,20 +12,25 @@ import (
 )
 
 func init() {
-	register("sim", "run a simulated cluster scenario (no file: a demo), or `sim swarm`", simDoc, runSim)
+	register("sim", "run a simulated cluster scenario (no file: a demo), `sim swarm`, or `sim chaos -f A -f B` (your cluster under faults)", simDoc, runSim)
 }
 
 func simDoc() helpDoc {
 	var a simArgs
 	var w swarmArgs
+	var c chaosArgs
 	return helpDoc{
-		synopsis: []string{"sim [-seed N] [-trace] [-journal DIR] [FILE.scn]", "sim swarm [--seeds N] [--duration D] [--seed S] [--print]"},
+		synopsis: []string{"sim [-seed N] [-trace] [-journal DIR] [FILE.scn]", "sim swarm [--seeds N] [--duration D] [--seed S] [--print]",
+			"sim chaos -f FILE -f FILE... [--topology FILE] [--duration D] [--seeds N] [--out DIR] [--json]"},
 		text: "Run a simulated cluster scenario on virtual time: every node runs vigil's engine on its own keepalived.conf, " +
 			"on simulated L2 segments with faults; no root and no network needed. Without FILE, an embedded three-node demo runs.",
 		options: flagDocs(a.flags()),
 		subs: []subDoc{{usage: "swarm [--seeds N] [--duration D] [--seed S] [--print]",
 			summary: "random clusters and fault schedules, with the invariants checked; a failing seed is printed to reproduce it",
-			options: flagDocs(w.flags())}},
+			options: flagDocs(w.flags())},
+			{usage: "chaos -f FILE -f FILE... [--topology FILE] [--duration D] [--seeds N] [--seed S] [--out DIR] [--json]",
+				summary: "your cluster's configurations under faults: a failure matrix of single faults and random fault schedules, with the invariants checked; a failure is shrunk to a scenario file vigil sim reproduces",
+				options: flagDocs(c.flags())}},
 		notes: "Exit status: 0 all expectations (or invariants) held, 1 some failed, 2 bad usage or a broken scenario.",
 	}
 }
@@ -68,6 +73,9 @@ func (a *swarmArgs) flags() *flag.FlagSet {
 func runSim(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "swarm" {
 		return runSwarm(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "chaos" {
+		return runChaos(args[1:], stdout, stderr)
 	}
 	var a simArgs
 	fs := a.flags()
