@@ -60,7 +60,8 @@ func (m *Machine) check(i *instance, ev *events.AdvertReceived) bool {
 		if c == "" {
 			c = effects.CounterPacketLengthError
 		}
-		m.out.count(i.name, c)
+		// The adapter may have coalesced a burst of such packets.
+		m.out.countN(i.name, c, max(ev.Count, 1))
 		return false
 	}
 	if !i.unicast && ev.TTL != 255 {
