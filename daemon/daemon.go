@@ -231,6 +231,8 @@ func Run(ctx context.Context, o Options) error {
 	for _, ev := range driver.Boot(cfgEv, a.mon.Snapshot(), seed()) {
 		l.Step(ev)
 	}
+	a.setReceivers(l.Engine, &log)
+	l.AfterConfig = func(*events.ConfigLoaded) { a.setReceivers(l.Engine, &log) }
 	l.Status.Publish()
 	l.Snapshot()
 	a.track.apply(cfgEv.Config)
@@ -358,11 +360,29 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o 
 			if ok, n := lim.allow("vrrp socket"); ok {
 				log.Error().Err(err).Int("suppressed", n).Msg("VRRP socket")
 			}
+		},
+		// One line per cause (interface, VRID, verdict) and second at
+		// most, with the count: a flood of junk cannot flood the log.
+		OnRejected: func(r vrrpnet.Rejected) {
+			log.Warn().Str("interface", r.Interface).Int("family", r.Family).Int("vrid", int(r.VRID)).
+				Str("cause", r.Verdict.String()).Uint64("count", r.Count).Str("last_src", r.Src.String()).
+				Msg("bad VRRP packets dropped")
 		}})
 	if err != nil {
 		return nil, fmt.Errorf("vrrp sockets: %w", err)
 	}
 	return a, nil
+}
+
+// setReceivers rebuilds the VRRP sockets' kernel filters from what the
+// engine accepts (after the start and after every reload).
+func (a *adapters) setReceivers(e *engine.Engine, log *zerolog.Logger) {
+	if a.mux == nil {
+		return
+	}
+	if err := a.mux.SetReceivers(e.Receivers()); err != nil {
+		log.Error().Err(err).Msg("VRRP socket filter: junk packets reach user space")
+	}
 }
 
 // newScripts (re)creates the script executor for cfgEv's global_defs.

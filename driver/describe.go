@@ -163,6 +163,9 @@ func DescribeEffect(e effects.Effect) string {
 		}
 		return s
 	case *effects.Count:
+		if v.Delta != 1 {
+			return fmt.Sprintf("Count %s %s +%d", v.Instance, v.Counter, v.Delta)
+		}
 		return fmt.Sprintf("Count %s %s", v.Instance, v.Counter)
 	case *effects.StateChanged:
 		return fmt.Sprintf("StateChanged %s %s->%s prio=%d (%s)", v.Instance, v.From, v.To, v.Priority, v.Reason)

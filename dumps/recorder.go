@@ -21,11 +21,16 @@ type Stats struct {
 	AuthFailure       uint64
 	PriZeroRcvd       uint64
 	PriZeroSent       uint64
+	// vigil's: counters keepalived has no field for, kept for vigil
+	// status (not in keepalived's dumps).
+	ChecksumErr   uint64
+	VersionErr    uint64
+	UnicastSrcErr uint64
 }
 
-// field maps an engine counter name to its Stats field; counters keepalived
-// has no field for (version and checksum errors, unicast source errors) are
-// not reported, as in keepalived's dumps.
+// field maps an engine counter name to its Stats field. Counters keepalived
+// has no field for (version and checksum errors, unicast source errors)
+// are kept for vigil status but not written in keepalived's dumps.
 func (s *Stats) field(counter effects.Counter) *uint64 {
 	switch counter {
 	case effects.CounterAdvertReceived:
@@ -56,6 +61,12 @@ func (s *Stats) field(counter effects.Counter) *uint64 {
 		return &s.PriZeroRcvd
 	case effects.CounterPriorityZeroSent:
 		return &s.PriZeroSent
+	case effects.CounterChecksumError:
+		return &s.ChecksumErr
+	case effects.CounterVersionError:
+		return &s.VersionErr
+	case effects.CounterUnicastSourceError:
+		return &s.UnicastSrcErr
 	}
 	return nil
 }

@@ -410,6 +410,28 @@ type JoinGroup struct {
 	AH []AuthKey `json:"ah,omitempty"`
 }
 
+// Receiver is one VRID the engine accepts adverts for on a receiving
+// socket, with what it requires of every such advert before anything
+// else (engine.Engine.Receivers reports them). It is not an effect: the
+// network adapter builds its packet filters from the list, so that what
+// the engine would only count and drop never costs more than the kernel's
+// look at it (adapters/vrrpnet's kernel filter).
+type Receiver struct {
+	// Interface is the interface the adverts arrive on (a VMAC's name for
+	// an instance receiving on its VMAC).
+	Interface string `json:"interface"`
+	// Family is 4 or 6.
+	Family int   `json:"family"`
+	VRID   uint8 `json:"vrid"`
+	// Version is the VRRP version the instance runs: an advert of the
+	// other version is a version error.
+	Version uint8 `json:"version"`
+	// AnyTTL is set for a unicast instance: its adverts may have crossed
+	// routers, and only its peers' min_ttl/max_ttl bound their TTL;
+	// multicast adverts must arrive with TTL (hop limit) 255.
+	AnyTTL bool `json:"any_ttl,omitempty"`
+}
+
 // AuthKey is one instance's IPSEC-AH key (its auth_pass, zero-padded).
 type AuthKey struct {
 	VRID uint8   `json:"vrid"`

@@ -135,3 +135,9 @@ func (e *Engine) Instances() []InstanceStatus {
 	}
 	return out
 }
+
+// Receivers reports, for every receiving socket, the VRIDs the engine
+// accepts adverts for there and what it requires of them first (version,
+// TTL 255): the network adapter's packet filters are built from it, and
+// must be rebuilt after each ConfigLoaded. Read-only.
+func (e *Engine) Receivers() []effects.Receiver { return e.vrrp.Receivers() }

@@ -158,6 +158,7 @@ func encodeAdvertReceived(e *wire.Encoder, v *AdvertReceived) {
 	e.Uint(11, uint64(a.AHSeq))
 	e.Uint(12, uint64(a.Checksum))
 	e.EndMapField(m)
+	e.Int(9, int64(v.Count))
 }
 
 // Decode decodes an event encoded by Encode. Corrupt or truncated input

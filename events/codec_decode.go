@@ -324,6 +324,8 @@ func decodeAdvertReceived(d *wire.Decoder) *AdvertReceived {
 			v.Length = int(d.Int())
 		case 8:
 			decodeAdvert(d, &v.Advert, x.addr[:])
+		case 9:
+			v.Count = int(d.Int())
 		default:
 			d.Skip()
 		}

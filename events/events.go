@@ -233,6 +233,12 @@ type AdvertReceived struct {
 	// Length is the VRRP payload length in bytes.
 	Length int    `json:"length"`
 	Advert Advert `json:"advert"`
+	// Count is how many packets a rejected advert (Verdict other than
+	// VerdictOK) stands for: the network adapter coalesces the packets it
+	// rejects for one cause, interface and VRID into one event, so that a
+	// flood of junk costs the engine one step per cause and interval
+	// rather than one per packet. 0 means 1; ignored on a VerdictOK advert.
+	Count int `json:"count,omitempty"`
 }
 
 // TimerFired reports that a timer set by a SetTimer effect expired.

@@ -170,6 +170,12 @@ type Stats struct {
 	AuthFailure       uint64 `json:"auth_failure"`
 	PriZeroRcvd       uint64 `json:"pri_zero_rcvd"`
 	PriZeroSent       uint64 `json:"pri_zero_sent"`
+	// vigil's own, beyond keepalived's counters: adverts dropped for a
+	// bad checksum, a VRRP version the instance does not run, a source
+	// not among the unicast peers (check_unicast_src).
+	ChecksumErr   uint64 `json:"checksum_err,omitempty"`
+	VersionErr    uint64 `json:"version_err,omitempty"`
+	UnicastSrcErr uint64 `json:"unicast_src_err,omitempty"`
 }
 
 // SyncGroup is a vrrp_sync_group.

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -59,14 +61,21 @@ type Conn struct {
 	clock   func() events.Time
 	vrrp    *rawSock
 	dec     DecodeOptions
+	rejects rejects // tallied by the Mux's readers, flushed by its flusher
 
 	mu     sync.Mutex // guards the fields below
 	ah     *rawSock   // IPv4 protocol-51 socket, opened by the first SetAuthKey
 	groups map[netip.Addr]int
 	inst   [256]instance
-	txBuf  []byte
-	txOOB  []byte
-	closed bool
+	// recv is what the engine accepts on this socket (SetReceivers);
+	// filtered says it was set: the kernel filter is attached and
+	// version[vrid] is each VRID's VRRP version (0: not configured).
+	recv     []effects.Receiver
+	filtered bool
+	version  [256]atomic.Uint32
+	txBuf    []byte
+	txOOB    []byte
+	closed   bool
 }
 
 // instance is the per-VRID wire state keepalived keeps per instance.
@@ -193,8 +202,57 @@ func (c *Conn) SetAuthKey(vrid uint8, key [8]byte) (opened bool, err error) {
 			return false, fmt.Errorf("vrrpnet: join %v on %s for AH: %w", g, c.ifname, err)
 		}
 	}
+	if c.filtered {
+		if err := c.attach(s, ProtoAH); err != nil {
+			s.f.Close()
+			return false, err
+		}
+	}
 	c.ah = s
 	return true, nil
+}
+
+// SetReceivers installs what the engine accepts on this socket (the
+// engine's Receivers for its interface and family): the kernel filter of
+// its sockets is rebuilt from them, and an advert of a configured VRID
+// whose VRRP version is not that VRID's is judged VerdictBadVersion as
+// soon as it is decoded (the engine counts it as version_err), so that
+// it is coalesced with the other rejects instead of stepping the engine.
+// Until the first call nothing is filtered. An empty list drops every
+// packet in the kernel.
+func (c *Conn) SetReceivers(rs []effects.Receiver) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.recv, c.filtered = slices.Clone(rs), true
+	var vers [256]uint32
+	for _, r := range rs {
+		vers[r.VRID] = uint32(r.Version)
+	}
+	for v := range vers {
+		c.version[v].Store(vers[v])
+	}
+	if err := c.attach(c.vrrp, ProtoVRRP); err != nil {
+		return err
+	}
+	if c.ah != nil {
+		return c.attach(c.ah, ProtoAH)
+	}
+	return nil
+}
+
+// attach builds and attaches s's filter; c.mu is held.
+func (c *Conn) attach(s *rawSock, proto int) error {
+	prog, err := filterProgram(c.family, proto, c.recv)
+	if err != nil {
+		return err
+	}
+	if err := s.attachFilter(prog); err != nil {
+		return fmt.Errorf("vrrpnet: filter on %s: %w", c.ifname, err)
+	}
+	return nil
 }
 
 func (c *Conn) authKey(vrid uint8) ([8]byte, bool) {
@@ -241,6 +299,12 @@ func (c *Conn) receive(s *rawSock, ev *events.AdvertReceived) error {
 	}
 	if flags&unix.MSG_TRUNC != 0 {
 		ev.Verdict = events.VerdictBadLength
+	}
+	if ev.Verdict == events.VerdictOK {
+		// The engine's version rule, from its Receivers (SetReceivers).
+		if v := c.version[ev.Advert.VRID].Load(); v != 0 && uint32(ev.Advert.Version) != v {
+			ev.Verdict = events.VerdictBadVersion
+		}
 	}
 	ev.At, ev.Interface = at, c.ifname
 	if ev.Verdict == events.VerdictOK && ev.Advert.AH {

@@ -120,13 +120,17 @@ func resetEvent(ev *events.AdvertReceived) {
 // type and length. It reports false with ev.Verdict set on a fault.
 func decodeVRRP(vr []byte, ev *events.AdvertReceived, family int) bool {
 	ev.Length = len(vr)
+	a := &ev.Advert
+	if len(vr) >= 2 {
+		// Kept even when the rest is missing: a truncated advert is
+		// still counted against its VRID's instance.
+		a.Version, a.Type, a.VRID = vr[0]>>4, vr[0]&0x0f, vr[1]
+	}
 	if len(vr) < vrrpHeaderLen {
 		ev.Verdict = events.VerdictTooShort
 		return false
 	}
-	a := &ev.Advert
-	a.Version, a.Type = vr[0]>>4, vr[0]&0x0f
-	a.VRID, a.Priority, a.CountAddrs = vr[1], vr[2], vr[3]
+	a.Priority, a.CountAddrs = vr[2], vr[3]
 	switch a.Version {
 	case 2:
 		a.AuthType = vr[4]

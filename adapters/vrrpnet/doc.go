@@ -52,6 +52,15 @@
 // Conns lazily (in the calling goroutine's network namespace), runs one
 // reader goroutine per socket and delivers each packet as a fresh
 // *events.AdvertReceived, stamped by the caller's clock, on Events. Packets
-// the decoder rejects are counted by verdict and, unless DropBad, delivered
-// for the engine to count per instance as keepalived does.
+// the decoder rejects (and, once SetReceivers gave the engine's receivers,
+// adverts of a version their VRID does not run) are tallied by cause
+// without allocating and, unless DropBad, delivered every Coalesce as one
+// event per cause whose Count says how many packets it stands for, for
+// the engine to count per instance as keepalived does; OnRejected gets
+// one report per cause and LogEvery for a log line.
+//
+// SetReceivers also attaches a classic BPF filter to every socket
+// (filter.go): packets for VRIDs the engine does not run there, and
+// multicast adverts with a TTL (hop limit) other than 255, are dropped in
+// the kernel and never wake a reader.
 package vrrpnet

@@ -32,6 +32,28 @@ type MuxOptions struct {
 	// OnError, when set, is told of socket errors in readers (the reader
 	// retries after a pause) and is called from reader goroutines.
 	OnError func(error)
+	// OnRejected, when set, is told of the packets rejected for one cause
+	// (interface, family, VRID, verdict): at most once per LogEvery per
+	// cause, with how many since the last call. It is called from the
+	// Mux's flusher goroutine, for a rate-limited log line.
+	OnRejected func(Rejected)
+	// LogEvery bounds OnRejected's calls per cause (default 1 s).
+	LogEvery time.Duration
+	// Coalesce is how long rejected packets of one cause are counted
+	// before one event stands for them all (default 250 ms).
+	Coalesce time.Duration
+}
+
+// Rejected is a tally of packets rejected for one cause.
+type Rejected struct {
+	Interface string
+	Family    int
+	VRID      uint8
+	Verdict   events.Verdict
+	// Count is how many packets since the last report of this cause.
+	Count uint64
+	// Src is the source of the last one.
+	Src netip.Addr
 }
 
 // Stats are the Mux's counters.
@@ -40,6 +62,9 @@ type Stats struct {
 	Received [8]uint64
 	// Dropped counts packets not delivered (DropBad).
 	Dropped uint64
+	// Coalesced counts rejected packets delivered inside a coalesced
+	// event (events.AdvertReceived.Count) rather than one event each.
+	Coalesced uint64
 	// ReadErrors counts socket read errors.
 	ReadErrors uint64
 }
@@ -61,9 +86,15 @@ type Mux struct {
 	conns  map[connKey]*Conn
 	closed bool
 
-	received [8]atomic.Uint64
-	dropped  atomic.Uint64
-	readErrs atomic.Uint64
+	// recv is the engine's Receivers by socket once SetReceivers was
+	// called (recvSet).
+	recv    map[connKey][]effects.Receiver
+	recvSet bool
+
+	received  [8]atomic.Uint64
+	dropped   atomic.Uint64
+	coalesced atomic.Uint64
+	readErrs  atomic.Uint64
 }
 
 type connKey struct {
@@ -79,12 +110,45 @@ func NewMux(o MuxOptions) (*Mux, error) {
 	if o.Buffer <= 0 {
 		o.Buffer = 256
 	}
-	return &Mux{
+	if o.LogEvery <= 0 {
+		o.LogEvery = time.Second
+	}
+	if o.Coalesce <= 0 {
+		o.Coalesce = 250 * time.Millisecond
+	}
+	m := &Mux{
 		opts:  o,
 		out:   make(chan *events.AdvertReceived, o.Buffer),
 		done:  make(chan struct{}),
 		conns: map[connKey]*Conn{},
-	}, nil
+	}
+	m.wg.Add(1)
+	go m.flusher()
+	return m, nil
+}
+
+// SetReceivers installs the engine's Receivers (engine.Engine.Receivers,
+// after every ConfigLoaded): each socket's kernel filter is rebuilt to
+// accept only what the engine accepts there (filter.go), and sockets
+// opened later get theirs at once. A socket no receiver names drops
+// everything. Errors are reported per socket; the others are filtered.
+func (m *Mux) SetReceivers(rs []effects.Receiver) error {
+	by := map[connKey][]effects.Receiver{}
+	for _, r := range rs {
+		k := connKey{r.Interface, r.Family}
+		by[k] = append(by[k], r)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return net.ErrClosed
+	}
+	m.recv, m.recvSet = by, true
+	var errs []error
+	for k, c := range m.conns {
+		errs = append(errs, c.SetReceivers(by[k]))
+	}
+	return errors.Join(errs...)
 }
 
 // Events returns the channel of received adverts. It is never closed; stop
@@ -106,6 +170,12 @@ func (m *Mux) Conn(ifname string, family int) (*Conn, error) {
 	c, err := Open(ifname, family, Options{Clock: m.opts.Clock, Group4: m.opts.Group4})
 	if err != nil {
 		return nil, err
+	}
+	if m.recvSet {
+		if err := c.SetReceivers(m.recv[k]); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	m.conns[k] = c
 	m.startReader(c, c.Receive)
@@ -224,7 +294,7 @@ func (m *Mux) Stats() Stats {
 	for i := range s.Received {
 		s.Received[i] = m.received[i].Load()
 	}
-	s.Dropped, s.ReadErrors = m.dropped.Load(), m.readErrs.Load()
+	s.Dropped, s.ReadErrors, s.Coalesced = m.dropped.Load(), m.readErrs.Load(), m.coalesced.Load()
 	return s
 }
 
@@ -248,13 +318,15 @@ func (m *Mux) Close() error {
 }
 
 // startReader runs recv in a loop, delivering each packet; m.mu is held.
+// A packet the decoder rejects costs no allocation: it is tallied by
+// cause on c (rejects) and the flusher delivers one event per cause.
 func (m *Mux) startReader(c *Conn, recv func(*events.AdvertReceived) error) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
+		var ev events.AdvertReceived // reused: only good adverts are copied out
 		for {
-			ev := new(events.AdvertReceived)
-			if err := recv(ev); err != nil {
+			if err := recv(&ev); err != nil {
 				if errors.Is(err, net.ErrClosed) || errors.Is(err, ErrNoAH) {
 					return
 				}
@@ -270,17 +342,74 @@ func (m *Mux) startReader(c *Conn, recv func(*events.AdvertReceived) error) {
 				continue
 			}
 			m.received[min(int(ev.Verdict), len(m.received)-1)].Add(1)
-			if ev.Verdict != events.VerdictOK && m.opts.DropBad {
-				m.dropped.Add(1)
+			if ev.Verdict != events.VerdictOK {
+				if m.opts.DropBad {
+					m.dropped.Add(1)
+				} else {
+					c.rejects.add(&ev)
+				}
 				continue
 			}
 			select {
-			case m.out <- ev:
+			case m.out <- cloneAdvert(&ev):
 			case <-m.done:
 				return
 			}
 		}
 	}()
+}
+
+// cloneAdvert copies a received advert for delivery, in one allocation
+// for the common case of up to two addresses.
+func cloneAdvert(ev *events.AdvertReceived) *events.AdvertReceived {
+	type alloc struct {
+		ev    events.AdvertReceived
+		addrs [2]netip.Addr
+	}
+	x := new(alloc)
+	x.ev = *ev
+	x.ev.Advert.Addrs = append(x.addrs[:0:len(x.addrs)], ev.Advert.Addrs...)
+	return &x.ev
+}
+
+// flusher delivers the coalesced rejects every Coalesce and calls
+// OnRejected, until Close.
+func (m *Mux) flusher() {
+	defer m.wg.Done()
+	t := time.NewTicker(m.opts.Coalesce)
+	defer t.Stop()
+	var batch []*events.AdvertReceived
+	var reports []Rejected
+	for {
+		select {
+		case <-m.done:
+			return
+		case <-t.C:
+		}
+		m.mu.Lock()
+		conns := make([]*Conn, 0, len(m.conns))
+		for _, c := range m.conns {
+			conns = append(conns, c)
+		}
+		m.mu.Unlock()
+		now := time.Now()
+		for _, c := range conns {
+			batch, reports = c.rejects.flush(c, m.opts.Clock, now, m.opts.LogEvery, batch[:0], reports[:0])
+			for _, r := range reports {
+				if m.opts.OnRejected != nil {
+					m.opts.OnRejected(r)
+				}
+			}
+			for _, ev := range batch {
+				m.coalesced.Add(uint64(ev.Count))
+				select {
+				case m.out <- ev:
+				case <-m.done:
+					return
+				}
+			}
+		}
+	}
 }
 
 func familyOf(a netip.Addr) int {

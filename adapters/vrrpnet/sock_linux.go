@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,6 +25,11 @@ type rawSock struct {
 	from unix.RawSockaddrAny
 	iov  unix.Iovec
 	msg  unix.Msghdr
+	// readFn is s.readOnce as a func value made once, and r* its results:
+	// a closure capturing recv's results would be allocated per packet.
+	readFn            func(fd uintptr) bool
+	rn, roobn, rflags int
+	rerr              error
 }
 
 // rxBufLen holds the largest VRRP packet (about 4.1 kB for IPv6 with 255
@@ -51,7 +57,21 @@ func openRaw(family, proto int, ifname string, ifindex int) (*rawSock, error) {
 		f.Close()
 		return nil, fmt.Errorf("raw socket on %s: %w", ifname, err)
 	}
-	return &rawSock{f: f, rc: rc, buf: make([]byte, rxBufLen), oob: make([]byte, 128)}, nil
+	return newRawSock(f, rc), nil
+}
+
+// newRawSock wraps an open socket.
+func newRawSock(f *os.File, rc syscall.RawConn) *rawSock {
+	s := &rawSock{f: f, rc: rc, buf: make([]byte, rxBufLen), oob: make([]byte, 128)}
+	s.readFn = s.readOnce
+	return s
+}
+
+// readOnce is one recvmsg attempt for rc.Read: false asks the poller to
+// wait for the socket to become readable.
+func (s *rawSock) readOnce(fd uintptr) bool {
+	s.rn, s.roobn, s.rflags, s.rerr = s.recvmsg(int(fd))
+	return s.rerr != unix.EAGAIN
 }
 
 type sockopt struct {
@@ -142,14 +162,14 @@ func (s *rawSock) membership(family int, group netip.Addr, ifindex int, join boo
 // Sockaddr, for every packet: at 10,000 adverts a second that was about a
 // third of the receive path's CPU (bench: BenchmarkRecv).
 func (s *rawSock) recv() (n, oobn, flags int, src netip.Addr, err error) {
-	var rerr error
+	if s.readFn == nil {
+		s.readFn = s.readOnce
+	}
 	for {
-		err = s.rc.Read(func(fd uintptr) bool {
-			n, oobn, flags, rerr = s.recvmsg(int(fd))
-			return rerr != unix.EAGAIN
-		})
+		err = s.rc.Read(s.readFn)
+		n, oobn, flags = s.rn, s.roobn, s.rflags
 		if err == nil {
-			err = rerr
+			err = s.rerr
 		}
 		if err != unix.EINTR {
 			break
@@ -188,4 +208,23 @@ func (s *rawSock) send(p, oob []byte, to unix.Sockaddr, flags int) error {
 		err = serr
 	}
 	return err
+}
+
+// attachFilter attaches (or replaces) the socket's classic BPF filter.
+func (s *rawSock) attachFilter(prog []bpf.RawInstruction) error {
+	if len(prog) == 0 {
+		return nil
+	}
+	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0]))}
+	var serr error
+	err := s.rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptSockFprog(int(fd), unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp)
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("SO_ATTACH_FILTER: %w", err)
+	}
+	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func chaosArgs(dir string, extra ...string) []string {
+func chaosCmdArgs(dir string, extra ...string) []string {
 	args := []string{"sim", "chaos"}
 	fs, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "chaos", dir, "*.conf"))
 	for _, f := range fs {
@@ -24,7 +24,7 @@ func chaosArgs(dir string, extra ...string) []string {
 // handing VI_1 to b, and the temporary work directory is gone.
 func TestSimChaosClean(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := realMain(chaosArgs("clean", "--seeds", "2", "--duration", "10m"), &out, &errb); code != 0 {
+	if code := realMain(chaosCmdArgs("clean", "--seeds", "2", "--duration", "10m"), &out, &errb); code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	s := out.String()
@@ -51,7 +51,7 @@ func TestSimChaosClean(t *testing.T) {
 func TestSimChaosFlaw(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	code := realMain(chaosArgs("sync-one-node", "--seeds", "2", "--seed", "4", "--duration", "20m", "--out", dir), &out, &errb)
+	code := realMain(chaosCmdArgs("sync-one-node", "--seeds", "2", "--seed", "4", "--duration", "20m", "--out", dir), &out, &errb)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out.String(), errb.String())
 	}
@@ -80,7 +80,7 @@ func TestSimChaosFlaw(t *testing.T) {
 // random schedules.
 func TestSimChaosJSON(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := realMain(chaosArgs("clean", "--seeds", "1", "--duration", "5m", "--json"), &out, &errb); code != 0 {
+	if code := realMain(chaosCmdArgs("clean", "--seeds", "1", "--duration", "5m", "--json"), &out, &errb); code != 0 {
 		t.Fatalf("exit %d\n%s", code, errb.String())
 	}
 	var doc struct {

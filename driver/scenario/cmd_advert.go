@@ -26,6 +26,7 @@ var advertSpec = spec{steps: true, args: []arg{
 	{key: "addrs", kind: list, hint: "addrs=(ADDR, ...)"},
 	{key: "verdict", kind: value, hint: "verdict=ok|too-short|bad-version|..."},
 	{key: "checksum", kind: value, hint: "checksum=standard|old-unicast|as-v2"},
+	{key: "count", kind: value, hint: "count=N"},
 }}
 
 // cmdAdvert delivers an AdvertReceived from a peer. Its fields default
@@ -35,13 +36,15 @@ var advertSpec = spec{steps: true, args: []arg{
 // VRRP group (the unicast_src_ip with unicast peers), TTL 255; the other
 // arguments override them. verdict= is the decoder's verdict (default
 // ok), checksum= the checksum form the decoder verified (default
-// standard).
+// standard), count= how many packets a rejected advert stands for (the
+// adapter's coalescing; default 1).
 //
 // Syntax:
 //
 //	advert from=ADDR prio=N [inst=NAME] [if=NAME] [dst=ADDR] [vrid=N] [ver=2|3]
 //	       [type=N] [ttl=N] [interval=CENTISECONDS] [authtype=N] [pass=TEXT]
-//	       [addrs=(ADDR, ...)] [verdict=NAME] [checksum=FORM] [only=(Kind, ...)]
+//	       [addrs=(ADDR, ...)] [verdict=NAME] [checksum=FORM] [count=N]
+//	       [only=(Kind, ...)]
 //
 // Example:
 //
@@ -97,6 +100,7 @@ func (h *Harness) cmdAdvert(a *params) error {
 	if a.Has("addrs") {
 		adv.Addrs = a.Addrs("addrs")
 	}
+	ev.Count = a.Int("count", 0, 0, math.MaxInt32)
 	if v := a.Str("verdict", ""); v != "" {
 		ev.Verdict = verdictNamed(a, v)
 	}

@@ -86,6 +86,12 @@ type instanceDyn struct {
 	// sign that the two routers' priorities are inverted across members,
 	// the one case where groups can duel (sync.go).
 	LowerSeenAt events.Time `json:"lower_seen_at,omitempty"`
+	// LowerAnsweredAt is when the instance last reacted to a rival's
+	// lower-priority or priority-0 advert (as MASTER: an advert and a GARP
+	// burst; as BACKUP: a log line); LowerIgnored counts those it let
+	// pass since, at most one reaction per advert interval (rival.go).
+	LowerAnsweredAt events.Time `json:"lower_answered_at,omitempty"`
+	LowerIgnored    int         `json:"lower_ignored,omitempty"`
 	// OldChecksum is set when a VRRPv3 IPv4 unicast instance switched to
 	// the pre-1.3.6 checksum on hearing a peer use it (keepalived's
 	// automatic compatibility, unless old_unicast_checksum never).

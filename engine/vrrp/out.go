@@ -40,9 +40,11 @@ func (o *outbox) reset() {
 
 func (o *outbox) add(e effects.Effect) { o.list = append(o.list, e) }
 
-func (o *outbox) count(inst string, counter effects.Counter) {
+func (o *outbox) count(inst string, counter effects.Counter) { o.countN(inst, counter, 1) }
+
+func (o *outbox) countN(inst string, counter effects.Counter, n int) {
 	c := o.counts.Get()
-	c.Instance, c.Counter, c.Delta = inst, counter, 1
+	c.Instance, c.Counter, c.Delta = inst, counter, n
 	o.add(c)
 }
 

@@ -60,7 +60,8 @@ func (m *Machine) check(i *instance, ev *events.AdvertReceived) bool {
 		if c == "" {
 			c = effects.CounterPacketLengthError
 		}
-		m.out.count(i.name, c)
+		// The adapter may have coalesced a burst of such packets.
+		m.out.countN(i.name, c, max(ev.Count, 1))
 		return false
 	}
 	if !i.unicast && ev.TTL != 255 {
@@ -191,7 +192,9 @@ func (m *Machine) backupRx(i *instance, ev *events.AdvertReceived) {
 	}
 	i.dyn.MasterSrc, i.dyn.MasterPrio = ev.Src, prio
 	i.dyn.LowerSeenAt = m.now
-	m.out.log(effects.LogInfo, i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding")
+	if m.answerRival(i) {
+		m.out.log(effects.LogInfo, i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding"+m.ignoredNote(i))
+	}
 }
 
 // masterRx is RFC 5798 §6.4.3 as keepalived does it.
@@ -199,6 +202,9 @@ func (m *Machine) masterRx(i *instance, ev *events.AdvertReceived) {
 	a := &ev.Advert
 	prio := int(a.Priority)
 	if prio == prioStop {
+		if !m.answerRival(i) {
+			return // answered less than an advert interval ago (rival.go)
+		}
 		m.sendAdvert(i, i.dyn.Priority)
 		// Only a MASTER sends a priority-0 advert, so the sender was a
 		// rival master (after a partition heals, or one leaving MASTER
@@ -251,15 +257,19 @@ func (m *Machine) masterRx(i *instance, ev *events.AdvertReceived) {
 }
 
 // lowerPrioRx: a MASTER seeing a lower-priority advert answers (unless
-// lower_prio_no_advert) and refreshes the LAN's neighbour caches; its own
-// advert timer is not reset.
+// lower_prio_no_advert) and refreshes the LAN's neighbour caches, at most
+// once per advert interval (rival.go); its own advert timer is not reset.
 func (m *Machine) lowerPrioRx(i *instance, ev *events.AdvertReceived, prio int) {
 	i.dyn.LowerSeenAt = m.now
+	if !m.answerRival(i) {
+		return
+	}
 	msg := "(" + i.name + ") Received advert from " + ev.Src.String() + " with lower priority " + itoa(prio) + ", ours " + itoa(i.dyn.Priority)
 	if !i.cfg.LowerPrioNoAdvert {
 		msg += ", forcing new election"
 		m.sendAdvert(i, i.dyn.Priority)
 	}
+	msg += m.ignoredNote(i)
 	m.out.log(effects.LogInfo, i.name, msg)
 	m.rivalGARP(i)
 	m.notifyEvent(i, "MASTER_RX_LOWER_PRI", i.cfg.Notify.MasterRxLowerPri)

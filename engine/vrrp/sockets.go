@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-ha/vigil/effects"
@@ -269,4 +270,29 @@ func (m *Machine) leaveSocks() {
 		m.cancel(s.timerKey, &s.dyn.RetryAt)
 		s.dyn.State, s.dyn.Tries, s.dyn.Err = sockIdle, 0, ""
 	}
+}
+
+// Receivers lists what the instances accept on each receiving socket: per
+// (interface, family, VRID) the instance Advert routes such adverts to,
+// its version and whether its adverts must have TTL 255 (check's first
+// rules). Sorted by interface, family, VRID. Interface-less unicast
+// instances have no socket of their own and are not listed.
+func (m *Machine) Receivers() []effects.Receiver {
+	out := make([]effects.Receiver, 0, len(m.byVRID))
+	for k, i := range m.byVRID {
+		if k.iface == "" {
+			continue
+		}
+		out = append(out, effects.Receiver{Interface: k.iface, Family: int(k.family), VRID: k.vrid, Version: i.version, AnyTTL: i.unicast})
+	}
+	slices.SortFunc(out, func(a, b effects.Receiver) int {
+		switch {
+		case a.Interface != b.Interface:
+			return strings.Compare(a.Interface, b.Interface)
+		case a.Family != b.Family:
+			return a.Family - b.Family
+		}
+		return int(a.VRID) - int(b.VRID)
+	})
+	return out
 }

@@ -11,6 +11,7 @@ import (
 func (m *Machine) setState(i *instance, to effects.State, why string) {
 	from := i.dyn.State
 	i.dyn.State = to
+	m.resetRival(i)
 	sc := m.out.changes.Get()
 	*sc = effects.StateChanged{Instance: i.name, From: from, To: to, Priority: i.dyn.Priority, Reason: why}
 	m.out.add(sc)
