@@ -61,6 +61,15 @@ type Options struct {
 	// (see nameVMACs). Nil (vigil check, dump, sim) names them from the
 	// configuration alone, avoiding the interfaces it names.
 	Links func() ([]Link, error)
+	// Host returns the host's name and the name of the user vigil runs
+	// as, for the defaults keepalived takes from the host at load: an
+	// unset router_id is the host name and, when smtp_server is set, an
+	// unset notification_email_from is user@host and an unset
+	// smtp_helo_name the host name (so the journaled configuration
+	// carries them and the engine's email alerts name the host). Nil
+	// (vigil check, dump, sim: they do not look at the host) leaves
+	// them unset; an empty name too (keepalived's "[unknown]" host).
+	Host func() (name, user string)
 }
 
 func (o Options) lexer() lexer.Options {
@@ -117,6 +126,7 @@ func loadSource(opts Options, lex func(lexer.Options) ([]lexer.Line, diag.List, 
 	p.parseRoot(root)
 	p.reportUnimplemented(root, "")
 	p.finish()
+	hostDefaults(&p.cfg.GlobalDefs, opts.Host)
 	if src != nil {
 		p.source(root, src)
 	}
@@ -131,6 +141,32 @@ func loadSource(opts Options, lex func(lexer.Options) ([]lexer.Line, diag.List, 
 		return p.cfg, diags, fmt.Errorf("config: %d error(s) in configuration", n)
 	}
 	return p.cfg, diags, nil
+}
+
+// hostDefaults fills the global_defs keepalived defaults from the host
+// (init_global_data): router_id, and with an smtp_server the sender and
+// the HELO name of email alerts. It runs after finish, so SMTP_CHECK's
+// default HELO name stays the configured smtp_helo_name.
+func hostDefaults(g *conf.GlobalDefs, host func() (string, string)) {
+	if host == nil {
+		return
+	}
+	name, user := host()
+	if name == "" {
+		return
+	}
+	if g.RouterID == "" {
+		g.RouterID = name
+	}
+	if g.SMTPServer == "" {
+		return
+	}
+	if g.NotificationEmailFrom == "" && user != "" {
+		g.NotificationEmailFrom = user + "@" + name
+	}
+	if g.SMTPHeloName == "" {
+		g.SMTPHeloName = name
+	}
 }
 
 // findRandomSeed looks for a `random_seed N` statement (a keyword at the

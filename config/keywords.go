@@ -262,24 +262,33 @@ const (
 	sStartStop      = "engine/testdata/keepalived/startup-shutdown-scripts.txt"
 	sNftNoAccept    = "engine/testdata/keepalived/nftables-no-accept.txt"
 
-	lResults  = "engine/lvs/testdata/results.txt"
-	lRetry    = "engine/lvs/testdata/retry.txt"
-	lWarmup   = "engine/lvs/testdata/warmup.txt"
-	lAlpha    = "engine/lvs/testdata/alpha.txt"
-	lInhibit  = "engine/lvs/testdata/inhibit.txt"
-	lNotify   = "engine/lvs/testdata/notify.txt"
-	lQuorum   = "engine/lvs/testdata/quorum-sorry.txt"
-	lFwmark   = "engine/lvs/testdata/fwmark.txt"
-	lGroup    = "engine/lvs/testdata/group.txt"
-	lFile     = "engine/lvs/testdata/file-check.txt"
-	lOptions  = "engine/lvs/testdata/ipvs-options.txt"
-	lInherit  = "engine/lvs/testdata/inheritance.txt"
-	lStartup  = "engine/lvs/testdata/startup.txt"
-	lMiscDyn  = "engine/lvs/testdata/misc-dynamic.txt"
-	lStop     = "engine/lvs/testdata/stop.txt"
-	lSuspend  = "engine/lvs/testdata/ha-suspend.txt"
-	simElect  = "testdata/sim/election.scn"
-	simPrempt = "testdata/sim/preempt.scn"
+	lResults = "engine/lvs/testdata/results.txt"
+	lRetry   = "engine/lvs/testdata/retry.txt"
+	lWarmup  = "engine/lvs/testdata/warmup.txt"
+	lAlpha   = "engine/lvs/testdata/alpha.txt"
+	lInhibit = "engine/lvs/testdata/inhibit.txt"
+	lNotify  = "engine/lvs/testdata/notify.txt"
+	lQuorum  = "engine/lvs/testdata/quorum-sorry.txt"
+	lFwmark  = "engine/lvs/testdata/fwmark.txt"
+	lGroup   = "engine/lvs/testdata/group.txt"
+	lFile    = "engine/lvs/testdata/file-check.txt"
+	lOptions = "engine/lvs/testdata/ipvs-options.txt"
+	lInherit = "engine/lvs/testdata/inheritance.txt"
+	lStartup = "engine/lvs/testdata/startup.txt"
+	lMiscDyn = "engine/lvs/testdata/misc-dynamic.txt"
+	lStop    = "engine/lvs/testdata/stop.txt"
+	lSuspend = "engine/lvs/testdata/ha-suspend.txt"
+	simElect = "testdata/sim/election.scn"
+	// Email alerts.
+	sMail         = "engine/testdata/keepalived/smtp-alert.txt"
+	sMailNoFaults = "engine/testdata/keepalived/smtp-alert-no-faults.txt"
+	lMail         = "engine/lvs/testdata/smtp-alert.txt"
+	lMailNoChk    = "engine/lvs/testdata/smtp-alert-no-checker-emails.txt"
+	tMail         = "daemon/mail_test.go:TestLoopMailVRRPTransition"
+	tMailRS       = "daemon/mail_test.go:TestLoopMailRealServerDown"
+	tMailConf     = "config/smtp_test.go:TestSMTPSettings"
+	tMailAdapter  = "adapters/mail/mail_test.go:TestSendMail"
+	simPrempt     = "testdata/sim/preempt.scn"
 )
 
 // Messages shared by several keywords.
@@ -360,19 +369,18 @@ var keywordTable = func() []Keyword {
 		acted(g, "startup_script_timeout", sStartStop, tStartStopRun),
 		acted(g, "shutdown_script", sStartStop, tStartStop, tStartStopRun),
 		acted(g, "shutdown_script_timeout", sStartStop, tStartStopRun),
-		refused(g, "notification_email", mEmail),
-		refused(g, "notification_email_from", mEmail),
-		refused(g, "smtp_server", mEmail),
-		// vigil's SMTP_CHECK says HELO with it when the checker has no
-		// helo_name (keepalived's says smtpchecker.keepalived.org).
-		partial(g, "smtp_helo_name", Always, "the HELO name of SMTP alerts - no email is sent (SMTP_CHECK uses it as its default HELO name)",
-			tGoldenDump, "adapters/check/smtp_test.go:TestSMTPCheck"),
-		refused(g, "smtp_connect_timeout", mEmail),
-		refusedIfOn(g, "smtp_alert", mEmail),
-		refusedIfOn(g, "smtp_alert_vrrp", mEmail),
-		refusedIfOn(g, "smtp_alert_checker", mEmail),
+		acted(g, "notification_email", sMail, tMail, tMailRS),
+		acted(g, "notification_email_from", sMail, tMailConf, tMail),
+		acted(g, "smtp_server", sMail, sMailNoFaults, tMailConf, tMailAdapter),
+		// vigil's SMTP_CHECK also says HELO with it when the checker has
+		// no helo_name (keepalived's says smtpchecker.keepalived.org).
+		acted(g, "smtp_helo_name", sMailNoFaults, tMail, tMailConf, "adapters/check/smtp_test.go:TestSMTPCheck"),
+		acted(g, "smtp_connect_timeout", sMail, tMailAdapter),
+		acted(g, "smtp_alert", sMailNoFaults, tMailConf, tMail),
+		acted(g, "smtp_alert_vrrp", sMail, tMailConf),
+		acted(g, "smtp_alert_checker", lMail, tMailConf),
 		refusedIfOn(g, "checker_log_all_failures", mLogFails),
-		refused(g, "no_email_faults", mEmail),
+		acted(g, "no_email_faults", sMailNoFaults),
 		acted(g, "router_id", tDumps),
 		acted(g, "vrrp_mcast_group4", sMcast),
 		acted(g, "vrrp_mcast_group6", sMcast),
@@ -475,7 +483,7 @@ var keywordTable = func() []Keyword {
 		refused(g, "vrrp_rx_bufs_policy", mRxBufs),
 		refused(g, "vrrp_rx_bufs_multiplier", mRxBufs),
 		acted(g, "rs_init_notifies", "engine/lvs/testdata/rs-init-notifies.txt", tLVSE2E),
-		refusedIfOn(g, "no_checker_emails", mEmail),
+		acted(g, "no_checker_emails", lMailNoChk),
 		acted(g, "umask", tProcParse, tProcRT, tProcNice),
 		acted(g, "vrrp_startup_delay", "engine/testdata/keepalived/startup-delay.txt"),
 		refused(g, "log_unknown_vrids", "logging adverts for unknown VRIDs - they are dropped silently"),
@@ -559,7 +567,7 @@ var keywordTable = func() []Keyword {
 		acted(sg, "notify_deleted", "engine/testdata/keepalived/notify-deleted.txt"),
 		acted(sg, "notify", sSyncNotify),
 		acted(sg, "notify_priority_changes", sNotifyPrio),
-		refusedIfOn(sg, "smtp_alert", mEmail),
+		acted(sg, "smtp_alert", sMail, tMailConf),
 		acted(sg, "global_tracking", "engine/testdata/keepalived/sync-group-global-tracking.txt"),
 		acted(sg, "sync_group_tracking_weight", "engine/testdata/keepalived/sync-group-global-tracking.txt", sNotifyPrio),
 	)
@@ -636,7 +644,7 @@ var keywordTable = func() []Keyword {
 		acted(vi, "notify_deleted", "engine/testdata/keepalived/notify-deleted.txt"),
 		acted(vi, "notify_master_rx_lower_pri", sLowerPrio),
 		acted(vi, "notify_priority_changes", sNotifyPrio),
-		refusedIfOn(vi, "smtp_alert", mEmail),
+		acted(vi, "smtp_alert", sMail, tMail),
 		refused(vi, "kernel_rx_buf_size", mRxBufs),
 		refused(vi, "linkbeat_use_polling", mLinkbeat),
 		refused(vi, "lvs_sync_daemon_interface", "the IPVS connection synchronisation daemon is not started"),
@@ -671,7 +679,7 @@ var keywordTable = func() []Keyword {
 		acted(vsv, "persistence_granularity", lOptions, tIPVSConvert),
 		acted(vsv, "protocol", lResults),
 		acted(vsv, "ha_suspend", lSuspend),
-		refusedIfOn(vsv, "smtp_alert", mEmail),
+		acted(vsv, "smtp_alert", lMail, tMailConf),
 		acted(vsv, "virtualhost", tGoldenDump, tHTTP),
 		refused(vsv, "snmp_name", mSNMP),
 		acted(vsv, "omega", lStop),
@@ -710,7 +718,7 @@ var keywordTable = func() []Keyword {
 		acted(rs, "notify_down", lRetry, tLVSE2E),
 		acted(rs, "uthreshold", tGoldenDump, tIPVSDest),
 		acted(rs, "lthreshold", tGoldenDump, tIPVSDest),
-		refusedIfOn(rs, "smtp_alert", mEmail),
+		acted(rs, "smtp_alert", lMail, tMailRS),
 		acted(rs, "virtualhost", tGoldenDump, tHTTP),
 		refused(rs, "snmp_name", mSNMP),
 	)

@@ -38,6 +38,9 @@ type syncState struct {
 	idx     int
 	members []*node
 	refN    [numRefKinds][]*node
+	// smtpAlert is the group's own smtp_alert, nil when unset (the
+	// globals then decide, in finishSyncGroups).
+	smtpAlert *bool
 }
 
 // Kinds of track references, indexing instState.refN and syncState.refN.
@@ -168,7 +171,7 @@ func (p *parser) parseSyncGroup(b *node) {
 		case "smtp_alert":
 			p.noBlock(n)
 			if v, ok := p.boolArg(n, 0); ok {
-				g.SMTPAlert = v
+				st.smtpAlert = &v
 			}
 		case "global_tracking":
 			p.noBlock(n)

@@ -30,6 +30,10 @@ func (p *parser) finishSyncGroups() {
 			members = append(members, name)
 		}
 		sg.Group = members
+		// keepalived: the group's smtp_alert, else smtp_alert_vrrp, else
+		// smtp_alert, else off.
+		g := &p.cfg.GlobalDefs
+		sg.SMTPAlert = orBool(sst.smtpAlert, orBool(g.SMTPAlertVRRP, orBool(g.SMTPAlert, false)))
 		switch len(members) {
 		case 0:
 			p.warnf(sst.n, "sync group %s has no vrrp instances", sg.Name)

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-ha/vigil/adapters/arp"
 	"github.com/vigil-ha/vigil/adapters/clock"
 	"github.com/vigil-ha/vigil/adapters/ipvs"
+	"github.com/vigil-ha/vigil/adapters/mail"
 	"github.com/vigil-ha/vigil/adapters/netlink"
 	"github.com/vigil-ha/vigil/adapters/nftfw"
 	"github.com/vigil-ha/vigil/adapters/script"
@@ -144,7 +145,7 @@ func Run(ctx context.Context, o Options) error {
 	l := &Loop{
 		Engine: engine.New(), Now: clk.Now, Log: log,
 		Exec: Executors{Kernel: a.kq, Timers: clk, Scripts: a.scripts,
-			Checks: applierFunc(a.lvs.runCheck), IPVS: a.lvs},
+			Checks: applierFunc(a.lvs.runCheck), IPVS: a.lvs, Mail: a.mail},
 		Timers: clk.Fired(), Kernel: a.mon.Events(), Events: a.events,
 		Signals: o.Signals, KeepAddresses: o.KeepAddresses, KeepIPVS: o.KeepIPVS, LogAddresses: o.LogAddresses,
 		Watchdog: o.Watchdog, WatchdogEvery: o.WatchdogEvery,
@@ -287,6 +288,7 @@ type adapters struct {
 	lvs     *lvsAdapters
 	scripts *swapScripts
 	track   *trackers
+	mail    *mail.Sender
 	events  chan events.Event
 	slog    *syncLimit
 	// log is the daemon's logger, for the adapters that log.
@@ -333,6 +335,7 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o 
 	a.scripts = &swapScripts{}
 	a.newScripts(cfgEv, clk.Now, lg.Slog(), &log)
 	a.track = &trackers{out: a.events, now: clk.Now, log: lg.Slog()}
+	a.mail = mail.New(mail.Options{Logger: lg.Slog()})
 	a.lvs = newLVSAdapters(a.events, clk.Now, lg.Slog(), &a.log, lim)
 	a.lvs.ipvsOpts = o.IPVS
 	if a.lvs.ipvsOpts.Netns == "" {
@@ -436,6 +439,9 @@ func (a *adapters) close(log *zerolog.Logger) {
 	}
 	if a.scripts != nil && a.scripts.cur != nil {
 		a.scripts.cur.Close()
+	}
+	if a.mail != nil {
+		a.mail.Close()
 	}
 	if a.lvs != nil {
 		a.lvs.close()

@@ -30,7 +30,7 @@ type Scripts interface {
 // Executors are where the loop sends effects. Every method called from the
 // loop returns at once: Net sends inline (one sendmsg, microseconds, and
 // adverts must leave in order and on time), Kernel and IPVS are queues in
-// front of netlink, Announce, Scripts and Checks queue internally, Timers
+// front of netlink, Announce, Scripts, Checks and Mail queue internally, Timers
 // touches a heap. A nil executor drops its effects (counted as
 // unhandled).
 //
@@ -53,6 +53,8 @@ type Executors struct {
 	// RemoveFirewall (nftfw.Executor). They are kernel effects: behind a
 	// Sequencer Kernel they are queued in order with the addresses.
 	Firewall Applier
+	// Mail sends the email alerts (SendMail: mail.Sender, a queue).
+	Mail Applier
 }
 
 // Sequencer is an asynchronous Applier that keeps order: effects are
@@ -165,6 +167,8 @@ func (d *dispatcher) one(e effects.Effect) {
 			d.unhandled[e.EffectKind()]++
 			return
 		}
+	case *effects.SendMail:
+		err = d.apply(d.x.Mail, e)
 	case *effects.CheckStateChanged:
 		d.checkStateChanged(v)
 	case *effects.StateChanged:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	osuser "os/user"
 	"sort"
 
 	"github.com/vigil-ha/vigil/adapters/netlink"
@@ -28,11 +29,23 @@ func LoadConfig(path, configID string) (*events.ConfigLoaded, diag.List, error) 
 		}
 		return b, err
 	}
-	cfg, diags, err := config.Load(path, config.Options{ConfigID: configID, ReadFile: read, VRFTable: vrfTable, Links: links})
+	cfg, diags, err := config.Load(path, config.Options{ConfigID: configID, ReadFile: read, VRFTable: vrfTable, Links: links, Host: host})
 	if err != nil {
 		return nil, diags, fmt.Errorf("load %s: %w", path, err)
 	}
 	return &events.ConfigLoaded{Config: cfg, Digest: digest(files)}, diags, nil
+}
+
+// host is the host's name and the daemon's user, for keepalived's
+// load-time defaults (router_id, and the sender and HELO name of email
+// alerts): journaled with the configuration, so a replay elsewhere sends
+// the same alerts.
+func host() (name, user string) {
+	name, _ = os.Hostname()
+	if u, err := osuser.Current(); err == nil {
+		user = u.Username
+	}
+	return name, user
 }
 
 // vrfTable resolves a route's `vrf NAME` at load, as keepalived does, so

@@ -64,7 +64,7 @@ type lvsLoop struct {
 	now    events.Time
 }
 
-func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded) *lvsLoop {
+func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded, configure ...func(*Loop)) *lvsLoop {
 	t.Helper()
 	ll := &lvsLoop{ipvs: &recorder{}, scr: &recorder{}, tim: &recorder{},
 		timers: make(chan *events.TimerFired), sigs: make(chan os.Signal, 1), done: make(chan struct{})}
@@ -86,6 +86,9 @@ func newLVSLoop(t *testing.T, cfg *events.ConfigLoaded) *lvsLoop {
 		Engine: engine.New(), Log: log, Now: now,
 		Exec:   Executors{Timers: ll.tim, Scripts: ll.scr, Checks: applierFunc(ll.la.runCheck), IPVS: ll.la},
 		Timers: ll.timers, Signals: ll.sigs, Events: evs,
+	}
+	for _, f := range configure {
+		f(ll.l)
 	}
 	ll.la.configure(cfg.Config)
 	ll.l.Step(cfg)

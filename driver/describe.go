@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -199,6 +200,8 @@ func DescribeEffect(e effects.Effect) string {
 		return fmt.Sprintf("CheckStateChanged %s %s #%d %s %s (%s)", v.VirtualServer, v.RealServer, v.Checker, v.Type, upWord(v.Up), v.Reason)
 	case *effects.ReconcileIPVS:
 		return describeReconcile(v)
+	case *effects.SendMail:
+		return describeMail(v)
 	case *effects.SetIPVSTimeouts:
 		return describeTimeouts(v)
 	case *effects.SetIPVS:
@@ -341,4 +344,12 @@ func describeTimeouts(e *effects.SetIPVSTimeouts) string {
 		return d.String()
 	}
 	return fmt.Sprintf("SetIPVSTimeouts tcp=%s tcpfin=%s udp=%s", one(e.TCP), one(e.TCPFin), one(e.UDP))
+}
+
+// describeMail shows an email alert: the envelope, then the subject and
+// body quoted.
+func describeMail(e *effects.SendMail) string {
+	return fmt.Sprintf("SendMail %s helo=%s from=%s to=%s timeout=%s subject=%q body=%q",
+		net.JoinHostPort(e.Server, strconv.Itoa(e.Port)), e.Helo, orDash(e.From),
+		strings.Join(e.To, ","), e.Timeout, e.Subject, e.Body)
 }

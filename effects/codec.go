@@ -164,6 +164,15 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		e.Int(1, int64(v.TCP))
 		e.Int(2, int64(v.TCPFin))
 		e.Int(3, int64(v.UDP))
+	case *SendMail:
+		e.String(1, v.Server)
+		e.Int(2, int64(v.Port))
+		e.Int(3, int64(v.Timeout))
+		e.String(4, v.Helo)
+		e.String(5, v.From)
+		e.Strings(6, v.To)
+		e.String(7, v.Subject)
+		e.String(8, v.Body)
 	default:
 		return fmt.Errorf("%T: no codec for kind %v", f, f.EffectKind())
 	}

@@ -238,6 +238,32 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		}
 		d.EndContainer()
 		return v
+	case KindSendMail:
+		v := new(SendMail)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Server = d.Name()
+			case 2:
+				v.Port = int(d.Int())
+			case 3:
+				v.Timeout = time.Duration(d.Int())
+			case 4:
+				v.Helo = d.Name()
+			case 5:
+				v.From = d.Name()
+			case 6:
+				v.To = d.Strings()
+			case 7:
+				v.Subject = d.String()
+			case 8:
+				v.Body = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
 	case KindRunCheck:
 		v := new(RunCheck)
 		for range d.MapLen() {

@@ -31,9 +31,10 @@
 //     configured (harmless: an advert draws no traffic to a virtual
 //     address), and a slow netlink (RTNL contention, thousands of
 //     addresses) never delays an advert or the engine.
-//   - Timers, scripts, checks, SetIPVS and the informational effects
-//     (StateChanged, Log, Count) have no order relative to the kernel
-//     stream.
+//   - Timers, scripts, checks, SetIPVS, email alerts (SendMail) and the
+//     informational effects (StateChanged, Log, Count) have no order
+//     relative to the kernel stream. A SendMail follows the Notify of the
+//     same transition.
 //
 // Ownership: the engine may reuse effect values between calls to Step to
 // stay allocation-free. An effect returned by Step is valid until the next
@@ -89,6 +90,7 @@ const (
 	KindDelFirewallVIPs Kind = 27
 	KindRemoveFirewall  Kind = 28
 	KindSetIPVSTimeouts Kind = 29
+	KindSendMail        Kind = 30
 )
 
 var kindNames = [...]string{
@@ -121,6 +123,7 @@ var kindNames = [...]string{
 	KindDelFirewallVIPs:   "DelFirewallVIPs",
 	KindRemoveFirewall:    "RemoveFirewall",
 	KindSetIPVSTimeouts:   "SetIPVSTimeouts",
+	KindSendMail:          "SendMail",
 }
 
 func (k Kind) String() string {
@@ -346,9 +349,8 @@ type Notify struct {
 	// notify_fifo and lvs_notify_fifo: `VS [10.0.0.1]:tcp:80 UP`,
 	// `RS [10.0.1.1]:tcp:80 [10.0.0.1]:tcp:80 DOWN`.
 	FIFOLine string `json:"fifo_line"`
-	// SMTPAlert records that the block has smtp_alert set, so keepalived
-	// would also send an email for this transition. vigil notes it and
-	// sends nothing.
+	// SMTPAlert records that the block has smtp_alert set. The email
+	// itself, when one is due, is a SendMail effect of the same Step.
 	SMTPAlert bool `json:"smtp_alert,omitempty"`
 }
 
@@ -594,6 +596,34 @@ type SetIPVSTimeouts struct {
 	UDP    time.Duration `json:"udp,omitempty"`
 }
 
+// SendMail sends one email alert (smtp_alert), as keepalived's
+// smtp_alert does. The engine decides that an alert is due and what it
+// says, Subject (with keepalived's "[router_id] ..." prefix) and Body;
+// the rest is the envelope from global_defs, carried so that the journal
+// shows where each alert went. The executor speaks keepalived's SMTP
+// dialogue: HELO Helo, MAIL FROM, one RCPT TO per address of To, DATA
+// with the headers Date (the local time of sending), From, Subject,
+// X-Mailer and To, then the body, then QUIT. It never blocks the engine
+// and never retries: a failed alert is lost, as in keepalived.
+type SendMail struct {
+	// Server is smtp_server as written (an address or a name) and Port
+	// its port (25 unless given).
+	Server string `json:"server"`
+	Port   int    `json:"port"`
+	// Timeout is smtp_connect_timeout: it bounds the connection and the
+	// wait for each reply.
+	Timeout time.Duration `json:"timeout"`
+	// Helo is the name HELO gives: smtp_helo_name, else the host's name,
+	// else "localhost".
+	Helo string `json:"helo"`
+	// From is notification_email_from (else user@host), as the From
+	// header shows it; To are the notification_email addresses in order.
+	From    string   `json:"from"`
+	To      []string `json:"to"`
+	Subject string   `json:"subject"`
+	Body    string   `json:"body"`
+}
+
 // IPVSTableService is one service of a desired IPVS table, with the
 // virtual server it comes from (in SetIPVS's ID form) and its
 // destinations.
@@ -740,6 +770,7 @@ func (*AddFirewallVIPs) EffectKind() Kind   { return KindAddFirewallVIPs }
 func (*DelFirewallVIPs) EffectKind() Kind   { return KindDelFirewallVIPs }
 func (*RemoveFirewall) EffectKind() Kind    { return KindRemoveFirewall }
 func (*SetIPVSTimeouts) EffectKind() Kind   { return KindSetIPVSTimeouts }
+func (*SendMail) EffectKind() Kind          { return KindSendMail }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -836,6 +867,10 @@ func Clone(e Effect) Effect {
 		return &c
 	case *SetIPVSTimeouts:
 		c := *v
+		return &c
+	case *SendMail:
+		c := *v
+		c.To = slices.Clone(v.To)
 		return &c
 	}
 	return e

@@ -102,7 +102,8 @@
 //   - firewall.go: the firewall half of no_accept and strict mode: which
 //     instances filter their VIPs, the nftables table, and when addresses
 //     enter and leave its drop sets.
-//   - notify.go: notify scripts and FIFO lines.
+//   - notify.go: notify scripts and FIFO lines, and the email alerts
+//     (smtp_alert) of instances and sync groups.
 //   - snapshot.go, dumpview.go: the state as journaled, and as dumped.
 //
 // engine/lvs is the checker process: virtual and real servers.
@@ -117,11 +118,16 @@
 //     since nothing says what the kernel holds at a start; Stop
 //     (lvs_flush_on_stop, --dont-release-ipvs); ha_suspend's addresses.
 //   - files.go: FILE_CHECK, a track file's value as a verdict or a weight.
+//   - mail.go: the email alerts of checkers, real and virtual servers.
 //   - timeouts.go: lvs_timeouts, set at a start and a reload, restored at
 //     a stop.
 //   - model.go, reload.go, snapshot.go: compiling (a checker's
 //     configuration without its source position, so a restored engine
 //     emits the same RunCheck bytes), reloading, the state.
+//
+// engine/internal/alert builds a SendMail for either part: whether
+// alerts can be sent at all (notification_email and smtp_server), the
+// envelope from global_defs and the "[router_id] " subject prefix.
 //
 // This package joins the two: Step routes each event to both parts (the
 // LVS part takes the events it has a use for) and returns VRRP's effects

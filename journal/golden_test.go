@@ -203,7 +203,7 @@ func goldenV5() []goldenRecord {
 // goldenV6 is goldenV5's records followed by steady adverts, a master's
 // and a backup's, so that format 3's delta records (explicit, repeated,
 // followed and kept slots, a changed slot code, an unpredicted shape) are
-// in a committed file, and SetIPVSTimeouts.
+// in a committed file, and SetIPVSTimeouts and SendMail.
 func goldenV6() []goldenRecord {
 	a := netip.MustParseAddr
 	recs := goldenV5()
@@ -227,7 +227,11 @@ func goldenV6() []goldenRecord {
 	recs = append(recs,
 		goldenRecord{&events.TimerFired{Header: events.Header{At: 27e9}, Key: "lvs/tcp/10.0.0.1:80/10.0.1.1:80/0"},
 			[]effects.Effect{&effects.SetIPVSTimeouts{TCP: 7200 * time.Second, UDP: 45 * time.Second}}},
-		goldenRecord{&events.Stop{Header: events.Header{At: 28e9}}, []effects.Effect{&effects.SetIPVSTimeouts{}}})
+		goldenRecord{&events.Stop{Header: events.Header{At: 28e9}}, []effects.Effect{&effects.SetIPVSTimeouts{},
+			// smtp_alert: the instance's alert as it stops.
+			&effects.SendMail{Server: "192.0.2.25", Port: 25, Timeout: 30 * time.Second, Helo: "lb1.example.com",
+				From: "lb1@example.com", To: []string{"ops@example.com", "oncall@example.com"},
+				Subject: "[lb1] VRRP Instance VI_1 - Stopping", Body: "=> VRRP Instance stopping <="}}})
 	return append(recs, goldenV6Firewall()...)
 }
 

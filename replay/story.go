@@ -47,8 +47,8 @@ type Item struct {
 	Text  string
 	Cause string
 	// World is set for effects that touch the world: addresses, routes,
-	// rules, VMACs, GARP/NA, notifications, adverts at priority 0 or the
-	// first as master.
+	// rules, VMACs, GARP/NA, notifications and email alerts, adverts at
+	// priority 0 or the first as master.
 	World bool
 	// Crash is set on an ItemRun ending without a Stop.
 	Crash bool
@@ -172,7 +172,8 @@ func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 		case *effects.AddAddress, *effects.DelAddress, *effects.AddRoute, *effects.DelRoute,
 			*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC,
 			*effects.SendGARP, *effects.SendNA, *effects.Notify, *effects.SetIPVS, *effects.ReconcileIPVS,
-			*effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall, *effects.SetIPVSTimeouts:
+			*effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall, *effects.SetIPVSTimeouts,
+			*effects.SendMail:
 			it.World = true
 		}
 		if it.Kind == ItemState {

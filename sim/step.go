@@ -198,8 +198,9 @@ func (w *World) execute(n *Node, e effects.Effect) {
 			w.schedule(&item{at: ev.EventTime(), kind: itEvent, node: n, epoch: n.epoch, ev: ev})
 		}
 	}
-	// Notify, Count, Log, routes, rules, IPVS, leaving groups and closing
-	// sockets change nothing the simulator models; the trace shows them.
+	// Notify, SendMail, Count, Log, routes, rules, IPVS, leaving groups
+	// and closing sockets change nothing the simulator models; the trace
+	// shows them.
 }
 
 // filtering reports whether the node's configuration says instance inst

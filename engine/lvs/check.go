@@ -125,6 +125,7 @@ func (m *Machine) epilog(ck *checker, ok bool, msg string, weight int, dynamic b
 // retried says the failure comes after retries, for the log.
 func (m *Machine) verdict(ck *checker, up bool, reason string, retried bool) {
 	d := &ck.dyn
+	wasAlive := ck.rs.dyn.Alive
 	if d.Up == up {
 		if !d.HasRun {
 			d.HasRun = true
@@ -132,6 +133,7 @@ func (m *Machine) verdict(ck *checker, up bool, reason string, retried bool) {
 			if ck.cfg.Alpha || !up {
 				m.notifyRS(ck.rs)
 			}
+			m.mailChecker(ck, false, wasAlive, up, reason)
 		}
 		return
 	}
@@ -142,6 +144,7 @@ func (m *Machine) verdict(ck *checker, up bool, reason string, retried bool) {
 		alive = alive && o.dyn.Up
 	}
 	m.setAlive(ck.rs, alive)
+	m.mailChecker(ck, true, wasAlive, up, reason)
 }
 
 func (m *Machine) checkState(ck *checker, up bool, reason string, retried bool) {
@@ -239,13 +242,15 @@ func (m *Machine) notifyRS(r *rserver) {
 }
 
 // notifyVS reports a virtual server's quorum: quorum_up or quorum_down
-// and the FIFO line "VS <vs> UP|DOWN".
-func (m *Machine) notifyVS(v *vserver) {
+// and the FIFO line "VS <vs> UP|DOWN", then the email alert saying
+// mailBody.
+func (m *Machine) notifyVS(v *vserver, mailBody string) {
 	state, s := "DOWN", v.cfg.QuorumDown
 	if v.dyn.QuorumUp {
 		state, s = "UP", v.cfg.QuorumUp
 	}
 	m.out.notes = append(m.out.notes, m.buildNotify("VS", v.logName, state, s, v.cfg.SMTPAlert))
+	m.mailVS(v, mailBody)
 }
 
 func (m *Machine) buildNotify(typ, name, state string, s *conf.Script, smtp bool) *effects.Notify {

@@ -80,5 +80,7 @@
 //     replicated: the desired table always follows the rules above.
 //   - An HTTP_GET/SSL_GET run checks all its URLs (the adapter's job); the
 //     engine sees one verdict per run.
-//   - SMTP alerts are noted (Notify.SMTPAlert) and never sent.
+//   - SMTP_CHECK's failure alert says vigil's reason for the failure
+//     where keepalived's says its own SMTP error text; BFD_CHECK (not
+//     implemented) sends none.
 package lvs

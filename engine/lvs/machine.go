@@ -213,12 +213,22 @@ func (m *Machine) clearVS(v *vserver, stopping bool) {
 			r.dyn.Alive = false
 			if !stopping || v.cfg.Omega {
 				m.notifyRS(r)
+				m.mailRS(r, shutBody(stopping))
 			}
 		}
 	}
 	m.quorumOnStop(v, stopping)
 	m.diff(v, nil, nil)
 	v.dirty = false
+}
+
+// shutBody is the body of the alert of a real server taken out of a
+// virtual server (keepalived's clear_service_rs).
+func shutBody(stopping bool) string {
+	if stopping {
+		return "=> Shutting down <="
+	}
+	return "=> Removing <="
 }
 
 // Timer handles a TimerFired whose key starts with TimerPrefix.

@@ -66,7 +66,7 @@ func (m *Machine) updateQuorum(v *vserver, init bool) {
 		return
 	}
 	v.dirty = true
-	m.notifyVS(v)
+	m.notifyVS(v, quorumMailBody(v, init, threshold, sum))
 }
 
 // quorumOnStop is keepalived's update_vs_notifies for a virtual server
@@ -76,7 +76,11 @@ func (m *Machine) updateQuorum(v *vserver, init bool) {
 func (m *Machine) quorumOnStop(v *vserver, stopping bool) {
 	was := v.dyn.QuorumUp
 	v.dyn.QuorumUp, v.dyn.SorryOn = false, false
+	body := "=> Shutting down <="
+	if !stopping {
+		body = quorumMailBody(v, false, v.cfg.Quorum-v.cfg.Hysteresis, liveWeight(v))
+	}
 	if (stopping && v.cfg.Omega) || (!stopping && was) {
-		m.notifyVS(v)
+		m.notifyVS(v, body)
 	}
 }

@@ -60,6 +60,7 @@ func (m *Machine) migrateVS(ov, v *vserver) {
 		if or.dyn.Alive {
 			or.dyn.Alive = false
 			m.notifyRS(or)
+			m.mailRS(or, shutBody(false))
 		}
 	}
 	for _, r := range v.reals {

@@ -96,6 +96,10 @@ type instanceDyn struct {
 	// the pre-1.3.6 checksum on hearing a peer use it (keepalived's
 	// automatic compatibility, unless old_unicast_checksum never).
 	OldChecksum bool `json:"old_csum,omitempty"`
+	// LastMail is the state the last email alert announced (keepalived's
+	// last_email_state; INIT before any): no second alert for the same
+	// state.
+	LastMail effects.State `json:"last_mail,omitempty"`
 }
 
 // compileInstance derives an instance's fixed data from its configuration.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine/internal/alert"
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
@@ -38,6 +39,63 @@ func (m *Machine) notifyInstance(i *instance, st effects.State) {
 		return
 	}
 	m.out.add(m.buildNotify("INSTANCE", i.name, name, i.dyn.Priority, s, n.Notify))
+	if name == "FAULT" {
+		st = effects.StateFault // a deleted instance reported as FAULT
+	}
+	m.mail(i.cfg.SMTPAlert, &i.dyn.LastMail, st, "VRRP Instance "+i.name, instanceMail)
+}
+
+// instanceMail and groupMail are the subjects and bodies of keepalived's
+// VRRP email alerts (vrrp_smtp_notifier, vrrp_sync_smtp_notifier) by
+// state; ok is false for a state that has none.
+func instanceMail(st effects.State) (subject, body string, ok bool) {
+	switch st {
+	case effects.StateMaster:
+		return "Entering MASTER state", "=> VRRP Instance is now owning VRRP VIPs <=", true
+	case effects.StateBackup:
+		return "Entering BACKUP state", "=> VRRP Instance is no longer owning VRRP VIPs <=", true
+	case effects.StateFault:
+		return "Entering FAULT state", "=> VRRP Instance is no longer owning VRRP VIPs <=", true
+	case effects.StateStop:
+		return "Stopping", "=> VRRP Instance stopping <=", true
+	case effects.StateDeleted:
+		return "Deleted", "=> VRRP Deleted at reload <=", true
+	}
+	return "", "", false
+}
+
+func groupMail(st effects.State) (subject, body string, ok bool) {
+	switch st {
+	case effects.StateMaster:
+		return "Entering MASTER state", "=> All VRRP group instances are now in MASTER state <=", true
+	case effects.StateBackup:
+		return "Entering BACKUP state", "=> All VRRP group instances are now in BACKUP state <=", true
+	case effects.StateFault:
+		return "Entering FAULT state", "=> All VRRP group instances are now in FAULT state <=", true
+	case effects.StateStop:
+		return "Stopping", "=> All VRRP group instances are now stopping <=", true
+	}
+	return "", "", false
+}
+
+// mail emits keepalived's email alert for an instance or sync group
+// (who: "VRRP Instance NAME", "VRRP Group NAME") entering st, after its
+// notifications: when its smtp_alert is on, the state is one that has an
+// alert, it is not FAULT with no_email_faults, and the last alert did not
+// already announce it.
+func (m *Machine) mail(on bool, last *effects.State, st effects.State, who string, texts func(effects.State) (string, string, bool)) {
+	if !on || m.cfg == nil || !alert.Enabled(&m.cfg.GlobalDefs) || *last == st {
+		return
+	}
+	if st == effects.StateFault && m.cfg.GlobalDefs.NoEmailFaults {
+		return
+	}
+	subject, body, ok := texts(st)
+	if !ok {
+		return
+	}
+	*last = st
+	m.out.add(alert.Mail(&m.cfg.GlobalDefs, who+" - "+subject, body))
 }
 
 // notifyEvent reports an instance event that is not a state (such as
@@ -60,6 +118,7 @@ func (m *Machine) notifySyncGroup(g *syncGroup, state string) {
 		s = n.Stop
 	}
 	m.out.add(m.buildNotify("GROUP", g.cfg.Name, state, 0, s, n.Notify))
+	m.mail(g.cfg.SMTPAlert, &g.dyn.LastMail, g.dyn.State, "VRRP Group "+g.cfg.Name, groupMail)
 }
 
 func (m *Machine) buildNotify(typ, name, state string, prio int, s, generic *conf.Script) *effects.Notify {

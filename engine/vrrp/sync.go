@@ -19,6 +19,9 @@ type syncGroup struct {
 type syncGroupDyn struct {
 	Name  string        `json:"name"`
 	State effects.State `json:"state"`
+	// LastMail is the state the group's last email alert announced
+	// (as instanceDyn.LastMail).
+	LastMail effects.State `json:"last_mail,omitempty"`
 	// DuelUntil, when set, ends the window after the group was forced out
 	// of MASTER by a higher-priority advert in which its next switch to
 	// MASTER is held back by a random delay (forcedOut, holdBack).
