@@ -110,7 +110,7 @@ func TestRunCommandModes(t *testing.T) {
 	// A refused keyword is reported but does not fail -t (keepalived -t
 	// accepts it): only check --strict fails on it.
 	refused := filepath.Join(dir, "refused.conf")
-	os.WriteFile(refused, []byte("global_defs {\n smtp_server 127.0.0.1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n priority 100\n virtual_ipaddress {\n 10.77.0.100/24\n }\n}\n"), 0o644)
+	os.WriteFile(refused, []byte("global_defs {\n snmp_socket udp:1.2.3.4:705\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n priority 100\n virtual_ipaddress {\n 10.77.0.100/24\n }\n}\n"), 0o644)
 	errb.Reset()
 	if c := runDaemon([]string{"-t", "-f", refused}, &out, &errb); c != 0 || !strings.Contains(errb.String(), "not implemented") {
 		t.Fatalf("-t with a refused keyword: exit %d: %s", c, errb.String())

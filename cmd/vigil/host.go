@@ -101,6 +101,14 @@ func checkHost(file string, cfg *conf.Config) hostResult {
 	addrs(cfg.GlobalDefs.Pos, "static_ipaddress", cfg.StaticAddresses)
 	routes(cfg.GlobalDefs.Pos, "static_routes", cfg.StaticRoutes)
 
+	// keepalived checks each vrrp_script's program and disables the
+	// script (a warning: -t exits 5) when it is not there.
+	for k := range cfg.VRRPScripts {
+		vs := &cfg.VRRPScripts[k]
+		if len(vs.Script.Argv) > 0 && !strings.HasPrefix(strings.TrimSpace(vs.Script.Raw), "<") && !scriptExists(&vs.Script) {
+			warn(vs.Pos, "vrrp_script", "Disabling track script %s since not found/accessible", vs.Name)
+		}
+	}
 	g := &cfg.GlobalDefs
 	scripts := configScripts(cfg)
 	if len(scripts) == 0 {
