@@ -143,8 +143,10 @@ type ChainLine struct {
 // it.
 type Chain struct {
 	Lines []ChainLine
-	// Omitted counts the older lines dropped to keep MaxChain.
+	// Omitted counts the older lines dropped to keep the bound.
 	Omitted int
+	// Max bounds the lines (0: MaxChain).
+	Max int
 }
 
 // Add appends l, merging it into the last line when it repeats it.
@@ -155,7 +157,11 @@ func (c *Chain) Add(l ChainLine) {
 		last.Count++
 		return
 	}
-	if len(c.Lines) == MaxChain {
+	limit := c.Max
+	if limit <= 0 {
+		limit = MaxChain
+	}
+	if len(c.Lines) >= limit {
 		c.Lines = append(c.Lines[:0], c.Lines[1:]...)
 		c.Omitted++
 	}
@@ -164,7 +170,7 @@ func (c *Chain) Add(l ChainLine) {
 
 // Clone returns a copy that shares nothing with c.
 func (c *Chain) Clone() Chain {
-	return Chain{Lines: append([]ChainLine(nil), c.Lines...), Omitted: c.Omitted}
+	return Chain{Lines: append([]ChainLine(nil), c.Lines...), Omitted: c.Omitted, Max: c.Max}
 }
 
 // Print writes the chain's lines, indented, times printed by fmtTime.
