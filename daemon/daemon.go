@@ -206,10 +206,11 @@ func Run(ctx context.Context, o Options) error {
 		prepare(ev)
 		return ev, nil
 	}
-	// The engine's goroutine keeps its thread: vrrp_rt_priority and
-	// vrrp_cpu_affinity apply to that thread (see process.go).
+	// vrrp_rt_priority and vrrp_cpu_affinity apply to the engine's
+	// thread: this goroutine, locked to its thread once one applies (see
+	// process.go); it never gives that thread back.
 	proc := newProcessSettings(&log, o.UmaskFromCommandLine)
-	defer proc.lockEngineThread()()
+	defer proc.close()
 	proc.apply(&cfgEv.Config.GlobalDefs, true)
 	l.Late = proc.late
 	l.OnConfig = func(ev *events.ConfigLoaded) {
