@@ -57,7 +57,7 @@ type processSettings struct {
 	threadChanged bool
 	// threadLocked: the engine's goroutine is locked to its thread.
 	threadLocked bool
-	xcpu          chan os.Signal
+	xcpu         chan os.Signal
 }
 
 func newProcessSettings(log *zerolog.Logger, umaskFromCommandLine bool) *processSettings {
