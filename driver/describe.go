@@ -198,6 +198,8 @@ func DescribeEffect(e effects.Effect) string {
 		return describeReconcile(v)
 	case *effects.SetIPVSTimeouts:
 		return describeTimeouts(v)
+	case *effects.IPVSSyncDaemon:
+		return describeSyncDaemon(v)
 	case *effects.SetIPVS:
 		s := "SetIPVS " + v.Op.String()
 		if v.Op == effects.IPVSFlush {
@@ -338,4 +340,26 @@ func describeTimeouts(e *effects.SetIPVSTimeouts) string {
 		return d.String()
 	}
 	return fmt.Sprintf("SetIPVSTimeouts tcp=%s tcpfin=%s udp=%s", one(e.TCP), one(e.TCPFin), one(e.UDP))
+}
+
+// describeSyncDaemon names the operation, the daemon and, for a start, the
+// settings that are not the kernel's defaults.
+func describeSyncDaemon(e *effects.IPVSSyncDaemon) string {
+	s := fmt.Sprintf("IPVSSyncDaemon %s %s %s id=%d", e.Op, e.State, e.Interface, e.SyncID)
+	if e.Op != effects.SyncDaemonStart {
+		return s
+	}
+	if e.MaxLen != 0 {
+		s += " maxlen=" + strconv.Itoa(e.MaxLen)
+	}
+	if e.Port != 0 {
+		s += " port=" + strconv.Itoa(e.Port)
+	}
+	if e.TTL != 0 {
+		s += " ttl=" + strconv.Itoa(e.TTL)
+	}
+	if e.Group.IsValid() {
+		s += " group=" + e.Group.String()
+	}
+	return s
 }

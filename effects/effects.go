@@ -31,7 +31,7 @@
 //     configured (harmless: an advert draws no traffic to a virtual
 //     address), and a slow netlink (RTNL contention, thousands of
 //     addresses) never delays an advert or the engine.
-//   - Timers, scripts, checks, SetIPVS and the informational effects
+//   - Timers, scripts, checks, SetIPVS, IPVSSyncDaemon and the informational effects
 //     (StateChanged, Log, Count) have no order relative to the kernel
 //     stream.
 //
@@ -89,6 +89,7 @@ const (
 	KindDelFirewallVIPs Kind = 27
 	KindRemoveFirewall  Kind = 28
 	KindSetIPVSTimeouts Kind = 29
+	KindIPVSSyncDaemon  Kind = 30
 )
 
 var kindNames = [...]string{
@@ -121,6 +122,7 @@ var kindNames = [...]string{
 	KindDelFirewallVIPs:   "DelFirewallVIPs",
 	KindRemoveFirewall:    "RemoveFirewall",
 	KindSetIPVSTimeouts:   "SetIPVSTimeouts",
+	KindIPVSSyncDaemon:    "IPVSSyncDaemon",
 }
 
 func (k Kind) String() string {
@@ -570,6 +572,70 @@ type SetIPVSTimeouts struct {
 	UDP    time.Duration `json:"udp,omitempty"`
 }
 
+// IPVSSyncDaemon starts or stops one of the kernel's IPVS connection
+// synchronisation daemons (global_defs lvs_sync_daemon): the master
+// daemon multicasts the director's connections, the backup daemon
+// receives them into its own table, so that a director taking over
+// already knows the connections. A start carries the configuration; a
+// stop needs only State (the kernel runs at most one daemon of each
+// state). Starting a running daemon, or stopping one that is not, fails
+// in the kernel (EEXIST, ESRCH): the engine asks for neither, so an
+// executor reports such a failure.
+type IPVSSyncDaemon struct {
+	Op    SyncDaemonOp    `json:"op"`
+	State SyncDaemonState `json:"state"`
+	// Interface is the interface the daemon sends or receives on.
+	Interface string `json:"interface"`
+	// SyncID identifies the director pair's messages (0-255).
+	SyncID uint8 `json:"sync_id"`
+	// MaxLen, Port, TTL and Group are the optional message size limit,
+	// UDP port, multicast TTL and group; zero (or invalid) keeps the
+	// kernel's default (from the interface's MTU, 8848, 1, 224.0.0.81).
+	MaxLen int        `json:"maxlen,omitempty"`
+	Port   int        `json:"port,omitempty"`
+	TTL    int        `json:"ttl,omitempty"`
+	Group  netip.Addr `json:"group,omitzero"`
+}
+
+// SyncDaemonOp is what an IPVSSyncDaemon does.
+type SyncDaemonOp uint8
+
+// Sync daemon operations.
+const (
+	SyncDaemonStart SyncDaemonOp = 1
+	SyncDaemonStop  SyncDaemonOp = 2
+)
+
+func (o SyncDaemonOp) String() string {
+	switch o {
+	case SyncDaemonStart:
+		return "start"
+	case SyncDaemonStop:
+		return "stop"
+	}
+	return "SyncDaemonOp(" + strconv.Itoa(int(o)) + ")"
+}
+
+// SyncDaemonState is a sync daemon's role, numbered as the kernel numbers
+// it (IP_VS_STATE_MASTER, IP_VS_STATE_BACKUP).
+type SyncDaemonState uint8
+
+// Sync daemon roles.
+const (
+	SyncDaemonMaster SyncDaemonState = 1
+	SyncDaemonBackup SyncDaemonState = 2
+)
+
+func (s SyncDaemonState) String() string {
+	switch s {
+	case SyncDaemonMaster:
+		return "master"
+	case SyncDaemonBackup:
+		return "backup"
+	}
+	return "SyncDaemonState(" + strconv.Itoa(int(s)) + ")"
+}
+
 // IPVSTableService is one service of a desired IPVS table, with the
 // virtual server it comes from (in SetIPVS's ID form) and its
 // destinations.
@@ -716,6 +782,7 @@ func (*AddFirewallVIPs) EffectKind() Kind   { return KindAddFirewallVIPs }
 func (*DelFirewallVIPs) EffectKind() Kind   { return KindDelFirewallVIPs }
 func (*RemoveFirewall) EffectKind() Kind    { return KindRemoveFirewall }
 func (*SetIPVSTimeouts) EffectKind() Kind   { return KindSetIPVSTimeouts }
+func (*IPVSSyncDaemon) EffectKind() Kind    { return KindIPVSSyncDaemon }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -811,6 +878,9 @@ func Clone(e Effect) Effect {
 		c := *v
 		return &c
 	case *SetIPVSTimeouts:
+		c := *v
+		return &c
+	case *IPVSSyncDaemon:
 		c := *v
 		return &c
 	}

@@ -172,7 +172,8 @@ func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 		case *effects.AddAddress, *effects.DelAddress, *effects.AddRoute, *effects.DelRoute,
 			*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC,
 			*effects.SendGARP, *effects.SendNA, *effects.Notify, *effects.SetIPVS, *effects.ReconcileIPVS,
-			*effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall, *effects.SetIPVSTimeouts:
+			*effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall, *effects.SetIPVSTimeouts,
+			*effects.IPVSSyncDaemon:
 			it.World = true
 		}
 		if it.Kind == ItemState {
