@@ -100,6 +100,9 @@
 //     instances filter their VIPs, the nftables table, and when addresses
 //     enter and leave its drop sets.
 //   - notify.go: notify scripts and FIFO lines.
+//   - lvssync.go: the IPVS connection sync daemon (lvs_sync_daemon):
+//     backup at a start, master while the instance is MASTER, stopped
+//     at a stop.
 //   - snapshot.go, dumpview.go: the state as journaled, and as dumped.
 //
 // engine/lvs is the checker process: virtual and real servers.

@@ -33,6 +33,8 @@ type Snapshot struct {
 	// Firewall is the nftables table in use when it is not the one the
 	// configuration asks for (a reload could not change it).
 	Firewall *firewall `json:"firewall,omitempty"`
+	// SyncDaemon is the IPVS sync daemon the engine asked for, if any.
+	SyncDaemon *effects.IPVSSyncDaemon `json:"sync_daemon,omitempty"`
 }
 
 // Snapshot returns the dynamic state.
@@ -65,6 +67,10 @@ func (m *Machine) Snapshot() *Snapshot {
 		s.Ifaces = append(s.Ifaces, *m.ifaces[n])
 	}
 	s.ReportsJoins = m.reportsJoins
+	if m.syncd != nil {
+		c := *m.syncd
+		s.SyncDaemon = &c
+	}
 	if m.fw != m.fwWant {
 		fw := m.fw
 		s.Firewall = &fw
@@ -121,6 +127,10 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 		}
 	}
 	m.reportsJoins = s.ReportsJoins
+	if s.SyncDaemon != nil {
+		c := *s.SyncDaemon
+		m.syncd = &c
+	}
 	m.now, m.started, m.stopped, m.seed, m.startupUntil, m.draws = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil, s.Draws
 	if s.Firewall != nil {
 		m.fw = *s.Firewall
