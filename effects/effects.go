@@ -31,9 +31,10 @@
 //     configured (harmless: an advert draws no traffic to a virtual
 //     address), and a slow netlink (RTNL contention, thousands of
 //     addresses) never delays an advert or the engine.
-//   - Timers, scripts, checks, SetIPVS, IPVSSyncDaemon and the informational effects
-//     (StateChanged, Log, Count) have no order relative to the kernel
-//     stream.
+//   - Timers, scripts, checks, SetIPVS, IPVSSyncDaemon and the
+//     informational effects (StateChanged, Log, Count) have no order
+//     relative to the kernel stream (the IPVS effects keep their order
+//     among themselves: a sync daemon stops before its successor starts).
 //
 // Ownership: the engine may reuse effect values between calls to Step to
 // stay allocation-free. An effect returned by Step is valid until the next
@@ -578,9 +579,12 @@ type SetIPVSTimeouts struct {
 // receives them into its own table, so that a director taking over
 // already knows the connections. A start carries the configuration; a
 // stop needs only State (the kernel runs at most one daemon of each
-// state). Starting a running daemon, or stopping one that is not, fails
-// in the kernel (EEXIST, ESRCH): the engine asks for neither, so an
-// executor reports such a failure.
+// state). The engine never starts a daemon it has started already, nor
+// stops one it has not: an executor that finds a daemon of that state
+// running at a start (a crashed predecessor's) keeps it when its settings
+// are the ones asked for and reports the kernel's refusal otherwise, as
+// keepalived does; it reports a stop of a daemon that does not run as an
+// error.
 type IPVSSyncDaemon struct {
 	Op    SyncDaemonOp    `json:"op"`
 	State SyncDaemonState `json:"state"`

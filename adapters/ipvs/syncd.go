@@ -79,8 +79,11 @@ type SyncDaemon struct {
 	Group     netip.Addr
 }
 
-// StartSyncDaemon starts a sync daemon; the kernel refuses a second
-// daemon of the same state (EEXIST).
+// StartSyncDaemon starts a sync daemon. The kernel runs one daemon of
+// each state: when one already runs (left by a vigil that crashed, or
+// started by an operator) with the settings asked for, it is kept; with
+// other settings, the kernel's refusal (EEXIST) is reported, as keepalived
+// reports it, rather than the daemon restarted.
 func (m *Manager) StartSyncDaemon(d SyncDaemon) error {
 	if d.State != SyncMaster && d.State != SyncBackup {
 		return fmt.Errorf("ipvs: starting a sync daemon: bad state %d", d.State)
@@ -94,10 +97,31 @@ func (m *Manager) StartSyncDaemon(d SyncDaemon) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	_, err := daemonRequest(m.opts.Netns, cmdNewDaemon, 0, daemonAttrs(&d))
+	if errors.Is(err, unix.EEXIST) && m.runsSyncDaemon(d) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("ipvs: starting the %s sync daemon on %s (sync id %d): %w", d.State, d.Interface, d.SyncID, err)
 	}
 	return nil
+}
+
+// runsSyncDaemon reports whether the kernel runs d: a daemon of its state
+// with its settings (each of d's defaults, zero, matches any value).
+func (m *Manager) runsSyncDaemon(d SyncDaemon) bool {
+	msgs, err := daemonRequest(m.opts.Netns, cmdGetDaemon, unix.NLM_F_DUMP, nil)
+	if err != nil {
+		return false
+	}
+	for _, b := range msgs {
+		have, ok, err := ParseSyncDaemon(b)
+		if err != nil || !ok || have.State != d.State {
+			continue
+		}
+		return have.Interface == d.Interface && have.SyncID == d.SyncID && (d.MaxLen == 0 || have.MaxLen == d.MaxLen) &&
+			(d.Port == 0 || have.Port == d.Port) && (d.TTL == 0 || have.TTL == d.TTL) && (!d.Group.IsValid() || have.Group == d.Group)
+	}
+	return false
 }
 
 // StopSyncDaemon stops the sync daemon of the given state (ESRCH when

@@ -150,8 +150,15 @@ func TestKernelSyncDaemon(t *testing.T) {
 		gotB.Group != netip.MustParseAddr("224.0.0.81") {
 		t.Errorf("backup daemon %+v (all: %+v)", gotB, ds)
 	}
-	if err := x.Apply(master); err == nil {
-		t.Error("a second master daemon started")
+	// Started again: the same daemon is kept (one left by a crashed
+	// vigil); one with other settings is refused.
+	if err := x.Apply(master); err != nil {
+		t.Fatalf("starting the running master daemon again: %v", err)
+	}
+	other := *master
+	other.SyncID = 52
+	if err := x.Apply(&other); err == nil {
+		t.Error("a second master daemon, with another sync id, started")
 	}
 	stop := *master
 	stop.Op = effects.SyncDaemonStop
