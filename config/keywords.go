@@ -66,6 +66,10 @@ const (
 	// Never: the keyword's block is reported instead (the keywords inside
 	// a refused block such as bfd_instance).
 	Never
+	// InParser: the parser reports the unimplemented part where it
+	// applies, which depends on more than the keyword's first argument
+	// (lvs_sync_daemon without a VRRP instance).
+	InParser
 )
 
 // Keyword is one entry of the table.
@@ -147,7 +151,7 @@ func (p *parser) reportUnimplemented(nodes []*node, block string) {
 // applies reports whether the statement uses the unimplemented part.
 func (k *Keyword) applies(n *node) bool {
 	switch k.Reported {
-	case Never:
+	case Never, InParser:
 		return false
 	case IfArgs:
 		return len(n.args) > 0
@@ -386,7 +390,11 @@ var keywordTable = func() []Keyword {
 		acted(g, "vrrp_mcast_group6", sMcast),
 		acted(g, "default_interface", "engine/testdata/keepalived/static-address-default-interface.txt",
 			"e2e/static_test.go:TestStaticAddressDefaultInterface"),
-		refused(g, "lvs_sync_daemon", "the IPVS connection synchronisation daemon is not started"),
+		partial(g, "lvs_sync_daemon", InParser,
+			"lvs_sync_daemon without a VRRP instance (keepalived's checker then runs the master and backup daemons together) - no sync daemon is started",
+			"engine/testdata/keepalived/lvs-sync-daemon.txt", "engine/testdata/keepalived/lvs-sync-daemon-reload.txt",
+			"adapters/ipvs/syncd_test.go:TestKernelSyncDaemon", "daemon/vm_syncd_test.go:TestDaemonSyncDaemonInVM",
+			"config/syncd_test.go:TestLVSSyncDaemonForms"),
 		acted(g, "lvs_timeouts", "engine/lvs/testdata/timeouts.txt", "adapters/ipvs/kernel_test.go:TestKernelTimeouts",
 			"daemon/vm_ipvs_test.go:TestDaemonIPVSNamespaceInVM"),
 		acted(g, "lvs_flush", "daemon/vm_ipvs_test.go:TestDaemonIPVSInVM", "daemon/lvs_test.go:TestLoopChecksDriveIPVS"),
@@ -647,7 +655,8 @@ var keywordTable = func() []Keyword {
 		acted(vi, "smtp_alert", sMail, tMail),
 		refused(vi, "kernel_rx_buf_size", mRxBufs),
 		refused(vi, "linkbeat_use_polling", mLinkbeat),
-		refused(vi, "lvs_sync_daemon_interface", "the IPVS connection synchronisation daemon is not started"),
+		acted(vi, "lvs_sync_daemon_interface", "engine/testdata/keepalived/lvs-sync-daemon-owner.txt",
+			"config/syncd_test.go:TestLVSSyncDaemonForms", "adapters/ipvs/syncd_test.go:TestKernelSyncDaemon"),
 	)
 	add(
 		acted("authentication", "auth_type", "engine/testdata/keepalived/auth-failure-not-processed.txt",

@@ -159,7 +159,7 @@ func (d *dispatcher) one(e effects.Effect) {
 		d.x.Scripts.Notify(v)
 	case *effects.RunCheck:
 		err = d.apply(d.x.Checks, e)
-	case *effects.SetIPVS, *effects.ReconcileIPVS, *effects.SetIPVSTimeouts:
+	case *effects.SetIPVS, *effects.ReconcileIPVS, *effects.SetIPVSTimeouts, *effects.IPVSSyncDaemon:
 		err = d.apply(d.x.IPVS, e)
 		if errors.Is(err, errNoIPVSExecutor) {
 			// Why not logged: the reason (no IPVS in the kernel) was,

@@ -204,6 +204,8 @@ func DescribeEffect(e effects.Effect) string {
 		return describeMail(v)
 	case *effects.SetIPVSTimeouts:
 		return describeTimeouts(v)
+	case *effects.IPVSSyncDaemon:
+		return describeSyncDaemon(v)
 	case *effects.SetIPVS:
 		s := "SetIPVS " + v.Op.String()
 		if v.Op == effects.IPVSFlush {
@@ -352,4 +354,26 @@ func describeMail(e *effects.SendMail) string {
 	return fmt.Sprintf("SendMail %s helo=%s from=%s to=%s timeout=%s subject=%q body=%q",
 		net.JoinHostPort(e.Server, strconv.Itoa(e.Port)), e.Helo, orDash(e.From),
 		strings.Join(e.To, ","), e.Timeout, e.Subject, e.Body)
+}
+
+// describeSyncDaemon names the operation, the daemon and, for a start, the
+// settings that are not the kernel's defaults.
+func describeSyncDaemon(e *effects.IPVSSyncDaemon) string {
+	s := fmt.Sprintf("IPVSSyncDaemon %s %s %s id=%d", e.Op, e.State, e.Interface, e.SyncID)
+	if e.Op != effects.SyncDaemonStart {
+		return s
+	}
+	if e.MaxLen != 0 {
+		s += " maxlen=" + strconv.Itoa(e.MaxLen)
+	}
+	if e.Port != 0 {
+		s += " port=" + strconv.Itoa(e.Port)
+	}
+	if e.TTL != 0 {
+		s += " ttl=" + strconv.Itoa(e.TTL)
+	}
+	if e.Group.IsValid() {
+		s += " group=" + e.Group.String()
+	}
+	return s
 }

@@ -160,6 +160,15 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		encodeFirewallVIPs(e, v.Instance, &v.Table, v.VIPs)
 	case *RemoveFirewall:
 		e.String(1, v.Table)
+	case *IPVSSyncDaemon:
+		e.Uint(1, uint64(v.Op))
+		e.Uint(2, uint64(v.State))
+		e.String(3, v.Interface)
+		e.Uint(4, uint64(v.SyncID))
+		e.Int(5, int64(v.MaxLen))
+		e.Int(6, int64(v.Port))
+		e.Int(7, int64(v.TTL))
+		e.Addr(8, v.Group)
 	case *SetIPVSTimeouts:
 		e.Int(1, int64(v.TCP))
 		e.Int(2, int64(v.TCPFin))

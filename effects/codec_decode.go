@@ -222,6 +222,8 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		return decodeSetIPVS(d)
 	case KindReconcileIPVS:
 		return decodeReconcileIPVS(d)
+	case KindIPVSSyncDaemon:
+		return decodeSyncDaemon(d)
 	case KindSetIPVSTimeouts:
 		v := new(SetIPVSTimeouts)
 		for range d.MapLen() {
@@ -698,4 +700,32 @@ func decodeJoin(d *wire.Decoder, v *JoinGroup) {
 		}
 	}
 	d.EndContainer()
+}
+
+func decodeSyncDaemon(d *wire.Decoder) *IPVSSyncDaemon {
+	v := new(IPVSSyncDaemon)
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.Op = SyncDaemonOp(d.UintN(8))
+		case 2:
+			v.State = SyncDaemonState(d.UintN(8))
+		case 3:
+			v.Interface = d.String()
+		case 4:
+			v.SyncID = uint8(d.UintN(8))
+		case 5:
+			v.MaxLen = int(d.Int())
+		case 6:
+			v.Port = int(d.Int())
+		case 7:
+			v.TTL = int(d.Int())
+		case 8:
+			v.Group = d.Addr()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+	return v
 }

@@ -31,10 +31,12 @@
 //     configured (harmless: an advert draws no traffic to a virtual
 //     address), and a slow netlink (RTNL contention, thousands of
 //     addresses) never delays an advert or the engine.
-//   - Timers, scripts, checks, SetIPVS, email alerts (SendMail) and the
-//     informational effects (StateChanged, Log, Count) have no order
-//     relative to the kernel stream. A SendMail follows the Notify of the
-//     same transition.
+//   - Timers, scripts, checks, SetIPVS, IPVSSyncDaemon, email alerts
+//     (SendMail) and the informational effects (StateChanged, Log, Count)
+//     have no order relative to the kernel stream (the IPVS effects keep
+//     their order among themselves: a sync daemon stops before its
+//     successor starts). A SendMail follows the Notify of the same
+//     transition.
 //
 // Ownership: the engine may reuse effect values between calls to Step to
 // stay allocation-free. An effect returned by Step is valid until the next
@@ -91,6 +93,7 @@ const (
 	KindRemoveFirewall  Kind = 28
 	KindSetIPVSTimeouts Kind = 29
 	KindSendMail        Kind = 30
+	KindIPVSSyncDaemon  Kind = 31
 )
 
 var kindNames = [...]string{
@@ -124,6 +127,7 @@ var kindNames = [...]string{
 	KindRemoveFirewall:    "RemoveFirewall",
 	KindSetIPVSTimeouts:   "SetIPVSTimeouts",
 	KindSendMail:          "SendMail",
+	KindIPVSSyncDaemon:    "IPVSSyncDaemon",
 }
 
 func (k Kind) String() string {
@@ -624,6 +628,73 @@ type SendMail struct {
 	Body    string   `json:"body"`
 }
 
+// IPVSSyncDaemon starts or stops one of the kernel's IPVS connection
+// synchronisation daemons (global_defs lvs_sync_daemon): the master
+// daemon multicasts the director's connections, the backup daemon
+// receives them into its own table, so that a director taking over
+// already knows the connections. A start carries the configuration; a
+// stop needs only State (the kernel runs at most one daemon of each
+// state). The engine never starts a daemon it has started already, nor
+// stops one it has not: an executor that finds a daemon of that state
+// running at a start (a crashed predecessor's) keeps it when its settings
+// are the ones asked for and reports the kernel's refusal otherwise, as
+// keepalived does; it reports a stop of a daemon that does not run as an
+// error.
+type IPVSSyncDaemon struct {
+	Op    SyncDaemonOp    `json:"op"`
+	State SyncDaemonState `json:"state"`
+	// Interface is the interface the daemon sends or receives on.
+	Interface string `json:"interface"`
+	// SyncID identifies the director pair's messages (0-255).
+	SyncID uint8 `json:"sync_id"`
+	// MaxLen, Port, TTL and Group are the optional message size limit,
+	// UDP port, multicast TTL and group; zero (or invalid) keeps the
+	// kernel's default (from the interface's MTU, 8848, 1, 224.0.0.81).
+	MaxLen int        `json:"maxlen,omitempty"`
+	Port   int        `json:"port,omitempty"`
+	TTL    int        `json:"ttl,omitempty"`
+	Group  netip.Addr `json:"group,omitzero"`
+}
+
+// SyncDaemonOp is what an IPVSSyncDaemon does.
+type SyncDaemonOp uint8
+
+// Sync daemon operations.
+const (
+	SyncDaemonStart SyncDaemonOp = 1
+	SyncDaemonStop  SyncDaemonOp = 2
+)
+
+func (o SyncDaemonOp) String() string {
+	switch o {
+	case SyncDaemonStart:
+		return "start"
+	case SyncDaemonStop:
+		return "stop"
+	}
+	return "SyncDaemonOp(" + strconv.Itoa(int(o)) + ")"
+}
+
+// SyncDaemonState is a sync daemon's role, numbered as the kernel numbers
+// it (IP_VS_STATE_MASTER, IP_VS_STATE_BACKUP).
+type SyncDaemonState uint8
+
+// Sync daemon roles.
+const (
+	SyncDaemonMaster SyncDaemonState = 1
+	SyncDaemonBackup SyncDaemonState = 2
+)
+
+func (s SyncDaemonState) String() string {
+	switch s {
+	case SyncDaemonMaster:
+		return "master"
+	case SyncDaemonBackup:
+		return "backup"
+	}
+	return "SyncDaemonState(" + strconv.Itoa(int(s)) + ")"
+}
+
 // IPVSTableService is one service of a desired IPVS table, with the
 // virtual server it comes from (in SetIPVS's ID form) and its
 // destinations.
@@ -771,6 +842,7 @@ func (*DelFirewallVIPs) EffectKind() Kind   { return KindDelFirewallVIPs }
 func (*RemoveFirewall) EffectKind() Kind    { return KindRemoveFirewall }
 func (*SetIPVSTimeouts) EffectKind() Kind   { return KindSetIPVSTimeouts }
 func (*SendMail) EffectKind() Kind          { return KindSendMail }
+func (*IPVSSyncDaemon) EffectKind() Kind    { return KindIPVSSyncDaemon }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -871,6 +943,9 @@ func Clone(e Effect) Effect {
 	case *SendMail:
 		c := *v
 		c.To = slices.Clone(v.To)
+		return &c
+	case *IPVSSyncDaemon:
+		c := *v
 		return &c
 	}
 	return e

@@ -203,7 +203,7 @@ func goldenV5() []goldenRecord {
 // goldenV6 is goldenV5's records followed by steady adverts, a master's
 // and a backup's, so that format 3's delta records (explicit, repeated,
 // followed and kept slots, a changed slot code, an unpredicted shape) are
-// in a committed file, and SetIPVSTimeouts and SendMail.
+// in a committed file, SetIPVSTimeouts, SendMail, the firewall and IPVSSyncDaemon.
 func goldenV6() []goldenRecord {
 	a := netip.MustParseAddr
 	recs := goldenV5()
@@ -232,7 +232,25 @@ func goldenV6() []goldenRecord {
 			&effects.SendMail{Server: "192.0.2.25", Port: 25, Timeout: 30 * time.Second, Helo: "lb1.example.com",
 				From: "lb1@example.com", To: []string{"ops@example.com", "oncall@example.com"},
 				Subject: "[lb1] VRRP Instance VI_1 - Stopping", Body: "=> VRRP Instance stopping <="}}})
-	return append(recs, goldenV6Firewall()...)
+	recs = append(recs, goldenV6Firewall()...)
+	return append(recs, goldenV6SyncDaemon()...)
+}
+
+// goldenV6SyncDaemon is lvs_sync_daemon: the backup daemon at a start,
+// the swap to the master daemon, the master daemon stopped at a stop.
+func goldenV6SyncDaemon() []goldenRecord {
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	start := effects.IPVSSyncDaemon{Op: effects.SyncDaemonStart, State: effects.SyncDaemonBackup, Interface: "eth1",
+		SyncID: 51, MaxLen: 1400, Port: 8848, TTL: 2, Group: netip.MustParseAddr("239.0.0.81")}
+	stopBackup, master := start, start
+	stopBackup.Op, master.State = effects.SyncDaemonStop, effects.SyncDaemonMaster
+	stopMaster := master
+	stopMaster.Op = effects.SyncDaemonStop
+	return []goldenRecord{
+		{&events.Start{Header: at(36), Seed: 14}, []effects.Effect{&start}},
+		{&events.TimerFired{Header: at(40), Key: "vrrp/VI_1/down"}, []effects.Effect{&stopBackup, &master}},
+		{&events.Stop{Header: at(41)}, []effects.Effect{&stopMaster}},
+	}
 }
 
 var goldenGap = Gap{First: 100, Last: 119, Count: 20, At: time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC), Reason: "queue full"}
