@@ -44,6 +44,19 @@ const (
 	CounterCheckNoResult Counter = "check_no_result"
 )
 
+// BFD counters. Instance is the bfd_instance's name, or "bfd" for a
+// packet no session claims.
+const (
+	// CounterBFDReceived: a control packet accepted by a session.
+	CounterBFDReceived Counter = "bfd_rcvd"
+	// CounterBFDSent: a control packet sent.
+	CounterBFDSent Counter = "bfd_sent"
+	// CounterBFDDiscarded: a packet dropped by RFC 5880 §6.8.6's checks
+	// (decoder verdict, detect multiplier 0, multipoint, discriminators,
+	// authentication) or RFC 5881/5883's TTL check.
+	CounterBFDDiscarded Counter = "bfd_discarded"
+)
+
 // LogLevel is a Log effect's severity. On the wire it is its string.
 type LogLevel string
 
@@ -83,6 +96,10 @@ const (
 	TimerSocketRetry
 	// TimerCheck: an LVS checker's next check, retry or result deadline.
 	TimerCheck
+	// TimerBFDTx: a BFD session's next periodic control packet.
+	TimerBFDTx
+	// TimerBFDDetect: a BFD session's detection time running out.
+	TimerBFDDetect
 )
 
 // String is the kind's name for people ("master-down").
@@ -106,6 +123,10 @@ func (k TimerKind) String() string {
 		return "socket-retry"
 	case TimerCheck:
 		return "check"
+	case TimerBFDTx:
+		return "BFD-tx"
+	case TimerBFDDetect:
+		return "BFD-detect"
 	}
 	return "TimerKind(" + strconv.Itoa(int(k)) + ")"
 }
