@@ -266,6 +266,50 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		}
 		d.EndContainer()
 		return v
+	case KindSendBFD:
+		v := new(SendBFD)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Session = d.Name()
+			case 2:
+				v.Src = d.Addr()
+			case 3:
+				v.Dst = d.Addr()
+			case 4:
+				v.Multihop = d.Bool()
+			case 5:
+				v.TTL = uint8(d.UintN(8))
+			case 6:
+				events.DecodeBFDPacketFields(d, &v.Packet)
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindBFDStateChanged:
+		v := new(BFDStateChanged)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Session = d.Name()
+			case 2:
+				v.From = uint8(d.UintN(8))
+			case 3:
+				v.To = uint8(d.UintN(8))
+			case 4:
+				v.LocalDiag = uint8(d.UintN(8))
+			case 5:
+				v.RemoteDiag = uint8(d.UintN(8))
+			case 6:
+				v.Reason = d.Name()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
 	case KindRunCheck:
 		v := new(RunCheck)
 		for range d.MapLen() {

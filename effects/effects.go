@@ -24,7 +24,7 @@
 //   - An announcement's first frame follows its address; its repeats
 //     (Count frames, Interval apart) are sent asynchronously after it and
 //     do not hold up the stream.
-//   - The network effects (SendAdvert, JoinGroup, LeaveGroup,
+//   - The network effects (SendAdvert, SendBFD, JoinGroup, LeaveGroup,
 //     CloseSockets) are executed at once, in emitted order among
 //     themselves, and are never delayed by kernel work: an advert may
 //     leave before an address emitted ahead of it in the same Step is
@@ -32,11 +32,11 @@
 //     address), and a slow netlink (RTNL contention, thousands of
 //     addresses) never delays an advert or the engine.
 //   - Timers, scripts, checks, SetIPVS, IPVSSyncDaemon, email alerts
-//     (SendMail) and the informational effects (StateChanged, Log, Count)
-//     have no order relative to the kernel stream (the IPVS effects keep
-//     their order among themselves: a sync daemon stops before its
-//     successor starts). A SendMail follows the Notify of the same
-//     transition.
+//     (SendMail) and the informational effects (StateChanged,
+//     BFDStateChanged, Log, Count) have no order relative to the kernel
+//     stream (the IPVS effects keep their order among themselves: a sync
+//     daemon stops before its successor starts). A SendMail follows the
+//     Notify of the same transition.
 //
 // Ownership: the engine may reuse effect values between calls to Step to
 // stay allocation-free. An effect returned by Step is valid until the next
@@ -94,6 +94,9 @@ const (
 	KindSetIPVSTimeouts Kind = 29
 	KindSendMail        Kind = 30
 	KindIPVSSyncDaemon  Kind = 31
+	// BFD (engine/bfd).
+	KindSendBFD         Kind = 32
+	KindBFDStateChanged Kind = 33
 )
 
 var kindNames = [...]string{
@@ -128,6 +131,8 @@ var kindNames = [...]string{
 	KindSetIPVSTimeouts:   "SetIPVSTimeouts",
 	KindSendMail:          "SendMail",
 	KindIPVSSyncDaemon:    "IPVSSyncDaemon",
+	KindSendBFD:           "SendBFD",
+	KindBFDStateChanged:   "BFDStateChanged",
 }
 
 func (k Kind) String() string {
@@ -810,6 +815,41 @@ type CheckStateChanged struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// SendBFD transmits one BFD control packet of a bfd_instance (RFC 5880
+// §6.8.7): to Dst on UDP port 3784 with TTL or hop limit 255 (single hop,
+// RFC 5881), or on 4784 with TTL (multihop, RFC 5883), from Src (the
+// source_ip, or the address the kernel chooses when unset) and a source
+// port in 49152-65535. The adapter encodes Packet as it is; the engine has
+// decided every field.
+type SendBFD struct {
+	// Session is the bfd_instance's name.
+	Session  string     `json:"session"`
+	Src      netip.Addr `json:"src,omitzero"`
+	Dst      netip.Addr `json:"dst"`
+	Multihop bool       `json:"multihop,omitempty"`
+	TTL      uint8      `json:"ttl"`
+	// Packet is the control packet (its Length is 24: vigil sends no
+	// authentication section).
+	Packet events.BFDPacket `json:"packet"`
+}
+
+// BFDStateChanged records a BFD session's transition (RFC 5880 §6.2). It
+// changes nothing in the world by itself (track_bfd and BFD_CHECK follow
+// within the same step); it feeds logs, timelines and `explain`.
+type BFDStateChanged struct {
+	Session string `json:"session"`
+	// From and To are BFD states (events.BFDAdminDown ... events.BFDUp).
+	From uint8 `json:"from"`
+	To   uint8 `json:"to"`
+	// LocalDiag is the session's diagnostic after the change, RemoteDiag
+	// the last one the neighbour sent.
+	LocalDiag  uint8 `json:"local_diag,omitempty"`
+	RemoteDiag uint8 `json:"remote_diag,omitempty"`
+	// Reason names the rule that fired: "remote-down", "remote-init",
+	// "remote-up", "remote-admin-down", "detection-timeout", "stop".
+	Reason string `json:"reason"`
+}
+
 // EffectKind implementations.
 
 func (*SendAdvert) EffectKind() Kind        { return KindSendAdvert }
@@ -843,6 +883,8 @@ func (*RemoveFirewall) EffectKind() Kind    { return KindRemoveFirewall }
 func (*SetIPVSTimeouts) EffectKind() Kind   { return KindSetIPVSTimeouts }
 func (*SendMail) EffectKind() Kind          { return KindSendMail }
 func (*IPVSSyncDaemon) EffectKind() Kind    { return KindIPVSSyncDaemon }
+func (*SendBFD) EffectKind() Kind           { return KindSendBFD }
+func (*BFDStateChanged) EffectKind() Kind   { return KindBFDStateChanged }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -945,6 +987,12 @@ func Clone(e Effect) Effect {
 		c.To = slices.Clone(v.To)
 		return &c
 	case *IPVSSyncDaemon:
+		c := *v
+		return &c
+	case *SendBFD:
+		c := *v
+		return &c
+	case *BFDStateChanged:
 		c := *v
 		return &c
 	}
