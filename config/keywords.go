@@ -66,6 +66,10 @@ const (
 	// Never: the keyword's block is reported instead (the keywords inside
 	// a refused block such as bfd_instance).
 	Never
+	// InParser: the parser reports the unimplemented part where it
+	// applies, which depends on more than the keyword's first argument
+	// (lvs_sync_daemon without a VRRP instance).
+	InParser
 )
 
 // Keyword is one entry of the table.
@@ -147,7 +151,7 @@ func (p *parser) reportUnimplemented(nodes []*node, block string) {
 // applies reports whether the statement uses the unimplemented part.
 func (k *Keyword) applies(n *node) bool {
 	switch k.Reported {
-	case Never:
+	case Never, InParser:
 		return false
 	case IfArgs:
 		return len(n.args) > 0
@@ -289,13 +293,20 @@ const (
 	tMailConf     = "config/smtp_test.go:TestSMTPSettings"
 	tMailAdapter  = "adapters/mail/mail_test.go:TestSendMail"
 	simPrempt     = "testdata/sim/preempt.scn"
+
+	sBFDHandshake = "engine/testdata/bfd/handshake.txt"
+	sBFDTiming    = "engine/testdata/bfd/timing.txt"
+	sBFDTTL       = "engine/testdata/bfd/ttl-multihop.txt"
+	sBFDTrack     = "engine/testdata/bfd/track.txt"
+	tBFDInterop   = "e2e/bfd_test.go:TestBFDInteropKeepalived"
+	tBFDConfig    = "config/bfd_test.go:TestBFDInstance"
 )
 
 // Messages shared by several keywords.
 const (
 	mEmail    = "SMTP alerts - no email is sent (notify scripts and FIFOs are)"
 	mChecker  = "the checker process's scheduling - vigil's checkers are goroutines of its one process, with no process or thread of their own: the vrrp_ settings apply to the process (vrrp_priority, vrrp_no_swap; checker_no_swap locks it too) and to the engine's thread (vrrp_rt_priority, vrrp_cpu_affinity, vrrp_rlimit_rttime)"
-	mBFDProc  = "the BFD process's scheduling - no BFD runs"
+	mBFDProc  = "the BFD process's scheduling - vigil's BFD sessions run in its one process, under the vrrp_ settings"
 	mSNMP     = "SNMP - no AgentX subagent runs"
 	mDBus     = "DBus - no DBus service is offered"
 	mNetlink  = "netlink buffer sizes - vigil's netlink monitor uses a 4 MiB buffer and resynchronises after an overrun"
@@ -304,7 +315,6 @@ const (
 	mReload   = "scheduled or signalled-by-file reloads - reload with SIGHUP"
 	mVMACFw   = "IGMP/MLD filtering on VMACs (keepalived's igmp and mld sets) - a VMAC's multicast reports are not dropped; the VIP drop sets of no_accept are created"
 	mNftIPVS  = "nftables fwmarks for virtual server groups - each address of a group is its own IPVS service"
-	mBFD      = "BFD - no BFD session runs, so nothing is tracked"
 	mLinkbeat = "link polling (MII/ETHTOOL/ioctl) - link state comes from netlink"
 	mLogFails = "logging of every failed check - a check is logged when its state changes, after its retries"
 )
@@ -344,7 +354,7 @@ var keywordTable = func() []Keyword {
 		acted("", "track_file", sTrackFile, tTrackers),
 		acted("", "vrrp_track_file", tKeywordEffect, sTrackFile),
 		acted("", "vrrp_track_process", sTrackProcess, tTrackers),
-		refused("", "bfd_instance", mBFD),
+		acted("", "bfd_instance", sBFDHandshake, tBFDInterop),
 		acted("", "vrrp_script", sTrackScript, "testdata/sim/track_script.scn"),
 		acted("", "vrrp_sync_group", "engine/testdata/keepalived/sync-group-master-together.txt", "testdata/sim/sync_group.scn"),
 		acted("", "garp_group", sGARPDelay, tGARPGroupParse),
@@ -386,7 +396,11 @@ var keywordTable = func() []Keyword {
 		acted(g, "vrrp_mcast_group6", sMcast),
 		acted(g, "default_interface", "engine/testdata/keepalived/static-address-default-interface.txt",
 			"e2e/static_test.go:TestStaticAddressDefaultInterface"),
-		refused(g, "lvs_sync_daemon", "the IPVS connection synchronisation daemon is not started"),
+		partial(g, "lvs_sync_daemon", InParser,
+			"lvs_sync_daemon without a VRRP instance (keepalived's checker then runs the master and backup daemons together) - no sync daemon is started",
+			"engine/testdata/keepalived/lvs-sync-daemon.txt", "engine/testdata/keepalived/lvs-sync-daemon-reload.txt",
+			"adapters/ipvs/syncd_test.go:TestKernelSyncDaemon", "daemon/vm_syncd_test.go:TestDaemonSyncDaemonInVM",
+			"config/syncd_test.go:TestLVSSyncDaemonForms"),
 		acted(g, "lvs_timeouts", "engine/lvs/testdata/timeouts.txt", "adapters/ipvs/kernel_test.go:TestKernelTimeouts",
 			"daemon/vm_ipvs_test.go:TestDaemonIPVSNamespaceInVM"),
 		acted(g, "lvs_flush", "daemon/vm_ipvs_test.go:TestDaemonIPVSInVM", "daemon/lvs_test.go:TestLoopChecksDriveIPVS"),
@@ -531,11 +545,25 @@ var keywordTable = func() []Keyword {
 		acted(tp, "full_command", tGoldenDump, tProcMatch),
 	)
 
-	// bfd_instance: refused as a whole.
-	for _, k := range []string{"neighbor_ip", "neighbour_ip", "source_ip", "min_rx", "min_tx", "idle_tx", "multiplier",
-		"passive", "ttl", "hoplimit", "max_hops", "weight", "vrrp", "checker"} {
-		add(inside("bfd_instance", k))
-	}
+	// bfd_instance (engine/bfd, adapters/bfdnet).
+	const bi = "bfd_instance"
+	add(
+		acted(bi, "neighbor_ip", sBFDHandshake, "engine/testdata/bfd/reception-checks.txt", tBFDInterop),
+		acted(bi, "neighbour_ip", tBFDConfig, sBFDHandshake),
+		acted(bi, "source_ip", sBFDHandshake, "engine/testdata/bfd/reception-checks.txt", tBFDInterop),
+		acted(bi, "min_rx", sBFDTiming, "engine/testdata/bfd/poll.txt", tBFDInterop),
+		acted(bi, "min_tx", sBFDTiming, "engine/testdata/bfd/poll.txt", tBFDInterop),
+		acted(bi, "idle_tx", sBFDTiming, "engine/testdata/bfd/jitter.txt"),
+		acted(bi, "multiplier", sBFDTiming, "engine/testdata/bfd/jitter.txt", tBFDInterop),
+		acted(bi, "passive", "engine/testdata/bfd/passive.txt"),
+		acted(bi, "ttl", tBFDConfig, sBFDTTL, "adapters/bfdnet/mux_linux_test.go:TestLoopback"),
+		acted(bi, "hoplimit", tBFDConfig, sBFDTTL, "adapters/bfdnet/mux_linux_test.go:TestLoopback"),
+		acted(bi, "max_hops", tBFDConfig, sBFDTTL, "engine/testdata/bfd/reception-checks.txt"),
+		acted(bi, "multihop", tBFDConfig, sBFDTTL, "adapters/bfdnet/mux_linux_test.go:TestLoopback"),
+		acted(bi, "weight", sBFDTrack),
+		acted(bi, "vrrp", "engine/testdata/bfd/check.txt"),
+		acted(bi, "checker", sBFDTrack),
+	)
 
 	// vrrp_script.
 	const vs = "vrrp_script"
@@ -559,7 +587,7 @@ var keywordTable = func() []Keyword {
 		acted(sg, "track_script", sSyncTrack),
 		acted(sg, "track_file", sSyncObjs),
 		acted(sg, "track_process", sSyncObjs),
-		refused(sg, "track_bfd", mBFD),
+		acted(sg, "track_bfd", sBFDTrack),
 		acted(sg, "notify_master", sSyncNotify),
 		acted(sg, "notify_backup", sSyncNotify),
 		acted(sg, "notify_fault", sSyncNotify),
@@ -595,7 +623,7 @@ var keywordTable = func() []Keyword {
 		acted(vi, "track_script", sTrackScript, "testdata/sim/track_script.scn"),
 		acted(vi, "track_file", sTrackFile, tTrackers),
 		acted(vi, "track_process", sTrackProcess, tTrackers),
-		refused(vi, "track_bfd", mBFD),
+		acted(vi, "track_bfd", sBFDTrack, "engine/testdata/keepalived/track-bfd.txt", tBFDInterop),
 		acted(vi, "mcast_src_ip", "engine/testdata/election/equal-priority-no-own-address.txt"),
 		acted(vi, "unicast_src_ip", sUnicast, tMatrix),
 		acted(vi, "mcast_dst_ip", sMcast),
@@ -647,7 +675,8 @@ var keywordTable = func() []Keyword {
 		acted(vi, "smtp_alert", sMail, tMail),
 		refused(vi, "kernel_rx_buf_size", mRxBufs),
 		refused(vi, "linkbeat_use_polling", mLinkbeat),
-		refused(vi, "lvs_sync_daemon_interface", "the IPVS connection synchronisation daemon is not started"),
+		acted(vi, "lvs_sync_daemon_interface", "engine/testdata/keepalived/lvs-sync-daemon-owner.txt",
+			"config/syncd_test.go:TestLVSSyncDaemonForms", "adapters/ipvs/syncd_test.go:TestKernelSyncDaemon"),
 	)
 	add(
 		acted("authentication", "auth_type", "engine/testdata/keepalived/auth-failure-not-processed.txt",
@@ -736,7 +765,7 @@ var keywordTable = func() []Keyword {
 		}[c]
 		add(acted(rs, c, tests...))
 	}
-	add(refused(rs, "BFD_CHECK", mBFD), inside("BFD_CHECK", "name"))
+	add(acted(rs, "BFD_CHECK", "engine/testdata/bfd/check.txt"), acted("BFD_CHECK", "name", "engine/testdata/bfd/check.txt"))
 
 	// The options every network checker takes (CHECKER_TYPE).
 	const ck = "CHECKER_TYPE"

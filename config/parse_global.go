@@ -639,12 +639,23 @@ func (p *parser) parseSyncDaemon(n *node) {
 				}
 			}
 		default:
-			if i == 1 && sd.Instance == "" {
+			switch {
+			case i == 1 && sd.Instance == "":
 				sd.Instance = k // `inst` may be omitted
-			} else {
+			case i == 2 && sd.Instance == n.arg(1) && sd.SyncID == nil:
+				// keepalived's older `lvs_sync_daemon IF INSTANCE SYNC_ID`.
+				if v, ok := p.intArg(n, i, 0, 255); ok {
+					p.argWarnf(n, i, "please use keyword \"id\" before the lvs_sync_daemon sync id")
+					sd.SyncID = &v
+				}
+			default:
 				p.argWarnf(n, i, "unknown option '%s' - ignored", k)
 			}
 		}
+	}
+	if sd.Instance == "" {
+		k, _ := LookupKeyword("global_defs", "lvs_sync_daemon")
+		p.warnf(n, "%s", k.Diagnostic())
 	}
 	p.cfg.GlobalDefs.LVSSyncDaemon = sd
 	p.global.syncDaemon = n

@@ -246,8 +246,10 @@ func (p *parser) parseTrackProcess(b *node) {
 }
 
 // parseBFDInstance parses a bfd_instance block, applying the documented
-// defaults (min_rx/min_tx 10 ms, idle_tx 1000 ms, multiplier 5, ttl 255,
-// hoplimit 64).
+// defaults (min_rx/min_tx 10 ms, idle_tx 1000 ms, multiplier 5, ttl 255
+// for an IPv4 neighbour, hoplimit 64 for an IPv6 one). As in keepalived
+// 2.2.7, ttl and hoplimit are one setting under two names: the last one
+// given sets both TTL and Hoplimit. A max_hops above it is lowered to it.
 func (p *parser) parseBFDInstance(b *node) {
 	name, ok := p.nameArg(b, "bfd_instance")
 	if !ok || !p.defineName(p.bfds, b, "bfd_instance", name) {
@@ -288,13 +290,13 @@ func (p *parser) parseBFDInstance(b *node) {
 			}
 		case "passive":
 			bi.Passive = true
-		case "ttl":
+		case "ttl", "hoplimit":
 			if v, ok := p.intArg(n, 0, 1, 255); ok {
-				bi.TTL = v
+				bi.TTL, bi.Hoplimit = v, v
 			}
-		case "hoplimit":
-			if v, ok := p.intArg(n, 0, 1, 255); ok {
-				bi.Hoplimit = v
+		case "multihop":
+			if on, ok := p.boolArg(n, 0); ok {
+				bi.Multihop = on
 			}
 		case "max_hops":
 			if v, ok := p.intArg(n, 0, 0, 255); ok {
@@ -319,6 +321,14 @@ func (p *parser) parseBFDInstance(b *node) {
 	}
 	if bi.Source.IsValid() && bi.Source.Is4() != bi.Neighbor.Is4() {
 		p.errorf(b, "bfd_instance %s: source_ip and neighbor_ip are of different address families", name)
+	}
+	ttl := bi.TTL
+	if !bi.Neighbor.Is4() {
+		ttl = bi.Hoplimit
+	}
+	if bi.MaxHops > ttl {
+		p.errorf(b, "bfd_instance %s: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit", name)
+		bi.MaxHops = ttl
 	}
 	p.cfg.BFDInstances = append(p.cfg.BFDInstances, bi)
 }

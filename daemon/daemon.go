@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vigil-ha/vigil/adapters/arp"
+	"github.com/vigil-ha/vigil/adapters/bfdnet"
 	"github.com/vigil-ha/vigil/adapters/clock"
 	"github.com/vigil-ha/vigil/adapters/ipvs"
 	"github.com/vigil-ha/vigil/adapters/mail"
@@ -43,6 +44,10 @@ type Options struct {
 	// NoLVS drops the virtual servers: no checker runs and IPVS is not
 	// opened (keepalived -P without -C: VRRP only).
 	NoLVS bool
+	// NoBFD opens no BFD socket (keepalived -B): the sessions stay Down,
+	// their neighbours never heard, so track_bfd and BFD_CHECK see them
+	// down, as keepalived's VRRP and checkers do without a BFD process.
+	NoBFD bool
 	// KeepAddresses is --dont-release-vrrp: leave VIPs and routes in place
 	// at shutdown.
 	KeepAddresses bool
@@ -161,6 +166,9 @@ func Run(ctx context.Context, o Options) error {
 	if a.fw != nil {
 		l.Exec.Firewall = a.fw
 	}
+	if a.bfd != nil {
+		l.Exec.BFD, l.BFD = a.bfd, a.bfd.Events()
+	}
 	l.Dumps = &StateDumps{Engine: l.Engine, Now: clk.Now, Log: log,
 		DataFile: or(o.DataFile, DefaultDataFile), StatsFile: or(o.StatsFile, DefaultStatsFile), JSONFile: DefaultJSONFile}
 	l.Status = &Observer{Engine: l.Engine, Now: clk.Now, Recorder: l.Dumps.Recorder(), Version: o.Version,
@@ -217,6 +225,13 @@ func Run(ctx context.Context, o Options) error {
 		running.Store(ev.Config)
 		proc.apply(&ev.Config.GlobalDefs, false)
 		a.reconfigure(ev, &log)
+		if a.bfd == nil && len(ev.Config.BFDInstances) > 0 && !o.NoBFD {
+			if err := a.openBFD(ev.Config, clk); err != nil {
+				log.Error().Err(err).Msg("BFD sockets: the sessions stay down")
+			} else {
+				l.Exec.BFD, l.BFD = a.bfd, a.bfd.Events()
+			}
+		}
 		log.Info().Str("digest", ev.Digest).Int("instances", len(ev.Config.Instances)).
 			Int("virtual_servers", len(ev.Config.VirtualServers)).Msg("Reloaded configuration")
 		if o.Reloaded != nil {
@@ -286,6 +301,7 @@ type adapters struct {
 	arp     *arp.Sender
 	fw      *nftfw.Executor
 	mux     *vrrpnet.Mux
+	bfd     *bfdnet.Mux
 	lvs     *lvsAdapters
 	scripts *swapScripts
 	track   *trackers
@@ -342,6 +358,11 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o 
 	if a.lvs.ipvsOpts.Netns == "" {
 		a.lvs.ipvsOpts.Netns = IPVSNamespace(cfgEv.Config)
 	}
+	if len(cfgEv.Config.BFDInstances) > 0 && !o.NoBFD {
+		if err := a.openBFD(cfgEv.Config, clk); err != nil {
+			return nil, err
+		}
+	}
 	if o.NoVRRP {
 		return a, nil
 	}
@@ -389,6 +410,37 @@ func (a *adapters) setReceivers(e *engine.Engine, log *zerolog.Logger) {
 	}
 }
 
+// openBFD opens the BFD sockets (port 3784, and 4784 if a session is
+// multihop).
+func (a *adapters) openBFD(cfg *conf.Config, clk *clock.Clock) error {
+	m, err := bfdnet.New(bfdnet.Options{Now: clk.Now, OnError: func(err error) {
+		if a.closing.Load() {
+			return
+		}
+		if ok, n := a.slog.allow("bfd socket"); ok {
+			a.log.Error().Err(err).Int("suppressed", n).Msg("BFD socket")
+		}
+	}})
+	if err != nil {
+		return fmt.Errorf("bfd sockets: %w", err)
+	}
+	a.bfd = m
+	return a.bfdMultihop(cfg)
+}
+
+// bfdMultihop opens the multihop listeners if a session needs them.
+func (a *adapters) bfdMultihop(cfg *conf.Config) error {
+	for _, b := range cfg.BFDInstances {
+		if b.Multihop {
+			if err := a.bfd.EnableMultihop(); err != nil {
+				return fmt.Errorf("bfd multihop sockets: %w", err)
+			}
+			break
+		}
+	}
+	return nil
+}
+
 // newScripts (re)creates the script executor for cfgEv's global_defs.
 func (a *adapters) newScripts(cfgEv *events.ConfigLoaded, now func() events.Time, sl *slog.Logger, log *zerolog.Logger) {
 	g := &cfgEv.Config.GlobalDefs
@@ -416,6 +468,11 @@ func (a *adapters) reconfigure(ev *events.ConfigLoaded, log *zerolog.Logger) {
 		a.newScripts(ev, a.scripts.now, a.scripts.slog, log)
 	}
 	a.track.apply(ev.Config)
+	if a.bfd != nil {
+		if err := a.bfdMultihop(ev.Config); err != nil {
+			log.Error().Err(err).Msg("BFD")
+		}
+	}
 }
 
 // close stops every adapter that was started. Track and script sources
@@ -460,6 +517,9 @@ func (a *adapters) close(log *zerolog.Logger) {
 	}
 	if a.mux != nil {
 		a.mux.Close()
+	}
+	if a.bfd != nil {
+		a.bfd.Close()
 	}
 	if a.mon != nil {
 		a.mon.Close()

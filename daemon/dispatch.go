@@ -20,6 +20,12 @@ type Network interface {
 	CloseInterface(name string) error
 }
 
+// BFDNet sends BFD control packets (bfdnet.Mux), inline in the loop: one
+// sendmsg.
+type BFDNet interface {
+	Send(*effects.SendBFD) error
+}
+
 // Scripts executes notify and track-script effects (script.Executor). Its
 // methods must not block.
 type Scripts interface {
@@ -49,6 +55,8 @@ type Executors struct {
 	// and SetIPVS, in order.
 	Checks Applier
 	IPVS   Applier
+	// BFD sends SendBFD, inline like Net.
+	BFD BFDNet
 	// Firewall applies AddFirewallVIPs, DelFirewallVIPs and
 	// RemoveFirewall (nftfw.Executor). They are kernel effects: behind a
 	// Sequencer Kernel they are queued in order with the addresses.
@@ -159,7 +167,7 @@ func (d *dispatcher) one(e effects.Effect) {
 		d.x.Scripts.Notify(v)
 	case *effects.RunCheck:
 		err = d.apply(d.x.Checks, e)
-	case *effects.SetIPVS, *effects.ReconcileIPVS, *effects.SetIPVSTimeouts:
+	case *effects.SetIPVS, *effects.ReconcileIPVS, *effects.SetIPVSTimeouts, *effects.IPVSSyncDaemon:
 		err = d.apply(d.x.IPVS, e)
 		if errors.Is(err, errNoIPVSExecutor) {
 			// Why not logged: the reason (no IPVS in the kernel) was,
@@ -169,6 +177,16 @@ func (d *dispatcher) one(e effects.Effect) {
 		}
 	case *effects.SendMail:
 		err = d.apply(d.x.Mail, e)
+	case *effects.SendBFD:
+		if d.x.BFD == nil {
+			d.unhandled[e.EffectKind()]++
+			return
+		}
+		err = d.x.BFD.Send(v)
+	case *effects.BFDStateChanged:
+		d.log.Debug().Str("bfd_instance", v.Session).Str("from", events.BFDStateName(v.From)).
+			Str("to", events.BFDStateName(v.To)).Uint8("diag", v.LocalDiag).Uint8("remote_diag", v.RemoteDiag).
+			Str("reason", v.Reason).Msg("BFD state changed")
 	case *effects.CheckStateChanged:
 		d.checkStateChanged(v)
 	case *effects.StateChanged:

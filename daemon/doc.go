@@ -90,9 +90,9 @@
 // vigil is a single process. It writes its pid to the main pid file
 // (-p, /run/keepalived.pid) and to the VRRP one (-r, /run/vrrp.pid), so
 // tools that signal "the VRRP process" reach it; it refuses to start when
-// a pid file names another live process. The checkers run in the same
-// process and no BFD runs, so -c and -b are accepted and nothing is
-// written.
+// a pid file names another live process. The checkers and the BFD
+// sessions run in the same process, so -c and -b are accepted and nothing
+// is written.
 //
 // Debian's keepalived.service is Type=notify with --dont-fork: vigil sends
 // READY=1 once the engine has started, RELOADING=1 (with MONOTONIC_USEC,

@@ -39,7 +39,9 @@ type Loop struct {
 
 	// Sources. A nil channel is simply never ready.
 	Adverts <-chan *events.AdvertReceived
-	Timers  <-chan *events.TimerFired
+	// BFD carries the received BFD control packets (bfdnet.Mux).
+	BFD    <-chan *events.BFDReceived
+	Timers <-chan *events.TimerFired
 	// Kernel is the netlink monitor's channel; it is closed if the monitor
 	// dies.
 	Kernel <-chan events.Event
@@ -222,6 +224,8 @@ func (l *Loop) Run(ctx context.Context) {
 				return
 			}
 		case ev := <-l.Adverts:
+			l.Step(ev)
+		case ev := <-l.BFD:
 			l.Step(ev)
 		case ev := <-l.Timers:
 			if l.Late != nil {

@@ -67,7 +67,13 @@ func newLVSAdapters(out chan<- events.Event, now func() events.Time, sl *slog.Lo
 // before the configuration is stepped, and does not block but for opening
 // IPVS the first time (a netlink round trip).
 func (l *lvsAdapters) configure(cfg *conf.Config) {
+	// lvs_sync_daemon needs IPVS even without virtual servers: the VRRP
+	// part of the engine starts and stops the sync daemons.
+	wantIPVS := len(cfg.VirtualServers) > 0 || cfg.GlobalDefs.LVSSyncDaemon != nil
 	if len(cfg.VirtualServers) == 0 && l.checks == nil {
+		if wantIPVS && l.mgr == nil && !l.noIPVS {
+			l.openIPVS()
+		}
 		return
 	}
 	g := &cfg.GlobalDefs
@@ -92,7 +98,7 @@ func (l *lvsAdapters) configure(cfg *conf.Config) {
 			l.checks.SetChecker(c)
 		}
 	}
-	if len(cfg.VirtualServers) > 0 && l.mgr == nil && !l.noIPVS {
+	if wantIPVS && l.mgr == nil && !l.noIPVS {
 		l.openIPVS()
 	}
 }
@@ -101,9 +107,9 @@ func (l *lvsAdapters) openIPVS() {
 	m, err := ipvs.Open(l.ipvsOpts)
 	if err != nil {
 		l.noIPVS = true
-		msg := "cannot use IPVS: virtual servers are not programmed into the kernel; health checkers, their notify scripts and FIFO lines still run"
+		msg := "cannot use IPVS: virtual servers are not programmed into the kernel and no sync daemon is started; health checkers, their notify scripts and FIFO lines still run"
 		if errors.Is(err, ipvs.ErrNoIPVS) {
-			msg = "the kernel has no IPVS (ip_vs module): virtual servers are not programmed into the kernel; health checkers, their notify scripts and FIFO lines still run"
+			msg = "the kernel has no IPVS (ip_vs module): virtual servers are not programmed into the kernel and no sync daemon is started; health checkers, their notify scripts and FIFO lines still run"
 		}
 		l.log.Error().Err(err).Msg(msg)
 		return
@@ -131,9 +137,10 @@ func (l *lvsAdapters) runCheck(e effects.Effect) error {
 	return l.checks.Apply(e)
 }
 
-// Apply implements Applier for ReconcileIPVS and SetIPVS: queued, in the
-// engine's order, for the IPVS executor. The start's ReconcileIPVS thus
-// reaches the kernel before every later SetIPVS.
+// Apply implements Applier for ReconcileIPVS, SetIPVS, SetIPVSTimeouts
+// and IPVSSyncDaemon: queued, in the engine's order, for the IPVS
+// executor. The start's ReconcileIPVS thus reaches the kernel before every
+// later SetIPVS.
 func (l *lvsAdapters) Apply(e effects.Effect) error {
 	if l.q == nil {
 		return errNoIPVSExecutor

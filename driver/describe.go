@@ -71,6 +71,12 @@ func DescribeEvent(ev events.Event) string {
 		return fmt.Sprintf("ProcessCount %s = %d", e.Process, e.Count)
 	case *events.BFDState:
 		return fmt.Sprintf("BFDState %s %s", e.Name, upWord(e.Up))
+	case *events.BFDReceived:
+		s := fmt.Sprintf("BFDReceived from %s ttl=%d %s", e.Src, e.TTL, DescribeBFDPacket(&e.Packet))
+		if e.Verdict != events.BFDVerdictOK {
+			s += " (" + e.Verdict.String() + ")"
+		}
+		return s
 	case *events.GroupJoined:
 		if e.Err != "" {
 			return fmt.Sprintf("GroupJoined %s %s failed: %s", e.Interface, e.Group, e.Err)
@@ -202,8 +208,22 @@ func DescribeEffect(e effects.Effect) string {
 		return describeReconcile(v)
 	case *effects.SendMail:
 		return describeMail(v)
+	case *effects.SendBFD:
+		s := fmt.Sprintf("SendBFD %s to %s ttl=%d", v.Session, v.Dst, v.TTL)
+		if v.Src.IsValid() {
+			s += " src=" + v.Src.String()
+		}
+		if v.Multihop {
+			s += " multihop"
+		}
+		return s + " " + DescribeBFDPacket(&v.Packet)
+	case *effects.BFDStateChanged:
+		return fmt.Sprintf("BFDStateChanged %s %s->%s diag=%d remote-diag=%d (%s)", v.Session, events.BFDStateName(v.From),
+			events.BFDStateName(v.To), v.LocalDiag, v.RemoteDiag, v.Reason)
 	case *effects.SetIPVSTimeouts:
 		return describeTimeouts(v)
+	case *effects.IPVSSyncDaemon:
+		return describeSyncDaemon(v)
 	case *effects.SetIPVS:
 		s := "SetIPVS " + v.Op.String()
 		if v.Op == effects.IPVSFlush {
@@ -352,4 +372,56 @@ func describeMail(e *effects.SendMail) string {
 	return fmt.Sprintf("SendMail %s helo=%s from=%s to=%s timeout=%s subject=%q body=%q",
 		net.JoinHostPort(e.Server, strconv.Itoa(e.Port)), e.Helo, orDash(e.From),
 		strings.Join(e.To, ","), e.Timeout, e.Subject, e.Body)
+}
+
+// describeSyncDaemon names the operation, the daemon and, for a start, the
+// settings that are not the kernel's defaults.
+func describeSyncDaemon(e *effects.IPVSSyncDaemon) string {
+	s := fmt.Sprintf("IPVSSyncDaemon %s %s %s id=%d", e.Op, e.State, e.Interface, e.SyncID)
+	if e.Op != effects.SyncDaemonStart {
+		return s
+	}
+	if e.MaxLen != 0 {
+		s += " maxlen=" + strconv.Itoa(e.MaxLen)
+	}
+	if e.Port != 0 {
+		s += " port=" + strconv.Itoa(e.Port)
+	}
+	if e.TTL != 0 {
+		s += " ttl=" + strconv.Itoa(e.TTL)
+	}
+	if e.Group.IsValid() {
+		s += " group=" + e.Group.String()
+	}
+	return s
+}
+
+// DescribeBFDPacket prints a BFD control packet's fields: state,
+// diagnostic, flags, detect multiplier, discriminators and intervals
+// (microseconds).
+func DescribeBFDPacket(p *events.BFDPacket) string {
+	var b strings.Builder
+	b.WriteString(events.BFDStateName(p.State))
+	if p.Version != 1 {
+		fmt.Fprintf(&b, " v%d", p.Version)
+	}
+	if p.Diag != 0 {
+		fmt.Fprintf(&b, " diag=%d", p.Diag)
+	}
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{p.Poll, "P"}, {p.Final, "F"}, {p.CPI, "C"}, {p.Auth, "A"}, {p.Demand, "D"}, {p.Multipoint, "M"}} {
+		if f.on {
+			b.WriteString(" " + f.name)
+		}
+	}
+	fmt.Fprintf(&b, " mult=%d my=%#x your=%#x tx=%d rx=%d", p.DetectMult, p.MyDisc, p.YourDisc, p.DesiredMinTx, p.RequiredMinRx)
+	if p.RequiredMinEchoRx != 0 {
+		fmt.Fprintf(&b, " echo=%d", p.RequiredMinEchoRx)
+	}
+	if p.Length != 24 {
+		fmt.Fprintf(&b, " len=%d", p.Length)
+	}
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/internal/wire"
 )
 
@@ -160,6 +161,15 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		encodeFirewallVIPs(e, v.Instance, &v.Table, v.VIPs)
 	case *RemoveFirewall:
 		e.String(1, v.Table)
+	case *IPVSSyncDaemon:
+		e.Uint(1, uint64(v.Op))
+		e.Uint(2, uint64(v.State))
+		e.String(3, v.Interface)
+		e.Uint(4, uint64(v.SyncID))
+		e.Int(5, int64(v.MaxLen))
+		e.Int(6, int64(v.Port))
+		e.Int(7, int64(v.TTL))
+		e.Addr(8, v.Group)
 	case *SetIPVSTimeouts:
 		e.Int(1, int64(v.TCP))
 		e.Int(2, int64(v.TCPFin))
@@ -173,6 +183,22 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		e.Strings(6, v.To)
 		e.String(7, v.Subject)
 		e.String(8, v.Body)
+	case *SendBFD:
+		e.String(1, v.Session)
+		e.Addr(2, v.Src)
+		e.Addr(3, v.Dst)
+		e.Bool(4, v.Multihop)
+		e.Uint(5, uint64(v.TTL))
+		pm := e.BeginMapField(6)
+		events.EncodeBFDPacketFields(e, &v.Packet)
+		e.EndMapField(pm)
+	case *BFDStateChanged:
+		e.String(1, v.Session)
+		e.Uint(2, uint64(v.From))
+		e.Uint(3, uint64(v.To))
+		e.Uint(4, uint64(v.LocalDiag))
+		e.Uint(5, uint64(v.RemoteDiag))
+		e.String(6, v.Reason)
 	default:
 		return fmt.Errorf("%T: no codec for kind %v", f, f.EffectKind())
 	}

@@ -222,6 +222,8 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		return decodeSetIPVS(d)
 	case KindReconcileIPVS:
 		return decodeReconcileIPVS(d)
+	case KindIPVSSyncDaemon:
+		return decodeSyncDaemon(d)
 	case KindSetIPVSTimeouts:
 		v := new(SetIPVSTimeouts)
 		for range d.MapLen() {
@@ -258,6 +260,50 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 				v.Subject = d.String()
 			case 8:
 				v.Body = d.String()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindSendBFD:
+		v := new(SendBFD)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Session = d.Name()
+			case 2:
+				v.Src = d.Addr()
+			case 3:
+				v.Dst = d.Addr()
+			case 4:
+				v.Multihop = d.Bool()
+			case 5:
+				v.TTL = uint8(d.UintN(8))
+			case 6:
+				events.DecodeBFDPacketFields(d, &v.Packet)
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
+	case KindBFDStateChanged:
+		v := new(BFDStateChanged)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Session = d.Name()
+			case 2:
+				v.From = uint8(d.UintN(8))
+			case 3:
+				v.To = uint8(d.UintN(8))
+			case 4:
+				v.LocalDiag = uint8(d.UintN(8))
+			case 5:
+				v.RemoteDiag = uint8(d.UintN(8))
+			case 6:
+				v.Reason = d.Name()
 			default:
 				d.Skip()
 			}
@@ -698,4 +744,32 @@ func decodeJoin(d *wire.Decoder, v *JoinGroup) {
 		}
 	}
 	d.EndContainer()
+}
+
+func decodeSyncDaemon(d *wire.Decoder) *IPVSSyncDaemon {
+	v := new(IPVSSyncDaemon)
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.Op = SyncDaemonOp(d.UintN(8))
+		case 2:
+			v.State = SyncDaemonState(d.UintN(8))
+		case 3:
+			v.Interface = d.String()
+		case 4:
+			v.SyncID = uint8(d.UintN(8))
+		case 5:
+			v.MaxLen = int(d.Int())
+		case 6:
+			v.Port = int(d.Int())
+		case 7:
+			v.TTL = int(d.Int())
+		case 8:
+			v.Group = d.Addr()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+	return v
 }

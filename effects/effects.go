@@ -24,17 +24,19 @@
 //   - An announcement's first frame follows its address; its repeats
 //     (Count frames, Interval apart) are sent asynchronously after it and
 //     do not hold up the stream.
-//   - The network effects (SendAdvert, JoinGroup, LeaveGroup,
+//   - The network effects (SendAdvert, SendBFD, JoinGroup, LeaveGroup,
 //     CloseSockets) are executed at once, in emitted order among
 //     themselves, and are never delayed by kernel work: an advert may
 //     leave before an address emitted ahead of it in the same Step is
 //     configured (harmless: an advert draws no traffic to a virtual
 //     address), and a slow netlink (RTNL contention, thousands of
 //     addresses) never delays an advert or the engine.
-//   - Timers, scripts, checks, SetIPVS, email alerts (SendMail) and the
-//     informational effects (StateChanged, Log, Count) have no order
-//     relative to the kernel stream. A SendMail follows the Notify of the
-//     same transition.
+//   - Timers, scripts, checks, SetIPVS, IPVSSyncDaemon, email alerts
+//     (SendMail) and the informational effects (StateChanged,
+//     BFDStateChanged, Log, Count) have no order relative to the kernel
+//     stream (the IPVS effects keep their order among themselves: a sync
+//     daemon stops before its successor starts). A SendMail follows the
+//     Notify of the same transition.
 //
 // Ownership: the engine may reuse effect values between calls to Step to
 // stay allocation-free. An effect returned by Step is valid until the next
@@ -91,6 +93,10 @@ const (
 	KindRemoveFirewall  Kind = 28
 	KindSetIPVSTimeouts Kind = 29
 	KindSendMail        Kind = 30
+	KindIPVSSyncDaemon  Kind = 31
+	// BFD (engine/bfd).
+	KindSendBFD         Kind = 32
+	KindBFDStateChanged Kind = 33
 )
 
 var kindNames = [...]string{
@@ -124,6 +130,9 @@ var kindNames = [...]string{
 	KindRemoveFirewall:    "RemoveFirewall",
 	KindSetIPVSTimeouts:   "SetIPVSTimeouts",
 	KindSendMail:          "SendMail",
+	KindIPVSSyncDaemon:    "IPVSSyncDaemon",
+	KindSendBFD:           "SendBFD",
+	KindBFDStateChanged:   "BFDStateChanged",
 }
 
 func (k Kind) String() string {
@@ -624,6 +633,73 @@ type SendMail struct {
 	Body    string   `json:"body"`
 }
 
+// IPVSSyncDaemon starts or stops one of the kernel's IPVS connection
+// synchronisation daemons (global_defs lvs_sync_daemon): the master
+// daemon multicasts the director's connections, the backup daemon
+// receives them into its own table, so that a director taking over
+// already knows the connections. A start carries the configuration; a
+// stop needs only State (the kernel runs at most one daemon of each
+// state). The engine never starts a daemon it has started already, nor
+// stops one it has not: an executor that finds a daemon of that state
+// running at a start (a crashed predecessor's) keeps it when its settings
+// are the ones asked for and reports the kernel's refusal otherwise, as
+// keepalived does; it reports a stop of a daemon that does not run as an
+// error.
+type IPVSSyncDaemon struct {
+	Op    SyncDaemonOp    `json:"op"`
+	State SyncDaemonState `json:"state"`
+	// Interface is the interface the daemon sends or receives on.
+	Interface string `json:"interface"`
+	// SyncID identifies the director pair's messages (0-255).
+	SyncID uint8 `json:"sync_id"`
+	// MaxLen, Port, TTL and Group are the optional message size limit,
+	// UDP port, multicast TTL and group; zero (or invalid) keeps the
+	// kernel's default (from the interface's MTU, 8848, 1, 224.0.0.81).
+	MaxLen int        `json:"maxlen,omitempty"`
+	Port   int        `json:"port,omitempty"`
+	TTL    int        `json:"ttl,omitempty"`
+	Group  netip.Addr `json:"group,omitzero"`
+}
+
+// SyncDaemonOp is what an IPVSSyncDaemon does.
+type SyncDaemonOp uint8
+
+// Sync daemon operations.
+const (
+	SyncDaemonStart SyncDaemonOp = 1
+	SyncDaemonStop  SyncDaemonOp = 2
+)
+
+func (o SyncDaemonOp) String() string {
+	switch o {
+	case SyncDaemonStart:
+		return "start"
+	case SyncDaemonStop:
+		return "stop"
+	}
+	return "SyncDaemonOp(" + strconv.Itoa(int(o)) + ")"
+}
+
+// SyncDaemonState is a sync daemon's role, numbered as the kernel numbers
+// it (IP_VS_STATE_MASTER, IP_VS_STATE_BACKUP).
+type SyncDaemonState uint8
+
+// Sync daemon roles.
+const (
+	SyncDaemonMaster SyncDaemonState = 1
+	SyncDaemonBackup SyncDaemonState = 2
+)
+
+func (s SyncDaemonState) String() string {
+	switch s {
+	case SyncDaemonMaster:
+		return "master"
+	case SyncDaemonBackup:
+		return "backup"
+	}
+	return "SyncDaemonState(" + strconv.Itoa(int(s)) + ")"
+}
+
 // IPVSTableService is one service of a desired IPVS table, with the
 // virtual server it comes from (in SetIPVS's ID form) and its
 // destinations.
@@ -739,6 +815,41 @@ type CheckStateChanged struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// SendBFD transmits one BFD control packet of a bfd_instance (RFC 5880
+// §6.8.7): to Dst on UDP port 3784 with TTL or hop limit 255 (single hop,
+// RFC 5881), or on 4784 with TTL (multihop, RFC 5883), from Src (the
+// source_ip, or the address the kernel chooses when unset) and a source
+// port in 49152-65535. The adapter encodes Packet as it is; the engine has
+// decided every field.
+type SendBFD struct {
+	// Session is the bfd_instance's name.
+	Session  string     `json:"session"`
+	Src      netip.Addr `json:"src,omitzero"`
+	Dst      netip.Addr `json:"dst"`
+	Multihop bool       `json:"multihop,omitempty"`
+	TTL      uint8      `json:"ttl"`
+	// Packet is the control packet (its Length is 24: vigil sends no
+	// authentication section).
+	Packet events.BFDPacket `json:"packet"`
+}
+
+// BFDStateChanged records a BFD session's transition (RFC 5880 §6.2). It
+// changes nothing in the world by itself (track_bfd and BFD_CHECK follow
+// within the same step); it feeds logs, timelines and `explain`.
+type BFDStateChanged struct {
+	Session string `json:"session"`
+	// From and To are BFD states (events.BFDAdminDown ... events.BFDUp).
+	From uint8 `json:"from"`
+	To   uint8 `json:"to"`
+	// LocalDiag is the session's diagnostic after the change, RemoteDiag
+	// the last one the neighbour sent.
+	LocalDiag  uint8 `json:"local_diag,omitempty"`
+	RemoteDiag uint8 `json:"remote_diag,omitempty"`
+	// Reason names the rule that fired: "remote-down", "remote-init",
+	// "remote-up", "remote-admin-down", "detection-timeout", "stop".
+	Reason string `json:"reason"`
+}
+
 // EffectKind implementations.
 
 func (*SendAdvert) EffectKind() Kind        { return KindSendAdvert }
@@ -771,6 +882,9 @@ func (*DelFirewallVIPs) EffectKind() Kind   { return KindDelFirewallVIPs }
 func (*RemoveFirewall) EffectKind() Kind    { return KindRemoveFirewall }
 func (*SetIPVSTimeouts) EffectKind() Kind   { return KindSetIPVSTimeouts }
 func (*SendMail) EffectKind() Kind          { return KindSendMail }
+func (*IPVSSyncDaemon) EffectKind() Kind    { return KindIPVSSyncDaemon }
+func (*SendBFD) EffectKind() Kind           { return KindSendBFD }
+func (*BFDStateChanged) EffectKind() Kind   { return KindBFDStateChanged }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -871,6 +985,15 @@ func Clone(e Effect) Effect {
 	case *SendMail:
 		c := *v
 		c.To = slices.Clone(v.To)
+		return &c
+	case *IPVSSyncDaemon:
+		c := *v
+		return &c
+	case *SendBFD:
+		c := *v
+		return &c
+	case *BFDStateChanged:
+		c := *v
 		return &c
 	}
 	return e

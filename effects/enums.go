@@ -44,6 +44,19 @@ const (
 	CounterCheckNoResult Counter = "check_no_result"
 )
 
+// BFD counters. Instance is the bfd_instance's name, or "bfd" for a
+// packet no session claims.
+const (
+	// CounterBFDReceived: a control packet accepted by a session.
+	CounterBFDReceived Counter = "bfd_rcvd"
+	// CounterBFDSent: a control packet sent.
+	CounterBFDSent Counter = "bfd_sent"
+	// CounterBFDDiscarded: a packet dropped by RFC 5880 §6.8.6's checks
+	// (decoder verdict, detect multiplier 0, multipoint, discriminators,
+	// authentication) or RFC 5881/5883's TTL check.
+	CounterBFDDiscarded Counter = "bfd_discarded"
+)
+
 // LogLevel is a Log effect's severity. On the wire it is its string.
 type LogLevel string
 
@@ -86,6 +99,10 @@ const (
 	// TimerGARPDelay: the next gratuitous ARP or NA a GARP delay
 	// (vrrp_garp_interval, garp_group) lets through.
 	TimerGARPDelay
+	// TimerBFDTx: a BFD session's next periodic control packet.
+	TimerBFDTx
+	// TimerBFDDetect: a BFD session's detection time running out.
+	TimerBFDDetect
 )
 
 // String is the kind's name for people ("master-down").
@@ -111,6 +128,10 @@ func (k TimerKind) String() string {
 		return "check"
 	case TimerGARPDelay:
 		return "GARP-delay"
+	case TimerBFDTx:
+		return "BFD-tx"
+	case TimerBFDDetect:
+		return "BFD-detect"
 	}
 	return "TimerKind(" + strconv.Itoa(int(k)) + ")"
 }

@@ -21,9 +21,10 @@
 //     answers every JoinGroup effect with a GroupJoined, and an instance
 //     then leaves INIT only once the socket it receives on is joined
 //     (driver.Boot builds steps 1 to 3).
-//  4. Then anything, in the order the world produced it: adverts, timers
-//     firing, link, address and route changes, script, track file,
-//     process, BFD and check results, GroupJoined answers. A further
+//  4. Then anything, in the order the world produced it: adverts, BFD
+//     control packets, timers firing, link, address and route changes,
+//     script, track file, process, BFD and check results, GroupJoined
+//     answers. A further
 //     ConfigLoaded is a reload (instances and checkers that stay keep
 //     their state); Stop shuts down gracefully, and a Start after a Stop
 //     begins afresh.
@@ -64,7 +65,10 @@
 //     table changes (after a Start, the one ReconcileIPVS, preceded by
 //     the lvs_timeouts; at a Stop the timeouts are restored after the
 //     table), then the notifications (a notify script sees the new table). Timers set in
-//     one step with the same deadline fire in that order.
+//     one step with the same deadline fire in that order. The BFD
+//     sessions' effects (packets, their timers, state changes) come
+//     before VRRP's; a session's change of state reaches track_bfd and
+//     BFD_CHECK in the same step.
 //   - Reads never change anything: Instances, DumpView, VirtualServers,
 //     IPVSTable, Timer and MarshalState only look.
 //
@@ -104,6 +108,9 @@
 //     enter and leave its drop sets.
 //   - notify.go: notify scripts and FIFO lines, and the email alerts
 //     (smtp_alert) of instances and sync groups.
+//   - lvssync.go: the IPVS connection sync daemon (lvs_sync_daemon):
+//     backup at a start, master while the instance is MASTER, stopped
+//     at a stop.
 //   - snapshot.go, dumpview.go: the state as journaled, and as dumped.
 //
 // engine/lvs is the checker process: virtual and real servers.
@@ -129,10 +136,17 @@
 // alerts can be sent at all (notification_email and smtp_server), the
 // envelope from global_defs and the "[router_id] " subject prefix.
 //
-// This package joins the two: Step routes each event to both parts (the
-// LVS part takes the events it has a use for) and returns VRRP's effects
-// then LVS's. phases.go is its own: global_defs' startup_script (Start
-// emits its RunScript and both parts start when its ScriptResult comes)
+// engine/bfd is the BFD session machine (RFC 5880/5881/5883, as
+// keepalived 2.2.7's BFD process runs it): its package comment lists each
+// rule with its scenario (testdata/bfd).
+//
+// This package joins the three: Step routes each event to every part
+// that has a use for it (BFD packets and BFD timers to the BFD machine,
+// the LVS part the events it takes) and returns BFD's effects, then
+// VRRP's, then LVS's; the BFD sessions' changes of state are handed to
+// VRRP (track_bfd) and LVS (BFD_CHECK) as BFDState within the step.
+// phases.go is its own: global_defs' startup_script (Start emits its
+// RunScript and both parts start when its ScriptResult comes)
 // and shutdown_script (its RunScript follows every other effect of Stop).
 //
 // testdata/INDEX.md maps each rule area to the scenario files that

@@ -19,7 +19,8 @@ func fuzzConfig() *conf.Config {
 		{Name: "wchk", Script: conf.Script{Argv: []string{"/bin/w"}}, Interval: conf.Duration(2 * time.Second), Rise: 1, Fall: 1, Weight: 20}}
 	cfg.TrackFiles = []conf.TrackFile{{Name: "tf", File: "/run/tf", Weight: 3}}
 	cfg.TrackProcesses = []conf.TrackProcess{{Name: "p", Process: "p", Quorum: 1, Weight: -15}}
-	cfg.BFDInstances = []conf.BFDInstance{{Name: "b"}}
+	cfg.BFDInstances = []conf.BFDInstance{{Name: "b", Neighbor: netip.MustParseAddr("10.0.0.2"), MinRx: conf.Duration(10 * time.Millisecond),
+		MinTx: conf.Duration(20 * time.Millisecond), IdleTx: conf.Duration(time.Second), Multiplier: 3, TTL: 255, Hoplimit: 64}}
 	cfg.SyncGroups = []conf.SyncGroup{{Name: "G", Group: []string{"VI_0", "VI_1"}, TrackScripts: []conf.TrackRef{{Name: "chk"}}}}
 	i2 := &cfg.Instances[2]
 	i2.TrackScripts = []conf.TrackRef{{Name: "wchk"}}
@@ -41,10 +42,11 @@ func fuzzConfig() *conf.Config {
 }
 
 var fuzzKeys = []string{"vrrp/VI_0/adv", "vrrp/VI_0/down", "vrrp/VI_1/down", "vrrp/VI_2/down", "vrrp/VI_2/adv",
-	"vrrp/VI_2/garp2", "vrrp/VI_2/refresh", "vrrp/VI_3/down", "vrrp/VI_3/adv", "vrrp/VI_4/adv", "script/chk", "script/wchk", "x"}
+	"vrrp/VI_2/garp2", "vrrp/VI_2/refresh", "vrrp/VI_3/down", "vrrp/VI_3/adv", "vrrp/VI_4/adv", "script/chk", "script/wchk", "bfd/b/tx", "bfd/b/detect", "x"}
 
-// decodeEvent turns a few fuzz bytes into an event (nil when out of bytes).
-func decodeEvent(b []byte, now *events.Time) (events.Event, []byte) {
+// decodeEvent turns a few fuzz bytes into an event (nil when out of
+// bytes); e is read for the BFD session's discriminator.
+func decodeEvent(b []byte, now *events.Time, e *Engine) (events.Event, []byte) {
 	if len(b) < 3 {
 		return nil, nil
 	}
@@ -53,7 +55,7 @@ func decodeEvent(b []byte, now *events.Time) (events.Event, []byte) {
 	*now += events.Time(time.Duration(x) * 20 * time.Millisecond)
 	h := events.Header{At: *now}
 	ifc := "eth" + string('0'+rune(y%2))
-	switch op % 14 {
+	switch op % 15 {
 	case 0, 1, 2:
 		src := netip.AddrFrom4([4]byte{10, 0, 0, y % 5})
 		ev := &events.AdvertReceived{Header: h, Interface: ifc, Src: src, Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255,
@@ -86,6 +88,18 @@ func decodeEvent(b []byte, now *events.Time) (events.Event, []byte) {
 		return &events.ProcessCount{Header: h, Process: "p", Count: int(x % 4)}, b
 	case 11:
 		return &events.BFDState{Header: h, Name: "b", Up: x&1 == 0}, b
+	case 13:
+		// A BFD packet from the session's neighbour (or not), in any
+		// state, with Your Discriminator 0 or the fuzz's.
+		ev := &events.BFDReceived{Header: h, Src: netip.AddrFrom4([4]byte{10, 0, 0, 2 + y%2}), TTL: 255 - y%3,
+			Packet: events.BFDPacket{Version: 1, State: x % 4, DetectMult: y % 4, Length: 24, MyDisc: uint32(x),
+				Poll: y&4 != 0, Final: y&8 != 0, Demand: y&16 != 0, DesiredMinTx: uint32(x) * 1000, RequiredMinRx: uint32(y%8) * 5000}}
+		if y&32 != 0 {
+			for _, st := range e.BFDSessions() {
+				ev.Packet.YourDisc = st.LocalDisc
+			}
+		}
+		return ev, b
 	case 12:
 		if x%16 == 0 {
 			return &events.Stop{Header: h}, b
@@ -112,7 +126,7 @@ func FuzzStep(f *testing.F) {
 		e.Step(&events.Start{Seed: 1})
 		for n := 0; n < 200; n++ {
 			var ev events.Event
-			ev, data = decodeEvent(data, &now)
+			ev, data = decodeEvent(data, &now, e)
 			if ev == nil {
 				break
 			}

@@ -55,8 +55,17 @@ func (e *Engine) start(v *events.Start) []effects.Effect {
 		e.pending = &saved
 		return e.join(m.Effects(), append(e.own[:0], rs))
 	}
+	return e.startAll(nil, v)
+}
+
+// startAll starts the BFD sessions, then VRRP (which sees the sessions'
+// states: down), then LVS; own are the engine's effects that come first.
+func (e *Engine) startAll(own []effects.Effect, v *events.Start) []effects.Effect {
+	m := e.vrrp
+	e.bfd.Start(v)
+	e.bfdVRRP(v.At)
 	m.Start(v)
-	return e.join(m.Effects(), e.lvs.Step(v))
+	return e.assemble(own, e.bfd.Effects(), m.Effects(), e.bfdLVS(v.At, e.lvs.Step(v)))
 }
 
 // phaseResult handles the outcome of the startup or shutdown script.
@@ -79,15 +88,15 @@ func (e *Engine) phaseResult(v *events.ScriptResult) []effects.Effect {
 	start := *e.pending
 	start.At = v.At
 	e.pending = nil
-	m.Start(&start)
-	return e.join3(own, m.Effects(), e.lvs.Step(&start))
+	return e.startAll(own, &start)
 }
 
 // stop handles Stop: VRRP and LVS stop, then the shutdown script runs.
 func (e *Engine) stop(v *events.Stop) []effects.Effect {
 	m := e.vrrp
+	e.bfd.Stop()
 	m.Stop(v)
-	out := e.join(m.Effects(), e.lvs.Step(v))
+	out := e.assemble(e.bfd.Effects(), m.Effects(), e.lvs.Step(v))
 	if !e.running {
 		return out
 	}
@@ -97,14 +106,5 @@ func (e *Engine) stop(v *events.Stop) []effects.Effect {
 		return out
 	}
 	e.buf = append(append(e.buf[:0:0], out...), rs)
-	return e.buf
-}
-
-// join3 returns a, b then c in a buffer the engine reuses.
-func (e *Engine) join3(a, b, c []effects.Effect) []effects.Effect {
-	if len(a) == 0 {
-		return e.join(b, c)
-	}
-	e.buf = append(append(append(e.buf[:0], a...), b...), c...)
 	return e.buf
 }

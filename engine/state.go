@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/vigil-ha/vigil/engine/bfd"
 	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events"
@@ -18,6 +19,7 @@ type state struct {
 	Config  *conf.Config   `json:"config,omitempty"`
 	VRRP    *vrrp.Snapshot `json:"vrrp"`
 	LVS     *lvs.Snapshot  `json:"lvs,omitempty"`
+	BFD     *bfd.Snapshot  `json:"bfd,omitempty"`
 	// Running and Pending are the engine's own (phases.go).
 	Running bool          `json:"running,omitempty"`
 	Pending *events.Start `json:"pending_start,omitempty"`
@@ -28,7 +30,7 @@ type state struct {
 // dynamic field, slices in config order.
 func (e *Engine) MarshalState() ([]byte, error) {
 	return json.Marshal(state{Version: stateVersion, Config: e.vrrp.Config(), VRRP: e.vrrp.Snapshot(), LVS: e.lvs.Snapshot(),
-		Running: e.running, Pending: e.pending})
+		BFD: e.bfd.Snapshot(), Running: e.running, Pending: e.pending})
 }
 
 // RestoreState rebuilds an engine from MarshalState's output; it continues
@@ -49,5 +51,9 @@ func RestoreState(b []byte) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{vrrp: m, lvs: l, running: s.Running, pending: s.Pending}, nil
+	bm, err := bfd.Restore(s.Config, s.BFD)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{vrrp: m, lvs: l, bfd: bm, running: s.Running, pending: s.Pending}, nil
 }

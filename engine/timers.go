@@ -25,6 +25,8 @@ type TimerInfo struct {
 	VirtualServer string
 	RealServer    string
 	Checker       int
+	// BFD is the bfd_instance of a TimerBFDTx or TimerBFDDetect.
+	BFD string
 }
 
 // Timer reports what key — the Key of a SetTimer, a CancelTimer or a
@@ -36,6 +38,9 @@ type TimerInfo struct {
 func (e *Engine) Timer(key string) (TimerInfo, bool) {
 	if v, ok := e.vrrp.TimerInfo(key); ok {
 		return TimerInfo{Kind: v.Kind, Instance: v.Instance, Script: v.Script, Interface: v.Interface, Group: v.Group}, true
+	}
+	if b, ok := e.bfd.TimerInfo(key); ok {
+		return TimerInfo{Kind: b.Kind, BFD: b.Session}, true
 	}
 	if l, ok := e.lvs.TimerInfo(key); ok {
 		return TimerInfo{Kind: effects.TimerCheck, VirtualServer: l.VirtualServer, RealServer: l.RealServer, Checker: l.Checker}, true

@@ -116,6 +116,8 @@ func AppendEncode(dst []byte, ev Event) ([]byte, error) {
 		e.Int(1, int64(v.At))
 		e.String(2, v.Name)
 		e.Bool(3, v.Up)
+	case *BFDReceived:
+		encodeBFDReceived(&e, v)
 	case *CheckResult:
 		e.Int(1, int64(v.At))
 		e.String(2, v.VirtualServer)
@@ -159,6 +161,42 @@ func encodeAdvertReceived(e *wire.Encoder, v *AdvertReceived) {
 	e.Uint(12, uint64(a.Checksum))
 	e.EndMapField(m)
 	e.Int(9, int64(v.Count))
+}
+
+func encodeBFDReceived(e *wire.Encoder, v *BFDReceived) {
+	e.Int(1, int64(v.At))
+	e.Addr(2, v.Src)
+	e.Addr(3, v.Dst)
+	e.Uint(4, uint64(v.SrcPort))
+	e.Int(5, int64(v.Ifindex))
+	e.Uint(6, uint64(v.TTL))
+	e.Bool(7, v.Multihop)
+	e.Uint(8, uint64(v.Verdict))
+	m := e.BeginMapField(9)
+	EncodeBFDPacketFields(e, &v.Packet)
+	e.EndMapField(m)
+}
+
+// EncodeBFDPacketFields writes p's fields into the open map of e, under
+// the keys DecodeBFDPacketFields reads (shared with the effects codec's
+// SendBFD).
+func EncodeBFDPacketFields(e *wire.Encoder, p *BFDPacket) {
+	e.Uint(1, uint64(p.Version))
+	e.Uint(2, uint64(p.Diag))
+	e.Uint(3, uint64(p.State))
+	e.Bool(4, p.Poll)
+	e.Bool(5, p.Final)
+	e.Bool(6, p.CPI)
+	e.Bool(7, p.Auth)
+	e.Bool(8, p.Demand)
+	e.Bool(9, p.Multipoint)
+	e.Uint(10, uint64(p.DetectMult))
+	e.Uint(11, uint64(p.Length))
+	e.Uint(12, uint64(p.MyDisc))
+	e.Uint(13, uint64(p.YourDisc))
+	e.Uint(14, uint64(p.DesiredMinTx))
+	e.Uint(15, uint64(p.RequiredMinRx))
+	e.Uint(16, uint64(p.RequiredMinEchoRx))
 }
 
 // Decode decodes an event encoded by Encode. Corrupt or truncated input

@@ -266,6 +266,8 @@ func decodePayload2(d *wire.Decoder, k Kind) Event {
 		}
 		d.EndContainer()
 		return v
+	case KindBFDReceived:
+		return decodeBFDReceived(d)
 	case KindCheckResult:
 		v := new(CheckResult)
 		for range d.MapLen() {
@@ -361,6 +363,80 @@ func decodeAdvert(d *wire.Decoder, a *Advert, spare []netip.Addr) {
 			a.AHSeq = uint32(d.UintN(32))
 		case 12:
 			a.Checksum = ChecksumKind(d.UintN(8))
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+}
+
+func decodeBFDReceived(d *wire.Decoder) *BFDReceived {
+	v := new(BFDReceived)
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			v.At = Time(d.Int())
+		case 2:
+			v.Src = d.Addr()
+		case 3:
+			v.Dst = d.Addr()
+		case 4:
+			v.SrcPort = uint16(d.UintN(16))
+		case 5:
+			v.Ifindex = int(d.Int())
+		case 6:
+			v.TTL = uint8(d.UintN(8))
+		case 7:
+			v.Multihop = d.Bool()
+		case 8:
+			v.Verdict = BFDVerdict(d.UintN(8))
+		case 9:
+			DecodeBFDPacketFields(d, &v.Packet)
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+	return v
+}
+
+// DecodeBFDPacketFields reads a map written by EncodeBFDPacketFields
+// into p, the map included.
+func DecodeBFDPacketFields(d *wire.Decoder, p *BFDPacket) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			p.Version = uint8(d.UintN(8))
+		case 2:
+			p.Diag = uint8(d.UintN(8))
+		case 3:
+			p.State = uint8(d.UintN(8))
+		case 4:
+			p.Poll = d.Bool()
+		case 5:
+			p.Final = d.Bool()
+		case 6:
+			p.CPI = d.Bool()
+		case 7:
+			p.Auth = d.Bool()
+		case 8:
+			p.Demand = d.Bool()
+		case 9:
+			p.Multipoint = d.Bool()
+		case 10:
+			p.DetectMult = uint8(d.UintN(8))
+		case 11:
+			p.Length = uint8(d.UintN(8))
+		case 12:
+			p.MyDisc = uint32(d.UintN(32))
+		case 13:
+			p.YourDisc = uint32(d.UintN(32))
+		case 14:
+			p.DesiredMinTx = uint32(d.UintN(32))
+		case 15:
+			p.RequiredMinRx = uint32(d.UintN(32))
+		case 16:
+			p.RequiredMinEchoRx = uint32(d.UintN(32))
 		default:
 			d.Skip()
 		}

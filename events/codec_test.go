@@ -292,14 +292,14 @@ func BenchmarkDecoderAdvert(b *testing.B) {
 func TestStampEveryKind(t *testing.T) {
 	for _, ev := range []Event{&ConfigLoaded{}, &Start{}, &Stop{}, &AdvertReceived{}, &TimerFired{},
 		&LinkChanged{}, &AddressChanged{}, &RouteChanged{}, &RuleChanged{}, &ScriptResult{},
-		&TrackFileValue{}, &ProcessCount{}, &BFDState{}, &CheckResult{}, &GroupJoined{}} {
+		&TrackFileValue{}, &ProcessCount{}, &BFDState{}, &CheckResult{}, &GroupJoined{}, &BFDReceived{}} {
 		Stamp(ev, 42)
 		if ev.EventTime() != 42 {
 			t.Errorf("%v: not stamped", ev.EventKind())
 		}
 	}
 	for k := Kind(1); k < 255; k++ {
-		if n := k.String(); n != "Kind("+strconv.Itoa(int(k))+")" && k > KindGroupJoined {
+		if n := k.String(); n != "Kind("+strconv.Itoa(int(k))+")" && k > KindBFDReceived {
 			t.Errorf("kind %s is not in this list", n)
 		}
 	}

@@ -50,6 +50,7 @@ const (
 	KindBFDState       Kind = 13
 	KindCheckResult    Kind = 14
 	KindGroupJoined    Kind = 15
+	KindBFDReceived    Kind = 16
 )
 
 var kindNames = [...]string{
@@ -68,6 +69,7 @@ var kindNames = [...]string{
 	KindBFDState:       "BFDState",
 	KindCheckResult:    "CheckResult",
 	KindGroupJoined:    "GroupJoined",
+	KindBFDReceived:    "BFDReceived",
 }
 
 func (k Kind) String() string {
@@ -324,7 +326,11 @@ type ProcessCount struct {
 	Count   int    `json:"count"`
 }
 
-// BFDState reports a BFD session going up or down.
+// BFDState reports a BFD session going up or down, from outside the
+// engine: scenario tests, and journals written before vigil ran BFD
+// sessions itself. The engine's own sessions (engine/bfd) feed their
+// state to track_bfd and BFD_CHECK within the step of the BFDReceived or
+// TimerFired that changed it, as if such an event had arrived.
 type BFDState struct {
 	Header
 	Name string `json:"name"`
@@ -366,6 +372,106 @@ type GroupJoined struct {
 	Err       string     `json:"err,omitempty"`
 }
 
+// BFD session states (RFC 5880 §4.1, the State field). Append only.
+const (
+	BFDAdminDown uint8 = 0
+	BFDDown      uint8 = 1
+	BFDInit      uint8 = 2
+	BFDUp        uint8 = 3
+)
+
+// BFDStateName names a BFD session state as keepalived logs it
+// (AdminDown, Down, Init, Up).
+func BFDStateName(s uint8) string {
+	switch s {
+	case BFDAdminDown:
+		return "AdminDown"
+	case BFDDown:
+		return "Down"
+	case BFDInit:
+		return "Init"
+	case BFDUp:
+		return "Up"
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// BFDPacket is a BFD control packet's fields (RFC 5880 §4.1), decoded by
+// the adapter (adapters/bfdnet) or to be encoded by it. Intervals are in
+// microseconds, as on the wire.
+type BFDPacket struct {
+	Version uint8 `json:"version"`
+	// Diag is the diagnostic code (RFC 5880 §4.1: 0 none, 1 control
+	// detection time expired, 3 neighbor signaled session down, 7
+	// administratively down, ...).
+	Diag  uint8 `json:"diag,omitempty"`
+	State uint8 `json:"state"`
+	// The flags: Poll, Final, Control Plane Independent, Authentication
+	// Present, Demand, Multipoint.
+	Poll       bool  `json:"poll,omitempty"`
+	Final      bool  `json:"final,omitempty"`
+	CPI        bool  `json:"cpi,omitempty"`
+	Auth       bool  `json:"auth,omitempty"`
+	Demand     bool  `json:"demand,omitempty"`
+	Multipoint bool  `json:"multipoint,omitempty"`
+	DetectMult uint8 `json:"detect_mult"`
+	// Length is the Length field as received (24 without authentication).
+	Length   uint8  `json:"length"`
+	MyDisc   uint32 `json:"my_disc"`
+	YourDisc uint32 `json:"your_disc,omitempty"`
+	// DesiredMinTx, RequiredMinRx and RequiredMinEchoRx are in
+	// microseconds.
+	DesiredMinTx      uint32 `json:"desired_min_tx"`
+	RequiredMinRx     uint32 `json:"required_min_rx"`
+	RequiredMinEchoRx uint32 `json:"required_min_echo_rx,omitempty"`
+}
+
+// BFDVerdict is the decoder's judgement on a received BFD packet: what
+// it could not even read as a control packet (RFC 5880 §6.8.6's first
+// checks). Anything other than BFDVerdictOK is counted by the engine and
+// dropped; every other check of §6.8.6 is the engine's.
+type BFDVerdict uint8
+
+// BFD decoder verdicts. Append only.
+const (
+	BFDVerdictOK BFDVerdict = 0
+	// BFDVerdictTooShort: fewer bytes than the mandatory section.
+	BFDVerdictTooShort BFDVerdict = 1
+	// BFDVerdictBadVersion: a version other than 1.
+	BFDVerdictBadVersion BFDVerdict = 2
+	// BFDVerdictBadLength: the Length field is below the minimum (24, or
+	// 26 with authentication) or above the UDP payload.
+	BFDVerdictBadLength BFDVerdict = 3
+)
+
+var bfdVerdictNames = [...]string{"ok", "too-short", "bad-version", "bad-length"}
+
+func (v BFDVerdict) String() string {
+	if int(v) < len(bfdVerdictNames) {
+		return bfdVerdictNames[v]
+	}
+	return "bfd-verdict(" + strconv.Itoa(int(v)) + ")"
+}
+
+// BFDReceived is a BFD control packet received on UDP port 3784
+// (single hop, RFC 5881) or 4784 (multihop, RFC 5883), with the facts of
+// its reception and the decoder's verdict.
+type BFDReceived struct {
+	Header
+	Src netip.Addr `json:"src"`
+	Dst netip.Addr `json:"dst"`
+	// SrcPort is the packet's UDP source port.
+	SrcPort uint16 `json:"src_port,omitempty"`
+	// Ifindex is the interface the packet arrived on (0 if unknown).
+	Ifindex int `json:"ifindex,omitempty"`
+	// TTL is the IPv4 TTL or the IPv6 hop limit as received.
+	TTL uint8 `json:"ttl"`
+	// Multihop is set for a packet received on port 4784.
+	Multihop bool       `json:"multihop,omitempty"`
+	Verdict  BFDVerdict `json:"verdict,omitempty"`
+	Packet   BFDPacket  `json:"packet"`
+}
+
 // EventKind implementations.
 
 func (*ConfigLoaded) EventKind() Kind   { return KindConfigLoaded }
@@ -383,3 +489,4 @@ func (*ProcessCount) EventKind() Kind   { return KindProcessCount }
 func (*BFDState) EventKind() Kind       { return KindBFDState }
 func (*CheckResult) EventKind() Kind    { return KindCheckResult }
 func (*GroupJoined) EventKind() Kind    { return KindGroupJoined }
+func (*BFDReceived) EventKind() Kind    { return KindBFDReceived }

@@ -203,7 +203,7 @@ func goldenV5() []goldenRecord {
 // goldenV6 is goldenV5's records followed by steady adverts, a master's
 // and a backup's, so that format 3's delta records (explicit, repeated,
 // followed and kept slots, a changed slot code, an unpredicted shape) are
-// in a committed file, and SetIPVSTimeouts and SendMail.
+// in a committed file, SetIPVSTimeouts, SendMail, the firewall and IPVSSyncDaemon.
 func goldenV6() []goldenRecord {
 	a := netip.MustParseAddr
 	recs := goldenV5()
@@ -232,7 +232,67 @@ func goldenV6() []goldenRecord {
 			&effects.SendMail{Server: "192.0.2.25", Port: 25, Timeout: 30 * time.Second, Helo: "lb1.example.com",
 				From: "lb1@example.com", To: []string{"ops@example.com", "oncall@example.com"},
 				Subject: "[lb1] VRRP Instance VI_1 - Stopping", Body: "=> VRRP Instance stopping <="}}})
-	return append(recs, goldenV6Firewall()...)
+	recs = append(recs, goldenV6Firewall()...)
+	recs = append(recs, goldenV6SyncDaemon()...)
+	return append(recs, goldenV6BFD()...)
+}
+
+// goldenV6SyncDaemon is lvs_sync_daemon: the backup daemon at a start,
+// the swap to the master daemon, the master daemon stopped at a stop.
+func goldenV6SyncDaemon() []goldenRecord {
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	start := effects.IPVSSyncDaemon{Op: effects.SyncDaemonStart, State: effects.SyncDaemonBackup, Interface: "eth1",
+		SyncID: 51, MaxLen: 1400, Port: 8848, TTL: 2, Group: netip.MustParseAddr("239.0.0.81")}
+	stopBackup, master := start, start
+	stopBackup.Op, master.State = effects.SyncDaemonStop, effects.SyncDaemonMaster
+	stopMaster := master
+	stopMaster.Op = effects.SyncDaemonStop
+	return []goldenRecord{
+		{&events.Start{Header: at(36), Seed: 14}, []effects.Effect{&start}},
+		{&events.TimerFired{Header: at(40), Key: "vrrp/VI_1/down"}, []effects.Effect{&stopBackup, &master}},
+		{&events.Stop{Header: at(41)}, []effects.Effect{&stopMaster}},
+	}
+}
+
+// goldenV6BFD is a BFD session's handshake: BFDReceived, SendBFD and
+// BFDStateChanged.
+func goldenV6BFD() []goldenRecord {
+	a := netip.MustParseAddr
+	at := func(ms int64) events.Header { return events.Header{At: events.Time(50e9 + ms*1e6)} }
+	cfg := &conf.Config{BFDInstances: []conf.BFDInstance{{Name: "b1", Neighbor: a("10.0.0.2"), Source: a("10.0.0.1"),
+		MinRx: conf.Duration(10 * time.Millisecond), MinTx: conf.Duration(10 * time.Millisecond), IdleTx: conf.Duration(time.Second),
+		Multiplier: 5, TTL: 255, Hoplimit: 64}}}
+	down := events.BFDPacket{Version: 1, State: events.BFDDown, DetectMult: 5, Length: 24, MyDisc: 0x50b346e7,
+		DesiredMinTx: 1000000, RequiredMinRx: 10000}
+	init := down
+	init.State, init.YourDisc = events.BFDInit, 0x1000
+	up := init
+	up.State, up.Poll, up.DesiredMinTx = events.BFDUp, true, 10000
+	return append([]goldenRecord{},
+		goldenRecord{&events.ConfigLoaded{Header: at(0), Config: cfg, Digest: "sha256:5f1c"}, nil},
+		goldenRecord{&events.Start{Header: at(0), Seed: 1}, []effects.Effect{
+			&effects.BFDStateChanged{Session: "b1", From: events.BFDAdminDown, To: events.BFDDown, Reason: "start"},
+			&effects.SendBFD{Session: "b1", Src: a("10.0.0.1"), Dst: a("10.0.0.2"), TTL: 255, Packet: down},
+			&effects.SetTimer{Key: "bfd/b1/tx", At: at(978).At}}},
+		goldenRecord{&events.BFDReceived{Header: at(5), Src: a("10.0.0.2"), Dst: a("10.0.0.1"), SrcPort: 49153, Ifindex: 2, TTL: 255,
+			Packet: events.BFDPacket{Version: 1, State: events.BFDDown, DetectMult: 5, Length: 24, MyDisc: 0x1000,
+				DesiredMinTx: 1000000, RequiredMinRx: 10000}}, []effects.Effect{
+			&effects.BFDStateChanged{Session: "b1", From: events.BFDDown, To: events.BFDInit, Reason: "remote-down"},
+			&effects.SetTimer{Key: "bfd/b1/detect", At: at(5005).At}}},
+		goldenRecord{&events.BFDReceived{Header: at(9), Src: a("10.0.0.2"), Dst: a("10.0.0.1"), TTL: 254, Multihop: true,
+			Verdict: events.BFDVerdictBadLength}, []effects.Effect{&effects.Count{Instance: "bfd", Counter: effects.CounterBFDDiscarded, Delta: 1}}},
+		goldenRecord{&events.BFDReceived{Header: at(10), Src: a("10.0.0.2"), Dst: a("10.0.0.1"), TTL: 255,
+			Packet: events.BFDPacket{Version: 1, State: events.BFDUp, Final: true, DetectMult: 5, Length: 24, MyDisc: 0x1000,
+				YourDisc: 0x50b346e7, DesiredMinTx: 10000, RequiredMinRx: 10000}}, []effects.Effect{
+			&effects.BFDStateChanged{Session: "b1", From: events.BFDInit, To: events.BFDUp, Reason: "remote-up"},
+			&effects.Log{Level: effects.LogInfo, Message: "(b1) Entering Up state"},
+			&effects.SetTimer{Key: "bfd/b1/detect", At: at(60).At}}},
+		goldenRecord{&events.TimerFired{Header: at(18), Key: "bfd/b1/tx"}, []effects.Effect{
+			&effects.SendBFD{Session: "b1", Src: a("10.0.0.1"), Dst: a("10.0.0.2"), TTL: 255, Packet: up},
+			&effects.SetTimer{Key: "bfd/b1/tx", At: at(26).At}}},
+		goldenRecord{&events.TimerFired{Header: at(60), Key: "bfd/b1/detect"}, []effects.Effect{
+			&effects.BFDStateChanged{Session: "b1", From: events.BFDUp, To: events.BFDDown, LocalDiag: 1, Reason: "detection-timeout"}}},
+	)
 }
 
 var goldenGap = Gap{First: 100, Last: 119, Count: 20, At: time.Date(2025, 3, 1, 12, 0, 1, 0, time.UTC), Reason: "queue full"}

@@ -25,8 +25,8 @@ type Executor struct {
 // NewExecutor returns an Executor applying effects to m.
 func NewExecutor(m *Manager) *Executor { return &Executor{m: m} }
 
-// Apply executes one effect; effects other than SetIPVS, ReconcileIPVS
-// and SetIPVSTimeouts are ignored.
+// Apply executes one effect; effects other than SetIPVS, ReconcileIPVS,
+// SetIPVSTimeouts and IPVSSyncDaemon are ignored.
 func (x *Executor) Apply(e effects.Effect) error {
 	switch v := e.(type) {
 	case *effects.SetIPVS:
@@ -35,6 +35,8 @@ func (x *Executor) Apply(e effects.Effect) error {
 		return x.reconcile(v)
 	case *effects.SetIPVSTimeouts:
 		return x.timeouts(v)
+	case *effects.IPVSSyncDaemon:
+		return x.syncDaemon(v)
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ var runOptions = []option{
 	{short: 'f', long: "use-file", arg: requiredArg, argName: "FILE", help: "use the specified configuration file (default " + defaultConfig + ")"},
 	{short: 'P', long: "vrrp", help: "only run the VRRP subsystem (virtual servers ignored, IPVS untouched)"},
 	{short: 'C', long: "check", help: "only run the health-checker subsystem: checkers and IPVS, no VRRP socket"},
-	{short: 'B', long: "no_bfd", help: "don't run BFD (accepted; vigil has no BFD)"},
+	{short: 'B', long: "no_bfd", help: "don't run BFD: no BFD socket is opened, the sessions stay down"},
 	{long: "all", help: "force all subsystems to run (accepted; no effect)"},
 	{short: 'l', long: "log-console", help: "log messages to the console (stderr)"},
 	{short: 'D', long: "log-detail", help: "detailed log messages (debug level)"},
@@ -47,7 +47,7 @@ var runOptions = []option{
 	{short: 'p', long: "pid", arg: requiredArg, argName: "FILE", help: "pid file of the main process (default " + daemon.DefaultPIDFile + ")"},
 	{short: 'r', long: "vrrp_pid", arg: requiredArg, argName: "FILE", help: "pid file of the VRRP process (default " + daemon.DefaultVRRPPIDFile + ")"},
 	{short: 'c', long: "checkers_pid", arg: requiredArg, argName: "FILE", help: "pid file of the checkers process (accepted; vigil runs its checkers in its one process and writes none)"},
-	{short: 'b', long: "bfd_pid", arg: requiredArg, argName: "FILE", help: "pid file of the BFD process (accepted; no BFD runs)"},
+	{short: 'b', long: "bfd_pid", arg: requiredArg, argName: "FILE", help: "pid file of the BFD process (accepted; vigil's BFD runs in its one process)"},
 	{short: 'a', long: "address-monitoring", help: "log every address change reported by netlink"},
 	{short: 's', long: "namespace", arg: requiredArg, argName: "NAME", help: "run in network namespace NAME (not supported: use ip netns exec)"},
 	{short: 'x', long: "snmp", help: "enable SNMP (not supported: ignored)"},
@@ -197,7 +197,7 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 		lg.Logger.Info().Dur("every", every).Msg("systemd watchdog: the event loop pings")
 	}
 	err = daemon.Run(context.Background(), daemon.Options{
-		ConfigFile: f.configFile, ConfigID: f.configID, NoVRRP: f.checkOnly, NoLVS: f.vrrpOnly,
+		ConfigFile: f.configFile, ConfigID: f.configID, NoVRRP: f.checkOnly, NoLVS: f.vrrpOnly, NoBFD: f.noBFD,
 		KeepAddresses: f.keepVRRP, KeepIPVS: f.keepIPVS, JournalDir: f.journal, Version: daemon.Version,
 		Log: lg, Signals: sigs, LogAddresses: f.addrMonitor, DumpConfig: f.dumpConf,
 		ControlSocket: f.controlSocket, MetricsListen: f.metricsListen, MetricsCompat: f.metricsCompat,

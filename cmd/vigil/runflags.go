@@ -12,7 +12,7 @@ import (
 // runFlags is the parsed command line of `vigil run`.
 type runFlags struct {
 	configFile, configID         string
-	checkOnly, vrrpOnly          bool
+	checkOnly, vrrpOnly, noBFD   bool
 	log                          daemon.LogOptions
 	umask                        *int
 	keepVRRP, dontFork, dumpConf bool
@@ -116,7 +116,9 @@ func parseRunFlags(found []parsedOpt) (*runFlags, error) {
 			f.refused = append(f.refused, "--genhash is not supported")
 		case "snmp", "snmp-agent-socket", "core-dump-pattern", "all-config":
 			f.warnings = append(f.warnings, "option --"+p.opt.long+" is not supported: ignored")
-		case "no_bfd", "all", "flush-log-file", "release-vips", "dont-respawn",
+		case "no_bfd":
+			f.noBFD = true
+		case "all", "flush-log-file", "release-vips", "dont-respawn",
 			"checkers_pid", "bfd_pid":
 			// Accepted for compatibility; nothing to do (see the help text).
 		}

@@ -1,13 +1,19 @@
 package scenario
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/vigil-ha/vigil/events"
+)
 
 var statusSpec = spec{}
 
 // cmdStatus reports the engine's state: every VRRP instance (state,
 // effective and configured priority), then every LVS virtual server
 // (quorum, sorry server, live weight) with its real servers and their
-// checkers.
+// checkers, then every BFD session (state, discriminators, diagnostics,
+// the negotiated transmit interval and detection time, what track_bfd
+// sees).
 //
 // Syntax:
 //
@@ -29,6 +35,11 @@ func (h *Harness) cmdStatus(*params) error {
 			}
 			h.report("  %s alive=%v w=%d%s", r.ID, r.Alive, r.Weight, s)
 		}
+	}
+	for _, b := range h.Engine.BFDSessions() {
+		h.report("bfd %s %s remote=%s my=%#x your=%#x diag=%d remote-diag=%d tx=%s detect=%s poll=%v tracked=%s", b.Name,
+			events.BFDStateName(b.State), events.BFDStateName(b.RemoteState), b.LocalDisc, b.RemoteDisc, b.LocalDiag, b.RemoteDiag,
+			b.TxInterval, b.DetectTime, b.Poll, map[bool]string{true: "up", false: "down"}[b.Reported])
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ var commandTable = map[string]command{
 	"track-file": {trackFileSpec, (*Harness).cmdTrackFile},
 	"process":    {processSpec, (*Harness).cmdProcess},
 	"bfd":        {bfdSpec, (*Harness).cmdBFD},
+	"bfd-rx":     {bfdRxSpec, (*Harness).cmdBFDRx},
 	"joined":     {joinedSpec, (*Harness).cmdJoined},
 	"health":     {healthSpec, (*Harness).cmdHealth},
 	"check":      {checkSpec, (*Harness).cmdCheck},

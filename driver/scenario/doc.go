@@ -18,8 +18,9 @@
 //     with the health the scenario set for that real server (`health`,
 //     default up), unless that health is `none`.
 //
-// Everything else the world says (links, addresses, adverts, script and
-// tracker results, join outcomes) is a command of the scenario.
+// Everything else the world says (links, addresses, adverts, BFD
+// packets, script and tracker results, join outcomes) is a command of the
+// scenario.
 //
 // Each command is one file, cmd_<name>.go, whose handler's doc comment
 // shows its syntax and an example (TestCommandDocs checks that every
@@ -41,6 +42,7 @@
 //	track-file       TrackFileValue name=F value=N [failed]
 //	process          ProcessCount name=P count=N
 //	bfd              BFDState name=B [up|down]
+//	bfd-rx           BFDReceived name=B state=S [packet fields]
 //	joined           GroupJoined if=NAME group=ADDR [err=TEXT]
 //	check            CheckResult vs=VS rs=RS [idx=N] [ok] [msg=] [weight=]
 //	health           how the checker answers RunCheck from now on

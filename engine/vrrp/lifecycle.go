@@ -50,6 +50,7 @@ func (m *Machine) Start(ev *events.Start) {
 	for _, i := range m.instances {
 		m.startInstance(i)
 	}
+	m.syncdApply() // the backup daemon, before any instance leaves INIT
 	for _, i := range m.instances {
 		m.tryLeaveInit(i)
 	}

@@ -73,6 +73,12 @@ type Machine struct {
 	// configuration asks for (firewall.go).
 	fw, fwWant firewall
 
+	// syncd is the IPVS sync daemon the engine has asked the kernel to
+	// run (lvssync.go), nil for none; reloading defers its changes to the
+	// end of a reload.
+	syncd     *effects.IPVSSyncDaemon
+	reloading bool
+
 	out             outbox
 	dirtySyncGroups []*syncGroup
 }

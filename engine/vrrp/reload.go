@@ -21,6 +21,12 @@ func (m *Machine) Load(cfg *conf.Config) {
 		m.compile(cfg)
 		return
 	}
+	// The sync daemon follows once the reload is done.
+	m.reloading = true
+	defer func() {
+		m.reloading = false
+		m.syncdApply()
+	}()
 	// Instances that go away leave first, while the old sync groups exist.
 	want := make(map[string]*conf.Instance, len(cfg.Instances))
 	for k := range cfg.Instances {

@@ -35,6 +35,8 @@ type Snapshot struct {
 	Firewall *firewall `json:"firewall,omitempty"`
 	// GARPDelays: the GARP/NA delays' queues and schedules, those in use.
 	GARPDelays []garpDelayDyn `json:"garp_delays,omitempty"`
+	// SyncDaemon is the IPVS sync daemon the engine asked for, if any.
+	SyncDaemon *effects.IPVSSyncDaemon `json:"sync_daemon,omitempty"`
 }
 
 // Snapshot returns the dynamic state.
@@ -71,6 +73,10 @@ func (m *Machine) Snapshot() *Snapshot {
 		if !d.dyn.idle() {
 			s.GARPDelays = append(s.GARPDelays, d.dyn)
 		}
+	}
+	if m.syncd != nil {
+		c := *m.syncd
+		s.SyncDaemon = &c
 	}
 	if m.fw != m.fwWant {
 		fw := m.fw
@@ -134,6 +140,10 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 				d.dyn = dyn
 			}
 		}
+	}
+	if s.SyncDaemon != nil {
+		c := *s.SyncDaemon
+		m.syncd = &c
 	}
 	m.now, m.started, m.stopped, m.seed, m.startupUntil, m.draws = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil, s.Draws
 	if s.Firewall != nil {

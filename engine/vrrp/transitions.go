@@ -18,6 +18,7 @@ func (m *Machine) setState(i *instance, to effects.State, why string) {
 	m.out.log(effects.LogInfo, i.name, "("+i.name+") Entering "+to.String()+" STATE")
 	m.notifyInstance(i, to)
 	m.markSyncGroup(i)
+	m.syncdApply()
 }
 
 // armDown (re)arms the master-down timer to fire after d.

@@ -364,6 +364,9 @@ type BFDInstance struct {
 	// (`vrrp` / `checker` keywords).
 	VRRPOnly    bool `json:"vrrp,omitempty"`
 	CheckerOnly bool `json:"checker,omitempty"`
+	// Multihop runs the session on UDP port 4784 (RFC 5883) instead of
+	// 3784 (keepalived 2.2.8's multihop keyword).
+	Multihop bool `json:"multihop,omitempty"`
 }
 
 // TrackGroup is a track_group block: static addresses/routes/rules that

@@ -2,9 +2,11 @@
 # The slow qemu lane: boot Debian's own kernel (which has IPVS, unlike the
 # kernels CI and developers run on) with a tiny busybox initramfs, load the
 # ip_vs modules, run the adapters/ipvs integration test and the daemon's
-# IPVS test (daemon.TestDaemonIPVSInVM: the checker daemon in-process
+# IPVS tests (daemon.TestDaemonIPVSInVM: the checker daemon in-process
 # against HTTP real servers on loopback addresses, driving the kernel
-# table) inside the VM, and print one result line covering both:
+# table; daemon.TestDaemonSyncDaemonInVM: two directors in namespaces
+# syncing a connection with lvs_sync_daemon across a failover) inside the
+# VM, and print one result line covering both:
 #
 #   QEMU-LANE: PASS (…)   or   QEMU-LANE: FAIL (…)
 #
@@ -87,7 +89,7 @@ mkdir -p "$work/root"/{bin,dev,proc,sys,tmp,run,lib/modules}
 #    busybox insmod cannot read .ko.xz.
 # crc32c_generic first: libcrc32c (under nf_conntrack) needs the crc32c
 # crypto algorithm at init, a soft dependency modules.dep does not list.
-want=(crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh)
+want=(crc32c_generic ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh veth)
 declare -A seen=()
 order=()
 dep_of() { # module path (relative) → its dependencies (relative)
@@ -139,15 +141,17 @@ echo "VM: modules loaded"
 /ipvs.test -test.v -test.count=1 -test.timeout=60s > /tmp/out 2>&1
 rc=$?
 cat /tmp/out
-VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=90s -test.run '^TestDaemonIPVS(Namespace)?InVM$' > /tmp/dout 2>&1
+VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=150s -test.run '^TestDaemon(IPVS|IPVSNamespace|SyncDaemon)InVM$' > /tmp/dout 2>&1
 drc=$?
 cat /tmp/dout
-# TestKernelTable, TestKernelTimeouts, TestDaemonIPVSInVM and
-# TestDaemonIPVSNamespaceInVM must have run (a skip means the
-# modules did not load).
+# TestKernelTable, TestKernelTimeouts, TestKernelSyncDaemon,
+# TestDaemonIPVSInVM, TestDaemonIPVSNamespaceInVM and
+# TestDaemonSyncDaemonInVM must have run (a skip means the modules did
+# not load).
 if [ $rc -eq 0 ] && grep -q '^--- PASS: TestKernelTable' /tmp/out &&
+	grep -q '^--- PASS: TestKernelTimeouts' /tmp/out && grep -q '^--- PASS: TestKernelSyncDaemon' /tmp/out &&
 	[ $drc -eq 0 ] && grep -q '^--- PASS: TestDaemonIPVSInVM' /tmp/dout &&
-	grep -q '^--- PASS: TestDaemonIPVSNamespaceInVM' /tmp/dout && grep -q '^--- PASS: TestKernelTimeouts' /tmp/out; then
+	grep -q '^--- PASS: TestDaemonIPVSNamespaceInVM' /tmp/dout && grep -q '^--- PASS: TestDaemonSyncDaemonInVM' /tmp/dout; then
 	echo "VM-RESULT: PASS"
 else
 	echo "VM-RESULT: FAIL ipvs rc=$rc daemon rc=$drc"
@@ -166,7 +170,7 @@ cpu=max
 log "booting $kver ($accel)"
 out="$work/console.log"
 boot_start=$(date +%s.%N)
-timeout "${VIGIL_QEMU_TIMEOUT:-180}" qemu-system-x86_64 -machine "accel=$accel" -cpu "$cpu" -m 512 -smp 1 -nographic -no-reboot \
+timeout "${VIGIL_QEMU_TIMEOUT:-240}" qemu-system-x86_64 -machine "accel=$accel" -cpu "$cpu" -m 512 -smp 1 -nographic -no-reboot \
 	-kernel "$vmlinuz" -initrd "$work/initramfs.gz" \
 	-append 'console=ttyS0 panic=-1 quiet loglevel=3' \
 	</dev/null >"$out" 2>&1 || true
