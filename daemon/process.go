@@ -216,8 +216,7 @@ func setNice(prio int) error {
 // changeThread locks the engine's goroutine to its thread before a
 // scheduling setting changes that thread, and from then on. It is not
 // locked before: a locked goroutine costs a thread hand-off (a futex
-// wake-up) at every wake-up of the loop, about a third of the daemon's
-// CPU at 1,020 instances.
+// wake-up) at every wake-up of the loop.
 func (p *processSettings) changeThread() {
 	if !p.threadLocked {
 		runtime.LockOSThread()
