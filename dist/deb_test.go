@@ -180,6 +180,10 @@ mount --bind /dev "$R/dev"
 printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d"; chmod 755 "$R/usr/sbin/policy-rc.d"
 cp "$DEB" "$R/tmp/vigil.deb"
 cp "$SAMPLE" "$R/tmp/keepalived.conf"
+# The sample's interface, in this namespace only, so that keepalived -t's
+# host checks (interfaces exist) pass as they would on a real router.
+ip link add eth0 type veth peer name eth0-peer
+ip link set eth0 up
 chroot "$R" /bin/sh -eu -c '
 step() { echo "== $*"; }
 export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin
