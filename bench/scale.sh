@@ -39,6 +39,10 @@
 #   VIGIL_ARGS="--debug-pprof 127.0.0.1:6060"  extra vigil run options (both
 #                   nodes; each has its own loopback in its namespace)
 #   KEEPTMP=1       keep the temporary directory (configs, logs, captures)
+#   STATUS_N=20     vigil status requests timed on the backup after the
+#                   window (its slowest is printed, with the loop's latency
+#                   line before and after); STATUS_SHOW=N prints the first
+#                   N lines of the last one
 #   KEEP=SECONDS    keep both daemons running that long after the steady
 #                   window (to profile them: ip netns exec vgscale-PID-m curl
 #                   -o cpu.pprof 'http://127.0.0.1:6060/debug/pprof/profile?seconds=20')
@@ -139,7 +143,7 @@ start() {
 	mkdir -p "$dir"
 	if [ "$impl" = vigil ]; then
 		ip netns exec "$ns" "$vigil" run -P -n -l -D -G -f "$cf" -p "$dir/main.pid" \
-			-r "$dir/vrrp.pid" --journal "$dir/journal" "$@" >"$dir/log" 2>&1 &
+			-r "$dir/vrrp.pid" --journal "$dir/journal" --control-socket "$dir/vigil.ctl" "$@" >"$dir/log" 2>&1 &
 	else
 		ip netns exec "$ns" "$keepalived" -P -n -l -D -G -f "$cf" -p "$dir/main.pid" \
 			-r "$dir/vrrp.pid" -c "$dir/checkers.pid" >"$dir/log" 2>&1 &
@@ -288,6 +292,26 @@ for r in $(seq "$runs"); do
 		m1=$(ticks $mp) b1=$(ticks $bp) w1=$EPOCHREALTIME
 		mr=$(rss $mp) br=$(rss $bp)
 		stop "$tp"
+		if [ "$impl" = vigil ]; then
+			# vigil status on the backup (it hears every advert: N/A a
+			# second) while it runs: the slowest of STATUS_N requests, and
+			# the loop's latency line before and after them.
+			sock="$d/b/vigil.ctl"
+			l0=$("$vigil" status -s "$sock" 2>/dev/null | grep '^loop:' || true)
+			worst=0
+			for _ in $(seq "${STATUS_N:-20}"); do
+				t0=$EPOCHREALTIME
+				"$vigil" status -s "$sock" >"$d/status.txt" 2>&1 || true
+				t1=$EPOCHREALTIME
+				worst=$(awk -v a="$t0" -v b="$t1" -v w="$worst" 'BEGIN { d = (b - a) * 1000; printf "%.1f", (d > w ? d : w) }')
+			done
+			l1=$("$vigil" status -s "$sock" 2>/dev/null | grep '^loop:' || true)
+			rec "$impl status_worst_ms $worst"
+			echo "  vigil status on the backup: slowest of ${STATUS_N:-20} requests $worst ms (the command's whole run)" >&2
+			echo "  before: $l0" >&2
+			echo "  after:  $l1" >&2
+			[ -z "${STATUS_SHOW:-}" ] || head -n "${STATUS_SHOW}" "$d/status.txt" >&2
+		fi
 		tcpdump_text "$d/sched.cap"
 		cpu() { awk -v a="$1" -v b="$2" -v w0="$w0" -v w1="$w1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz / (w1 - w0) * 100 }'; }
 		mc=$(cpu "$m0" "$m1") bc=$(cpu "$b0" "$b1")
@@ -346,7 +370,7 @@ echo
 echo "N=$n instances, advert_int $adv, $runs runs (min / median / max)"
 printf '%-22s %-26s %-26s %s\n' metric vigil keepalived "ratio of medians (vigil/keepalived)"
 for m in cpu_master cpu_backup rss_master rss_backup sched_mean_err_pct sched_worst_late_ms \
-	startup_first startup_last takeover_first takeover_last takeover_spread; do
+	startup_first startup_last takeover_first takeover_last takeover_spread status_worst_ms; do
 	line=$(printf '%-22s' "$m")
 	meds=()
 	for impl in vigil keepalived; do
