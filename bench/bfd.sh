@@ -20,6 +20,8 @@
 # usage: sudo bench/bfd.sh [RUNS]               (default 10)
 #   VIGIL=path/to/vigil to use a built binary; KEEPALIVED=path likewise.
 #   ONLY=vigil or ONLY=keepalived to measure one implementation.
+#   MIN_RX=10 for min_rx/min_tx 10 ms on both sides (default 50: the
+#   detection time is 3 × MIN_RX).
 set -eu
 
 runs=${1:-10}
@@ -79,7 +81,7 @@ for ns in "$n1" "$n2"; do
 done
 
 bfd() { # name self peer
-	printf 'bfd_instance %s {\n  neighbor_ip %s\n  source_ip %s\n  min_rx 50\n  min_tx 50\n  multiplier 3\n}\n' "$1" "$3" "$2"
+	printf 'bfd_instance %s {\n  neighbor_ip %s\n  source_ip %s\n  min_rx %s\n  min_tx %s\n  multiplier 3\n}\n' "$1" "$3" "$2" "${MIN_RX:-50}" "${MIN_RX:-50}"
 }
 detector_conf() {
 	printf 'global_defs {\n  router_id detector\n}\n'
