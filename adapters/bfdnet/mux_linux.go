@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/internal/cmsg"
 )
 
 // Options configure a Mux.
@@ -180,7 +181,7 @@ func (m *Mux) Send(e *effects.SendBFD) error {
 			var pi [unix.SizeofInet4Pktinfo]byte
 			a := src.As4()
 			copy(pi[4:8], a[:]) // ipi_spec_dst: the source address
-			m.oob = appendCmsg(m.oob, unix.IPPROTO_IP, unix.IP_PKTINFO, pi[:])
+			m.oob = cmsg.Append(m.oob, unix.IPPROTO_IP, unix.IP_PKTINFO, pi[:])
 		}
 		to = &unix.SockaddrInet4{Port: port, Addr: dst.As4()}
 	} else {
@@ -190,12 +191,12 @@ func (m *Mux) Send(e *effects.SendBFD) error {
 		}
 		var hl [4]byte
 		binary.NativeEndian.PutUint32(hl[:], uint32(e.TTL))
-		m.oob = appendCmsg(m.oob, unix.IPPROTO_IPV6, unix.IPV6_HOPLIMIT, hl[:])
+		m.oob = cmsg.Append(m.oob, unix.IPPROTO_IPV6, unix.IPV6_HOPLIMIT, hl[:])
 		if src := e.Src; src.Is6() {
 			var pi [unix.SizeofInet6Pktinfo]byte
 			a := src.As16()
 			copy(pi[:16], a[:])
-			m.oob = appendCmsg(m.oob, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, pi[:])
+			m.oob = cmsg.Append(m.oob, unix.IPPROTO_IPV6, unix.IPV6_PKTINFO, pi[:])
 		}
 		to = &unix.SockaddrInet6{Port: port, Addr: dst.As16()}
 	}
@@ -232,7 +233,8 @@ func (m *Mux) read(s *sock) {
 		}
 		ev := &events.BFDReceived{Header: events.Header{At: m.o.Now()}, Multihop: s.multihop}
 		ev.Src, ev.SrcPort = s.source()
-		parseCmsgs(s.oob[:oobn], ev)
+		rx := cmsg.Parse(s.oob[:oobn])
+		ev.TTL, ev.Dst, ev.Ifindex = rx.TTL, rx.Dst, rx.Ifindex
 		ev.Verdict = Decode(s.buf[:n], &ev.Packet)
 		m.out <- ev
 	}

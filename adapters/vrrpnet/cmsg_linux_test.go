@@ -5,6 +5,8 @@ package vrrpnet
 import (
 	"net/netip"
 	"testing"
+
+	"github.com/vigil-ha/vigil/internal/cmsg"
 )
 
 // TestCmsgRoundTrip: the control messages built for sending IPv6 parse back
@@ -12,14 +14,14 @@ import (
 func TestCmsgRoundTrip(t *testing.T) {
 	src := netip.MustParseAddr("fe80::1234")
 	b := appendTx6(nil, src, 3, 64)
-	ri := parseCmsgs(b)
-	if ri.dst != src || !ri.hasTTL || ri.ttl != 64 {
+	ri := cmsg.Parse(b)
+	if ri.Dst != src || !ri.HasTTL || ri.TTL != 64 {
 		t.Fatalf("%+v", ri)
 	}
 	for n := range len(b) { // truncated input never panics or over-reads
-		parseCmsgs(b[:n])
+		cmsg.Parse(b[:n])
 	}
-	if ri := parseCmsgs(make([]byte, 64)); ri.hasTTL || ri.dst.IsValid() {
+	if ri := cmsg.Parse(make([]byte, 64)); ri.HasTTL || ri.Dst.IsValid() {
 		t.Fatalf("zeros: %+v", ri)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/internal/cmsg"
 )
 
 // Address families of a Conn.
@@ -288,14 +289,14 @@ func (c *Conn) receive(s *rawSock, ev *events.AdvertReceived) error {
 		return fmt.Errorf("vrrpnet: receive on %s: %w", c.ifname, err)
 	}
 	at := c.clock()
-	ri := parseCmsgs(s.oob[:oobn])
+	ri := cmsg.Parse(s.oob[:oobn])
 	if c.family == IPv4 {
 		DecodeIPv4(s.buf[:n], ev, &c.dec)
-		if ri.hasTTL {
-			ev.TTL = ri.ttl
+		if ri.HasTTL {
+			ev.TTL = ri.TTL
 		}
 	} else {
-		DecodeIPv6(s.buf[:n], src, ri.dst, ri.ttl, ev)
+		DecodeIPv6(s.buf[:n], src, ri.Dst, ri.TTL, ev)
 	}
 	if flags&unix.MSG_TRUNC != 0 {
 		ev.Verdict = events.VerdictBadLength
