@@ -34,12 +34,11 @@ import (
 type garpDelay struct {
 	// name is the interfaces it covers, comma-separated (in the timer
 	// keys and TimerInfo).
-	name     string
-	arp, na  time.Duration
-	arpKey   string
-	naKey    string
-	dyn      garpDelayDyn
-	fromConf bool // a garp_group (else the global intervals)
+	name    string
+	arp, na time.Duration
+	arpKey  string
+	naKey   string
+	dyn     garpDelayDyn
 }
 
 // garpDelayDyn is a delay's dynamic state.
@@ -95,7 +94,7 @@ func (m *Machine) compileGARPDelays(cfg *conf.Config) {
 		old[d.name] = d
 	}
 	m.garpDelays, m.garpDelayBy = nil, map[string]*garpDelay{}
-	add := func(ifaces []string, arp, na time.Duration, fromConf bool) {
+	add := func(ifaces []string, arp, na time.Duration) {
 		var free []string
 		for _, n := range ifaces {
 			if m.garpDelayBy[n] == nil && !slices.Contains(free, n) {
@@ -106,7 +105,7 @@ func (m *Machine) compileGARPDelays(cfg *conf.Config) {
 			return
 		}
 		name := strings.Join(free, ",")
-		d := &garpDelay{name: name, arp: arp, na: na, fromConf: fromConf,
+		d := &garpDelay{name: name, arp: arp, na: na,
 			arpKey: "garp/" + name + "/arp", naKey: "garp/" + name + "/na", dyn: garpDelayDyn{Name: name}}
 		if o := old[name]; o != nil {
 			d.dyn = o.dyn
@@ -126,7 +125,7 @@ func (m *Machine) compileGARPDelays(cfg *conf.Config) {
 		if g.Interface != "" {
 			ifaces = []string{g.Interface}
 		}
-		add(ifaces, g.Interval.Std(), g.GNAInterval.Std(), true)
+		add(ifaces, g.Interval.Std(), g.GNAInterval.Std())
 	}
 	arp, na := cfg.GlobalDefs.VRRPGARPInterval.Std(), cfg.GlobalDefs.VRRPGNAInterval.Std()
 	if arp == 0 && na == 0 {
@@ -135,7 +134,7 @@ func (m *Machine) compileGARPDelays(cfg *conf.Config) {
 	for _, i := range m.instances {
 		for k := range i.vips {
 			if b := i.baseIface(i.vips[k].Dev); b != "" && m.garpDelayBy[b] == nil {
-				add([]string{b}, arp, na, false)
+				add([]string{b}, arp, na)
 			}
 		}
 	}
