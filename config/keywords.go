@@ -316,7 +316,6 @@ const (
 	mVMACFw   = "IGMP/MLD filtering on VMACs (keepalived's igmp and mld sets) - a VMAC's multicast reports are not dropped; the VIP drop sets of no_accept are created"
 	mNftIPVS  = "nftables fwmarks for virtual server groups - each address of a group is its own IPVS service"
 	mLinkbeat = "link polling (MII/ETHTOOL/ioctl) - link state comes from netlink"
-	mLogFails = "logging of every failed check - a check is logged when its state changes, after its retries"
 )
 
 var (
@@ -389,7 +388,7 @@ var keywordTable = func() []Keyword {
 		acted(g, "smtp_alert", sMailNoFaults, tMailConf, tMail),
 		acted(g, "smtp_alert_vrrp", sMail, tMailConf),
 		acted(g, "smtp_alert_checker", lMail, tMailConf),
-		refusedIfOn(g, "checker_log_all_failures", mLogFails),
+		acted(g, "checker_log_all_failures", "engine/lvs/testdata/checker-log-all-failures.txt"),
 		acted(g, "no_email_faults", sMailNoFaults),
 		acted(g, "router_id", tDumps),
 		acted(g, "vrrp_mcast_group4", sMcast),
@@ -776,7 +775,7 @@ var keywordTable = func() []Keyword {
 		acted(ck, "bind_if", tGoldenDump, tPing),
 		acted(ck, "bind_port", tGoldenDump, tTCP),
 		acted(ck, "fwmark", tGoldenDump, "adapters/check/tcp_test.go:TestTCPCheckFwMark"),
-		refusedIfOn(ck, "log_all_failures", mLogFails),
+		acted(ck, "log_all_failures", "engine/lvs/testdata/log-all-failures.txt"),
 	)
 
 	// HTTP_GET and SSL_GET.

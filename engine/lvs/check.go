@@ -99,6 +99,11 @@ func (m *Machine) disarm(ck *checker) {
 func (m *Machine) epilog(ck *checker, ok bool, msg string, weight int, dynamic bool) {
 	c, d := ck.cfg, &ck.dyn
 	m.dynamicWeight(ck, ok, weight, dynamic)
+	if !ok && d.Up && (c.LogAllFailures || m.cfg.GlobalDefs.CheckerLogAllFailures) {
+		// log_all_failures: every failure of an up checker is logged, also
+		// those its retries absorb (otherwise only the verdict is).
+		m.logFailure(ck, msg)
+	}
 	delay := c.DelayLoop.Std()
 	if ok || ((d.Up || !d.HasRun) && d.RetryIt >= c.Retry) {
 		d.RetryIt = 0
@@ -116,6 +121,18 @@ func (m *Machine) epilog(ck *checker, ok bool, msg string, weight int, dynamic b
 		delay = time.Second // never spin on a zero delay
 	}
 	m.arm(ck, m.now.Add(delay))
+}
+
+// logFailure logs one failed check of an up checker (log_all_failures).
+func (m *Machine) logFailure(ck *checker, reason string) {
+	msg := ck.cfg.Type + " on service " + ck.rs.logName + " of VS " + ck.rs.vs.logName + ": check failed"
+	if reason != "" {
+		msg += " (" + reason + ")"
+	}
+	if ck.cfg.Retry > 0 && ck.dyn.RetryIt < ck.cfg.Retry {
+		msg += ", retry " + strconv.Itoa(ck.dyn.RetryIt+1) + " of " + strconv.Itoa(ck.cfg.Retry)
+	}
+	m.out.log(effects.LogInfo, ck.rs.vs.id, msg)
 }
 
 // verdict is keepalived's update_svr_checker_state: a checker's state
