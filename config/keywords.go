@@ -499,7 +499,7 @@ var keywordTable = func() []Keyword {
 		acted(g, "no_checker_emails", lMailNoChk),
 		acted(g, "umask", tProcParse, tProcRT, tProcNice),
 		acted(g, "vrrp_startup_delay", "engine/testdata/keepalived/startup-delay.txt"),
-		refused(g, "log_unknown_vrids", "logging adverts for unknown VRIDs - they are dropped silently"),
+		acted(g, "log_unknown_vrids", "engine/testdata/keepalived/log-unknown-vrids.txt", "e2e/unknown_vrid_test.go:TestLogUnknownVRIDs"),
 		acted(g, "vmac_prefix", tVMACNames, sVMACAddr, tVMACE2E),
 		acted(g, "vmac_addr_prefix", tVMACNames, sVMACAddr, tVMACE2E),
 		acted(g, "random_seed", tKeywordEffect),

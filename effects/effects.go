@@ -441,6 +441,10 @@ type Receiver struct {
 	// routers, and only its peers' min_ttl/max_ttl bound their TTL;
 	// multicast adverts must arrive with TTL (hop limit) 255.
 	AnyTTL bool `json:"any_ttl,omitempty"`
+	// AllVRIDs marks an entry (VRID 0, no version) asking for the adverts
+	// of every VRID on the interface and family (log_unknown_vrids: the
+	// engine logs those no instance runs).
+	AllVRIDs bool `json:"all_vrids,omitempty"`
 }
 
 // AuthKey is one instance's IPSEC-AH key (its auth_pass, zero-padded).

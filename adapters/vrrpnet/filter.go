@@ -43,7 +43,12 @@ const acceptAll = 0x40000
 // family). With no receiver the program drops everything.
 func filterProgram(family, proto int, rs []effects.Receiver) ([]bpf.RawInstruction, error) {
 	var any, strict []uint8
+	all := false
 	for _, r := range rs {
+		if r.AllVRIDs {
+			all = true
+			continue
+		}
 		if r.AnyTTL {
 			any = append(any, r.VRID)
 		} else {
@@ -88,6 +93,30 @@ func filterProgram(family, proto int, rs []effects.Receiver) ([]bpf.RawInstructi
 		}
 	}
 	member(any)
+	if all {
+		// log_unknown_vrids: a VRID no instance runs passes whatever its
+		// TTL (the engine logs it); a configured strict VRID still needs
+		// 255.
+		var toTTL []int
+		for _, v := range strict {
+			p = append(p, bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: uint32(v), SkipTrue: 1})
+			toTTL = append(toTTL, len(p))
+			p = append(p, bpf.Jump{})
+		}
+		toAccept = append(toAccept, len(p))
+		p = append(p, bpf.Jump{})
+		check := len(p)
+		for _, at := range toTTL {
+			p[at] = bpf.Jump{Skip: uint32(check - at - 1)}
+		}
+		p = append(p,
+			ttl,
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: DefaultTTL, SkipFalse: 1},
+		)
+		toAccept = append(toAccept, len(p))
+		p = append(p, bpf.Jump{})
+		strict = nil
+	}
 	if len(strict) > 0 {
 		p = append(p,
 			bpf.StoreScratch{Src: bpf.RegA, N: 0},

@@ -18,8 +18,15 @@ func (m *Machine) Advert(ev *events.AdvertReceived) {
 	if i == nil {
 		i = m.byVRID[vridKey{"", fam, ev.Advert.VRID}] // unicast without an interface
 	}
-	if i == nil || !m.started || m.stopped {
-		return // unknown VRID: not ours
+	if !m.started || m.stopped {
+		return
+	}
+	if i == nil {
+		// An unknown VRID: not ours.
+		if m.cfg.GlobalDefs.LogUnknownVRIDs {
+			m.logUnknownVRID(ev)
+		}
+		return
 	}
 	if !m.check(i, ev) {
 		return
@@ -30,6 +37,30 @@ func (m *Machine) Advert(ev *events.AdvertReceived) {
 	case effects.StateMaster:
 		m.masterRx(i, ev)
 	}
+}
+
+// logUnknownVRID logs an advert for a VRID no instance runs on its
+// interface (log_unknown_vrids), as keepalived does for each one, but at
+// most once a second per interface with how many were let pass since: a
+// segment busy with other routers' VRIDs, or a flood, must not fill the
+// log.
+func (m *Machine) logUnknownVRID(ev *events.AdvertReceived) {
+	s := m.iface(ev.Interface)
+	n := max(int(ev.Count), 1)
+	if m.now < s.UnknownNextLog {
+		s.UnknownSkipped += n
+		return
+	}
+	msg := "Unknown VRID(" + itoa(int(ev.Advert.VRID)) + ") received on interface(" + ev.Interface + ")"
+	if ev.Src.IsValid() {
+		msg += " from " + ev.Src.String()
+	}
+	msg += ". ignoring..."
+	if n += s.UnknownSkipped; n > 1 {
+		msg += " (" + itoa(n) + " adverts for unknown VRIDs since the last line)"
+	}
+	s.UnknownNextLog, s.UnknownSkipped = m.now.Add(time.Second), 0
+	m.out.log(effects.LogInfo, "", msg)
 }
 
 // verdictCounter is the counter a rejected advert's verdict is counted

@@ -279,11 +279,19 @@ func (m *Machine) leaveSocks() {
 // instances have no socket of their own and are not listed.
 func (m *Machine) Receivers() []effects.Receiver {
 	out := make([]effects.Receiver, 0, len(m.byVRID))
+	all := m.cfg != nil && m.cfg.GlobalDefs.LogUnknownVRIDs
+	seen := map[vridKey]bool{}
 	for k, i := range m.byVRID {
 		if k.iface == "" {
 			continue
 		}
 		out = append(out, effects.Receiver{Interface: k.iface, Family: int(k.family), VRID: k.vrid, Version: i.version, AnyTTL: i.unicast})
+		if p := (vridKey{k.iface, k.family, 0}); all && !seen[p] {
+			// log_unknown_vrids: the socket lets every VRID through,
+			// for Advert to log those no instance runs.
+			seen[p] = true
+			out = append(out, effects.Receiver{Interface: k.iface, Family: int(k.family), AllVRIDs: true})
+		}
 	}
 	slices.SortFunc(out, func(a, b effects.Receiver) int {
 		switch {

@@ -48,6 +48,11 @@ type ifState struct {
 	// Gone is set while the interface is deleted (its last report was
 	// not Present).
 	Gone bool `json:"gone,omitempty"`
+	// UnknownNextLog is when an advert for an unknown VRID may next be
+	// logged on the interface (log_unknown_vrids), UnknownSkipped how
+	// many arrived since the last line without one.
+	UnknownNextLog events.Time `json:"unknown_next_log,omitempty"`
+	UnknownSkipped int         `json:"unknown_skipped,omitempty"`
 }
 
 func (s *ifState) up() bool { return s == nil || !s.Known || s.Up }
