@@ -478,7 +478,7 @@ var keywordTable = func() []Keyword {
 		acted(g, "vrrp_notify_fifo_script", tNotifyParity),
 		acted(g, "lvs_notify_fifo", lStartup, tLVSE2E),
 		acted(g, "lvs_notify_fifo_script", tGoldenDump, tNotifyFIFO),
-		refused(g, "fifo_write_vrrp_states_on_reload", "writing the states to the notify FIFOs at a reload - only state changes are written"),
+		acted(g, "fifo_write_vrrp_states_on_reload", "engine/testdata/keepalived/fifo-states-on-reload.txt", "e2e/fifo_reload_test.go:TestFIFOStatesOnReloadParity"),
 		// vigil always follows interfaces deleted and created again, as
 		// keepalived does with dynamic_interfaces.
 		acted(g, "dynamic_interfaces", "engine/testdata/keepalived/link-recreated.txt",

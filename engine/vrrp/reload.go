@@ -48,6 +48,10 @@ func (m *Machine) Load(cfg *conf.Config) {
 		oldAH[p] = m.joinEffect(p).AH
 	}
 	m.leaveGroups(oldJoined, groupPairs(next))
+	groupWas := make(map[string]effects.State, len(m.syncGroups))
+	for _, g := range m.syncGroups {
+		groupWas[g.dyn.Name] = g.dyn.State
+	}
 	old := make(map[string]*instance, len(m.instances))
 	for _, o := range m.instances {
 		if c := want[o.name]; c != nil && compatible(o, compileInstance(c, 0)) {
@@ -67,6 +71,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 	}
 	m.joinGroups(oldJoined)
 	m.rekey(oldJoined, oldAH)
+	stateWas := make(map[*instance]effects.State, len(kept))
 	for _, n := range m.instances {
 		o := kept[n]
 		if o == nil {
@@ -74,6 +79,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 			continue
 		}
 		n.dyn = o.dyn
+		stateWas[n] = o.dyn.State
 		if n.dyn.State == effects.StateMaster && n.dyn.VIPSet {
 			m.diffInstalled(o, n)
 		}
@@ -111,6 +117,30 @@ func (m *Machine) Load(cfg *conf.Config) {
 		}
 	}
 	m.startScripts()
+	if cfg.GlobalDefs.FIFOWriteVRRPStatesOnReload {
+		m.fifoStates(groupWas, stateWas)
+	}
+}
+
+// fifoStates is fifo_write_vrrp_states_on_reload: the notify FIFO is told
+// the state of every sync group, and of every instance other than a
+// MASTER, that the reload left as it was (a changed state was notified in
+// full already), groups first, as keepalived 2.2.7 does (it leaves out a
+// MASTER instance: seen in TestFIFOStatesOnReloadParity).
+func (m *Machine) fifoStates(groupWas map[string]effects.State, stateWas map[*instance]effects.State) {
+	for _, g := range m.syncGroups {
+		if was, ok := groupWas[g.dyn.Name]; ok && was == g.dyn.State {
+			m.out.add(&effects.Notify{Type: "GROUP", Name: g.dyn.Name, State: g.dyn.State.String(),
+				FIFOLine: `GROUP "` + g.dyn.Name + `" ` + g.dyn.State.String() + " 0"})
+		}
+	}
+	for _, i := range m.instances {
+		if was, ok := stateWas[i]; ok && was == i.dyn.State && i.dyn.State != effects.StateMaster {
+			st, p := i.dyn.State.String(), i.dyn.Priority
+			m.out.add(&effects.Notify{Type: "INSTANCE", Name: i.name, State: st, Priority: p,
+				FIFOLine: `INSTANCE "` + i.name + `" ` + st + " " + itoa(p)})
+		}
+	}
 }
 
 func compatible(o, n *instance) bool {
