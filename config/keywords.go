@@ -300,6 +300,9 @@ const (
 	sBFDTrack     = "engine/testdata/bfd/track.txt"
 	tBFDInterop   = "e2e/bfd_test.go:TestBFDInteropKeepalived"
 	tBFDConfig    = "config/bfd_test.go:TestBFDInstance"
+
+	tPIDNames    = "daemon/pidfile_names_test.go:TestPIDFiles"
+	tPIDInstance = "e2e/pidfile_test.go:TestPIDFilesInstance"
 )
 
 // Messages shared by several keywords.
@@ -337,8 +340,8 @@ var keywordTable = func() []Keyword {
 		refused("", "net_namespace", "running in a network namespace - vigil refuses to start with it: run it under `ip netns exec NAME`"),
 		acted("", "net_namespace_ipvs", "daemon/vm_ipvs_test.go:TestDaemonIPVSNamespaceInVM", "daemon/load_test.go:TestIPVSNamespace"),
 		refused("", "namespace_with_ipsets", "ipsets - vigil uses none"),
-		refused("", "instance", "per-instance pid file names - use -p/--pid and -r/--vrrp_pid"),
-		refused("", "use_pid_dir", "pid files in /run/keepalived - use -p/--pid and -r/--vrrp_pid"),
+		acted("", "instance", tPIDNames, tPIDInstance),
+		acted("", "use_pid_dir", tPIDNames, tPIDInstance),
 		refused("", "linkbeat_use_polling", mLinkbeat),
 		refused("", "child_wait_time", "waiting for child processes - vigil is one process"),
 		acted("", "global_defs", tDumps),

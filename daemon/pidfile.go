@@ -20,6 +20,28 @@ const (
 	DefaultCheckersPIDFile = "/run/checkers.pid"
 )
 
+// PIDDir is keepalived's directory of pid files, used with use_pid_dir
+// and instance.
+const PIDDir = "/run/keepalived"
+
+// PIDFiles returns the default main and VRRP pid files for the
+// configuration's `instance` and `use_pid_dir` settings, named as
+// keepalived names them: DefaultPIDFile and DefaultVRRPPIDFile without
+// either; keepalived.pid and vrrp.pid in PIDDir with use_pid_dir; and
+// keepalived_NAME.pid and vrrp_NAME.pid in PIDDir with instance NAME
+// (which implies the directory), so that several daemons can run side by
+// side.
+func PIDFiles(instance string, usePIDDir bool) (main, vrrp string) {
+	if instance == "" && !usePIDDir {
+		return DefaultPIDFile, DefaultVRRPPIDFile
+	}
+	suffix := ""
+	if instance != "" {
+		suffix = "_" + instance
+	}
+	return filepath.Join(PIDDir, "keepalived"+suffix+".pid"), filepath.Join(PIDDir, "vrrp"+suffix+".pid")
+}
+
 // ErrRunning: a pid file names a live process other than this one.
 var ErrRunning = errors.New("daemon is already running")
 

@@ -81,7 +81,7 @@ func writeMan(out io.Writer) error {
 	m.item(defaultConfig, "the configuration (keepalived.conf(5))")
 	m.item(defaultJournal, "the journal of events and effects (vigil replay reads it)")
 	m.item(status.DefaultSocket, "the control socket vigil status asks")
-	m.item(daemon.DefaultPIDFile+", "+daemon.DefaultVRRPPIDFile, "pid files")
+	m.item(daemon.DefaultPIDFile+", "+daemon.DefaultVRRPPIDFile, "pid files (in "+daemon.PIDDir+" with use_pid_dir, named keepalived_NAME.pid and vrrp_NAME.pid with instance NAME)")
 	m.item("/lib/systemd/system/vigil.service", "the systemd unit (Type=notify, watchdog, sandboxed)")
 	m.item("/etc/default/vigil", "DAEMON_ARGS, the options the unit passes to vigil run")
 

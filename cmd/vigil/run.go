@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/vigil-ha/vigil/config"
 	"github.com/vigil-ha/vigil/daemon"
 	"github.com/vigil-ha/vigil/status"
 )
@@ -135,6 +136,11 @@ func serve(f *runFlags, ready *daemon.Readiness, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vigil run: %v\n", err)
 		ready.Fail(err)
 		return 1
+	}
+	instance := configPIDSettings(f)
+	if instance != "" && f.log.Tag == "" {
+		// keepalived's syslog ident gains the instance name too.
+		f.log.Tag = "Keepalived_vrrp_" + instance
 	}
 	lg, err := daemon.NewLogging(f.log)
 	if err != nil {
@@ -262,4 +268,25 @@ func configTest(f *runFlags, stderr io.Writer) int {
 		fmt.Fprintln(out, err)
 	}
 	return checkStatus(diags, err == nil, errors.Is(err, fs.ErrNotExist), false, hr)
+}
+
+// configPIDSettings applies the configuration's `instance` and
+// `use_pid_dir` to the pid files -p and -r did not name, as keepalived
+// reads them before it writes any pid file, and returns the instance
+// name. A configuration that does not load leaves the defaults: Run
+// reports its errors.
+func configPIDSettings(f *runFlags) (instance string) {
+	cfg, _, err := config.Load(f.configFile, config.Options{ConfigID: f.configID})
+	if err != nil || cfg == nil {
+		return ""
+	}
+	g := cfg.GlobalDefs
+	main, vrrp := daemon.PIDFiles(g.Instance, g.UsePIDDir)
+	if !f.pidSet {
+		f.pidFile = main
+	}
+	if !f.vrrpPIDSet {
+		f.vrrpPIDFile = vrrp
+	}
+	return g.Instance
 }

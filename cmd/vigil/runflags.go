@@ -18,6 +18,7 @@ type runFlags struct {
 	keepVRRP, dontFork, dumpConf bool
 	keepIPVS                     bool
 	pidFile, vrrpPIDFile         string
+	pidSet, vrrpPIDSet           bool // -p, -r given (else the configuration may name them)
 	addrMonitor, coreDump        bool
 	signum                       string
 	configTest                   bool
@@ -77,9 +78,9 @@ func parseRunFlags(found []parsedOpt) (*runFlags, error) {
 		case "dump-conf":
 			f.dumpConf = true
 		case "pid":
-			f.pidFile = p.value
+			f.pidFile, f.pidSet = p.value, true
 		case "vrrp_pid":
-			f.vrrpPIDFile = p.value
+			f.vrrpPIDFile, f.vrrpPIDSet = p.value, true
 		case "address-monitoring":
 			f.addrMonitor = true
 		case "core-dump":
