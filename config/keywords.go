@@ -301,6 +301,8 @@ const (
 	tBFDInterop   = "e2e/bfd_test.go:TestBFDInteropKeepalived"
 	tBFDConfig    = "config/bfd_test.go:TestBFDInstance"
 
+	sRxBufs      = "engine/testdata/keepalived/rx-bufs.txt"
+	tRxBufs      = "e2e/rxbuf_test.go:TestRxBufsParity"
 	tPIDNames    = "daemon/pidfile_names_test.go:TestPIDFiles"
 	tPIDInstance = "e2e/pidfile_test.go:TestPIDFilesInstance"
 )
@@ -313,7 +315,6 @@ const (
 	mSNMP     = "SNMP - no AgentX subagent runs"
 	mDBus     = "DBus - no DBus service is offered"
 	mNetlink  = "netlink buffer sizes - vigil's netlink monitor uses a 4 MiB buffer and resynchronises after an overrun"
-	mRxBufs   = "receive buffer sizing of the VRRP sockets - the system's default is used"
 	mProcName = "process names - vigil is one process, named as started"
 	mReload   = "scheduled or signalled-by-file reloads - reload with SIGHUP"
 	mVMACFw   = "IGMP/MLD filtering on VMACs (keepalived's igmp and mld sets) - a VMAC's multicast reports are not dropped; the VIP drop sets of no_accept are created"
@@ -496,8 +497,8 @@ var keywordTable = func() []Keyword {
 		refused(g, "lvs_netlink_monitor_rcv_bufs_force", mNetlink),
 		refused(g, "process_monitor_rcv_bufs", "process connector buffer sizes - the system's default is used"),
 		refused(g, "process_monitor_rcv_bufs_force", "process connector buffer sizes - the system's default is used"),
-		refused(g, "vrrp_rx_bufs_policy", mRxBufs),
-		refused(g, "vrrp_rx_bufs_multiplier", mRxBufs),
+		acted(g, "vrrp_rx_bufs_policy", sRxBufs, tRxBufs),
+		acted(g, "vrrp_rx_bufs_multiplier", sRxBufs, tRxBufs),
 		acted(g, "rs_init_notifies", "engine/lvs/testdata/rs-init-notifies.txt", tLVSE2E),
 		acted(g, "no_checker_emails", lMailNoChk),
 		acted(g, "umask", tProcParse, tProcRT, tProcNice),
@@ -675,7 +676,7 @@ var keywordTable = func() []Keyword {
 		acted(vi, "notify_master_rx_lower_pri", sLowerPrio),
 		acted(vi, "notify_priority_changes", sNotifyPrio),
 		acted(vi, "smtp_alert", sMail, tMail),
-		refused(vi, "kernel_rx_buf_size", mRxBufs),
+		acted(vi, "kernel_rx_buf_size", sRxBufs, tRxBufs),
 		refused(vi, "linkbeat_use_polling", mLinkbeat),
 		acted(vi, "lvs_sync_daemon_interface", "engine/testdata/keepalived/lvs-sync-daemon-owner.txt",
 			"config/syncd_test.go:TestLVSSyncDaemonForms", "adapters/ipvs/syncd_test.go:TestKernelSyncDaemon"),

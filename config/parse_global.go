@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-ha/vigil/events/conf"
@@ -209,7 +210,6 @@ var globalOther = map[string]bool{
 	"process_monitor_rcv_bufs": true, "process_monitor_rcv_bufs_force": true,
 	"lvs_netlink_cmd_rcv_bufs": true, "lvs_netlink_cmd_rcv_bufs_force": true,
 	"lvs_netlink_monitor_rcv_bufs": true, "lvs_netlink_monitor_rcv_bufs_force": true,
-	"vrrp_rx_bufs_policy": true, "vrrp_rx_bufs_multiplier": true,
 	"reload_check_config": true, "reload_time_file": true, "reload_repeat": true,
 	"reload_file": true, "include_check": true, "data_use_instance": true,
 	// json_version (keepalived 2.2.8+) selects the JSON dump format; the
@@ -478,6 +478,13 @@ func (p *parser) parseGlobalDefs(b *node) {
 			}
 		case "enable_script_security":
 			g.EnableScriptSecurity = true
+		case "vrrp_rx_bufs_policy":
+			p.rxBufsPolicy(n, g)
+		case "vrrp_rx_bufs_multiplier":
+			if v, ok := p.intArg(n, 0, 1, math.MaxUint32); ok {
+				p.maxArgs(n, 1)
+				g.VRRPRxBufsMultiplier = v
+			}
 		case "vrrp_startup_delay":
 			if v, ok := p.timerArg(n, 0, time.Millisecond, maxSecs*time.Second); ok {
 				g.VRRPStartupDelay = v
@@ -818,4 +825,48 @@ func (p *parser) nftables(n *node, g *conf.GlobalDefs) {
 		name = n.arg(0)
 	}
 	g.NFTables, g.NFTablesPriority = name, nil
+}
+
+// rxBufsPolicy parses vrrp_rx_bufs_policy MTU|ADVERT|SIZE as keepalived
+// does: a size excludes a policy (the policy is ignored), MTU excludes
+// ADVERT (ADVERT is ignored), each with keepalived's message.
+func (p *parser) rxBufsPolicy(n *node, g *conf.GlobalDefs) {
+	if len(n.args) == 0 {
+		p.errorf(n, "vrrp_rx_bufs_policy missing")
+		return
+	}
+	var mtu, advert bool
+	size := -1
+	for i, a := range n.args {
+		switch strings.ToUpper(a.Text) {
+		case "MTU":
+			mtu = true
+		case "ADVERT":
+			advert = true
+		default:
+			v, err := strconv.ParseUint(a.Text, 10, 32)
+			if err != nil {
+				p.argErrorf(n, i, "invalid vrrp_rx_bufs_policy %s", a.Text)
+				continue
+			}
+			size = int(v)
+		}
+	}
+	switch {
+	case size >= 0 && (mtu || advert):
+		p.warnf(n, "cannot set vrrp_rx_bufs_policy size and policy, ignoring policy")
+		mtu, advert = false, false
+	case mtu && advert:
+		p.warnf(n, "cannot set both vrrp_rx_bufs_policy MTU and ADVERT, ignoring ADVERT")
+		advert = false
+	}
+	g.VRRPRxBufsPolicy, g.VRRPRxBufsSize = "", 0
+	switch {
+	case size >= 0:
+		g.VRRPRxBufsSize = size
+	case mtu:
+		g.VRRPRxBufsPolicy = "MTU"
+	case advert:
+		g.VRRPRxBufsPolicy = "ADVERT"
+	}
 }

@@ -188,6 +188,9 @@ func DescribeEffect(e effects.Effect) string {
 			}
 			s += strconv.Itoa(int(a.VRID))
 		}
+		if v.RcvBuf > 0 {
+			s += " rcvbuf=" + strconv.Itoa(v.RcvBuf)
+		}
 		return s
 	case *effects.LeaveGroup:
 		return fmt.Sprintf("LeaveGroup %s %s", v.Interface, v.Group)

@@ -148,6 +148,9 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 				e.AppendBytes(k.Key[:])
 			}
 		}
+		if v.RcvBuf != 0 {
+			e.Int(4, int64(v.RcvBuf))
+		}
 	case *LeaveGroup:
 		e.String(1, v.Interface)
 		e.Addr(2, v.Group)

@@ -739,6 +739,8 @@ func decodeJoin(d *wire.Decoder, v *JoinGroup) {
 				d.EndContainer()
 			}
 			d.EndContainer()
+		case 4:
+			v.RcvBuf = int(d.Int())
 		default:
 			d.Skip()
 		}

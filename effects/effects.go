@@ -419,6 +419,10 @@ type JoinGroup struct {
 	// their AH adverts, verified with these keys. Each join carries them,
 	// so a socket opened again (an interface recreated) has them too.
 	AH []AuthKey `json:"ah,omitempty"`
+	// RcvBuf is the receive buffer the socket is given (SO_RCVBUF), 0 for
+	// the system's default: kernel_rx_buf_size and vrrp_rx_bufs_policy
+	// (the engine sizes it as keepalived does).
+	RcvBuf int `json:"rcvbuf,omitempty"`
 }
 
 // Receiver is one VRID the engine accepts adverts for on a receiving

@@ -122,6 +122,25 @@ func (c *Conn) Interface() string { return c.ifname }
 // Family returns IPv4 or IPv6.
 func (c *Conn) Family() int { return c.family }
 
+// SetRcvBuf sets the receive buffer of the Conn's sockets (the engine's
+// JoinGroup.RcvBuf; 0 leaves it as it is).
+func (c *Conn) SetRcvBuf(n int) error {
+	if n <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	for _, s := range c.socks() {
+		if err := s.setRcvBuf(n); err != nil {
+			return fmt.Errorf("vrrpnet: %s: %w", c.ifname, err)
+		}
+	}
+	return nil
+}
+
 // Join joins a multicast group (224.0.0.18, ff02::12 or mcast_dst_ip) on the
 // interface. Joins are counted: the group is left when every Join has had
 // its Leave. A unicast address needs no membership and is ignored.

@@ -195,6 +195,9 @@ func (m *Mux) Join(j *effects.JoinGroup) error {
 	if err != nil {
 		return err
 	}
+	if err := c.SetRcvBuf(j.RcvBuf); err != nil {
+		return err
+	}
 	if err := c.Join(j.Group); err != nil {
 		return err
 	}

@@ -228,3 +228,20 @@ func (s *rawSock) attachFilter(prog []bpf.RawInstruction) error {
 	}
 	return nil
 }
+
+// setRcvBuf sets the socket's receive buffer (SO_RCVBUF: the kernel
+// doubles it for its bookkeeping and caps it at net.core.rmem_max, as for
+// keepalived's sockets).
+func (s *rawSock) setRcvBuf(n int) error {
+	var serr error
+	err := s.rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, n)
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("SO_RCVBUF %d: %w", n, err)
+	}
+	return nil
+}

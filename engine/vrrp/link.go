@@ -93,6 +93,9 @@ func (m *Machine) linkDelayFor(name string, up bool) time.Duration {
 func (m *Machine) Link(ev *events.LinkChanged) {
 	s := m.iface(ev.Interface)
 	up := ev.Present && ev.Up && ev.Running
+	if ev.MTU > 0 {
+		s.MTU = ev.MTU
+	}
 	if m.reportsJoins {
 		m.sockLink(s.Name, ev.Present, ev.Up && ev.Running, !s.Gone)
 	} else if ev.Present && s.Gone && m.started && !m.stopped {

@@ -152,7 +152,7 @@ func (m *Machine) joinNow(s *sock) {
 // instances receiving on it (so the socket receives their AH adverts, on
 // the VMAC when that is where they listen).
 func (m *Machine) joinEffect(p groupPair) *effects.JoinGroup {
-	j := &effects.JoinGroup{Interface: p.iface, Group: p.group}
+	j := &effects.JoinGroup{Interface: p.iface, Group: p.group, RcvBuf: m.rcvBuf(p)}
 	for _, i := range m.instances {
 		if i.authType != 2 || i.pair() != p {
 			continue
@@ -169,6 +169,69 @@ func (m *Machine) joinEffect(p groupPair) *effects.JoinGroup {
 		j.AH = slices.Insert(j.AH, at, k)
 	}
 	return j
+}
+
+// rcvBuf is the receive buffer of the socket a pair's adverts arrive on,
+// keepalived's sizing: the sum, over the instances receiving on the
+// interface and family, of each one's kernel_rx_buf_size, else
+// vrrp_rx_bufs_policy's size, else vrrp_rx_bufs_multiplier times its
+// advert's length (ADVERT) or the interface's MTU (MTU). 0 leaves the
+// system's default. vigil has one socket per interface and family, so
+// every pair on it carries the same size.
+func (m *Machine) rcvBuf(p groupPair) int {
+	g := &m.cfg.GlobalDefs
+	mult := g.VRRPRxBufsMultiplier
+	if mult <= 0 {
+		mult = 3
+	}
+	fam := familyOf(p.group)
+	total := 0
+	for _, i := range m.instances {
+		if q := i.pair(); q.iface != p.iface || i.family != fam {
+			continue
+		}
+		switch {
+		case i.cfg.KernelRxBufSize > 0:
+			total += i.cfg.KernelRxBufSize
+		case g.VRRPRxBufsSize > 0:
+			total += g.VRRPRxBufsSize
+		case g.VRRPRxBufsPolicy == "ADVERT":
+			total += mult * i.advertLen()
+		case g.VRRPRxBufsPolicy == "MTU":
+			if s := m.ifaces[p.iface]; s != nil {
+				total += mult * s.MTU
+			}
+		}
+	}
+	return total
+}
+
+// advertLen is keepalived's vrrp_adv_len: the VRRP message (header,
+// addresses, VRRPv2's authentication data) plus, over IPv4, the IP
+// header and an IPSEC-AH header.
+func (i *instance) advertLen() int {
+	n, alen := 8, 4
+	if i.family == 6 {
+		alen = 16
+	}
+	n += len(i.advert.Addrs) * alen
+	if i.version == 2 {
+		n += 8
+	}
+	if i.family == 4 {
+		n += 20
+		if i.authType == 2 {
+			n += 24
+		}
+	}
+	return n
+}
+
+func familyOf(a netip.Addr) int {
+	if a.IsValid() && !a.Unmap().Is4() {
+		return 6
+	}
+	return 4
 }
 
 // Joined handles a GroupJoined: the outcome of a JoinGroup.

@@ -48,6 +48,8 @@ type ifState struct {
 	// Gone is set while the interface is deleted (its last report was
 	// not Present).
 	Gone bool `json:"gone,omitempty"`
+	// MTU is the interface's last reported MTU (vrrp_rx_bufs_policy MTU).
+	MTU int `json:"mtu,omitempty"`
 	// UnknownNextLog is when an advert for an unknown VRID may next be
 	// logged on the interface (log_unknown_vrids), UnknownSkipped how
 	// many arrived since the last line without one.

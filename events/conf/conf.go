@@ -218,6 +218,14 @@ type GlobalDefs struct {
 	RSInitNotifies              bool        `json:"rs_init_notifies,omitempty"`
 	NoCheckerEmails             bool        `json:"no_checker_emails,omitempty"`
 	LogUnknownVRIDs             bool        `json:"log_unknown_vrids,omitempty"`
+	// VRRPRxBufsPolicy is vrrp_rx_bufs_policy's MTU or ADVERT ("" for none,
+	// or a size: VRRPRxBufsSize); VRRPRxBufsMultiplier is
+	// vrrp_rx_bufs_multiplier (0: keepalived's default, 3). With an
+	// instance's kernel_rx_buf_size they size the VRRP sockets' receive
+	// buffers.
+	VRRPRxBufsPolicy     string `json:"vrrp_rx_bufs_policy,omitempty"`
+	VRRPRxBufsSize       int    `json:"vrrp_rx_bufs_size,omitempty"`
+	VRRPRxBufsMultiplier int    `json:"vrrp_rx_bufs_multiplier,omitempty"`
 
 	// Scripts. ScriptUser and ScriptGroup are script_user as written;
 	// both are empty when it is not configured, and the script adapter
