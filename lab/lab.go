@@ -53,6 +53,9 @@ type Node struct {
 	Addr4, Addr6 netip.Prefix
 	// MAC is eth0's hardware address.
 	MAC string
+	// Cgroup, when set, is the cgroup the daemons started from now on
+	// run in (and everything they fork).
+	Cgroup *Cgroup
 	// checkpoint is what Lab.Checkpoint recorded (reset.go).
 	checkpoint *nodeState
 }
