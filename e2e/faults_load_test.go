@@ -109,9 +109,12 @@ func loadRun(t *testing.T, s loadSetup) loadResult {
 		if err := cg.Set("memory.max", strconv.FormatInt(res.memLimit, 10)); err != nil {
 			t.Fatal(err)
 		}
+		// Written with O_DIRECT: none of it in the page cache, so the
+		// reader's page cache is charged to the cgroup (pages cached by
+		// another cgroup would be read for free).
 		big := filepath.Join(t.TempDir(), "big")
-		if err := os.WriteFile(big, make([]byte, 64<<20), 0o644); err != nil {
-			t.Fatal(err)
+		if out, err := exec.Command("dd", "if=/dev/zero", "of="+big, "bs=1M", "count=64", "oflag=direct").CombinedOutput(); err != nil {
+			t.Fatalf("dd: %v: %s", err, out)
 		}
 		rd := exec.Command("/bin/sh", "-c", `echo $$ > "$0/cgroup.procs" && while :; do cat "$1" > /dev/null; done`, cg.Dir, big)
 		if err := rd.Start(); err != nil {
