@@ -47,18 +47,29 @@ func advertGap(c *lab.Capture, src netip.Addr, vrid int, from, to time.Time) (ti
 	return worst, n
 }
 
-// killPidFile kills the process whose pid a test script wrote to path,
-// if it still runs the "sleep" the script exec'd.
-func killPidFile(path string) {
+// pidFileSleep returns the pid a test script wrote to path if that
+// process still runs the "sleep" the script exec'd, else 0.
+func pidFileSleep(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return
+		return 0
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 1 {
-		return
+		return 0
 	}
-	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) == "sleep" {
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) != "sleep" {
+		return 0
+	}
+	return pid
+}
+
+// pidFileAlive reports whether the script's process still runs.
+func pidFileAlive(path string) bool { return pidFileSleep(path) != 0 }
+
+// killPidFile kills the script's process if it still runs.
+func killPidFile(path string) {
+	if pid := pidFileSleep(path); pid != 0 {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
@@ -138,6 +149,9 @@ type hangOutcome struct {
 	gap         time.Duration // VI_1's worst advert interval
 	adverts     int
 	stopped     error // stopping the daemon
+	// leftAfterStop: the hung notify script still ran after the daemon
+	// stopped.
+	leftAfterStop bool
 }
 
 func hangScenario(t *testing.T, vigil bool) hangOutcome {
@@ -174,8 +188,11 @@ func hangScenario(t *testing.T, vigil bool) hangOutcome {
 	o.vi3Master = n.HasAddress(netip.MustParseAddr("10.77.0.103"))
 	o.gap, o.adverts = advertGap(capt, n.Addr4.Addr(), 51, from, time.Now())
 	o.stopped = p.Stop(takeoverTimeout)
-	t.Logf("%s: hung notify_master running %v, VI_2 notify ran %v, %d track runs in 10 s, VI_3 master %v, worst advert interval %v over %d adverts, stop: %v",
-		p.Name, o.hungRunning, o.otherRan, o.ticks, o.vi3Master, o.gap, o.adverts, o.stopped)
+	// Whatever the daemon kills at its exit is gone within a second.
+	time.Sleep(time.Second)
+	o.leftAfterStop = pidFileAlive(r.path("hung"))
+	t.Logf("%s: hung notify_master running %v, VI_2 notify ran %v, %d track runs in 10 s, VI_3 master %v, worst advert interval %v over %d adverts, stop: %v, hung script left running after stop: %v",
+		p.Name, o.hungRunning, o.otherRan, o.ticks, o.vi3Master, o.gap, o.adverts, o.stopped, o.leftAfterStop)
 	return o
 }
 
@@ -214,6 +231,9 @@ func TestFaultScriptHang(t *testing.T) {
 			}
 			if o.stopped != nil {
 				t.Errorf("stop: %v", o.stopped)
+			}
+			if o.leftAfterStop {
+				t.Error("the hung notify script outlived vigil")
 			}
 		})
 	}

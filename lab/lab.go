@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -81,6 +82,7 @@ func Require(t testing.TB, tools ...string) {
 func New(t testing.TB, n int) *Lab {
 	t.Helper()
 	Require(t)
+	checkNeighbourTable(t)
 	seq := labSeq.Add(1)
 	l := &Lab{t: t, Prefix: fmt.Sprintf("vge2e-%d-%d-", os.Getpid(), seq)}
 	l.Switch = l.Prefix + "sw"
@@ -180,4 +182,38 @@ func (n *Node) SetLinkUp(up bool) error {
 	}
 	_, err := n.Exec("ip", "link", "set", "eth0", st)
 	return err
+}
+
+// checkNeighbourTable fails the test when the kernel's IPv4 neighbour
+// table is full. The table is one for all namespaces, bounded by the
+// initial namespace's gc_thresh3: once other namespaces hold that many
+// entries, a new neighbour (multicast ones included, so every VRRP
+// advert) cannot be created and packets are dropped with ENOBUFS, which
+// would show as spurious elections rather than as the real cause.
+func checkNeighbourTable(t testing.TB) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/neigh/default/gc_thresh3")
+	if err != nil {
+		return
+	}
+	thresh, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return
+	}
+	st, err := os.ReadFile("/proc/net/stat/arp_cache")
+	if err != nil {
+		return
+	}
+	lines := strings.Split(string(st), "\n")
+	if len(lines) < 2 {
+		return
+	}
+	f := strings.Fields(lines[1])
+	if len(f) == 0 {
+		return
+	}
+	entries, err := strconv.ParseUint(f[0], 16, 64)
+	if err == nil && entries >= uint64(thresh) {
+		t.Fatalf("lab: the host's IPv4 neighbour table is full (%d entries, gc_thresh3 %d, shared by all namespaces): packets between namespaces would be dropped; another namespace holds the entries (ip -n NS neigh)", entries, thresh)
+	}
 }
