@@ -13,9 +13,11 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Subnet and address plan of every lab (namespaces isolate labs from each
@@ -53,6 +55,9 @@ type Node struct {
 	Addr4, Addr6 netip.Prefix
 	// MAC is eth0's hardware address.
 	MAC string
+	// Cgroup, when set, is the cgroup the daemons started from now on
+	// run in (and everything they fork).
+	Cgroup *Cgroup
 	// checkpoint is what Lab.Checkpoint recorded (reset.go).
 	checkpoint *nodeState
 }
@@ -78,6 +83,7 @@ func Require(t testing.TB, tools ...string) {
 func New(t testing.TB, n int) *Lab {
 	t.Helper()
 	Require(t)
+	checkNeighbourTable(t)
 	seq := labSeq.Add(1)
 	l := &Lab{t: t, Prefix: fmt.Sprintf("vge2e-%d-%d-", os.Getpid(), seq)}
 	l.Switch = l.Prefix + "sw"
@@ -177,4 +183,74 @@ func (n *Node) SetLinkUp(up bool) error {
 	}
 	_, err := n.Exec("ip", "link", "set", "eth0", st)
 	return err
+}
+
+// checkNeighbourTable fails the test when the kernel's IPv4 neighbour
+// table is full. The table is one for all namespaces, bounded by the
+// initial namespace's gc_thresh3: once other namespaces hold that many
+// entries that garbage collection cannot free, a new neighbour
+// (multicast ones included, so every VRRP advert) cannot be created and
+// packets are dropped with ENOBUFS, which would show as spurious
+// elections rather than as the real cause. Full means at gc_thresh3 with
+// the kernel's table_fulls counter (forced collections that freed
+// nothing) still rising.
+func checkNeighbourTable(t testing.TB) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/neigh/default/gc_thresh3")
+	if err != nil {
+		return
+	}
+	thresh, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return
+	}
+	entries, fulls, ok := arpCacheStat()
+	if !ok || entries < thresh {
+		return
+	}
+	time.Sleep(500 * time.Millisecond)
+	if e2, f2, ok := arpCacheStat(); ok && e2 >= thresh && f2 > fulls {
+		t.Fatalf("lab: the host's IPv4 neighbour table is full (%d entries, gc_thresh3 %d, shared by all namespaces; %d failed allocations in 0.5 s): packets between namespaces are dropped; another namespace holds the entries (ip -n NS neigh)", e2, thresh, f2-fulls)
+	}
+}
+
+// arpCacheStat reads the neighbour table's entry count and its
+// table_fulls counter from /proc/net/stat/arp_cache (hexadecimal; the
+// first CPU's line holds the table-wide entry count).
+func arpCacheStat() (entries, fulls uint64, ok bool) {
+	st, err := os.ReadFile("/proc/net/stat/arp_cache")
+	if err != nil {
+		return 0, 0, false
+	}
+	lines := strings.Split(strings.TrimSpace(string(st)), "\n")
+	if len(lines) < 2 {
+		return 0, 0, false
+	}
+	head := strings.Fields(lines[0])
+	col := -1
+	for i, h := range head {
+		if h == "table_fulls" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return 0, 0, false
+	}
+	for k, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) <= col {
+			return 0, 0, false
+		}
+		if k == 0 {
+			if entries, err = strconv.ParseUint(f[0], 16, 64); err != nil {
+				return 0, 0, false
+			}
+		}
+		v, err := strconv.ParseUint(f[col], 16, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		fulls += v
+	}
+	return entries, fulls, true
 }

@@ -174,6 +174,11 @@ func (p *Proc) start(t testing.TB, bin string, args []string) {
 	p.logf = f
 	// ip netns exec execs the program: the pid is the daemon's own.
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", p.Node.NS, bin}, args...)...)
+	if cg := p.Node.Cgroup; cg != nil {
+		// The shell joins the cgroup and execs: the daemon is born in
+		// it, and so is everything it forks (keepalived's children too).
+		p.cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ > "$0/cgroup.procs" && exec "$@"`, cg.Dir}, p.cmd.Args...)...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.cmd.Dir = p.Dir
 	if err := p.cmd.Start(); err != nil {

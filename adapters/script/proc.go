@@ -100,6 +100,9 @@ func startCmd(cmd *exec.Cmd) error {
 	return <-errc
 }
 
+// spawn starts a command; tests replace it to make the fork fail.
+var spawn = startCmd
+
 // procTable tracks the process groups of every running child so that Close
 // can signal them all.
 type procTable struct {
@@ -121,10 +124,10 @@ func (t *procTable) start(r Resolved, id Identity) (*exec.Cmd, error) {
 	if t.closed {
 		return nil, errClosed
 	}
-	err := startCmd(cmd)
+	err := spawn(cmd)
 	if err != nil && !r.Shell && errors.Is(err, syscall.ENOEXEC) {
 		cmd = command(r, id, true)
-		err = startCmd(cmd)
+		err = spawn(cmd)
 	}
 	if err != nil {
 		return nil, err

@@ -45,7 +45,7 @@ func (x *Executor) Run(rs *effects.RunScript) {
 		x.mu.Lock()
 		delete(x.running, key)
 		x.mu.Unlock()
-		if x.opts.Results == nil {
+		if x.opts.Results == nil || res == nil {
 			return
 		}
 		select {
@@ -67,7 +67,14 @@ func (x *Executor) RunWait(rs *effects.RunScript) *events.ScriptResult {
 	x.wg.Add(1)
 	x.mu.Unlock()
 	defer x.wg.Done()
-	return x.runTrack(effects.Clone(rs).(*effects.RunScript))
+	rs = effects.Clone(rs).(*effects.RunScript)
+	res := x.runTrack(rs)
+	if res == nil {
+		// Not forked: the caller waits for an outcome, so say why.
+		res = &events.ScriptResult{Header: events.Header{At: x.opts.Now()}, Script: rs.Script, Phase: rs.Phase,
+			Failed: true, Error: "could not fork: system out of processes or memory"}
+	}
+	return res
 }
 
 // runKey is the key of a script in Executor.running: a track script's
@@ -86,7 +93,18 @@ func (x *Executor) Running(script string) bool {
 	return x.running[script]
 }
 
+// forkFailed reports whether a start error is the system refusing a new
+// process (fork's EAGAIN: a pids cgroup, RLIMIT_NPROC or threads-max
+// full, as under a fork bomb; ENOMEM), not anything about the script.
+func forkFailed(err error) bool {
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOMEM)
+}
+
 // runTrack runs one track script to completion and describes the outcome.
+// It returns nil when the script could not be forked: keepalived then
+// skips the run ("Failed fork process") and its last result stands, so a
+// fork bomb elsewhere does not fail every track script and cause a
+// failover.
 // On timeout the script's process group gets SIGTERM, then SIGKILL after
 // termGrace; a run ended by either is reported as TimedOut. Whatever way a
 // timed-out run ends, its process group is then killed, so nothing it
@@ -110,6 +128,9 @@ func (x *Executor) runTrack(rs *effects.RunScript) *events.ScriptResult {
 	if err != nil {
 		if !hadLast || last != err.Error() {
 			x.log.Error(what+" not run", "script", rs.Script, "err", err)
+		}
+		if forkFailed(err) {
+			return nil
 		}
 		res.Header.At = x.opts.Now()
 		res.Failed, res.Error = true, err.Error()

@@ -2,8 +2,10 @@ package script
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,5 +192,39 @@ func TestStartupShutdownScripts(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("RunWait took %s", d)
+	}
+}
+
+// TestTrackScriptForkFailureHasNoResult: a run the system refuses to fork
+// (EAGAIN: a full pids cgroup under a fork bomb) yields no result, as
+// keepalived skips the run, so the script's last result stands; the next
+// run that forks reports normally. RunWait, whose caller waits for an
+// outcome, reports the failure.
+func TestTrackScriptForkFailureHasNoResult(t *testing.T) {
+	dir := openDir(t)
+	five := writeScript(t, dir, "five.sh", "#!/bin/sh\nexit 5\n", 0o755)
+	x, results := newExecutor(t, Options{})
+	spawn = func(cmd *exec.Cmd) error {
+		return &os.PathError{Op: "fork/exec", Path: cmd.Path, Err: syscall.EAGAIN}
+	}
+	t.Cleanup(func() { spawn = startCmd })
+	rs := &effects.RunScript{Script: "chk", Command: []string{five}, Timeout: hangBound}
+	x.Run(rs)
+	if w := x.RunWait(rs); w == nil || !w.Failed || w.Script != "chk" {
+		t.Errorf("RunWait of an unforkable script: %+v, want Failed", w)
+	}
+	deadline := time.Now().Add(hangBound)
+	for x.Running("chk") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	spawn = startCmd
+	x.Run(rs)
+	// The first result on the channel is the second run's: the failed
+	// fork sent none.
+	if r := nextResult(t, results); r.Status != 5 || r.Failed || r.TimedOut {
+		t.Errorf("result %+v, want the second run's exit status 5", r)
+	}
+	if s := x.Stats(); s.StartFailed != 2 {
+		t.Errorf("StartFailed = %d, want 2", s.StartFailed)
 	}
 }
