@@ -168,3 +168,65 @@ func TestQuantile(t *testing.T) {
 		t.Errorf("empty: %v", q)
 	}
 }
+
+// variedSnapshot has an instance of every shape the text distinguishes.
+func variedSnapshot() *Snapshot {
+	s := testSnapshot()
+	t0 := s.Started
+	base := s.Instances[0]
+	for k, name := range []string{"VI_backup_with_a_long_name", "VI_ü", "V", "VI_fault", "VI_none"} {
+		in := base
+		in.Name = name
+		in.VRID = 100 + k*50
+		in.Trackers = nil
+		in.VIPs = nil
+		switch k {
+		case 0:
+			in.State, in.Want, in.Master, in.MasterIsSelf, in.MasterPriority = "BACKUP", "BACKUP", "10.0.0.2", false, 150
+			in.Timers = []Timer{{Kind: "master-down", At: t0.Add(61*time.Second + 234567*time.Microsecond), Why: "master-down-timer"},
+				{Kind: "advert", At: t0.Add(59 * time.Second)}}
+			in.LastTransition = &Transition{At: t0.Add(-2 * time.Hour), From: "INIT", To: "BACKUP", Priority: 100, Reason: "start", Trigger: "Start"}
+		case 1:
+			in.State, in.Want, in.Master, in.Interface, in.SyncGroup = "BACKUP", "MASTER", "", "", "G1"
+			in.TotalPriority = 300
+			in.Trackers = []Tracker{{What: "track_interface eth1", Status: "DOWN", Weight: 0, Fault: true},
+				{What: "track_file /a/very/long/path/to/a/file/that/overflows", Status: "value 7 (a long status text)", Weight: -5, Reverse: true, Delta: 35},
+				{What: "track_script chk_x", Status: "INIT", Pending: true}, {What: "track_process p", Status: "running", Weight: 0}}
+			in.ExcludedVIPs = []VIP{{Text: "10.9.9.9/32 dev eth2"}}
+		case 2:
+			in.State, in.Want, in.Fault, in.FaultReason = "FAULT", "FAULT", true, "eth0 is down"
+			in.LastTransition = nil
+			in.Master = ""
+		case 3:
+			in.Stats = Stats{AdvertRcvd: 123456789, AdvertSent: 5, BecomeMaster: 3, ReleaseMaster: 2}
+			in.AdvertsLate = 17
+			in.LastTransition = &Transition{At: t0.Add(59 * time.Second), From: "MASTER", To: "FAULT", Priority: 0, Reason: "fault", Trigger: "LinkChanged eth0 down"}
+		}
+		s.Instances = append(s.Instances, in)
+	}
+	s.ConfigFile = "/etc/keepalived/keepalived.conf"
+	s.SyncGroups = []SyncGroup{{Name: "G1", State: "BACKUP", Members: []string{"VI_ü", "V"}}}
+	s.VirtualServers = append(s.VirtualServers, VirtualServer{Name: "[10.0.0.101]:udp:53", SorryOn: true,
+		RealServers: []RealServer{{ID: "10.0.1.2:53", Checkers: []Checker{{Type: "MISC_CHECK"}, {Type: "DNS_CHECK", HasRun: true}}}}})
+	return s
+}
+
+// AppendText prints exactly what the fmt and tabwriter renderer it
+// replaced printed.
+func TestAppendTextAsBefore(t *testing.T) {
+	for _, s := range []*Snapshot{testSnapshot(), variedSnapshot(), {Version: "v", Host: "h", Started: time.Unix(0, 0)}} {
+		for _, now := range []time.Time{s.Taken, s.Started.Add(3*time.Hour + 7*time.Second), s.Started.Add(-time.Second)} {
+			var want bytes.Buffer
+			refWriteText(&want, s, now)
+			got := AppendText([]byte("prefix\n"), s, now)
+			if string(got) != "prefix\n"+want.String() {
+				t.Errorf("AppendText differs from the old renderer:\n--- got\n%s\n--- want\nprefix\n%s", got, want.String())
+			}
+			var w bytes.Buffer
+			WriteText(&w, s, now)
+			if w.String() != want.String() {
+				t.Errorf("WriteText differs")
+			}
+		}
+	}
+}
