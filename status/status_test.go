@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,24 @@ func TestSocket(t *testing.T) {
 	r, err := Query(path, Request{Cmd: CmdStatus}, 5*time.Second)
 	if err != nil || r.Status == nil || r.Status.Instance("VI_1") == nil || r.Status.Instance("VI_1").LastTransition.Reason != "master-down-timer" {
 		t.Fatalf("status: %+v, %v", r, err)
+	}
+	// The text, rendered by the server: what AppendText prints (the
+	// snapshot has no age shorter than a minute, so the second it is
+	// rendered in does not matter).
+	var text bytes.Buffer
+	if err := QueryText(path, 5*time.Second, &text); err != nil {
+		t.Fatalf("status as text: %v", err)
+	}
+	if want := AppendText(nil, src.snap, time.Now()); !bytes.Equal(dropUp(text.Bytes()), dropUp(want)) {
+		t.Errorf("status as text:\n%s\nwant:\n%s", text.Bytes(), want)
+	}
+	raw, err := QueryRaw(path, Request{Cmd: CmdStatus}, 5*time.Second)
+	if want, _ := json.Marshal(src.snap); err != nil || !bytes.Equal(raw.Status, want) {
+		t.Errorf("raw status: %s, %v", raw.Status, err)
+	}
+	if _, err := Query(path, Request{Cmd: CmdExplain, Instance: "VI_1", Format: FormatText}, 5*time.Second); err == nil ||
+		!strings.Contains(err.Error(), `format "text" not served for "explain"`) {
+		t.Errorf("explain as text: %v", err)
 	}
 	if _, err := Query(path, Request{Cmd: CmdExplain, Instance: "VI_2"}, 5*time.Second); err == nil || err.Error() != "no instance VI_2" {
 		t.Errorf("explain VI_2: %v", err)
@@ -228,5 +247,46 @@ func TestAppendTextAsBefore(t *testing.T) {
 				t.Errorf("WriteText differs")
 			}
 		}
+	}
+}
+
+// dropUp blanks the uptime, the one age in these texts that depends on
+// the second they were rendered in.
+func dropUp(b []byte) []byte { return upRE.ReplaceAll(b, []byte("up -,")) }
+
+var upRE = regexp.MustCompile(`up [^,]*,`)
+
+// A daemon that predates FormatText answers a text request with the
+// snapshot: QueryText renders it itself.
+func TestQueryTextFromAnOlderDaemon(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.ctl")
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	snap := testSnapshot()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var req map[string]any
+		if err := json.NewDecoder(c).Decode(&req); err != nil || req["format"] != FormatText {
+			t.Errorf("request %v, %v", req, err)
+		}
+		b, _ := json.Marshal(struct {
+			V      int       `json:"v"`
+			Status *Snapshot `json:"status"`
+		}{1, snap})
+		c.Write(append(b, '\n'))
+	}()
+	var text bytes.Buffer
+	if err := QueryText(path, 5*time.Second, &text); err != nil {
+		t.Fatal(err)
+	}
+	if want := AppendText(nil, snap, time.Now()); !bytes.Equal(dropUp(text.Bytes()), dropUp(want)) {
+		t.Errorf("rendered here:\n%s\nwant:\n%s", text.Bytes(), want)
 	}
 }
