@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,19 +70,41 @@ func scaleObserver(t testing.TB) *Observer {
 	return tl.l.Status
 }
 
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process's CPU time per op since start (all
+// goroutines, the GC's included): on a shared machine, ns/op is wall
+// time, inflated by whatever else runs.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkStatus1020 is `vigil status` at 1,020 instances, piece by
-// piece: the daemon's side (read the published snapshot, encode the
-// answer), the client's (decode it, print the text), and the whole
-// request over a real Unix socket (process start excluded).
+// piece. The daemon's side: read the published snapshot and encode it as
+// JSON (server-json, `vigil status --json`), or render the text
+// (server-text, `vigil status`); the client's side as it was before the
+// daemon rendered the text: decode the JSON (client-decode) and render it
+// (client-text); and whole requests over a real Unix socket, process
+// start excluded: the JSON decoded and rendered by the client
+// (socket-json), the text rendered by the daemon (socket-text).
 func BenchmarkStatus1020(b *testing.B) {
 	o := scaleObserver(b)
 	req := []byte(`{"v":1,"cmd":"status"}` + "\n")
+	reqText := []byte(`{"v":1,"cmd":"status","format":"text"}` + "\n")
 	answer, err := json.Marshal(status.Answer(req, o))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("server", func(b *testing.B) {
+	b.Run("server-json", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, cpuTime(b))
 		for b.Loop() {
 			resp := status.Answer(req, o)
 			var err error
@@ -96,8 +118,22 @@ func BenchmarkStatus1020(b *testing.B) {
 	if err := json.Unmarshal(answer, &resp); err != nil {
 		b.Fatal(err)
 	}
+	b.Run("server-text", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b, cpuTime(b))
+		var buf []byte
+		for b.Loop() {
+			resp := status.Answer(reqText, o)
+			if resp.Format != status.FormatText {
+				b.Fatalf("answer %+v", resp)
+			}
+			buf = status.AppendText(buf[:0], resp.Status, time.Now())
+		}
+		b.ReportMetric(float64(len(buf)), "bytes")
+	})
 	b.Run("client-decode", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, cpuTime(b))
 		for b.Loop() {
 			resp = status.Response{}
 			if err := json.NewDecoder(bytes.NewReader(answer)).Decode(&resp); err != nil {
@@ -107,6 +143,7 @@ func BenchmarkStatus1020(b *testing.B) {
 	})
 	b.Run("client-text", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, cpuTime(b))
 		var n int
 		for b.Loop() {
 			var buf bytes.Buffer
@@ -115,15 +152,27 @@ func BenchmarkStatus1020(b *testing.B) {
 		}
 		_ = n
 	})
-	b.Run("socket", func(b *testing.B) {
-		sock := filepath.Join(b.TempDir(), "ctl")
-		ln, err := status.Listen(sock)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ln.Close()
-		go status.Serve(ln, o, nil)
+	sock := filepath.Join(b.TempDir(), "ctl")
+	ln, err := status.Listen(sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go status.Serve(ln, o, nil)
+	b.Run("socket-text", func(b *testing.B) {
 		b.ReportAllocs()
+		defer reportCPU(b, cpuTime(b))
+		for b.Loop() {
+			w := bufio.NewWriterSize(io.Discard, 64<<10)
+			if err := status.QueryText(sock, 5*time.Second, w); err != nil {
+				b.Fatal(err)
+			}
+			w.Flush()
+		}
+	})
+	b.Run("socket-json", func(b *testing.B) {
+		b.ReportAllocs()
+		defer reportCPU(b, cpuTime(b))
 		for b.Loop() {
 			r, err := status.Query(sock, status.Request{Cmd: status.CmdStatus}, 5*time.Second)
 			if err != nil {
@@ -134,5 +183,4 @@ func BenchmarkStatus1020(b *testing.B) {
 			w.Flush()
 		}
 	})
-	_ = net.ErrClosed
 }
