@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -289,4 +290,33 @@ func TestQueryTextFromAnOlderDaemon(t *testing.T) {
 	if want := AppendText(nil, snap, time.Now()); !bytes.Equal(dropUp(text.Bytes()), dropUp(want)) {
 		t.Errorf("rendered here:\n%s\nwant:\n%s", text.Bytes(), want)
 	}
+}
+
+// BenchmarkText renders 1,020 instances with AppendText and with the fmt
+// and tabwriter renderer it replaced (the text is the same).
+func BenchmarkText(b *testing.B) {
+	s := variedSnapshot()
+	one := s.Instances[1]
+	s.Instances = s.Instances[:0]
+	for k := range 1020 {
+		in := one
+		in.Name = fmt.Sprintf("VI_%d_%d", k/255, k%255+1)
+		s.Instances = append(s.Instances, in)
+	}
+	now := s.Taken
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf = AppendText(buf[:0], s, now)
+		}
+	})
+	b.Run("fmt-tabwriter", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			refWriteText(&buf, s, now)
+		}
+	})
 }
