@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +106,24 @@ func TestSocket(t *testing.T) {
 	if err != nil || r.Status == nil || r.Status.Instance("VI_1") == nil || r.Status.Instance("VI_1").LastTransition.Reason != "master-down-timer" {
 		t.Fatalf("status: %+v, %v", r, err)
 	}
+	// The text, rendered by the server: what AppendText prints (the
+	// snapshot has no age shorter than a minute, so the second it is
+	// rendered in does not matter).
+	var text bytes.Buffer
+	if err := QueryText(path, 5*time.Second, &text); err != nil {
+		t.Fatalf("status as text: %v", err)
+	}
+	if want := AppendText(nil, src.snap, time.Now()); !bytes.Equal(dropUp(text.Bytes()), dropUp(want)) {
+		t.Errorf("status as text:\n%s\nwant:\n%s", text.Bytes(), want)
+	}
+	raw, err := QueryRaw(path, Request{Cmd: CmdStatus}, 5*time.Second)
+	if want, _ := json.Marshal(src.snap); err != nil || !bytes.Equal(raw.Status, want) {
+		t.Errorf("raw status: %s, %v", raw.Status, err)
+	}
+	if _, err := Query(path, Request{Cmd: CmdExplain, Instance: "VI_1", Format: FormatText}, 5*time.Second); err == nil ||
+		!strings.Contains(err.Error(), `format "text" not served for "explain"`) {
+		t.Errorf("explain as text: %v", err)
+	}
 	if _, err := Query(path, Request{Cmd: CmdExplain, Instance: "VI_2"}, 5*time.Second); err == nil || err.Error() != "no instance VI_2" {
 		t.Errorf("explain VI_2: %v", err)
 	}
@@ -167,4 +187,136 @@ func TestQuantile(t *testing.T) {
 	if q := (&Histogram{}).Quantile(0.5); q != 0 {
 		t.Errorf("empty: %v", q)
 	}
+}
+
+// variedSnapshot has an instance of every shape the text distinguishes.
+func variedSnapshot() *Snapshot {
+	s := testSnapshot()
+	t0 := s.Started
+	base := s.Instances[0]
+	for k, name := range []string{"VI_backup_with_a_long_name", "VI_ü", "V", "VI_fault", "VI_none"} {
+		in := base
+		in.Name = name
+		in.VRID = 100 + k*50
+		in.Trackers = nil
+		in.VIPs = nil
+		switch k {
+		case 0:
+			in.State, in.Want, in.Master, in.MasterIsSelf, in.MasterPriority = "BACKUP", "BACKUP", "10.0.0.2", false, 150
+			in.Timers = []Timer{{Kind: "master-down", At: t0.Add(61*time.Second + 234567*time.Microsecond), Why: "master-down-timer"},
+				{Kind: "advert", At: t0.Add(59 * time.Second)}}
+			in.LastTransition = &Transition{At: t0.Add(-2 * time.Hour), From: "INIT", To: "BACKUP", Priority: 100, Reason: "start", Trigger: "Start"}
+		case 1:
+			in.State, in.Want, in.Master, in.Interface, in.SyncGroup = "BACKUP", "MASTER", "", "", "G1"
+			in.TotalPriority = 300
+			in.Trackers = []Tracker{{What: "track_interface eth1", Status: "DOWN", Weight: 0, Fault: true},
+				{What: "track_file /a/very/long/path/to/a/file/that/overflows", Status: "value 7 (a long status text)", Weight: -5, Reverse: true, Delta: 35},
+				{What: "track_script chk_x", Status: "INIT", Pending: true}, {What: "track_process p", Status: "running", Weight: 0}}
+			in.ExcludedVIPs = []VIP{{Text: "10.9.9.9/32 dev eth2"}}
+		case 2:
+			in.State, in.Want, in.Fault, in.FaultReason = "FAULT", "FAULT", true, "eth0 is down"
+			in.LastTransition = nil
+			in.Master = ""
+		case 3:
+			in.Stats = Stats{AdvertRcvd: 123456789, AdvertSent: 5, BecomeMaster: 3, ReleaseMaster: 2}
+			in.AdvertsLate = 17
+			in.LastTransition = &Transition{At: t0.Add(59 * time.Second), From: "MASTER", To: "FAULT", Priority: 0, Reason: "fault", Trigger: "LinkChanged eth0 down"}
+		}
+		s.Instances = append(s.Instances, in)
+	}
+	s.ConfigFile = "/etc/keepalived/keepalived.conf"
+	s.SyncGroups = []SyncGroup{{Name: "G1", State: "BACKUP", Members: []string{"VI_ü", "V"}}}
+	s.VirtualServers = append(s.VirtualServers, VirtualServer{Name: "[10.0.0.101]:udp:53", SorryOn: true,
+		RealServers: []RealServer{{ID: "10.0.1.2:53", Checkers: []Checker{{Type: "MISC_CHECK"}, {Type: "DNS_CHECK", HasRun: true}}}}})
+	return s
+}
+
+// AppendText prints exactly what the fmt and tabwriter renderer it
+// replaced printed.
+func TestAppendTextAsBefore(t *testing.T) {
+	for _, s := range []*Snapshot{testSnapshot(), variedSnapshot(), {Version: "v", Host: "h", Started: time.Unix(0, 0)}} {
+		for _, now := range []time.Time{s.Taken, s.Started.Add(3*time.Hour + 7*time.Second), s.Started.Add(-time.Second)} {
+			var want bytes.Buffer
+			refWriteText(&want, s, now)
+			got := AppendText([]byte("prefix\n"), s, now)
+			if string(got) != "prefix\n"+want.String() {
+				t.Errorf("AppendText differs from the old renderer:\n--- got\n%s\n--- want\nprefix\n%s", got, want.String())
+			}
+			var w bytes.Buffer
+			WriteText(&w, s, now)
+			if w.String() != want.String() {
+				t.Errorf("WriteText differs")
+			}
+		}
+	}
+}
+
+// dropUp blanks the uptime, the one age in these texts that depends on
+// the second they were rendered in.
+func dropUp(b []byte) []byte { return upRE.ReplaceAll(b, []byte("up -,")) }
+
+var upRE = regexp.MustCompile(`up [^,]*,`)
+
+// A daemon that predates FormatText answers a text request with the
+// snapshot: QueryText renders it itself.
+func TestQueryTextFromAnOlderDaemon(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.ctl")
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	snap := testSnapshot()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var req map[string]any
+		if err := json.NewDecoder(c).Decode(&req); err != nil || req["format"] != FormatText {
+			t.Errorf("request %v, %v", req, err)
+		}
+		b, _ := json.Marshal(struct {
+			V      int       `json:"v"`
+			Status *Snapshot `json:"status"`
+		}{1, snap})
+		c.Write(append(b, '\n'))
+	}()
+	var text bytes.Buffer
+	if err := QueryText(path, 5*time.Second, &text); err != nil {
+		t.Fatal(err)
+	}
+	if want := AppendText(nil, snap, time.Now()); !bytes.Equal(dropUp(text.Bytes()), dropUp(want)) {
+		t.Errorf("rendered here:\n%s\nwant:\n%s", text.Bytes(), want)
+	}
+}
+
+// BenchmarkText renders 1,020 instances with AppendText and with the fmt
+// and tabwriter renderer it replaced (the text is the same).
+func BenchmarkText(b *testing.B) {
+	s := variedSnapshot()
+	one := s.Instances[1]
+	s.Instances = s.Instances[:0]
+	for k := range 1020 {
+		in := one
+		in.Name = fmt.Sprintf("VI_%d_%d", k/255, k%255+1)
+		s.Instances = append(s.Instances, in)
+	}
+	now := s.Taken
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf = AppendText(buf[:0], s, now)
+		}
+	})
+	b.Run("fmt-tabwriter", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			refWriteText(&buf, s, now)
+		}
+	})
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -67,29 +69,49 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vigil status: unknown command %q (status, status explain INSTANCE)\n", rest[0])
 		return 2
 	}
-	resp, err := status.Query(socket, req, timeout)
-	if err != nil {
-		fmt.Fprintf(stderr, "vigil status: %v\n", err)
+	var qerr error
+	switch {
+	case asJSON:
+		qerr = printJSON(stdout, socket, req, timeout)
+	case req.Cmd == status.CmdExplain:
+		var resp *status.Response
+		if resp, qerr = status.Query(socket, req, timeout); qerr == nil && resp.Explain != nil {
+			_, qerr = io.WriteString(stdout, resp.Explain.Text)
+		}
+	default:
+		// The daemon renders the text: decoding the snapshot and
+		// formatting it here took most of the command's time.
+		w := bufio.NewWriterSize(stdout, 64<<10)
+		if qerr = status.QueryText(socket, timeout, w); qerr == nil {
+			qerr = w.Flush()
+		}
+	}
+	if qerr != nil {
+		fmt.Fprintf(stderr, "vigil status: %v\n", qerr)
 		return 1
 	}
-	if asJSON {
-		var v any = resp.Status
-		if req.Cmd == status.CmdExplain {
-			v = resp.Explain
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
-			fmt.Fprintf(stderr, "vigil status: %v\n", err)
-			return 1
-		}
-		return 0
-	}
-	switch {
-	case resp.Explain != nil:
-		io.WriteString(stdout, resp.Explain.Text)
-	case resp.Status != nil:
-		status.WriteText(stdout, resp.Status, time.Now())
-	}
 	return 0
+}
+
+// printJSON prints the daemon's answer to req as indented JSON, as it
+// came (not decoded and encoded again).
+func printJSON(stdout io.Writer, socket string, req status.Request, timeout time.Duration) error {
+	resp, err := status.QueryRaw(socket, req, timeout)
+	if err != nil {
+		return err
+	}
+	raw := resp.Status
+	if req.Cmd == status.CmdExplain {
+		raw = resp.Explain
+	}
+	if len(raw) == 0 {
+		raw = json.RawMessage("null")
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return fmt.Errorf("the daemon's answer: %w", err)
+	}
+	b.WriteByte('\n')
+	_, err = stdout.Write(b.Bytes())
+	return err
 }
