@@ -175,9 +175,15 @@ func Run(ctx context.Context, o Options) error {
 		Host: hostname(), ConfigFile: o.ConfigFile, Started: started}
 	if o.JournalDir != "" {
 		host, _ := os.Hostname()
-		w, err := journal.Open(o.JournalDir, journal.Options{Host: host, Version: o.Version})
+		// Resilient: a full, read-only or damaged journal never stops
+		// VRRP; its losses are gaps, and each episode is logged once.
+		w, err := journal.Open(o.JournalDir, journal.Options{Host: host, Version: o.Version,
+			Resilient: true, Health: journalHealth(&log)})
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
+		}
+		for _, d := range w.SetAside() {
+			log.Warn().Str("file", d).Msg("journal: damaged last file set aside")
 		}
 		defer func() {
 			if err := w.Close(); err != nil {

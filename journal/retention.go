@@ -3,6 +3,7 @@ package journal
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -79,4 +80,63 @@ func lastSeq(dir string) (next uint64, digest string) {
 		}
 	}
 	return 1, digest
+}
+
+// damagedSuffix is appended to the name of a journal file that Open found
+// unreadable: the file is kept for inspection, out of the journal.
+const damagedSuffix = ".damaged"
+
+// setAsideDamaged reads the last journal file in dir through (records,
+// gaps, snapshots: what a crash or an edit while the daemon was stopped
+// may have damaged) and, if that fails, renames it *.damaged. It returns
+// what it set aside, each as "path: why", and the sequence after the
+// last one the damaged file's keys still show (0 if none), so that the
+// next file does not reuse them. Only the last file is read: it is the
+// one a Writer had open; reading every file would make a start read the
+// whole directory.
+func setAsideDamaged(dir string) (damaged []string, after uint64) {
+	files, err := listFiles(dir)
+	if err != nil || len(files) == 0 {
+		return nil, 0
+	}
+	path := files[len(files)-1].path
+	err = readThrough(path)
+	if err == nil {
+		return nil, 0
+	}
+	if db, meta, oerr := openRead(path); oerr == nil {
+		protect(func() error {
+			return db.View(func(tx *bolt.Tx) error {
+				if _, l, err := seqBounds(tx, meta.Format); err == nil && l > 0 {
+					after = l + 1
+				}
+				return nil
+			})
+		})
+		db.Close()
+	}
+	why := path + ": " + err.Error()
+	if rerr := os.Rename(path, path+damagedSuffix); rerr != nil {
+		return []string{why + " (could not set it aside: " + rerr.Error() + ")"}, after
+	}
+	return []string{why + " (renamed " + filepath.Base(path) + damagedSuffix + ")"}, after
+}
+
+// readThrough reads every record, gap and snapshot of one journal file.
+func readThrough(path string) error {
+	r, err := OpenReader(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for _, err := range r.RawRecords(0) {
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := r.Gaps(); err != nil {
+		return err
+	}
+	_, err = r.Snapshots()
+	return err
 }

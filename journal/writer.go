@@ -66,9 +66,21 @@ type Options struct {
 	// committed, but a power loss may lose or damage recent commits. For
 	// tests and benchmarks.
 	NoSync bool
+	// Resilient makes Open succeed even when the directory cannot be
+	// written (read-only, full, missing): the Writer then records every
+	// event as part of a gap and tries to create a file again at most
+	// once a second, so a daemon is never stopped by its journal.
+	Resilient bool
+	// Health, if set, is called by the writer goroutine (or Open) once per episode
+	// of trouble, never per record: with the error when writing starts
+	// failing (a commit or a file creation), and with nil and the number
+	// of events lost meanwhile (recorded as gaps) when a commit succeeds
+	// again. It must not call the Writer.
+	Health func(err error, lost uint64)
 
-	// beforeCommit, a test hook, runs before each commit (a stalled disk).
-	beforeCommit func()
+	// beforeCommit, a test hook, runs before each commit (a stalled
+	// disk); a non-nil error fails the commit (a full disk).
+	beforeCommit func() error
 	// format is the file format to write (default FormatVersion; 2 for
 	// tests and benchmarks comparing the formats).
 	format int
@@ -116,6 +128,9 @@ type Stats struct {
 	Commits   uint64 // group commits
 	Rotations uint64 // files started after the first
 	Deleted   uint64 // files deleted by retention
+	Episodes  uint64 // episodes of trouble: writing started failing (see Options.Health)
+	Failing   bool   // writing is failing now: events become gaps
+	SetAside  uint64 // damaged files renamed *.damaged when the Writer opened
 }
 
 // Writer appends to a journal directory. Append, Snapshot, Sync and Close
@@ -139,15 +154,19 @@ type Writer struct {
 	filled  [][]byte // full slabs, all of whose records are queued
 	free    [][]byte // slabs whose records are committed, for reuse
 
-	snapshotDue atomic.Bool
-	appended    atomic.Uint64
-	committed   atomic.Uint64
-	lost        atomic.Uint64
-	bytes       atomic.Uint64
-	snapshots   atomic.Uint64
-	commits     atomic.Uint64
-	rotations   atomic.Uint64
-	deleted     atomic.Uint64
+	snapshotDue  atomic.Bool
+	needSnapshot atomic.Bool // after lost events: see SnapshotDue
+	appended     atomic.Uint64
+	committed    atomic.Uint64
+	lost         atomic.Uint64
+	bytes        atomic.Uint64
+	snapshots    atomic.Uint64
+	commits      atomic.Uint64
+	rotations    atomic.Uint64
+	deleted      atomic.Uint64
+	episodes     atomic.Uint64
+	failing      atomic.Bool
+	setAside     atomic.Uint64
 
 	errMu sync.Mutex
 	err   error // the writer goroutine's latest error
@@ -163,6 +182,10 @@ type Writer struct {
 	chunk3      chunk3Writer // the open chunk and shape table (format 3)
 	chunkLimit  int          // chunkCap of the current file
 	arena       chunkArena   // the current commit's chunks
+	createErr   error        // the last file creation's error, until one succeeds
+	createAt    time.Time    // when the last file creation was tried (real time)
+	lostAtStart uint64       // Stats.Lost when the current episode began
+	damaged     []string     // files set aside at Open
 }
 
 type itemKind uint8
@@ -195,21 +218,53 @@ type control struct {
 // Open starts a Writer on the journal directory dir (created if needed).
 // Each Writer starts a new file, so a journal left by a crash is never
 // written to again, only read and eventually deleted.
+//
+// With Options.Resilient, Open fails only on bad options: a directory it
+// cannot write is an episode of trouble (see Options.Health), reported
+// once the writer goroutine runs.
+//
+// The last file (the one a crash or a stop left) is read through first:
+// if it cannot be read it is renamed *.damaged (kept, out of the journal:
+// readers and retention ignore it) and SetAside reports it, so that the
+// journal stays readable and its sequences keep increasing.
 func Open(dir string, opts Options) (*Writer, error) {
 	opts.setDefaults()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
 	w := &Writer{dir: dir, opts: opts, done: make(chan struct{}), wake: make(chan struct{}, 1)}
-	w.nextSeq, w.meta.ConfigDigest = lastSeq(dir)
-	removeTemp(dir)
-	if err := w.startFile(); err != nil {
-		return nil, err
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		if !opts.Resilient {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		w.createErr, w.createAt = fmt.Errorf("journal: %w", err), time.Now()
+	} else {
+		var after uint64
+		w.damaged, after = setAsideDamaged(dir)
+		w.setAside.Store(uint64(len(w.damaged)))
+		w.nextSeq, w.meta.ConfigDigest = lastSeq(dir)
+		w.nextSeq = max(w.nextSeq, after)
+		removeTemp(dir)
+		if err := w.startFile(); err != nil {
+			if !opts.Resilient {
+				return nil, err
+			}
+			w.createErr, w.createAt = err, time.Now()
+		} else {
+			w.retention()
+		}
 	}
-	w.retention()
+	if w.nextSeq == 0 {
+		w.nextSeq = 1
+	}
+	if w.createErr != nil {
+		w.setErr(w.createErr)
+		w.trouble(w.createErr)
+	}
 	go w.run()
 	return w, nil
 }
+
+// SetAside returns the damaged files Open renamed *.damaged, each with
+// why it could not be read.
+func (w *Writer) SetAside() []string { return w.damaged }
 
 // NextSeq is the sequence number after the last one found in the
 // directory when the Writer opened (1 for a new journal). A daemon that
@@ -374,7 +429,13 @@ func (w *Writer) flushGapLocked() bool {
 // SnapshotDue reports that the current file is due for rotation: the
 // caller should pass a fresh engine state to Snapshot, which will then
 // start the next file.
-func (w *Writer) SnapshotDue() bool { return w.snapshotDue.Load() }
+//
+// It is also due after an episode of trouble that lost events (a replay
+// resumes from the next snapshot after a gap), and never while writing
+// fails (it would only be lost, and states can be large).
+func (w *Writer) SnapshotDue() bool {
+	return (w.snapshotDue.Load() || w.needSnapshot.Load()) && !w.failing.Load()
+}
 
 // Snapshot records the engine state after event seq (engine.MarshalState).
 // The Writer keeps state; the caller must not modify it. It never blocks:
@@ -388,6 +449,7 @@ func (w *Writer) Snapshot(seq uint64, state []byte) error {
 	if !w.flushGapLocked() || !w.enqueueLocked(item{kind: itemSnapshot, seq: seq, data: state, ctl: &control{at: w.opts.Now()}}) {
 		return ErrQueueFull
 	}
+	w.needSnapshot.Store(false)
 	return nil
 }
 
@@ -445,6 +507,9 @@ func (w *Writer) Stats() Stats {
 		Commits:   w.commits.Load(),
 		Rotations: w.rotations.Load(),
 		Deleted:   w.deleted.Load(),
+		Episodes:  w.episodes.Load(),
+		Failing:   w.failing.Load(),
+		SetAside:  w.setAside.Load(),
 	}
 }
 

@@ -27,6 +27,12 @@ func WriteText(w io.Writer, s *Snapshot, now time.Time) {
 	fmt.Fprintf(w, "; adverts late: %d", late)
 	if j := s.Journal; j != nil {
 		fmt.Fprintf(w, "; journal: %d records, %d gapped, %s", j.Committed, j.Lost, byteSize(j.Bytes))
+		if j.Failing {
+			fmt.Fprint(w, ", FAILING")
+		}
+		if j.Episodes > 0 {
+			fmt.Fprintf(w, ", %d failure episodes", j.Episodes)
+		}
 	}
 	fmt.Fprintln(w)
 	if len(s.Instances) > 0 {
