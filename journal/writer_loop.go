@@ -223,7 +223,8 @@ func (w *Writer) commitSegment(items []item) {
 		// The file keeps the open chunk as last committed; the next
 		// records start a chunk and an epoch of their own.
 		w.chunk3.reset(w.chunkLimit)
-		w.setErr(fmt.Errorf("journal: commit to %s: %w", w.cur.path, err))
+		err = fmt.Errorf("journal: commit to %s: %w", w.cur.path, err)
+		w.setErr(err)
 		w.trouble(err)
 		w.failed(items, err)
 		return
