@@ -210,7 +210,8 @@ func TestJournalDiskFaults(t *testing.T) {
 			lab.MustWait(t, takeoverTimeout, "the VIP on the backup", func() bool { return n2.HasAddress(lab.VIP4) })
 
 			c.heal(t, disk)
-			lab.MustWait(t, 10*time.Second, "the backup's journal resumed", func() bool {
+			// An episode ends 5 s after its last failure.
+			lab.MustWait(t, 15*time.Second, "the backup's journal resumed", func() bool {
 				return p2.LogContains(journalResumedMsg)
 			})
 			time.Sleep(2 * time.Second) // commits after the episode

@@ -42,7 +42,7 @@ func TestFullDiskEpisode(t *testing.T) {
 	dir := t.TempDir()
 	var full atomic.Bool
 	var h healthLog
-	w, err := Open(dir, Options{MaxBatch: 10, NoSync: true, Health: h.report, beforeCommit: func() error {
+	w, err := Open(dir, Options{MaxBatch: 10, NoSync: true, Health: h.report, quiet: time.Nanosecond, beforeCommit: func() error {
 		if full.Load() {
 			return syscall.ENOSPC
 		}
@@ -136,7 +136,7 @@ func TestResilientOpenUnwritableDir(t *testing.T) {
 		t.Fatal("Open without Resilient succeeded on an unwritable directory")
 	}
 	var h healthLog
-	w, err := Open(dir, Options{NoSync: true, Resilient: true, Health: h.report})
+	w, err := Open(dir, Options{NoSync: true, Resilient: true, Health: h.report, quiet: time.Nanosecond})
 	if err != nil {
 		t.Fatalf("resilient Open: %v", err)
 	}

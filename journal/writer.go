@@ -71,16 +71,20 @@ type Options struct {
 	// event as part of a gap and tries to create a file again at most
 	// once a second, so a daemon is never stopped by its journal.
 	Resilient bool
-	// Health, if set, is called by the writer goroutine (or Open) once per episode
-	// of trouble, never per record: with the error when writing starts
-	// failing (a commit or a file creation), and with nil and the number
-	// of events lost meanwhile (recorded as gaps) when a commit succeeds
-	// again. It must not call the Writer.
+	// Health, if set, is called by the writer goroutine (or Open) once per
+	// episode of trouble, never per record: with the error when writing
+	// starts failing (a commit or a file creation), and with nil and the
+	// number of events lost meanwhile (recorded as gaps) when a commit
+	// succeeds 5 s or more after the episode's last failure (a nearly full
+	// disk fails large commits and takes small ones: one episode, not a
+	// flapping one). It must not call the Writer.
 	Health func(err error, lost uint64)
 
 	// beforeCommit, a test hook, runs before each commit (a stalled
 	// disk); a non-nil error fails the commit (a full disk).
 	beforeCommit func() error
+	// quiet overrides troubleQuiet (tests).
+	quiet time.Duration
 	// format is the file format to write (default FormatVersion; 2 for
 	// tests and benchmarks comparing the formats).
 	format int
@@ -105,6 +109,9 @@ func (o *Options) setDefaults() {
 	def((*int64)(&o.MaxAge), int64(DefaultMaxAge))
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.quiet <= 0 {
+		o.quiet = troubleQuiet
 	}
 	if o.format == 0 {
 		o.format = FormatVersion
@@ -185,6 +192,7 @@ type Writer struct {
 	createErr   error        // the last file creation's error, until one succeeds
 	createAt    time.Time    // when the last file creation was tried (real time)
 	lostAtStart uint64       // Stats.Lost when the current episode began
+	lastFail    time.Time    // the current episode's latest failure (real time)
 	damaged     []string     // files set aside at Open
 }
 

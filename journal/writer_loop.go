@@ -119,6 +119,7 @@ func (w *Writer) replySyncs(batch []item) {
 // trouble starts an episode of trouble, unless one is going on: it is
 // counted and reported (Options.Health) once, not per failed commit.
 func (w *Writer) trouble(err error) {
+	w.lastFail = time.Now()
 	if w.failing.Load() {
 		return
 	}
@@ -130,10 +131,15 @@ func (w *Writer) trouble(err error) {
 	}
 }
 
+// troubleQuiet is how long after its last failure an episode of trouble
+// may end (see Options.Health).
+const troubleQuiet = 5 * time.Second
+
 // recovered ends the episode of trouble after a successful commit, if a
-// file is open and the last attempt to create one (if any) succeeded.
+// file is open, the last attempt to create one (if any) succeeded, and
+// nothing failed for Options.quiet.
 func (w *Writer) recovered() {
-	if !w.failing.Load() || w.db == nil || w.createErr != nil {
+	if !w.failing.Load() || w.db == nil || w.createErr != nil || time.Since(w.lastFail) < w.opts.quiet {
 		return
 	}
 	lost := w.lost.Load() - w.lostAtStart
