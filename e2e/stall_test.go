@@ -49,7 +49,8 @@ func masterStalled(t *testing.T, c stallCase, impl string) {
 	m, b, client := l.Nodes[0], l.Nodes[1], l.Nodes[2]
 	interval := strconv.FormatFloat(c.interval.Seconds(), 'f', -1, 64)
 	start := func(n *lab.Node, name string, prio int) *lab.Proc {
-		cf := conf(name, instance{Priority: prio, Interval: interval, VIPs: []string{vip4}})
+		// VRRPv3: v2 has whole-second advert intervals only.
+		cf := conf(name, instance{Priority: prio, Version: 3, Interval: interval, VIPs: []string{vip4}})
 		if impl == "vigil" {
 			return n.StartVigil(t, cf)
 		}

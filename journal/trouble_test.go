@@ -285,3 +285,53 @@ func TestDamagedLastFileSetAside(t *testing.T) {
 		})
 	}
 }
+
+// A nearly full disk fails large commits and takes small ones: that is
+// one episode, reported once, still failing, not one episode per failure.
+func TestFlappingDiskIsOneEpisode(t *testing.T) {
+	var fail atomic.Bool
+	var h healthLog
+	w, err := Open(t.TempDir(), Options{MaxBatch: 10, NoSync: true, Health: h.report, quiet: time.Hour, beforeCommit: func() error {
+		if fail.Load() {
+			return syscall.ENOSPC
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range uint64(20) {
+		fail.Store(i%2 == 0)
+		appendRange(t, w, 1+10*i, 10+10*i)
+		w.Sync()
+	}
+	st := w.Stats()
+	if st.Episodes != 1 || !st.Failing || st.Lost != 100 || st.Committed != 100 {
+		t.Fatalf("stats %+v", st)
+	}
+	if got := h.get(); len(got) != 1 {
+		t.Fatalf("health calls %q, want one", got)
+	}
+	w.Close()
+}
+
+// AnchoredClock follows the wall clock it read at its start with the
+// monotonic clock: close to time.Now (no step here), never going back,
+// and without a monotonic reading (so that it encodes as plain wall time).
+func TestAnchoredClock(t *testing.T) {
+	now := AnchoredClock()
+	prev := now()
+	for range 1000 {
+		c := now()
+		if c.Before(prev) {
+			t.Fatalf("went back: %v after %v", c, prev)
+		}
+		if c != c.Round(0) {
+			t.Fatal("carries a monotonic reading")
+		}
+		prev = c
+	}
+	if d := time.Since(prev); d < -time.Second || d > time.Second {
+		t.Fatalf("%v from time.Now", d)
+	}
+}

@@ -57,8 +57,9 @@ type Options struct {
 	MaxTotalSize int64
 	MaxAge       time.Duration
 	// Now is the wall clock for file names, retention ages and record
-	// times (default time.Now). Rotation and retention follow it, so a
-	// test can run a year in a second.
+	// times (default AnchoredClock(): ordered even when the system clock
+	// is stepped). Rotation and retention follow it, so a test can run a
+	// year in a second.
 	Now func() time.Time
 	// Host and Version are recorded in each file's meta.
 	Host, Version string
@@ -108,7 +109,7 @@ func (o *Options) setDefaults() {
 	def(&o.MaxTotalSize, DefaultMaxTotalSize)
 	def((*int64)(&o.MaxAge), int64(DefaultMaxAge))
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = AnchoredClock()
 	}
 	if o.quiet <= 0 {
 		o.quiet = troubleQuiet
@@ -530,4 +531,19 @@ func removeTemp(dir string) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// AnchoredClock returns a wall clock that reads the system's wall clock
+// once, now, and then advances with the monotonic clock. The times a
+// Writer records with it (snapshots, gaps, file names, rotation and
+// retention ages) therefore stay in order when CLOCK_REALTIME is stepped
+// (NTP, an operator, a VM resumed): the events' own times are monotonic
+// already, and a journal whose times went backwards would make
+// `vigil replay at TIME` ambiguous. The price: after a step the recorded
+// times differ from the system clock by the step, until the next Writer
+// (the next start) takes a new anchor.
+func AnchoredClock() func() time.Time {
+	start := time.Now()    // with a monotonic reading
+	wall := start.Round(0) // without
+	return func() time.Time { return wall.Add(time.Since(start)) }
 }
