@@ -74,6 +74,12 @@ func masterStalled(t *testing.T, c stallCase, impl string) {
 		syscall.Kill(p, syscall.SIGSTOP)
 	}
 	takeover, ok := lab.WaitFor(c.stall, func() bool { return bm.Has(lab.VIP4) })
+	// The backup's gratuitous ARPs move the client to it meanwhile (else
+	// the check that the client ends on the winner would prove nothing).
+	_, moved := lab.WaitFor(c.stall-time.Since(t0), func() bool {
+		n, ok := client.Neighbour(lab.VIP4)
+		return ok && n.LLAddr == b.MAC
+	})
 	if rest := c.stall - time.Since(t0); rest > 0 {
 		time.Sleep(rest)
 	}
@@ -83,6 +89,9 @@ func masterStalled(t *testing.T, c stallCase, impl string) {
 	}
 	if !ok {
 		t.Fatalf("%s: the backup did not take over during a %v stall (advert_int %v)", impl, c.stall, c.interval)
+	}
+	if !moved && impl == "vigil" {
+		t.Errorf("the client's neighbour entry did not move to the backup during the stall")
 	}
 	// Settle: one node holds the VIP.
 	settle, settled := lab.WaitFor(10*time.Second, func() bool { return mm.Has(lab.VIP4) != bm.Has(lab.VIP4) })
@@ -129,8 +138,8 @@ func masterStalled(t *testing.T, c stallCase, impl string) {
 		}
 		return "none"
 	}
-	t.Logf("%s stall %v advert_int %v: backup took over after %v; after SIGCONT settled=%v in %v, winner %s, overlap after resume %v (loser %s), client neighbour %s (winner MAC %v)",
-		impl, c.stall, c.interval, takeover.Round(time.Millisecond), settled, settle.Round(time.Millisecond), name(winner), overlap.Round(time.Millisecond),
+	t.Logf("%s stall %v advert_int %v: backup took over after %v, client moved to it: %v; after SIGCONT settled=%v in %v, winner %s, overlap after resume %v (loser %s), client neighbour %s (winner MAC %v)",
+		impl, c.stall, c.interval, takeover.Round(time.Millisecond), moved, settled, settle.Round(time.Millisecond), name(winner), overlap.Round(time.Millisecond),
 		name(loser), mac, func() string {
 			if winner != nil {
 				return winner.MAC
