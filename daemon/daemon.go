@@ -178,12 +178,11 @@ func Run(ctx context.Context, o Options) error {
 		// Resilient: a full, read-only or damaged journal never stops
 		// VRRP; its losses are gaps, and each episode is logged once.
 		w, err := journal.Open(o.JournalDir, journal.Options{Host: host, Version: o.Version,
-			Resilient: true, Health: journalHealth(&log)})
+			Resilient: true, Health: journalHealth(&log), Damaged: func(what string) {
+				log.Warn().Str("file", what).Msg("journal: damaged last file set aside")
+			}})
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
-		}
-		for _, d := range w.SetAside() {
-			log.Warn().Str("file", d).Msg("journal: damaged last file set aside")
 		}
 		defer func() {
 			if err := w.Close(); err != nil {

@@ -145,9 +145,12 @@
 // After an episode that lost events a snapshot is due, so that a replay
 // resumes after the gap. With Options.Resilient, Open succeeds on a
 // directory it cannot write; a Writer without a file retries creating one
-// once a second. A last file that Open cannot read through (truncated or
+// once a second. A last file that cannot be read (truncated or
 // overwritten while no Writer had it) is renamed *.damaged and kept out
-// of the journal; the sequences its keys still show are not reused.
+// of the journal, reported through Options.Damaged: Open checks its bbolt
+// structure, and reads its records through in the background (seconds
+// for a large file: not on a daemon's start path). Sequences its keys
+// still show are not reused (a file bbolt cannot open shows none).
 // Recorded times come from AnchoredClock: the wall clock read at Open,
 // advanced monotonically, so a stepped system clock never orders them
 // backwards.

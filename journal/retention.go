@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -86,52 +87,76 @@ func lastSeq(dir string) (next uint64, digest string) {
 // unreadable: the file is kept for inspection, out of the journal.
 const damagedSuffix = ".damaged"
 
-// setAsideDamaged reads the last journal file in dir through (records,
-// gaps, snapshots: what a crash or an edit while the daemon was stopped
-// may have damaged) and, if that fails, renames it *.damaged. It returns
-// what it set aside, each as "path: why", and the sequence after the
-// last one the damaged file's keys still show (0 if none), so that the
-// next file does not reuse them. Only the last file is read: it is the
-// one a Writer had open; reading every file would make a start read the
-// whole directory.
-func setAsideDamaged(dir string) (damaged []string, after uint64) {
+// checkLast checks the last journal file in dir, the one a Writer had
+// open when a crash or a stop came: structurally (bbolt's pages, cheap)
+// here — a failure sets it aside at once — and, if that passes, returns
+// its path for a full read-through (deepCheck) in the background, which
+// would cost seconds on a large file at a daemon's start. Each file set
+// aside is reported as "path: why".
+func checkLast(dir string) (damaged []string, deep string) {
 	files, err := listFiles(dir)
 	if err != nil || len(files) == 0 {
-		return nil, 0
+		return nil, ""
 	}
 	path := files[len(files)-1].path
-	err = readThrough(path)
-	if err == nil {
-		return nil, 0
+	db, _, err := openRead(path)
+	if err != nil {
+		return []string{setAside(path, err)}, ""
 	}
-	if db, meta, oerr := openRead(path); oerr == nil {
-		protect(func() error {
-			return db.View(func(tx *bolt.Tx) error {
-				if _, l, err := seqBounds(tx, meta.Format); err == nil && l > 0 {
-					after = l + 1
-				}
-				return nil
-			})
-		})
-		db.Close()
-	}
-	why := path + ": " + err.Error()
-	if rerr := os.Rename(path, path+damagedSuffix); rerr != nil {
-		return []string{why + " (could not set it aside: " + rerr.Error() + ")"}, after
-	}
-	return []string{why + " (renamed " + filepath.Base(path) + damagedSuffix + ")"}, after
+	db.Close()
+	return nil, path
 }
 
-// readThrough reads every record, gap and snapshot of one journal file.
-func readThrough(path string) error {
+// setAside renames a damaged journal file *.damaged and describes it.
+func setAside(path string, why error) string {
+	s := path + ": " + why.Error()
+	if err := os.Rename(path, path+damagedSuffix); err != nil {
+		return s + " (could not set it aside: " + err.Error() + ")"
+	}
+	return s + " (renamed " + filepath.Base(path) + damagedSuffix + ")"
+}
+
+// deepCheck reads path through (its records' chunks, gaps, snapshots)
+// and sets it aside if that fails, unless the Writer closes first. The
+// sequences its keys show were counted by lastSeq, so none are reused.
+func (w *Writer) deepCheck(path string) {
+	defer w.checks.Done()
+	err := readThrough(path, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.closed
+	})
+	if err == nil || errors.Is(err, errStopped) {
+		return
+	}
+	w.reportDamaged(setAside(path, err))
+}
+
+// reportDamaged counts and reports a file set aside.
+func (w *Writer) reportDamaged(what string) {
+	w.setAside.Add(1)
+	if w.opts.Damaged != nil {
+		w.opts.Damaged(what)
+	}
+}
+
+var errStopped = errors.New("stopped")
+
+// readThrough reads every record, gap and snapshot of one journal file,
+// giving up (errStopped) when stop says so.
+func readThrough(path string, stop func() bool) error {
 	r, err := OpenReader(path)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	n := 0
 	for _, err := range r.RawRecords(0) {
 		if err != nil {
 			return err
+		}
+		if n++; n%4096 == 0 && stop != nil && stop() {
+			return errStopped
 		}
 	}
 	if _, err := r.Gaps(); err != nil {

@@ -242,15 +242,23 @@ func TestDamagedLastFileSetAside(t *testing.T) {
 			if err := os.WriteFile(files[0], data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if readThrough(files[0]) == nil {
+			if readThrough(files[0], nil) == nil {
 				t.Fatal("the damage was not detected")
 			}
-			w, err = Open(dir, Options{NoSync: true})
+			// Reported from Open (a structural fault) or from the
+			// background read-through (a damaged chunk).
+			reported := make(chan string, 1)
+			w, err = Open(dir, Options{NoSync: true, Damaged: func(what string) { reported <- what }})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := w.SetAside(); len(got) != 1 || !strings.Contains(got[0], ".damaged") {
-				t.Fatalf("SetAside %q", got)
+			select {
+			case got := <-reported:
+				if !strings.Contains(got, ".damaged") {
+					t.Fatalf("reported %q", got)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the damaged file was not reported")
 			}
 			if w.Stats().SetAside != 1 {
 				t.Fatalf("stats %+v", w.Stats())

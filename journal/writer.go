@@ -80,6 +80,10 @@ type Options struct {
 	// disk fails large commits and takes small ones: one episode, not a
 	// flapping one). It must not call the Writer.
 	Health func(err error, lost uint64)
+	// Damaged, if set, is told of each damaged file Open set aside
+	// ("path: why (renamed ...)"), from Open or from the background
+	// read-through that follows it. It must not call the Writer.
+	Damaged func(what string)
 
 	// beforeCommit, a test hook, runs before each commit (a stalled
 	// disk); a non-nil error fails the commit (a full disk).
@@ -138,7 +142,7 @@ type Stats struct {
 	Deleted   uint64 // files deleted by retention
 	Episodes  uint64 // episodes of trouble: writing started failing (see Options.Health)
 	Failing   bool   // writing is failing now: events become gaps
-	SetAside  uint64 // damaged files renamed *.damaged when the Writer opened
+	SetAside  uint64 // damaged files renamed *.damaged (see Options.Damaged)
 }
 
 // Writer appends to a journal directory. Append, Snapshot, Sync and Close
@@ -175,6 +179,7 @@ type Writer struct {
 	episodes     atomic.Uint64
 	failing      atomic.Bool
 	setAside     atomic.Uint64
+	checks       sync.WaitGroup // deepCheck
 
 	errMu sync.Mutex
 	err   error // the writer goroutine's latest error
@@ -194,7 +199,6 @@ type Writer struct {
 	createAt    time.Time    // when the last file creation was tried (real time)
 	lostAtStart uint64       // Stats.Lost when the current episode began
 	lastFail    time.Time    // the current episode's latest failure (real time)
-	damaged     []string     // files set aside at Open
 }
 
 type itemKind uint8
@@ -232,10 +236,11 @@ type control struct {
 // cannot write is an episode of trouble (see Options.Health), reported
 // once the writer goroutine runs.
 //
-// The last file (the one a crash or a stop left) is read through first:
-// if it cannot be read it is renamed *.damaged (kept, out of the journal:
-// readers and retention ignore it) and SetAside reports it, so that the
-// journal stays readable and its sequences keep increasing.
+// The last file (the one a crash or a stop left) is checked: if it cannot
+// be read it is renamed *.damaged (kept, out of the journal: readers and
+// retention ignore it) and reported (Options.Damaged), so that the journal
+// stays readable and its sequences keep increasing. Its structure is
+// checked here; its records are read through in the background.
 func Open(dir string, opts Options) (*Writer, error) {
 	opts.setDefaults()
 	w := &Writer{dir: dir, opts: opts, done: make(chan struct{}), wake: make(chan struct{}, 1)}
@@ -245,11 +250,15 @@ func Open(dir string, opts Options) (*Writer, error) {
 		}
 		w.createErr, w.createAt = fmt.Errorf("journal: %w", err), time.Now()
 	} else {
-		var after uint64
-		w.damaged, after = setAsideDamaged(dir)
-		w.setAside.Store(uint64(len(w.damaged)))
+		damaged, deep := checkLast(dir)
+		for _, d := range damaged {
+			w.reportDamaged(d)
+		}
+		if deep != "" {
+			w.checks.Add(1)
+			go w.deepCheck(deep)
+		}
 		w.nextSeq, w.meta.ConfigDigest = lastSeq(dir)
-		w.nextSeq = max(w.nextSeq, after)
 		removeTemp(dir)
 		if err := w.startFile(); err != nil {
 			if !opts.Resilient {
@@ -270,10 +279,6 @@ func Open(dir string, opts Options) (*Writer, error) {
 	go w.run()
 	return w, nil
 }
-
-// SetAside returns the damaged files Open renamed *.damaged, each with
-// why it could not be read.
-func (w *Writer) SetAside() []string { return w.damaged }
 
 // NextSeq is the sequence number after the last one found in the
 // directory when the Writer opened (1 for a new journal). A daemon that
@@ -488,6 +493,7 @@ func (w *Writer) Close() error {
 	w.flushLocked(item{kind: itemSync, ctl: &control{done: make(chan error, 1)}})
 	w.mu.Unlock()
 	<-w.done
+	w.checks.Wait() // it stops at its next 4,096 records
 	return w.Err()
 }
 
