@@ -210,10 +210,17 @@ func TestDaemonClockStepInVM(t *testing.T) {
 
 	a, logA, journalA := startClockNode(t, nsA, "vca", 150)
 	b, logB, _ := startClockNode(t, nsB, "vcb", 100)
-	waitFor(t, "A master, B backup", func() (bool, string) {
+	// Up to a minute: two daemons starting under software emulation on
+	// a shared host took 13 s to elect.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		ha, hb := hasVIP(nsA), hasVIP(nsB)
-		return ha && !hb, fmt.Sprintf("A has the VIP: %v, B: %v", ha, hb)
-	})
+		if ha && !hb {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for A master, B backup: A has the VIP: %v, B: %v", ha, hb)
+		}
+	}
 	time.Sleep(2 * time.Second)
 	// The start-up election may pass through MASTER on both (a slow
 	// guest): count the transitions from here on.
