@@ -277,7 +277,7 @@ func TestDaemonClockStepInVM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var prev, lastTimer events.Time
+	var prev, firstTimer, lastTimer events.Time
 	var maxTimerGap time.Duration
 	timers := 0
 	for rec, err := range r.Records(0) {
@@ -293,12 +293,20 @@ func TestDaemonClockStepInVM(t *testing.T) {
 			if lastTimer != 0 && timers > 3 {
 				maxTimerGap = max(maxTimerGap, time.Duration(at-lastTimer))
 			}
+			if timers == 3 {
+				firstTimer = at
+			}
 			lastTimer = at
 			timers++
 		}
 	}
-	if timers < 30 || maxTimerGap > 1500*time.Millisecond {
-		t.Errorf("A's journal: %d timer events, the longest gap between two %v", timers, maxTimerGap)
+	// A timer on the wall clock would leave a gap of an hour or a day
+	// (a step back) or fire in a burst (a step forward). The bounds leave
+	// room for software emulation on a shared host (1.48 s measured).
+	span := time.Duration(lastTimer - firstTimer)
+	rate := float64(timers-4) / span.Seconds()
+	if timers < 30 || maxTimerGap > 2500*time.Millisecond || rate > 1.3 {
+		t.Errorf("A's journal: %d timer events, %.2f a second, the longest gap between two %v", timers, rate, maxTimerGap)
 	}
 	snaps, err := r.Snapshots()
 	if err != nil {
@@ -309,5 +317,5 @@ func TestDaemonClockStepInVM(t *testing.T) {
 			t.Errorf("snapshot %d at %v before snapshot %d at %v", i, snaps[i].At, i-1, snaps[i-1].At)
 		}
 	}
-	t.Logf("A's journal: %d timer events, the longest gap between two %v; %d snapshots in order", timers, maxTimerGap, len(snaps))
+	t.Logf("A's journal: %d timer events, %.2f a second, the longest gap between two %v; %d snapshots in order", timers, rate, maxTimerGap, len(snaps))
 }
