@@ -175,7 +175,12 @@ func Run(ctx context.Context, o Options) error {
 		Host: hostname(), ConfigFile: o.ConfigFile, Started: started}
 	if o.JournalDir != "" {
 		host, _ := os.Hostname()
-		w, err := journal.Open(o.JournalDir, journal.Options{Host: host, Version: o.Version})
+		// Resilient: a full, read-only or damaged journal never stops
+		// VRRP; its losses are gaps, and each episode is logged once.
+		w, err := journal.Open(o.JournalDir, journal.Options{Host: host, Version: o.Version,
+			Resilient: true, Health: journalHealth(&log), Damaged: func(what string) {
+				log.Warn().Str("file", what).Msg("journal: damaged last file set aside")
+			}})
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}

@@ -100,7 +100,8 @@ func journalStats(w *journal.Writer) func() *status.Journal {
 	return func() *status.Journal {
 		st := w.Stats()
 		return &status.Journal{Dir: w.Dir(), Appended: st.Appended, Committed: st.Committed, Lost: st.Lost,
-			Bytes: st.Bytes, Snapshots: st.Snapshots, Commits: st.Commits}
+			Bytes: st.Bytes, Snapshots: st.Snapshots, Commits: st.Commits,
+			Failing: st.Failing, Episodes: st.Episodes, SetAside: st.SetAside}
 	}
 }
 
@@ -152,4 +153,17 @@ func newSyncLimit() *syncLimit { return &syncLimit{l: newLogEvery(time.Second)} 
 func hostname() string {
 	h, _ := os.Hostname()
 	return h
+}
+
+// journalHealth logs the journal's episodes of trouble: once when writing
+// starts failing, once when it resumes (with the events lost meanwhile,
+// recorded as gaps), never per record.
+func journalHealth(log *zerolog.Logger) func(err error, lost uint64) {
+	return func(err error, lost uint64) {
+		if err != nil {
+			log.Error().Err(err).Msg("journal: writing failed; VRRP goes on, events are recorded as gaps until it works again")
+			return
+		}
+		log.Warn().Uint64("lost", lost).Msg("journal: writing resumed")
+	}
 }

@@ -22,11 +22,12 @@ func writeSample(t testing.TB) string {
 	dir := t.TempDir()
 	stall := make(chan struct{})
 	first := true
-	w, err := Open(dir, Options{QueueSize: 64, MaxBatch: 50, beforeCommit: func() {
+	w, err := Open(dir, Options{QueueSize: 64, MaxBatch: 50, beforeCommit: func() error {
 		if first {
 			first = false
 			<-stall
 		}
+		return nil
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -134,6 +134,27 @@
 // that bounds crash loss. What is committed is never damaged by a crash:
 // bbolt writes copy-on-write and switches meta pages last.
 //
+// # Trouble: a full, read-only or damaged disk
+//
+// A commit that fails (ENOSPC, EROFS, EIO) turns its records into a gap,
+// written with the next commit that succeeds; consecutive failures extend
+// one gap. An episode of trouble starts with the first failure (counted in
+// Stats.Episodes, Stats.Failing set, reported once through Options.Health)
+// and ends with a successful commit 5 s after its last failure, so a nearly
+// full disk that takes small commits and fails large ones is one episode.
+// After an episode that lost events a snapshot is due, so that a replay
+// resumes after the gap. With Options.Resilient, Open succeeds on a
+// directory it cannot write; a Writer without a file retries creating one
+// once a second. A last file that cannot be read (truncated or
+// overwritten while no Writer had it) is renamed *.damaged and kept out
+// of the journal, reported through Options.Damaged: Open checks its bbolt
+// structure, and reads its records through in the background (seconds
+// for a large file: not on a daemon's start path). Sequences its keys
+// still show are not reused (a file bbolt cannot open shows none).
+// Recorded times come from AnchoredClock: the wall clock read at Open,
+// advanced monotonically, so a stepped system clock never orders them
+// backwards.
+//
 // # Rotation and retention
 //
 // When the current file reaches RotateSize or RotateAge the Writer asks

@@ -57,8 +57,9 @@ type Options struct {
 	MaxTotalSize int64
 	MaxAge       time.Duration
 	// Now is the wall clock for file names, retention ages and record
-	// times (default time.Now). Rotation and retention follow it, so a
-	// test can run a year in a second.
+	// times (default AnchoredClock(): ordered even when the system clock
+	// is stepped). Rotation and retention follow it, so a test can run a
+	// year in a second.
 	Now func() time.Time
 	// Host and Version are recorded in each file's meta.
 	Host, Version string
@@ -66,9 +67,29 @@ type Options struct {
 	// committed, but a power loss may lose or damage recent commits. For
 	// tests and benchmarks.
 	NoSync bool
+	// Resilient makes Open succeed even when the directory cannot be
+	// written (read-only, full, missing): the Writer then records every
+	// event as part of a gap and tries to create a file again at most
+	// once a second, so a daemon is never stopped by its journal.
+	Resilient bool
+	// Health, if set, is called by the writer goroutine (or Open) once per
+	// episode of trouble, never per record: with the error when writing
+	// starts failing (a commit or a file creation), and with nil and the
+	// number of events lost meanwhile (recorded as gaps) when a commit
+	// succeeds 5 s or more after the episode's last failure (a nearly full
+	// disk fails large commits and takes small ones: one episode, not a
+	// flapping one). It must not call the Writer.
+	Health func(err error, lost uint64)
+	// Damaged, if set, is told of each damaged file Open set aside
+	// ("path: why (renamed ...)"), from Open or from the background
+	// read-through that follows it. It must not call the Writer.
+	Damaged func(what string)
 
-	// beforeCommit, a test hook, runs before each commit (a stalled disk).
-	beforeCommit func()
+	// beforeCommit, a test hook, runs before each commit (a stalled
+	// disk); a non-nil error fails the commit (a full disk).
+	beforeCommit func() error
+	// quiet overrides troubleQuiet (tests).
+	quiet time.Duration
 	// format is the file format to write (default FormatVersion; 2 for
 	// tests and benchmarks comparing the formats).
 	format int
@@ -92,7 +113,10 @@ func (o *Options) setDefaults() {
 	def(&o.MaxTotalSize, DefaultMaxTotalSize)
 	def((*int64)(&o.MaxAge), int64(DefaultMaxAge))
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = AnchoredClock()
+	}
+	if o.quiet <= 0 {
+		o.quiet = troubleQuiet
 	}
 	if o.format == 0 {
 		o.format = FormatVersion
@@ -116,6 +140,9 @@ type Stats struct {
 	Commits   uint64 // group commits
 	Rotations uint64 // files started after the first
 	Deleted   uint64 // files deleted by retention
+	Episodes  uint64 // episodes of trouble: writing started failing (see Options.Health)
+	Failing   bool   // writing is failing now: events become gaps
+	SetAside  uint64 // damaged files renamed *.damaged (see Options.Damaged)
 }
 
 // Writer appends to a journal directory. Append, Snapshot, Sync and Close
@@ -139,15 +166,20 @@ type Writer struct {
 	filled  [][]byte // full slabs, all of whose records are queued
 	free    [][]byte // slabs whose records are committed, for reuse
 
-	snapshotDue atomic.Bool
-	appended    atomic.Uint64
-	committed   atomic.Uint64
-	lost        atomic.Uint64
-	bytes       atomic.Uint64
-	snapshots   atomic.Uint64
-	commits     atomic.Uint64
-	rotations   atomic.Uint64
-	deleted     atomic.Uint64
+	snapshotDue  atomic.Bool
+	needSnapshot atomic.Bool // after lost events: see SnapshotDue
+	appended     atomic.Uint64
+	committed    atomic.Uint64
+	lost         atomic.Uint64
+	bytes        atomic.Uint64
+	snapshots    atomic.Uint64
+	commits      atomic.Uint64
+	rotations    atomic.Uint64
+	deleted      atomic.Uint64
+	episodes     atomic.Uint64
+	failing      atomic.Bool
+	setAside     atomic.Uint64
+	checks       sync.WaitGroup // deepCheck
 
 	errMu sync.Mutex
 	err   error // the writer goroutine's latest error
@@ -163,6 +195,10 @@ type Writer struct {
 	chunk3      chunk3Writer // the open chunk and shape table (format 3)
 	chunkLimit  int          // chunkCap of the current file
 	arena       chunkArena   // the current commit's chunks
+	createErr   error        // the last file creation's error, until one succeeds
+	createAt    time.Time    // when the last file creation was tried (real time)
+	lostAtStart uint64       // Stats.Lost when the current episode began
+	lastFail    time.Time    // the current episode's latest failure (real time)
 }
 
 type itemKind uint8
@@ -195,18 +231,51 @@ type control struct {
 // Open starts a Writer on the journal directory dir (created if needed).
 // Each Writer starts a new file, so a journal left by a crash is never
 // written to again, only read and eventually deleted.
+//
+// With Options.Resilient, Open fails only on bad options: a directory it
+// cannot write is an episode of trouble (see Options.Health), reported
+// once the writer goroutine runs.
+//
+// The last file (the one a crash or a stop left) is checked: if it cannot
+// be read it is renamed *.damaged (kept, out of the journal: readers and
+// retention ignore it) and reported (Options.Damaged), so that the journal
+// stays readable and its sequences keep increasing. Its structure is
+// checked here; its records are read through in the background.
 func Open(dir string, opts Options) (*Writer, error) {
 	opts.setDefaults()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
 	w := &Writer{dir: dir, opts: opts, done: make(chan struct{}), wake: make(chan struct{}, 1)}
-	w.nextSeq, w.meta.ConfigDigest = lastSeq(dir)
-	removeTemp(dir)
-	if err := w.startFile(); err != nil {
-		return nil, err
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		if !opts.Resilient {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		w.createErr, w.createAt = fmt.Errorf("journal: %w", err), time.Now()
+	} else {
+		damaged, deep := checkLast(dir)
+		for _, d := range damaged {
+			w.reportDamaged(d)
+		}
+		if deep != "" {
+			w.checks.Add(1)
+			go w.deepCheck(deep)
+		}
+		w.nextSeq, w.meta.ConfigDigest = lastSeq(dir)
+		removeTemp(dir)
+		if err := w.startFile(); err != nil {
+			if !opts.Resilient {
+				return nil, err
+			}
+			w.createErr, w.createAt = err, time.Now()
+		} else {
+			w.retention()
+		}
 	}
-	w.retention()
+	if w.nextSeq == 0 {
+		w.nextSeq = 1
+	}
+	if w.createErr != nil {
+		w.setErr(w.createErr)
+		w.trouble(w.createErr)
+	}
 	go w.run()
 	return w, nil
 }
@@ -374,7 +443,13 @@ func (w *Writer) flushGapLocked() bool {
 // SnapshotDue reports that the current file is due for rotation: the
 // caller should pass a fresh engine state to Snapshot, which will then
 // start the next file.
-func (w *Writer) SnapshotDue() bool { return w.snapshotDue.Load() }
+//
+// It is also due after an episode of trouble that lost events (a replay
+// resumes from the next snapshot after a gap), and never while writing
+// fails (it would only be lost, and states can be large).
+func (w *Writer) SnapshotDue() bool {
+	return (w.snapshotDue.Load() || w.needSnapshot.Load()) && !w.failing.Load()
+}
 
 // Snapshot records the engine state after event seq (engine.MarshalState).
 // The Writer keeps state; the caller must not modify it. It never blocks:
@@ -388,6 +463,7 @@ func (w *Writer) Snapshot(seq uint64, state []byte) error {
 	if !w.flushGapLocked() || !w.enqueueLocked(item{kind: itemSnapshot, seq: seq, data: state, ctl: &control{at: w.opts.Now()}}) {
 		return ErrQueueFull
 	}
+	w.needSnapshot.Store(false)
 	return nil
 }
 
@@ -417,6 +493,7 @@ func (w *Writer) Close() error {
 	w.flushLocked(item{kind: itemSync, ctl: &control{done: make(chan error, 1)}})
 	w.mu.Unlock()
 	<-w.done
+	w.checks.Wait() // it stops at its next 4,096 records
 	return w.Err()
 }
 
@@ -445,6 +522,9 @@ func (w *Writer) Stats() Stats {
 		Commits:   w.commits.Load(),
 		Rotations: w.rotations.Load(),
 		Deleted:   w.deleted.Load(),
+		Episodes:  w.episodes.Load(),
+		Failing:   w.failing.Load(),
+		SetAside:  w.setAside.Load(),
 	}
 }
 
@@ -457,4 +537,19 @@ func removeTemp(dir string) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// AnchoredClock returns a wall clock that reads the system's wall clock
+// once, now, and then advances with the monotonic clock. The times a
+// Writer records with it (snapshots, gaps, file names, rotation and
+// retention ages) therefore stay in order when CLOCK_REALTIME is stepped
+// (NTP, an operator, a VM resumed): the events' own times are monotonic
+// already, and a journal whose times went backwards would make
+// `vigil replay at TIME` ambiguous. The price: after a step the recorded
+// times differ from the system clock by the step, until the next Writer
+// (the next start) takes a new anchor.
+func AnchoredClock() func() time.Time {
+	start := time.Now()    // with a monotonic reading
+	wall := start.Round(0) // without
+	return func() time.Time { return wall.Add(time.Since(start)) }
 }

@@ -84,7 +84,13 @@ func (w *Writer) commit(batch []item) {
 		return
 	}
 	if w.opts.beforeCommit != nil {
-		w.opts.beforeCommit()
+		if err := w.opts.beforeCommit(); err != nil {
+			w.setErr(fmt.Errorf("journal: commit to %s: %w", w.cur.path, err))
+			w.trouble(err)
+			w.failed(batch, err)
+			w.replySyncs(batch)
+			return
+		}
 	}
 	start := 0
 	for i, it := range batch {
@@ -98,10 +104,52 @@ func (w *Writer) commit(batch []item) {
 	}
 	w.commitSegment(batch[start:])
 	w.checkRotation()
+	w.replySyncs(batch)
+}
+
+// replySyncs answers the Sync and Close requests of a batch.
+func (w *Writer) replySyncs(batch []item) {
 	for _, it := range batch {
 		if it.kind == itemSync {
 			it.ctl.done <- w.Err()
 		}
+	}
+}
+
+// trouble starts an episode of trouble, unless one is going on: it is
+// counted and reported (Options.Health) once, not per failed commit.
+func (w *Writer) trouble(err error) {
+	w.lastFail = time.Now()
+	if w.failing.Load() {
+		return
+	}
+	w.failing.Store(true)
+	w.episodes.Add(1)
+	w.lostAtStart = w.lost.Load()
+	if w.opts.Health != nil {
+		w.opts.Health(err, 0)
+	}
+}
+
+// troubleQuiet is how long after its last failure an episode of trouble
+// may end (see Options.Health).
+const troubleQuiet = 5 * time.Second
+
+// recovered ends the episode of trouble after a successful commit, if a
+// file is open, the last attempt to create one (if any) succeeded, and
+// nothing failed for Options.quiet.
+func (w *Writer) recovered() {
+	if !w.failing.Load() || w.db == nil || w.createErr != nil || time.Since(w.lastFail) < w.opts.quiet {
+		return
+	}
+	lost := w.lost.Load() - w.lostAtStart
+	if lost > 0 {
+		w.needSnapshot.Store(true)
+	}
+	w.failing.Store(false)
+	w.setErr(nil)
+	if w.opts.Health != nil {
+		w.opts.Health(nil, lost)
 	}
 }
 
@@ -181,7 +229,9 @@ func (w *Writer) commitSegment(items []item) {
 		// The file keeps the open chunk as last committed; the next
 		// records start a chunk and an epoch of their own.
 		w.chunk3.reset(w.chunkLimit)
-		w.setErr(fmt.Errorf("journal: commit to %s: %w", w.cur.path, err))
+		err = fmt.Errorf("journal: commit to %s: %w", w.cur.path, err)
+		w.setErr(err)
+		w.trouble(err)
 		w.failed(items, err)
 		return
 	}
@@ -190,6 +240,7 @@ func (w *Writer) commitSegment(items []item) {
 	w.committed.Add(records)
 	w.snapshots.Add(snaps)
 	w.bytes.Add(size)
+	w.recovered()
 }
 
 func (w *Writer) update(f func(*bolt.Tx) error) error {
@@ -200,7 +251,10 @@ func (w *Writer) update(f func(*bolt.Tx) error) error {
 }
 
 // failed turns the events of a failed commit into a gap (and keeps the
-// gaps it carried), to be written with the next successful commit.
+// gaps it carried), to be written with the next successful commit. A gap
+// that continues the last pending one extends it, so a long episode (a
+// full disk for hours, 50 failed commits a second) is one gap, not a
+// growing list.
 func (w *Writer) failed(items []item, err error) {
 	var g *Gap
 	for _, it := range items {
@@ -213,19 +267,34 @@ func (w *Writer) failed(items []item, err error) {
 			g.First, g.Last = min(g.First, it.seq), max(g.Last, it.seq)
 			g.Count++
 		case itemGap:
-			w.pendingGaps = append(w.pendingGaps, it.ctl.gap)
+			w.addPendingGap(it.ctl.gap)
 		}
 	}
 	if g != nil {
-		w.pendingGaps = append(w.pendingGaps, *g)
+		w.addPendingGap(*g)
 	}
 }
+
+// addPendingGap queues g for the next commit, merged into the last
+// pending gap when it starts right after it (keeping the first reason).
+func (w *Writer) addPendingGap(g Gap) {
+	if n := len(w.pendingGaps); n > 0 {
+		if last := &w.pendingGaps[n-1]; last.Last+1 == g.First {
+			last.Last, last.Count = g.Last, last.Count+g.Count
+			return
+		}
+	}
+	w.pendingGaps = append(w.pendingGaps, g)
+}
+
+// createRetry is how often a Writer without a file tries to create one.
+const createRetry = time.Second
 
 // checkRotation asks for a snapshot when the file reaches its size or age
 // limit, and rotates without one at twice the limit.
 func (w *Writer) checkRotation() {
 	if w.db == nil {
-		w.rotate() // a previous file creation failed: try again
+		w.rotate() // a previous file creation failed: try again (rotate paces it)
 		return
 	}
 	var size int64
@@ -242,12 +311,21 @@ func (w *Writer) checkRotation() {
 
 // rotate closes the current file, starts the next and applies retention.
 func (w *Writer) rotate() {
+	if w.createErr != nil && time.Since(w.createAt) < createRetry {
+		return // failed less than a second ago: a full or read-only directory fails every time
+	}
 	old, oldPath := w.db, w.cur.path
+	w.createAt = time.Now()
 	if err := w.startFile(); err != nil {
+		w.createErr = err
 		w.setErr(err)
+		w.trouble(err)
 		return // keep writing the old file, if any
 	}
-	w.rotations.Add(1)
+	w.createErr = nil
+	if old != nil {
+		w.rotations.Add(1)
+	}
 	if old != nil {
 		if err := old.Close(); err != nil {
 			w.setErr(fmt.Errorf("journal: close %s: %w", oldPath, err))
@@ -260,6 +338,9 @@ func (w *Writer) rotate() {
 // name and renamed, so a file with a journal name is always complete.
 func (w *Writer) startFile() error {
 	now := w.opts.Now()
+	if err := os.MkdirAll(w.dir, 0o750); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
 	// Name the file after every existing one, even if the wall clock went
 	// back or retention freed an earlier name: name order is replay order.
 	at, n := now.UTC().Truncate(time.Second), 0

@@ -145,11 +145,12 @@ func TestGapOnStalledDisk(t *testing.T) {
 	dir := t.TempDir()
 	stall := make(chan struct{})
 	first := true
-	opts := Options{QueueSize: 16, MaxBatch: 4, NoSync: true, beforeCommit: func() {
+	opts := Options{QueueSize: 16, MaxBatch: 4, NoSync: true, beforeCommit: func() error {
 		if first {
 			first = false
 			<-stall
 		}
+		return nil
 	}}
 	w, err := Open(dir, opts)
 	if err != nil {

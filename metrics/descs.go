@@ -65,6 +65,7 @@ type descs struct {
 	rsUp, rsWeight, checkerUp                      *prometheus.Desc
 	journalAppended, journalWritten, journalGapped *prometheus.Desc
 	journalBytes, journalSnapshots, journalCommits *prometheus.Desc
+	journalFailing, journalEpisodes                *prometheus.Desc
 	ipvsError                                      *prometheus.Desc
 }
 
@@ -169,6 +170,8 @@ func newDescs(on map[string]bool, o Options) descs {
 	d.journalBytes = nd("vigil_journal_bytes_written_total", "Bytes of records and snapshots committed to the journal")
 	d.journalSnapshots = nd("vigil_journal_snapshots_total", "Engine snapshots committed to the journal")
 	d.journalCommits = nd("vigil_journal_commits_total", "Group commits of the journal")
+	d.journalFailing = nd("vigil_journal_failing", "1 while writing the journal fails (full or read-only disk): events become gaps")
+	d.journalEpisodes = nd("vigil_journal_failure_episodes_total", "Episodes of journal write failure (each logged once)")
 	if o.IPVS != nil {
 		d.ipvsError = nd("vigil_ipvs_scrape_error", "1 when reading the kernel's IPVS counters failed at this scrape")
 	}

@@ -296,6 +296,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(d.journalBytes, float64(j.Bytes))
 		counter(d.journalSnapshots, float64(j.Snapshots))
 		counter(d.journalCommits, float64(j.Commits))
+		gauge(d.journalFailing, b2f(j.Failing))
+		counter(d.journalEpisodes, float64(j.Episodes))
 	}
 	if c.o.IPVS != nil && len(s.VirtualServers) > 0 {
 		svcs, err := c.o.IPVS()

@@ -252,6 +252,12 @@ type Journal struct {
 	Bytes     uint64 `json:"bytes"`
 	Snapshots uint64 `json:"snapshots"`
 	Commits   uint64 `json:"commits"`
+	// Failing is true while writing fails (a full or read-only disk):
+	// events become gaps. Episodes counts such episodes since the start,
+	// SetAside the damaged files renamed *.damaged when the journal opened.
+	Failing  bool   `json:"failing,omitempty"`
+	Episodes uint64 `json:"episodes,omitempty"`
+	SetAside uint64 `json:"set_aside,omitempty"`
 }
 
 // Instance returns the named instance, or nil.

@@ -38,6 +38,12 @@ func AppendText(b []byte, s *Snapshot, now time.Time) []byte {
 	b = strconv.AppendUint(b, late, 10)
 	if j := s.Journal; j != nil {
 		b = fmt.Appendf(b, "; journal: %d records, %d gapped, %s", j.Committed, j.Lost, byteSize(j.Bytes))
+		if j.Failing {
+			b = append(b, ", FAILING"...)
+		}
+		if j.Episodes > 0 {
+			b = fmt.Appendf(b, ", %d failure episodes", j.Episodes)
+		}
 	}
 	b = append(b, '\n')
 	if len(s.Instances) > 0 {
