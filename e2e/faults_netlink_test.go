@@ -84,7 +84,14 @@ func TestFaultAddressExists(t *testing.T) {
 			// Another owner adds the VIP while n1 waits as BACKUP (its
 			// master-down timer is 3 s and more).
 			n1.MustExec("ip", "addr", "add", vip4, "dev", "eth0")
-			waitLog(t, p1, electTimeout, "Entering MASTER STATE")
+			// The add meets EEXIST only if the VIP is still there when
+			// n1 becomes MASTER: neither daemon removes it as BACKUP.
+			lab.MustWait(t, electTimeout, "n1 MASTER", func() bool {
+				if !n1.HasAddress(lab.VIP4) {
+					t.Fatalf("%s removed the other owner's VIP while BACKUP", d)
+				}
+				return p1.LogContains("Entering MASTER STATE")
+			})
 			holds(t, takeoverTimeout, lab.VIP4, n1, n1, n2)
 			// Stable: held once, by n1 only, for 3 adverts.
 			deadline := time.Now().Add(3 * time.Second)
@@ -108,8 +115,11 @@ func TestFaultAddressExists(t *testing.T) {
 
 // TestFaultAddressEPERM: the daemon runs without CAP_NET_ADMIN (setpriv
 // drops it from the bounding set, so it is not regained by exec as root):
-// every address add fails with EPERM. The daemon must not die; it logs the
-// refusal with the address and goes on as keepalived does.
+// every address add fails with EPERM. keepalived 2.2.7 logs "Netlink:
+// error: Operation not permitted", stays MASTER without the VIP and keeps
+// advertising, so the backup stays BACKUP and no node holds the VIP. vigil
+// does the same (asserted), and its error names the effect and the
+// address; it must not die.
 func TestFaultAddressEPERM(t *testing.T) {
 	lab.Require(t, "setpriv")
 	wrapper := []string{"setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"}
@@ -127,11 +137,17 @@ func TestFaultAddressEPERM(t *testing.T) {
 			t.Logf("%s without CAP_NET_ADMIN: became MASTER %v, exited %v; n1 has the VIP %v, n2 %v; n2's last state %s",
 				d, ok, p1.Exited(), n1.HasAddress(lab.VIP4), n2.HasAddress(lab.VIP4), lastState(p2))
 			t.Logf("%s log:\n%s", d, p1.LogTail(15))
+			if !ok || !strings.Contains(lastState(p1), "MASTER") || !strings.Contains(lastState(p2), "BACKUP") {
+				t.Errorf("%s: n1 ended %s, n2 %s; want MASTER and BACKUP", d, lastState(p1), lastState(p2))
+			}
+			if n1.HasAddress(lab.VIP4) || n2.HasAddress(lab.VIP4) {
+				t.Errorf("%s: a node holds the VIP", d)
+			}
 			if d != "vigil" {
 				return
 			}
 			noPanic(t, p1)
-			if !p1.LogContains("operation not permitted") {
+			if !p1.LogContains("operation not permitted") || !p1.LogContains("effect=AddAddress") {
 				t.Error("vigil did not log the EPERM")
 			}
 			if !p1.LogContains(lab.VIP4.String()) {
@@ -193,8 +209,11 @@ func TestFaultInterfaceVanishes(t *testing.T) {
 				waitLog(t, p1, 5*time.Second, "Entering FAULT STATE")
 			}
 			// mv0 returns: n1 takes over again, every VIP once on n1.
+			// keepalived 2.2.7 (without dynamic_interfaces) stays in
+			// FAULT: its socket is bound to the deleted interface; that
+			// is measured, not asserted.
 			mkMV()
-			lab.MustWait(t, 2*electTimeout, "n1 holding every VIP again", func() bool {
+			_, back := lab.WaitFor(2*electTimeout, func() bool {
 				for k := 1; k <= nvips; k += 37 {
 					a := fmt.Sprintf("10.77.1.%d", k)
 					if vipCount(n1, a) != 1 || vipCount(n2, a) != 0 {
@@ -203,8 +222,15 @@ func TestFaultInterfaceVanishes(t *testing.T) {
 				}
 				return vipCount(n1, fmt.Sprintf("10.77.1.%d", nvips)) == 1
 			})
+			t.Logf("%s: mv0 back: n1 MASTER again with every VIP once: %v (n1 %s)", d, back, lastState(p1))
 			if d == "vigil" {
 				noPanic(t, p1)
+				if !back {
+					t.Error("vigil did not take the VIPs back when mv0 returned")
+				}
+				if !p1.LogContains("dev mv0: no such device") && !p1.LogContains("dev mv0: Link not found") {
+					t.Log("no address add met the vanished interface this time (the race was lost)")
+				}
 			}
 		})
 	}
@@ -255,7 +281,7 @@ func TestFaultRouteUnreachableGateway(t *testing.T) {
 
 // TestFaultMonitorOverflow: 10,000 address changes on eth0 (ip -batch)
 // while the daemon is stopped (SIGSTOP, so nobody reads its netlink
-// monitor socket): the kernel drops notifications and reports ENOBUFS.
+// monitor socket; running, it keeps up with the burst): the kernel drops notifications and reports ENOBUFS.
 // The daemon must say so, resynchronise from a dump, and end with the
 // kernel's true view of eth0 (read from its journal's state after a
 // graceful stop), still MASTER with the VIP once; the journal still
@@ -266,18 +292,21 @@ func TestFaultMonitorOverflow(t *testing.T) {
 	n1, n2 := l.Nodes[0], l.Nodes[1]
 	// advert_int 3: n2 does not take over while n1 is stopped for the
 	// burst (master-down 9 s and more).
-	p1 := n1.StartVigil(t, conf("n1", instance{Priority: 150, Interval: "3", VIPs: []string{vip4}}))
-	n2.StartVigil(t, conf("n2", instance{Priority: 100, Interval: "3", VIPs: []string{vip4}}))
+	// The virtual route makes the monitor watch routes too: each address
+	// change also brings a route notification (its local route), 20,000
+	// notifications in all, more than the 4 MiB socket buffer holds.
+	routes := []string{"virtual_routes {", "  10.77.9.0/24 via 10.77.0.1 dev eth0", "}"}
+	p1 := n1.StartVigil(t, conf("n1", instance{Priority: 150, Interval: "3", VIPs: []string{vip4}, Extra: routes}))
+	n2.StartVigil(t, conf("n2", instance{Priority: 100, Interval: "3", VIPs: []string{vip4}, Extra: routes}))
 	holds(t, 3*electTimeout, lab.VIP4, n1, n1, n2)
 
 	var b strings.Builder
 	const n = 5000
 	addr := func(k int) string { return fmt.Sprintf("10.77.%d.%d/32", 128+k/250, k%250+1) }
+	// Each added address is deleted at once: few addresses at a time
+	// keep the kernel's work per change small (a burst, not a crawl).
 	for k := range n {
-		fmt.Fprintf(&b, "address add %s dev eth0\n", addr(k))
-	}
-	for k := range n {
-		fmt.Fprintf(&b, "address del %s dev eth0\n", addr(k))
+		fmt.Fprintf(&b, "address add %s dev eth0\naddress del %s dev eth0\n", addr(k), addr(k))
 	}
 	// What stays: five more.
 	for k := n; k < n+5; k++ {
@@ -320,6 +349,12 @@ func TestFaultMonitorOverflow(t *testing.T) {
 	if !slices.Equal(got, wantS) {
 		t.Fatalf("the engine's eth0 after the resync:\n%v\nthe kernel's:\n%v", got, wantS)
 	}
+	for _, line := range strings.Split(p1.Log(), "\n") {
+		if strings.Contains(line, "ENOBUFS") {
+			t.Logf("%s", line)
+		}
+	}
+	t.Logf("the engine's eth0 after the resync, as the kernel's: %v", got)
 	out, err := exec.Command(lab.VigilBinary(t), "replay", "verify", filepath.Join(p1.Dir, "journal")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("replay verify: %v\n%s", err, out)
