@@ -21,6 +21,16 @@ import (
 // keepalived can run the same steps its outcome is measured beside
 // vigil's (and asserted where vigil must match it).
 
+// unicast makes inst advertise by unicast from self to other. The fault
+// tests use unicast VRRP: their faults are the kernel's, not the advert
+// transport's, and unicast does not depend on the host letting
+// namespaces' multicast through (on the shared test host it once did
+// not, for every daemon).
+func unicast(inst instance, self, other *lab.Node) instance {
+	inst.UnicastSrc, inst.UnicastPeers = self.Addr4.Addr(), []netip.Addr{other.Addr4.Addr()}
+	return inst
+}
+
 // daemons are the subtests of a fault run on both daemons.
 var daemons = []string{"keepalived", "vigil"}
 
@@ -77,9 +87,9 @@ func TestFaultAddressExists(t *testing.T) {
 			l := lab.New(t, 2)
 			l.LogTail = 40
 			n1, n2 := l.Nodes[0], l.Nodes[1]
-			startDaemon(t, d, n2, conf("n2", instance{Priority: 100, VIPs: []string{vip4}}))
+			startDaemon(t, d, n2, conf("n2", unicast(instance{Priority: 100, VIPs: []string{vip4}}, n2, n1)))
 			holds(t, electTimeout, lab.VIP4, n2, n1, n2)
-			p1 := startDaemon(t, d, n1, conf("n1", instance{Priority: 150, VIPs: []string{vip4}}))
+			p1 := startDaemon(t, d, n1, conf("n1", unicast(instance{Priority: 150, VIPs: []string{vip4}}, n1, n2)))
 			waitLog(t, p1, electTimeout, "Entering BACKUP STATE")
 			// Another owner adds the VIP while n1 waits as BACKUP (its
 			// master-down timer is 3 s and more).
@@ -128,9 +138,9 @@ func TestFaultAddressEPERM(t *testing.T) {
 			l := lab.New(t, 2)
 			l.LogTail = 40
 			n1, n2 := l.Nodes[0], l.Nodes[1]
-			p2 := startDaemon(t, d, n2, conf("n2", instance{Priority: 100, VIPs: []string{vip4}}))
+			p2 := startDaemon(t, d, n2, conf("n2", unicast(instance{Priority: 100, VIPs: []string{vip4}}, n2, n1)))
 			holds(t, electTimeout, lab.VIP4, n2, n1, n2)
-			p1 := startDaemon(t, d, n1, conf("n1", instance{Priority: 150, VIPs: []string{vip4}}), wrapper...)
+			p1 := startDaemon(t, d, n1, conf("n1", unicast(instance{Priority: 150, VIPs: []string{vip4}}, n1, n2)), wrapper...)
 			// Give it the time to take over (or not): 3 × 1 s + skew.
 			_, ok := lab.WaitFor(electTimeout, func() bool { return p1.LogContains("Entering MASTER STATE") || p1.Exited() })
 			time.Sleep(2 * time.Second)
@@ -170,6 +180,7 @@ func TestFaultInterfaceVanishes(t *testing.T) {
 		vips[k] = fmt.Sprintf("10.77.1.%d/24", k+1)
 	}
 	first := netip.MustParseAddr("10.77.1.1")
+	mvAddr := netip.MustParseAddr("10.77.0.51") // n1's mv0, its unicast source
 	for _, d := range daemons {
 		t.Run(d, func(t *testing.T) {
 			l := lab.New(t, 2)
@@ -181,7 +192,7 @@ func TestFaultInterfaceVanishes(t *testing.T) {
 				n1.MustExec("ip", "link", "set", "mv0", "up")
 			}
 			mkMV()
-			p2 := startDaemon(t, d, n2, conf("n2", instance{Priority: 100, VIPs: vips}))
+			p2 := startDaemon(t, d, n2, conf("n2", instance{Priority: 100, VIPs: vips, UnicastSrc: n2.Addr4.Addr(), UnicastPeers: []netip.Addr{mvAddr}}))
 			lab.MustWait(t, electTimeout, "n2 MASTER", func() bool { return n2.HasAddress(first) })
 			// Watch for the first VIP on mv0 and delete mv0 at once.
 			watch := exec.Command("ip", "netns", "exec", n1.NS, "sh", "-c",
@@ -190,7 +201,7 @@ func TestFaultInterfaceVanishes(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { watch.Process.Kill(); watch.Wait() })
-			p1 := startDaemon(t, d, n1, conf("n1", instance{Priority: 150, Interface: "mv0", VIPs: vips}))
+			p1 := startDaemon(t, d, n1, conf("n1", instance{Priority: 150, Interface: "mv0", VIPs: vips, UnicastSrc: mvAddr, UnicastPeers: []netip.Addr{n2.Addr4.Addr()}}))
 			done := make(chan error, 1)
 			go func() { done <- watch.Wait() }()
 			select {
@@ -248,8 +259,8 @@ func TestFaultRouteUnreachableGateway(t *testing.T) {
 			l := lab.New(t, 2)
 			l.LogTail = 40
 			n1, n2 := l.Nodes[0], l.Nodes[1]
-			startDaemon(t, d, n2, conf("n2", instance{Priority: 100, VIPs: []string{vip4}, Extra: routes}))
-			p1 := startDaemon(t, d, n1, conf("n1", instance{Priority: 150, VIPs: []string{vip4}, Extra: routes}))
+			startDaemon(t, d, n2, conf("n2", unicast(instance{Priority: 100, VIPs: []string{vip4}, Extra: routes}, n2, n1)))
+			p1 := startDaemon(t, d, n1, conf("n1", unicast(instance{Priority: 150, VIPs: []string{vip4}, Extra: routes}, n1, n2)))
 			holds(t, electTimeout, lab.VIP4, n1, n1, n2)
 			lab.MustWait(t, 5*time.Second, "the reachable route on n1", func() bool {
 				out, _ := n1.Exec("ip", "route", "show", "10.77.9.0/24")
@@ -296,8 +307,8 @@ func TestFaultMonitorOverflow(t *testing.T) {
 	// change also brings a route notification (its local route), 20,000
 	// notifications in all, more than the 4 MiB socket buffer holds.
 	routes := []string{"virtual_routes {", "  10.77.9.0/24 via 10.77.0.1 dev eth0", "}"}
-	p1 := n1.StartVigil(t, conf("n1", instance{Priority: 150, Interval: "3", VIPs: []string{vip4}, Extra: routes}))
-	n2.StartVigil(t, conf("n2", instance{Priority: 100, Interval: "3", VIPs: []string{vip4}, Extra: routes}))
+	p1 := n1.StartVigil(t, conf("n1", unicast(instance{Priority: 150, Interval: "3", VIPs: []string{vip4}, Extra: routes}, n1, n2)))
+	n2.StartVigil(t, conf("n2", unicast(instance{Priority: 100, Interval: "3", VIPs: []string{vip4}, Extra: routes}, n2, n1)))
 	holds(t, 3*electTimeout, lab.VIP4, n1, n1, n2)
 
 	var b strings.Builder

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -28,9 +29,10 @@ var restartVIPs = []string{"10.77.0.100", "10.77.0.101"}
 const restartTable = "177"
 
 // restartConf is the instance of the restart tests: VRRPv3 at 0.5 s (a
-// promotion takes 3 × 0.5 s + skew), a VMAC, no_accept (so an nftables
-// table), a virtual route and a virtual rule.
-func restartConf(name string, prio int) string {
+// promotion takes 3 × 0.5 s + skew), unicast from self to peer (see
+// unicast), a VMAC, no_accept (so an nftables table), a virtual route and
+// a virtual rule.
+func restartConf(name string, prio int, self, peer netip.Addr) string {
 	return fmt.Sprintf(`global_defs {
   router_id %s
 }
@@ -41,6 +43,10 @@ vrrp_instance VI_1 {
   priority %d
   version 3
   advert_int 0.5
+  unicast_src_ip %s
+  unicast_peer {
+    %s
+  }
   use_vmac
   no_accept
   virtual_ipaddress {
@@ -54,7 +60,7 @@ vrrp_instance VI_1 {
     from %s table %s
   }
 }
-`, name, prio, restartVIPs[0], restartVIPs[1], restartTable, restartVIPs[0], restartTable)
+`, name, prio, self, peer, restartVIPs[0], restartVIPs[1], restartTable, restartVIPs[0], restartTable)
 }
 
 // kernelObjects is what a node holds of the instance's kernel objects.
@@ -217,15 +223,16 @@ func newRestartRig(t *testing.T, daemon string) *restartRig {
 }
 
 func (r *restartRig) start(n *lab.Node) *lab.Proc {
-	name, prio := "n1", 150
+	name, prio, peer := "n1", 150, r.n2
 	if n == r.n2 {
-		name, prio = "n2", 100
+		name, prio, peer = "n2", 100, r.n1
 	}
+	c := restartConf(name, prio, n.Addr4.Addr(), peer.Addr4.Addr())
 	var p *lab.Proc
 	if r.daemon == "keepalived" {
-		p = n.StartKeepalived(r.t, restartConf(name, prio))
+		p = n.StartKeepalived(r.t, c)
 	} else {
-		p = n.StartVigil(r.t, restartConf(name, prio))
+		p = n.StartVigil(r.t, c)
 	}
 	if n == r.n1 {
 		r.p1 = p
