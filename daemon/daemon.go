@@ -330,7 +330,16 @@ func startAdapters(cfgEv *events.ConfigLoaded, clk *clock.Clock, lg *Logging, o 
 			a.close(&log)
 		}
 	}()
-	a.mon, err = netlink.NewMonitor(netlink.MonitorOptions{Clock: clk.Now, Routes: needRoutes(cfgEv.Config)})
+	a.mon, err = netlink.NewMonitor(netlink.MonitorOptions{Clock: clk.Now, Routes: needRoutes(cfgEv.Config),
+		Rules: needRules(cfgEv.Config),
+		// The resync's differences reach the engine as ordinary events;
+		// this only says that notifications were lost.
+		OnResync: func(diffs int, resyncs uint64) {
+			if ok, n := lim.allow("netlink resync"); ok {
+				log.Warn().Int("differences", diffs).Uint64("resyncs", resyncs).Int("suppressed", n).
+					Msg("netlink monitor overflowed (ENOBUFS): state resynchronised from a dump")
+			}
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("netlink monitor: %w", err)
 	}

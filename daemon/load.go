@@ -145,6 +145,18 @@ func withoutLVS(cfg *conf.Config) *conf.Config {
 	return &c
 }
 
+// needRules reports whether the monitor must watch policy rules: only
+// with virtual_rules, whose leftovers from a crashed run the engine
+// deletes at start.
+func needRules(cfg *conf.Config) bool {
+	for k := range cfg.Instances {
+		if len(cfg.Instances[k].VirtualRules) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // needRoutes reports whether the monitor must watch routes: only when
 // routes are configured (a large routing table is costly to mirror).
 func needRoutes(cfg *conf.Config) bool {

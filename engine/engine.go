@@ -96,6 +96,10 @@ func (e *Engine) Step(ev events.Event) []effects.Effect {
 		if v != nil {
 			m.Route(v)
 		}
+	case *events.RuleChanged:
+		if v != nil {
+			m.Rule(v)
+		}
 	case *events.ScriptResult:
 		if v != nil && v.Phase != "" {
 			return e.phaseResult(v)

@@ -90,6 +90,7 @@ type Proc struct {
 	// in Dir; "" for keepalived, or a vigil that has none.
 	ControlSocket string
 	cmd           *exec.Cmd
+	wrapper       []string // exec'd between ip netns exec and the daemon
 	logf          *os.File
 	done          chan struct{}
 	waitErr       error
@@ -99,6 +100,14 @@ type Proc struct {
 // in the node, plus extra arguments, and stops it (SIGTERM, then SIGKILL)
 // at cleanup.
 func (n *Node) StartVigil(t testing.TB, conf string, extra ...string) *Proc {
+	t.Helper()
+	return n.StartVigilVia(t, nil, conf, extra...)
+}
+
+// StartVigilVia is StartVigil with the daemon run through wrapper, a
+// command that ends by exec'ing its arguments (e.g. setpriv dropping a
+// capability), so that the pid stays the daemon's.
+func (n *Node) StartVigilVia(t testing.TB, wrapper []string, conf string, extra ...string) *Proc {
 	t.Helper()
 	bin := VigilBinary(t)
 	p := n.newProc(t, "vigil", conf)
@@ -110,6 +119,7 @@ func (n *Node) StartVigil(t testing.TB, conf string, extra ...string) *Proc {
 		p.ControlSocket = filepath.Join(p.Dir, "vigil.ctl")
 		args = append(args, "--control-socket", p.ControlSocket)
 	}
+	p.wrapper = wrapper
 	p.start(t, bin, append(args, extra...))
 	return p
 }
@@ -145,6 +155,12 @@ func (p *Proc) Status(t testing.TB, args ...string) (string, error) {
 // fall back to a blocking /dev/console), with its own pid files.
 func (n *Node) StartKeepalived(t testing.TB, conf string, extra ...string) *Proc {
 	t.Helper()
+	return n.StartKeepalivedVia(t, nil, conf, extra...)
+}
+
+// StartKeepalivedVia is StartKeepalived through wrapper (see StartVigilVia).
+func (n *Node) StartKeepalivedVia(t testing.TB, wrapper []string, conf string, extra ...string) *Proc {
+	t.Helper()
 	bin, err := exec.LookPath("keepalived")
 	if err != nil {
 		t.Skip("lab: keepalived not installed")
@@ -152,6 +168,7 @@ func (n *Node) StartKeepalived(t testing.TB, conf string, extra ...string) *Proc
 	p := n.newProc(t, "keepalived", conf)
 	args := []string{"-n", "-l", "-D", "-G", "-P", "-f", filepath.Join(p.Dir, "keepalived.conf"),
 		"-p", filepath.Join(p.Dir, "keepalived.pid"), "-r", p.VRRPPIDFile, "-c", filepath.Join(p.Dir, "checkers.pid")}
+	p.wrapper = wrapper
 	p.start(t, bin, append(args, extra...))
 	return p
 }
@@ -173,7 +190,8 @@ func (p *Proc) start(t testing.TB, bin string, args []string) {
 	}
 	p.logf = f
 	// ip netns exec execs the program: the pid is the daemon's own.
-	p.cmd = exec.Command("ip", append([]string{"netns", "exec", p.Node.NS, bin}, args...)...)
+	argv := append(append(append([]string{"netns", "exec", p.Node.NS}, p.wrapper...), bin), args...)
+	p.cmd = exec.Command("ip", argv...)
 	if cg := p.Node.Cgroup; cg != nil {
 		// The shell joins the cgroup and execs: the daemon is born in
 		// it, and so is everything it forks (keepalived's children too).

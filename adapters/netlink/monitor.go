@@ -30,6 +30,11 @@ type MonitorOptions struct {
 	// ReceiveBuffer is the socket's receive buffer in bytes (default 4 MiB).
 	// When the kernel overflows it the monitor resynchronises.
 	ReceiveBuffer int
+	// OnResync, if set, is called (from the monitor's goroutine) after
+	// each resynchronisation that an overflow forced, with the number of
+	// differences it reported and the running count of resyncs: the
+	// daemon logs it, since lost notifications are worth knowing about.
+	OnResync func(diffs int, resyncs uint64)
 }
 
 // Monitor reports link, address, route and rule changes as events.
@@ -243,8 +248,12 @@ func (m *Monitor) resync() error {
 	if err != nil {
 		return err
 	}
-	if !m.send(m.view.resync(st, m.opts.Clock())) {
+	diffs := m.view.resync(st, m.opts.Clock())
+	if !m.send(diffs) {
 		return errClosed
+	}
+	if m.opts.OnResync != nil {
+		m.opts.OnResync(len(diffs), m.resyncs.Load())
 	}
 	return nil
 }

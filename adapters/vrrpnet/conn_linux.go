@@ -302,7 +302,10 @@ func (c *Conn) ReceiveAH(ev *events.AdvertReceived) error {
 func (c *Conn) receive(s *rawSock, ev *events.AdvertReceived) error {
 	n, oobn, flags, src, err := s.recv()
 	if err != nil {
-		if errors.Is(err, os.ErrClosed) || errors.Is(err, unix.EBADF) {
+		// A read pending when Close closes the file fails with the
+		// runtime's "use of closed file", which is not os.ErrClosed:
+		// the closed flag says it (else the reader would retry forever).
+		if errors.Is(err, os.ErrClosed) || errors.Is(err, unix.EBADF) || c.isClosed() {
 			err = net.ErrClosed
 		}
 		return fmt.Errorf("vrrpnet: receive on %s: %w", c.ifname, err)
@@ -443,6 +446,13 @@ func (c *Conn) checkFamily(a netip.Addr) error {
 		return fmt.Errorf("vrrpnet: %v on the IPv%d socket of %s: %w", a, c.family, c.ifname, ErrFamily)
 	}
 	return nil
+}
+
+// isClosed reports whether Close has been called.
+func (c *Conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // Close closes the sockets; blocked receives return net.ErrClosed.

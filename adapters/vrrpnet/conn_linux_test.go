@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,5 +268,27 @@ func TestConnAHSequence(t *testing.T) {
 	b.do(func() error { return b.Send(&mine) })
 	if ev := a.next(2*time.Second, nil); ev.Verdict != events.VerdictOK || !ev.Advert.AH || ev.Advert.AHSeq != 6 {
 		t.Fatalf("B's advert after receiving 5: %v %+v", ev.Verdict, ev.Advert)
+	}
+}
+
+// TestCloseInterfaceStopsReader: the sockets of an interface closed under
+// a blocked reader (its link was deleted) end the reader quietly; it must
+// not take the runtime's "use of closed file" for a socket error and
+// retry, reporting it, forever.
+func TestCloseInterfaceStopsReader(t *testing.T) {
+	l := newLab(t)
+	var errs atomic.Int64
+	a := l.mux(l.nsA, MuxOptions{OnError: func(error) { errs.Add(1) }})
+	a.do(func() error { return a.Join(&effects.JoinGroup{Interface: "veth0", Group: Group4}) })
+	time.Sleep(100 * time.Millisecond) // the reader blocks in recvmsg
+	if err := a.CloseInterface("veth0"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a retrying reader reports every 100 ms
+	if n := errs.Load(); n != 0 {
+		t.Fatalf("%d socket errors reported after the interface's sockets were closed", n)
+	}
+	if n := a.Stats().ReadErrors; n != 0 {
+		t.Fatalf("%d read errors counted", n)
 	}
 }

@@ -18,6 +18,7 @@ var commandTable = map[string]command{
 	"link":       {linkSpec, (*Harness).cmdLink},
 	"addr":       {addrSpec, (*Harness).cmdAddr},
 	"route":      {routeSpec, (*Harness).cmdRoute},
+	"rule":       {ruleSpec, (*Harness).cmdRule},
 	"advert":     {advertSpec, (*Harness).cmdAdvert},
 	"script":     {scriptSpec, (*Harness).cmdScript},
 	"track-file": {trackFileSpec, (*Harness).cmdTrackFile},

@@ -37,6 +37,7 @@
 //	link             LinkChanged if=NAME [up|down|deleted]
 //	addr             AddressChanged if=NAME prefix=P [del]
 //	route            RouteChanged dst=P [table=N] [del]
+//	rule             RuleChanged [from=P] [to=P] [table=N] [pref=N] [del]
 //	advert           AdvertReceived from=ADDR prio=N [inst=NAME] [overrides]
 //	script           ScriptResult name=S status=N|timeout|fail [phase=startup|shutdown]
 //	track-file       TrackFileValue name=F value=N [failed]

@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/events"
+	"github.com/vigil-ha/vigil/events/conf"
 )
 
 // Timer handles a TimerFired. A key that is not armed, or whose deadline
@@ -190,6 +191,10 @@ func (m *Machine) Address(ev *events.AddressChanged) {
 // Route handles a RouteChanged: a virtual route (not no_track) or a
 // tracked static route removed from under a MASTER sends it to BACKUP.
 func (m *Machine) Route(ev *events.RouteChanged) {
+	if ev.Added && !m.started && !m.stopped {
+		m.staleRoute(ev)
+		return
+	}
 	if ev.Added || !m.started || m.stopped {
 		return
 	}
@@ -215,6 +220,50 @@ func (m *Machine) Route(ev *events.RouteChanged) {
 			}
 		}
 	}
+}
+
+// staleRoute: a route in the kernel's snapshot, before Start, that is one
+// of an instance's virtual routes was left by a previous run (one that
+// crashed): it is deleted, as the VIPs are at Start, whatever state the
+// instance will reach; a MASTER adds it again. (keepalived 2.2.7 deletes
+// its stale VIPs and rules at start but leaves its routes.)
+func (m *Machine) staleRoute(ev *events.RouteChanged) {
+	for _, i := range m.instances {
+		for k := range i.routes {
+			if r := &i.routes[k]; sameRoute(r, ev.Dst, ev.Table) {
+				m.out.add(&effects.DelRoute{Instance: i.name, Route: *r})
+			}
+		}
+	}
+}
+
+// Rule handles a RuleChanged. Only the kernel's snapshot, before Start,
+// matters: an instance's virtual rule found there was left by a previous
+// run and is deleted, as keepalived does at start.
+func (m *Machine) Rule(ev *events.RuleChanged) {
+	if !ev.Added || m.started || m.stopped {
+		return
+	}
+	for _, i := range m.instances {
+		for k := range i.rules {
+			if r := &i.rules[k]; sameRule(r, ev) {
+				m.out.add(&effects.DelRule{Instance: i.name, Rule: *r})
+			}
+		}
+	}
+}
+
+// sameRule reports whether a kernel rule is the configured lookup rule r
+// (selectors, table and, when r has one, preference).
+func sameRule(r *conf.Rule, ev *events.RuleChanged) bool {
+	if r.Action != "" || r.Not || r.FwMark != "" || r.IIf != "" || r.OIf != "" {
+		return false // the snapshot does not report these selectors
+	}
+	table := r.Table
+	if table == 0 {
+		table = 254
+	}
+	return r.From == ev.From && r.To == ev.To && table == ev.Table && (r.Priority == 0 || r.Priority == ev.Priority)
 }
 
 // removedUnder: something a MASTER installed was removed by someone else.
