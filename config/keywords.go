@@ -656,7 +656,7 @@ var keywordTable = func() []Keyword {
 		acted(vi, "authentication", "engine/testdata/keepalived/auth-failure-not-processed.txt", tMatrix),
 		acted(vi, "virtual_ipaddress", sElection, tMatrix),
 		acted(vi, "virtual_ipaddress_excluded", sVIPRemoved, sGARP),
-		refused(vi, "promote_secondaries", "setting promote_secondaries on the instance's interface - it is left as it is (VMACs always get it)"),
+		acted(vi, "promote_secondaries", "engine/testdata/keepalived/promote-secondaries.txt", "e2e/promote_test.go:TestPromoteSecondariesParity"),
 		acted(vi, "virtual_routes", sRoutes),
 		acted(vi, "virtual_rules", sRoutes),
 		acted(vi, "accept", sElection, "adapters/netlink/accept_test.go:TestVIPAcceptsTraffic", sNftNoAccept, tNftE2E),

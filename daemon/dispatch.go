@@ -138,7 +138,7 @@ func (d *dispatcher) one(e effects.Effect) {
 		}
 		err = d.x.Net.Leave(v)
 	case *effects.AddAddress, *effects.DelAddress, *effects.AddRoute, *effects.DelRoute,
-		*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC:
+		*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC, *effects.SetPromoteSecondaries:
 		err = d.apply(d.x.Kernel, e)
 	case *effects.SendGARP, *effects.SendNA:
 		err = d.announce(e)

@@ -192,6 +192,8 @@ func DescribeEffect(e effects.Effect) string {
 			s += " rcvbuf=" + strconv.Itoa(v.RcvBuf)
 		}
 		return s
+	case *effects.SetPromoteSecondaries:
+		return fmt.Sprintf("SetPromoteSecondaries %s on=%t", v.Interface, v.On)
 	case *effects.LeaveGroup:
 		return fmt.Sprintf("LeaveGroup %s %s", v.Interface, v.Group)
 	case *effects.CloseSockets:

@@ -195,6 +195,9 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		pm := e.BeginMapField(6)
 		events.EncodeBFDPacketFields(e, &v.Packet)
 		e.EndMapField(pm)
+	case *SetPromoteSecondaries:
+		e.String(1, v.Interface)
+		e.Bool(2, v.On)
 	case *BFDStateChanged:
 		e.String(1, v.Session)
 		e.Uint(2, uint64(v.From))

@@ -288,6 +288,20 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		}
 		d.EndContainer()
 		return v
+	case KindSetPromoteSecondaries:
+		v := new(SetPromoteSecondaries)
+		for range d.MapLen() {
+			switch d.Key() {
+			case 1:
+				v.Interface = d.Name()
+			case 2:
+				v.On = d.Bool()
+			default:
+				d.Skip()
+			}
+		}
+		d.EndContainer()
+		return v
 	case KindBFDStateChanged:
 		v := new(BFDStateChanged)
 		for range d.MapLen() {

@@ -97,42 +97,45 @@ const (
 	// BFD (engine/bfd).
 	KindSendBFD         Kind = 32
 	KindBFDStateChanged Kind = 33
+	// An interface setting (engine/vrrp).
+	KindSetPromoteSecondaries Kind = 34
 )
 
 var kindNames = [...]string{
-	KindSendAdvert:        "SendAdvert",
-	KindAddAddress:        "AddAddress",
-	KindDelAddress:        "DelAddress",
-	KindAddRoute:          "AddRoute",
-	KindDelRoute:          "DelRoute",
-	KindAddRule:           "AddRule",
-	KindDelRule:           "DelRule",
-	KindCreateVMAC:        "CreateVMAC",
-	KindDeleteVMAC:        "DeleteVMAC",
-	KindSendGARP:          "SendGARP",
-	KindSendNA:            "SendNA",
-	KindSetTimer:          "SetTimer",
-	KindCancelTimer:       "CancelTimer",
-	KindRunScript:         "RunScript",
-	KindNotify:            "Notify",
-	KindCount:             "Count",
-	KindStateChanged:      "StateChanged",
-	KindLog:               "Log",
-	KindSetIPVS:           "SetIPVS",
-	KindJoinGroup:         "JoinGroup",
-	KindLeaveGroup:        "LeaveGroup",
-	KindRunCheck:          "RunCheck",
-	KindCheckStateChanged: "CheckStateChanged",
-	KindCloseSockets:      "CloseSockets",
-	KindReconcileIPVS:     "ReconcileIPVS",
-	KindAddFirewallVIPs:   "AddFirewallVIPs",
-	KindDelFirewallVIPs:   "DelFirewallVIPs",
-	KindRemoveFirewall:    "RemoveFirewall",
-	KindSetIPVSTimeouts:   "SetIPVSTimeouts",
-	KindSendMail:          "SendMail",
-	KindIPVSSyncDaemon:    "IPVSSyncDaemon",
-	KindSendBFD:           "SendBFD",
-	KindBFDStateChanged:   "BFDStateChanged",
+	KindSendAdvert:            "SendAdvert",
+	KindAddAddress:            "AddAddress",
+	KindDelAddress:            "DelAddress",
+	KindAddRoute:              "AddRoute",
+	KindDelRoute:              "DelRoute",
+	KindAddRule:               "AddRule",
+	KindDelRule:               "DelRule",
+	KindCreateVMAC:            "CreateVMAC",
+	KindDeleteVMAC:            "DeleteVMAC",
+	KindSendGARP:              "SendGARP",
+	KindSendNA:                "SendNA",
+	KindSetTimer:              "SetTimer",
+	KindCancelTimer:           "CancelTimer",
+	KindRunScript:             "RunScript",
+	KindNotify:                "Notify",
+	KindCount:                 "Count",
+	KindStateChanged:          "StateChanged",
+	KindLog:                   "Log",
+	KindSetIPVS:               "SetIPVS",
+	KindJoinGroup:             "JoinGroup",
+	KindLeaveGroup:            "LeaveGroup",
+	KindRunCheck:              "RunCheck",
+	KindCheckStateChanged:     "CheckStateChanged",
+	KindCloseSockets:          "CloseSockets",
+	KindReconcileIPVS:         "ReconcileIPVS",
+	KindAddFirewallVIPs:       "AddFirewallVIPs",
+	KindDelFirewallVIPs:       "DelFirewallVIPs",
+	KindRemoveFirewall:        "RemoveFirewall",
+	KindSetIPVSTimeouts:       "SetIPVSTimeouts",
+	KindSendMail:              "SendMail",
+	KindIPVSSyncDaemon:        "IPVSSyncDaemon",
+	KindSendBFD:               "SendBFD",
+	KindBFDStateChanged:       "BFDStateChanged",
+	KindSetPromoteSecondaries: "SetPromoteSecondaries",
 }
 
 func (k Kind) String() string {
@@ -423,6 +426,16 @@ type JoinGroup struct {
 	// the system's default: kernel_rx_buf_size and vrrp_rx_bufs_policy
 	// (the engine sizes it as keepalived does).
 	RcvBuf int `json:"rcvbuf,omitempty"`
+}
+
+// SetPromoteSecondaries sets an interface's IPv4 promote_secondaries
+// sysctl (a vrrp_instance's promote_secondaries, as keepalived does): on
+// at start where the interface reported it off, so that deleting one
+// address of a subnet keeps the others; off again at stop, where the
+// engine turned it on.
+type SetPromoteSecondaries struct {
+	Interface string `json:"interface"`
+	On        bool   `json:"on"`
 }
 
 // Receiver is one VRID the engine accepts adverts for on a receiving
@@ -860,39 +873,40 @@ type BFDStateChanged struct {
 
 // EffectKind implementations.
 
-func (*SendAdvert) EffectKind() Kind        { return KindSendAdvert }
-func (*AddAddress) EffectKind() Kind        { return KindAddAddress }
-func (*DelAddress) EffectKind() Kind        { return KindDelAddress }
-func (*AddRoute) EffectKind() Kind          { return KindAddRoute }
-func (*DelRoute) EffectKind() Kind          { return KindDelRoute }
-func (*AddRule) EffectKind() Kind           { return KindAddRule }
-func (*DelRule) EffectKind() Kind           { return KindDelRule }
-func (*CreateVMAC) EffectKind() Kind        { return KindCreateVMAC }
-func (*DeleteVMAC) EffectKind() Kind        { return KindDeleteVMAC }
-func (*SendGARP) EffectKind() Kind          { return KindSendGARP }
-func (*SendNA) EffectKind() Kind            { return KindSendNA }
-func (*SetTimer) EffectKind() Kind          { return KindSetTimer }
-func (*CancelTimer) EffectKind() Kind       { return KindCancelTimer }
-func (*RunScript) EffectKind() Kind         { return KindRunScript }
-func (*Notify) EffectKind() Kind            { return KindNotify }
-func (*Count) EffectKind() Kind             { return KindCount }
-func (*StateChanged) EffectKind() Kind      { return KindStateChanged }
-func (*Log) EffectKind() Kind               { return KindLog }
-func (*SetIPVS) EffectKind() Kind           { return KindSetIPVS }
-func (*JoinGroup) EffectKind() Kind         { return KindJoinGroup }
-func (*LeaveGroup) EffectKind() Kind        { return KindLeaveGroup }
-func (*RunCheck) EffectKind() Kind          { return KindRunCheck }
-func (*CheckStateChanged) EffectKind() Kind { return KindCheckStateChanged }
-func (*CloseSockets) EffectKind() Kind      { return KindCloseSockets }
-func (*ReconcileIPVS) EffectKind() Kind     { return KindReconcileIPVS }
-func (*AddFirewallVIPs) EffectKind() Kind   { return KindAddFirewallVIPs }
-func (*DelFirewallVIPs) EffectKind() Kind   { return KindDelFirewallVIPs }
-func (*RemoveFirewall) EffectKind() Kind    { return KindRemoveFirewall }
-func (*SetIPVSTimeouts) EffectKind() Kind   { return KindSetIPVSTimeouts }
-func (*SendMail) EffectKind() Kind          { return KindSendMail }
-func (*IPVSSyncDaemon) EffectKind() Kind    { return KindIPVSSyncDaemon }
-func (*SendBFD) EffectKind() Kind           { return KindSendBFD }
-func (*BFDStateChanged) EffectKind() Kind   { return KindBFDStateChanged }
+func (*SendAdvert) EffectKind() Kind            { return KindSendAdvert }
+func (*AddAddress) EffectKind() Kind            { return KindAddAddress }
+func (*DelAddress) EffectKind() Kind            { return KindDelAddress }
+func (*AddRoute) EffectKind() Kind              { return KindAddRoute }
+func (*DelRoute) EffectKind() Kind              { return KindDelRoute }
+func (*AddRule) EffectKind() Kind               { return KindAddRule }
+func (*DelRule) EffectKind() Kind               { return KindDelRule }
+func (*CreateVMAC) EffectKind() Kind            { return KindCreateVMAC }
+func (*DeleteVMAC) EffectKind() Kind            { return KindDeleteVMAC }
+func (*SendGARP) EffectKind() Kind              { return KindSendGARP }
+func (*SendNA) EffectKind() Kind                { return KindSendNA }
+func (*SetTimer) EffectKind() Kind              { return KindSetTimer }
+func (*CancelTimer) EffectKind() Kind           { return KindCancelTimer }
+func (*RunScript) EffectKind() Kind             { return KindRunScript }
+func (*Notify) EffectKind() Kind                { return KindNotify }
+func (*Count) EffectKind() Kind                 { return KindCount }
+func (*StateChanged) EffectKind() Kind          { return KindStateChanged }
+func (*Log) EffectKind() Kind                   { return KindLog }
+func (*SetIPVS) EffectKind() Kind               { return KindSetIPVS }
+func (*JoinGroup) EffectKind() Kind             { return KindJoinGroup }
+func (*LeaveGroup) EffectKind() Kind            { return KindLeaveGroup }
+func (*RunCheck) EffectKind() Kind              { return KindRunCheck }
+func (*CheckStateChanged) EffectKind() Kind     { return KindCheckStateChanged }
+func (*CloseSockets) EffectKind() Kind          { return KindCloseSockets }
+func (*ReconcileIPVS) EffectKind() Kind         { return KindReconcileIPVS }
+func (*AddFirewallVIPs) EffectKind() Kind       { return KindAddFirewallVIPs }
+func (*DelFirewallVIPs) EffectKind() Kind       { return KindDelFirewallVIPs }
+func (*RemoveFirewall) EffectKind() Kind        { return KindRemoveFirewall }
+func (*SetIPVSTimeouts) EffectKind() Kind       { return KindSetIPVSTimeouts }
+func (*SendMail) EffectKind() Kind              { return KindSendMail }
+func (*IPVSSyncDaemon) EffectKind() Kind        { return KindIPVSSyncDaemon }
+func (*SendBFD) EffectKind() Kind               { return KindSendBFD }
+func (*BFDStateChanged) EffectKind() Kind       { return KindBFDStateChanged }
+func (*SetPromoteSecondaries) EffectKind() Kind { return KindSetPromoteSecondaries }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -995,6 +1009,9 @@ func Clone(e Effect) Effect {
 		c.To = slices.Clone(v.To)
 		return &c
 	case *IPVSSyncDaemon:
+		c := *v
+		return &c
+	case *SetPromoteSecondaries:
 		c := *v
 		return &c
 	case *SendBFD:

@@ -75,6 +75,7 @@ func AppendEncode(dst []byte, ev Event) ([]byte, error) {
 		e.Bool(6, v.Running)
 		e.Int(7, int64(v.MTU))
 		e.String(8, v.HWAddr)
+		e.Bool(9, v.PromoteSecondaries)
 	case *AddressChanged:
 		e.Int(1, int64(v.At))
 		e.String(2, v.Interface)

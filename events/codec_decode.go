@@ -97,6 +97,8 @@ func decodePayload(d *wire.Decoder, k Kind) Event {
 				v.MTU = int(d.Int())
 			case 8:
 				v.HWAddr = d.Name()
+			case 9:
+				v.PromoteSecondaries = d.Bool()
 			default:
 				d.Skip()
 			}

@@ -262,6 +262,10 @@ type LinkChanged struct {
 	Running bool   `json:"running"`
 	MTU     int    `json:"mtu,omitempty"`
 	HWAddr  string `json:"hwaddr,omitempty"`
+	// PromoteSecondaries is the interface's IPv4 promote_secondaries
+	// setting when it was reported (an instance's promote_secondaries
+	// turns it on only where it is off, and back off at the end).
+	PromoteSecondaries bool `json:"promote_secondaries,omitempty"`
 }
 
 // AddressChanged reports an address added to or removed from an interface.

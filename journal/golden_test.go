@@ -234,7 +234,24 @@ func goldenV6() []goldenRecord {
 				Subject: "[lb1] VRRP Instance VI_1 - Stopping", Body: "=> VRRP Instance stopping <="}}})
 	recs = append(recs, goldenV6Firewall()...)
 	recs = append(recs, goldenV6SyncDaemon()...)
-	return append(recs, goldenV6BFD()...)
+	recs = append(recs, goldenV6BFD()...)
+	return append(recs, goldenV6Interfaces()...)
+}
+
+// goldenV6Interfaces is promote_secondaries (a link reported with it off,
+// SetPromoteSecondaries on at a start and off at a stop) and a socket's
+// receive buffer (JoinGroup's RcvBuf).
+func goldenV6Interfaces() []goldenRecord {
+	at := func(s int64) events.Header { return events.Header{At: events.Time(s * 1e9)} }
+	return []goldenRecord{
+		{&events.LinkChanged{Header: at(60), Interface: "eth0", Index: 2, Present: true, Up: true, Running: true, MTU: 1500}, nil},
+		{&events.LinkChanged{Header: at(60), Interface: "eth1", Index: 3, Present: true, Up: true, Running: true, MTU: 9000,
+			PromoteSecondaries: true}, nil},
+		{&events.Start{Header: at(61), Seed: 15}, []effects.Effect{
+			&effects.JoinGroup{Interface: "eth0", Group: netip.MustParseAddr("224.0.0.18"), RcvBuf: 106000},
+			&effects.SetPromoteSecondaries{Interface: "eth0", On: true}}},
+		{&events.Stop{Header: at(62)}, []effects.Effect{&effects.SetPromoteSecondaries{Interface: "eth0"}}},
+	}
 }
 
 // goldenV6SyncDaemon is lvs_sync_daemon: the backup daemon at a start,

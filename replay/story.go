@@ -173,7 +173,7 @@ func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 			*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC,
 			*effects.SendGARP, *effects.SendNA, *effects.Notify, *effects.SetIPVS, *effects.ReconcileIPVS,
 			*effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall, *effects.SetIPVSTimeouts,
-			*effects.SendMail, *effects.IPVSSyncDaemon:
+			*effects.SendMail, *effects.IPVSSyncDaemon, *effects.SetPromoteSecondaries:
 			it.World = true
 		}
 		if it.Kind == ItemState {

@@ -82,6 +82,8 @@ func (x *Executor) Apply(e effects.Effect) error {
 		return x.createVMAC(v)
 	case *effects.DeleteVMAC:
 		return x.deleteVMAC(v)
+	case *effects.SetPromoteSecondaries:
+		return x.promoteSecondaries(v)
 	}
 	return fmt.Errorf("%s: %w", e.EffectKind(), ErrUnsupported)
 }

@@ -21,6 +21,9 @@ type linkRec struct {
 	running bool
 	mtu     int
 	hwaddr  string
+	// promote is the interface's IPv4 promote_secondaries setting
+	// (IFLA_AF_SPEC's AF_INET devconf), as keepalived reads it.
+	promote bool
 }
 
 // addrRec identifies an address on an interface.
@@ -92,7 +95,24 @@ func parseLink(data []byte) (index int, rec linkRec, ok bool) {
 	if v := a[unix.IFLA_ADDRESS]; len(v) > 0 {
 		rec.hwaddr = net.HardwareAddr(v).String()
 	}
+	rec.promote = inetDevconf(a[unix.IFLA_AF_SPEC], ipv4DevconfPromoteSecondaries) == 1
 	return int(ifi.Index), rec, rec.name != ""
+}
+
+// ipv4DevconfPromoteSecondaries is IPV4_DEVCONF_PROMOTE_SECONDARIES
+// (include/uapi/linux/ip.h).
+const ipv4DevconfPromoteSecondaries = 20
+
+// inetDevconf returns IPv4 devconf setting k of an IFLA_AF_SPEC
+// attribute (its AF_INET entry's IFLA_INET_CONF: one u32 per setting,
+// from setting 1), or -1 when absent.
+func inetDevconf(spec []byte, k int) int64 {
+	inet := attrs(spec, 0)[unix.AF_INET]
+	conf := attrs(inet, 0)[unix.IFLA_INET_CONF]
+	if off := (k - 1) * 4; k >= 1 && len(conf) >= off+4 {
+		return int64(binary.NativeEndian.Uint32(conf[off:]))
+	}
+	return -1
 }
 
 // ipAttr decodes an address attribute.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-ha/vigil/effects"
 )
 
 // sysctlPath is the /proc/sys file of a per-interface setting, e.g.
@@ -32,6 +34,22 @@ func readSysctl(path string) (int, error) {
 func writeSysctl(path string, v int) error {
 	if err := os.WriteFile(path, []byte(strconv.Itoa(v)), 0o644); err != nil {
 		return fmt.Errorf("write sysctl: %w", err)
+	}
+	return nil
+}
+
+// promoteSecondaries executes a SetPromoteSecondaries: the interface's
+// IPv4 promote_secondaries sysctl, in the executor's namespace.
+func (x *Executor) promoteSecondaries(e *effects.SetPromoteSecondaries) error {
+	v := 0
+	if e.On {
+		v = 1
+	}
+	err := InNamespace(x.ns, func() error {
+		return writeSysctl(sysctlPath("ipv4", e.Interface, "promote_secondaries"), v)
+	})
+	if err != nil {
+		return fmt.Errorf("promote_secondaries on %s: %w", e.Interface, err)
 	}
 	return nil
 }

@@ -198,6 +198,7 @@ func linkEvent(idx int, r linkRec, present bool, at events.Time) events.Event {
 	return &events.LinkChanged{
 		Header: events.Header{At: at}, Interface: r.name, Index: idx, Present: present,
 		Up: present && r.up, Running: present && r.running, MTU: r.mtu, HWAddr: r.hwaddr,
+		PromoteSecondaries: present && r.promote,
 	}
 }
 

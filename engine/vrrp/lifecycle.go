@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -47,6 +48,7 @@ func (m *Machine) Start(ev *events.Start) {
 		m.out.add(&effects.AddRule{Rule: r})
 	}
 	m.joinGroups(nil)
+	m.promoteSecondaries(false)
 	for _, i := range m.instances {
 		m.startInstance(i)
 	}
@@ -217,6 +219,7 @@ func (m *Machine) Stop(ev *events.Stop) {
 		m.cancel(s.timerKey, &s.dyn.RunAt)
 	}
 	m.settleLinks(true, false)
+	m.promoteSecondaries(true)
 	if !ev.KeepAddresses {
 		for _, r := range slices.Backward(m.cfg.StaticRules) {
 			m.out.add(&effects.DelRule{Rule: r})
@@ -258,5 +261,34 @@ func (m *Machine) stopInstance(i *instance, to effects.State, why string, keep b
 	}
 	for _, d := range i.addrVMACs {
 		m.out.add(&effects.DeleteVMAC{Instance: i.name, Name: d.name})
+	}
+}
+
+// promoteSecondaries applies the instances' promote_secondaries as
+// keepalived does: at start (and at a reload) each interface an instance
+// with the keyword runs on gets the sysctl turned on, unless it was on
+// already; at stop (or when a reload drops the last such instance) the
+// engine turns off what it turned on. A VMAC instance is left out
+// (keepalived ignores the keyword there: VMACs always have it).
+func (m *Machine) promoteSecondaries(stop bool) {
+	want := map[string]bool{}
+	if !stop {
+		for _, i := range m.instances {
+			if !i.cfg.PromoteSecondaries || i.cfg.UseVMAC || i.iface == "" || want[i.iface] {
+				continue
+			}
+			want[i.iface] = true
+			s := m.iface(i.iface)
+			if !s.Promote && !s.PromoteSet {
+				s.PromoteSet = true
+				m.out.add(&effects.SetPromoteSecondaries{Interface: i.iface, On: true})
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.ifaces)) {
+		if s := m.ifaces[name]; s.PromoteSet && !want[name] {
+			s.PromoteSet = false
+			m.out.add(&effects.SetPromoteSecondaries{Interface: name, On: false})
+		}
 	}
 }

@@ -96,6 +96,9 @@ func (m *Machine) Link(ev *events.LinkChanged) {
 	if ev.MTU > 0 {
 		s.MTU = ev.MTU
 	}
+	if ev.Present {
+		s.Promote = ev.PromoteSecondaries
+	}
 	if m.reportsJoins {
 		m.sockLink(s.Name, ev.Present, ev.Up && ev.Running, !s.Gone)
 	} else if ev.Present && s.Gone && m.started && !m.stopped {

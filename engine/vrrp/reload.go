@@ -111,6 +111,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 		}
 	}
 	m.settleLinks(false, true)
+	m.promoteSecondaries(false)
 	for _, s := range m.scripts {
 		if !s.dyn.Used && s.dyn.RunAt != 0 {
 			m.cancel(s.timerKey, &s.dyn.RunAt)

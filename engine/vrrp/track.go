@@ -50,6 +50,11 @@ type ifState struct {
 	Gone bool `json:"gone,omitempty"`
 	// MTU is the interface's last reported MTU (vrrp_rx_bufs_policy MTU).
 	MTU int `json:"mtu,omitempty"`
+	// Promote is the interface's promote_secondaries setting as last
+	// reported; PromoteSet says the engine turned it on (an instance's
+	// promote_secondaries) and turns it off again at stop.
+	Promote    bool `json:"promote,omitempty"`
+	PromoteSet bool `json:"promote_set,omitempty"`
 	// UnknownNextLog is when an advert for an unknown VRID may next be
 	// logged on the interface (log_unknown_vrids), UnknownSkipped how
 	// many arrived since the last line without one.
