@@ -5,8 +5,10 @@
 # IPVS tests (daemon.TestDaemonIPVSInVM: the checker daemon in-process
 # against HTTP real servers on loopback addresses, driving the kernel
 # table; daemon.TestDaemonSyncDaemonInVM: two directors in namespaces
-# syncing a connection with lvs_sync_daemon across a failover) inside the
-# VM, and print one result line covering both:
+# syncing a connection with lvs_sync_daemon across a failover;
+# daemon.TestDaemonBFDCheckInVM: a BFD_CHECK real server following its BFD
+# session to a second daemon in a namespace) inside the VM, and print one
+# result line covering both:
 #
 #   QEMU-LANE: PASS (…)   or   QEMU-LANE: FAIL (…)
 #
@@ -141,17 +143,18 @@ echo "VM: modules loaded"
 /ipvs.test -test.v -test.count=1 -test.timeout=60s > /tmp/out 2>&1
 rc=$?
 cat /tmp/out
-VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=150s -test.run '^TestDaemon(IPVS|IPVSNamespace|SyncDaemon)InVM$' > /tmp/dout 2>&1
+VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=200s -test.run '^TestDaemon(IPVS|IPVSNamespace|SyncDaemon|BFDCheck)InVM$' > /tmp/dout 2>&1
 drc=$?
 cat /tmp/dout
 # TestKernelTable, TestKernelTimeouts, TestKernelSyncDaemon,
-# TestDaemonIPVSInVM, TestDaemonIPVSNamespaceInVM and
-# TestDaemonSyncDaemonInVM must have run (a skip means the modules did
+# TestDaemonIPVSInVM, TestDaemonIPVSNamespaceInVM,
+# TestDaemonSyncDaemonInVM and TestDaemonBFDCheckInVM must have run (a skip means the modules did
 # not load).
 if [ $rc -eq 0 ] && grep -q '^--- PASS: TestKernelTable' /tmp/out &&
 	grep -q '^--- PASS: TestKernelTimeouts' /tmp/out && grep -q '^--- PASS: TestKernelSyncDaemon' /tmp/out &&
 	[ $drc -eq 0 ] && grep -q '^--- PASS: TestDaemonIPVSInVM' /tmp/dout &&
-	grep -q '^--- PASS: TestDaemonIPVSNamespaceInVM' /tmp/dout && grep -q '^--- PASS: TestDaemonSyncDaemonInVM' /tmp/dout; then
+	grep -q '^--- PASS: TestDaemonIPVSNamespaceInVM' /tmp/dout && grep -q '^--- PASS: TestDaemonSyncDaemonInVM' /tmp/dout &&
+	grep -q '^--- PASS: TestDaemonBFDCheckInVM' /tmp/dout; then
 	echo "VM-RESULT: PASS"
 else
 	echo "VM-RESULT: FAIL ipvs rc=$rc daemon rc=$drc"
