@@ -8,14 +8,16 @@
 # address, with a bfd_instance on each side (neighbor_ip, source_ip) and
 # nothing else in the configuration. For each implementation: start both
 # sides, wait until every session is Up on both (at most SETTLE seconds,
-# default 120), then measure over DURATION seconds (default 60; the
+# default 120; if they are not by then, the window starts anyway and the
+# up column says how many were), then measure over DURATION seconds (default 60; the
 # README's figure is DURATION=600):
 #   cpu   % of one core, from /proc/PID/stat (utime+stime) over the window,
 #         per side; keepalived's is its three processes together (parent,
 #         VRRP child, BFD child), vigil's its one process;
 #   rss   MB, VmRSS summed over the same processes, at the window's end;
 #   downs "Entering Down state" lines logged during the window, both sides
-#         together: every one is a false Down (nothing is cut).
+#         together: every one is a false Down (nothing is cut);
+#   up    sessions Up on side a at the window's start (Up less Down lines).
 # vigil journals as in production (its own --journal directory under the
 # run's temporary directory).
 #
@@ -75,12 +77,11 @@ if [ -z "$vigil" ] && [ "$impls" != keepalived ]; then
 	(cd "$here" && go build -o "$vigil" ./cmd/vigil)
 fi
 
-# addr SIDE K: the K-th address (0-based) of side a (10.77.16.0/20) or b
-# (10.77.32.0/20), skipping .0 and .255.
-addr() {
-	local base=16
-	[ "$1" = b ] && base=32
-	echo "10.77.$((base + $2 / 254)).$(($2 % 254 + 1))"
+# addrs SIDE: the side's N addresses, one a line: side a in
+# 10.77.16.0/20, side b in 10.77.32.0/20, skipping .0 and .255.
+addrs() {
+	awk -v n="$n" -v base="$([ "$1" = b ] && echo 32 || echo 16)" \
+		'BEGIN { for (k = 0; k < n; k++) printf "10.77.%d.%d\n", base + int(k / 254), k % 254 + 1 }'
 }
 
 ip netns add "$na"
@@ -91,19 +92,15 @@ ip -n "$na" link add eth0 type veth peer name eth0 netns "$nb"
 for side in a b; do
 	ns=$na
 	[ "$side" = b ] && ns=$nb
-	for k in $(seq 0 $((n - 1))); do
-		echo "addr add $(addr "$side" "$k")/16 dev eth0"
-	done | ip -n "$ns" -batch -
+	addrs "$side" | awk '{ print "addr add " $1 "/16 dev eth0" }' | ip -n "$ns" -batch -
 	ip -n "$ns" link set eth0 up
 done
 
 conf() { # SIDE: the side's bfd_instances
-	local self=a peer=b k
-	[ "$1" = b ] && self=b peer=a
-	for k in $(seq 0 $((n - 1))); do
-		printf 'bfd_instance s%d {\n  neighbor_ip %s\n  source_ip %s\n  min_rx 50\n  min_tx 50\n  multiplier 3\n}\n' \
-			"$k" "$(addr "$peer" "$k")" "$(addr "$self" "$k")"
-	done
+	local peer=b
+	[ "$1" = b ] && peer=a
+	paste -d' ' <(addrs "$1") <(addrs "$peer") | awk '{
+		printf "bfd_instance s%d {\n  neighbor_ip %s\n  source_ip %s\n  min_rx 50\n  min_tx 50\n  multiplier 3\n}\n", NR - 1, $2, $1 }'
 }
 
 procs() { echo "$1" $(cat "/proc/$1/task/"*/children 2>/dev/null); }
@@ -123,7 +120,7 @@ rss() { # PIDS...: VmRSS summed, kB
 }
 count() { grep -c "$2" "$1" 2>/dev/null || true; }
 
-printf '%-10s %6s %8s %9s %9s %8s %8s %6s\n' impl n secs cpu_a_% cpu_b_% rss_a_MB rss_b_MB downs >"$tmp/table"
+printf '%-10s %6s %6s %8s %9s %9s %8s %8s %6s\n' impl n up secs cpu_a_% cpu_b_% rss_a_MB rss_b_MB downs >"$tmp/table"
 for impl in $impls; do
 	declare -A main=()
 	for side in a b; do
@@ -155,11 +152,12 @@ for impl in $impls; do
 		sleep 0.5
 	done
 	if [ "$ok" != 1 ]; then
-		echo "bfd-scale.sh: $impl: sessions Up after ${settle}s: side a $ua, side b $ub of $n; log tail:" >&2
-		tail -5 "$tmp/$impl-a/log" >&2
-		exit 1
+		# A loaded host may never see all N Up at once: measure anyway,
+		# and say how many were.
+		echo "bfd-scale.sh: $impl: after ${settle}s only $ua (side a) and $ub (side b) of $n sessions Up; measuring anyway" >&2
 	fi
 	sleep 5 # the poll sequences end, min_tx takes over from idle_tx
+	ua=$(($(count "$tmp/$impl-a/log" 'Entering Up state') - $(count "$tmp/$impl-a/log" 'Entering Down state')))
 	pa=$(procs "${main[a]}") pb=$(procs "${main[b]}")
 	d0=$(($(count "$tmp/$impl-a/log" 'Entering Down state') + $(count "$tmp/$impl-b/log" 'Entering Down state')))
 	w0=$(date +%s.%N)
@@ -170,7 +168,7 @@ for impl in $impls; do
 	ra=$(rss $pa) rb=$(rss $pb)
 	d1=$(($(count "$tmp/$impl-a/log" 'Entering Down state') + $(count "$tmp/$impl-b/log" 'Entering Down state')))
 	cpu() { awk -v a="$1" -v b="$2" -v w0="$w0" -v w1="$w1" -v hz="$hz" 'BEGIN { printf "%.1f", (b - a) / hz / (w1 - w0) * 100 }'; }
-	printf '%-10s %6d %8d %9s %9s %8.1f %8.1f %6d\n' "$impl" "$n" "$duration" "$(cpu "$a0" "$a1")" "$(cpu "$b0" "$b1")" \
+	printf '%-10s %6d %6d %8d %9s %9s %8.1f %8.1f %6d\n' "$impl" "$n" "$ua" "$duration" "$(cpu "$a0" "$a1")" "$(cpu "$b0" "$b1")" \
 		"$(awk -v k="$ra" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rb" 'BEGIN { print k / 1024 }')" $((d1 - d0)) >>"$tmp/table"
 	for side in a b; do
 		for c in $(cat "/proc/${main[$side]}/task/"*/children 2>/dev/null); do kill -TERM "$c" 2>/dev/null || true; done

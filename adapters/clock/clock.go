@@ -74,16 +74,19 @@ func NewInline(origin time.Time) *Clock {
 // the earliest timer may be due: then call Expired.
 func (c *Clock) Wake() <-chan time.Time { return c.timer.C }
 
-// Expired hands every due timer to step, in deadline order (then set
-// order), one at a time, and re-arms for the next deadline. step may set
-// and cancel timers (it runs without the clock's lock). For a clock made
+// Expired hands every timer due by now to step, in deadline order (then
+// set order), one at a time, and re-arms for the next deadline. step may
+// set and cancel timers (it runs without the clock's lock). Timers that
+// fall due while it runs wait for the next wake, so that an overloaded
+// loop still serves its other sources between bursts. For a clock made
 // by NewInline, called after a receive from Wake.
 func (c *Clock) Expired(step func(*events.TimerFired)) {
 	c.mu.Lock()
 	c.armed = false
 	c.mu.Unlock()
+	until := c.Now()
 	for {
-		fired := c.popDue()
+		fired := c.popDueUntil(until)
 		if fired == nil {
 			break
 		}
@@ -227,14 +230,20 @@ func (c *Clock) run() {
 
 // popDue removes and returns the earliest timer if it is due. Taking one at
 // a time keeps the window in which a cancel cannot stop a fire to one timer.
-func (c *Clock) popDue() *events.TimerFired {
+func (c *Clock) popDue() *events.TimerFired { return c.popDueUntil(-1) }
+
+// popDueUntil is popDue for timers due by until (negative: now).
+func (c *Clock) popDueUntil(until events.Time) *events.TimerFired {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil
 	}
 	now := c.Now()
-	key, _, ok := c.q.PopDue(now)
+	if until < 0 {
+		until = now
+	}
+	key, _, ok := c.q.PopDue(until)
 	if !ok {
 		return nil
 	}

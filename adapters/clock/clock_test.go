@@ -230,7 +230,7 @@ func BenchmarkSetCancel(b *testing.B) {
 
 // TestInline: a clock made by NewInline hands its due timers to Expired
 // after a wake, in deadline order, never before their deadline; a timer
-// set by the step for a past deadline comes in the same call; a replaced
+// set by the step for a past deadline comes before later ones; a replaced
 // or cancelled timer never comes; nothing is due after the last.
 func TestInline(t *testing.T) {
 	c := NewInline(time.Now())
