@@ -145,7 +145,8 @@ for impl in $impls; do
 	done
 	# Settle: every session Up on both sides (Up lines less Down lines).
 	ok=0
-	for _ in $(seq $((settle * 2))); do
+	end=$((SECONDS + settle))
+	while [ "$SECONDS" -lt "$end" ]; do
 		ua=$(($(count "$tmp/$impl-a/log" 'Entering Up state') - $(count "$tmp/$impl-a/log" 'Entering Down state')))
 		ub=$(($(count "$tmp/$impl-b/log" 'Entering Up state') - $(count "$tmp/$impl-b/log" 'Entering Down state')))
 		if [ "$ua" -ge "$n" ] && [ "$ub" -ge "$n" ]; then ok=1; break; fi
