@@ -139,7 +139,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer mon.close()
 	started := time.Now()
-	clk := clock.New(started)
+	clk := clock.NewInline(started)
 	defer clk.Close()
 	a, err := startAdapters(cfgEv, clk, o.Log, o)
 	if err != nil {
@@ -151,7 +151,7 @@ func Run(ctx context.Context, o Options) error {
 		Engine: engine.New(), Now: clk.Now, Log: log,
 		Exec: Executors{Kernel: a.kq, Timers: clk, Scripts: a.scripts,
 			Checks: applierFunc(a.lvs.runCheck), IPVS: a.lvs, Mail: a.mail},
-		Timers: clk.Fired(), Kernel: a.mon.Events(), Events: a.events,
+		TimerWake: clk.Wake(), TimersDue: clk.Expired, Kernel: a.mon.Events(), Events: a.events,
 		Signals: o.Signals, KeepAddresses: o.KeepAddresses, KeepIPVS: o.KeepIPVS, LogAddresses: o.LogAddresses,
 		Watchdog: o.Watchdog, WatchdogEvery: o.WatchdogEvery,
 	}

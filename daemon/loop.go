@@ -42,6 +42,11 @@ type Loop struct {
 	// BFD carries the received BFD control packets (bfdnet.Mux).
 	BFD    <-chan *events.BFDReceived
 	Timers <-chan *events.TimerFired
+	// TimerWake and TimersDue are the inline clock's (clock.NewInline's
+	// Wake and Expired), used instead of Timers: on a receive from
+	// TimerWake the loop steps each due timer TimersDue hands it.
+	TimerWake <-chan time.Time
+	TimersDue func(step func(*events.TimerFired))
 	// Kernel is the netlink monitor's channel; it is closed if the monitor
 	// dies.
 	Kernel <-chan events.Event
@@ -228,10 +233,9 @@ func (l *Loop) Run(ctx context.Context) {
 		case ev := <-l.BFD:
 			l.Step(ev)
 		case ev := <-l.Timers:
-			if l.Late != nil {
-				l.Late(time.Duration(l.Now() - ev.At))
-			}
-			l.Step(ev)
+			l.timer(ev)
+		case <-l.TimerWake:
+			l.TimersDue(l.timer)
 		case ev, ok := <-l.Kernel:
 			if !ok {
 				l.Log.Error().Msg("netlink monitor stopped: link and address changes are no longer seen")
@@ -250,6 +254,14 @@ func (l *Loop) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// timer steps a fired timer.
+func (l *Loop) timer(ev *events.TimerFired) {
+	if l.Late != nil {
+		l.Late(time.Duration(l.Now() - ev.At))
+	}
+	l.Step(ev)
 }
 
 func (l *Loop) kernelEvent(ev events.Event) {

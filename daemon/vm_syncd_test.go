@@ -35,9 +35,10 @@ import (
 // syncDirectorEnv names the configuration a child director runs.
 const syncDirectorEnv = "VIGIL_SYNC_DIRECTOR"
 
-// TestSyncDirectorChild is a director of TestDaemonSyncDaemonInVM: the
-// daemon, VRRP and IPVS, on the configuration named by
-// VIGIL_SYNC_DIRECTOR, in the namespace it was started in, until SIGTERM.
+// TestSyncDirectorChild is a director of TestDaemonSyncDaemonInVM (or
+// the BFD peer of TestDaemonBFDCheckInVM): the daemon, VRRP, IPVS and
+// BFD, on the configuration named by VIGIL_SYNC_DIRECTOR, in the
+// namespace it was started in, until SIGTERM.
 func TestSyncDirectorChild(t *testing.T) {
 	file := os.Getenv(syncDirectorEnv)
 	if file == "" {
@@ -125,7 +126,15 @@ func startDirector(t *testing.T, ns, iface string, prio int) *director {
 	if err := os.WriteFile(file, fmt.Appendf(nil, syncDirectorConf, iface, prio), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &director{name: ns, out: &bytes.Buffer{}, done: make(chan error, 1)}
+	return startChildDaemon(t, ns, ns, file)
+}
+
+// startChildDaemon runs the daemon on the configuration file, as this
+// test binary run again (TestSyncDirectorChild) in the namespace ns; the
+// cleanup kills it if it still runs.
+func startChildDaemon(t *testing.T, ns, name, file string) *director {
+	t.Helper()
+	d := &director{name: name, out: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(os.Args[0], "-test.run=^TestSyncDirectorChild$", "-test.v", "-test.timeout=120s")
 	d.cmd.Env = append(os.Environ(), syncDirectorEnv+"="+file)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out

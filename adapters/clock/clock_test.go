@@ -227,3 +227,50 @@ func BenchmarkSetCancel(b *testing.B) {
 		}
 	}
 }
+
+// TestInline: a clock made by NewInline hands its due timers to Expired
+// after a wake, in deadline order, never before their deadline; a timer
+// set by the step for a past deadline comes before later ones; a replaced
+// or cancelled timer never comes; nothing is due after the last.
+func TestInline(t *testing.T) {
+	c := NewInline(time.Now())
+	defer c.Close()
+	if c.Fired() != nil {
+		t.Fatal("an inline clock has a Fired channel")
+	}
+	a := set(t, c, "a", 30*ms)
+	set(t, c, "b", 10*ms)
+	set(t, c, "gone", 5*ms)
+	c.Cancel("gone")
+	set(t, c, "moved", 1*ms)
+	m := set(t, c, "moved", 40*ms)
+	var got []string
+	for len(got) < 4 {
+		select {
+		case <-c.Wake():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no wake within 10s; got %v", got)
+		}
+		c.Expired(func(f *events.TimerFired) {
+			got = append(got, f.Key)
+			switch f.Key {
+			case "a":
+				if f.At < a {
+					t.Errorf("a fired at %v, before its deadline %v", f.At, a)
+				}
+			case "moved":
+				if f.At < m {
+					t.Errorf("moved fired at %v, before its new deadline %v", f.At, m)
+				}
+			case "b":
+				c.Set("now", f.At-1)
+			}
+		})
+	}
+	if want := "b now a moved"; fmt.Sprint(got) != "["+want+"]" {
+		t.Fatalf("fired %v, want [%s]", got, want)
+	}
+	if c.Len() != 0 {
+		t.Fatalf("%d timers still armed", c.Len())
+	}
+}

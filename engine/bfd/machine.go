@@ -1,6 +1,7 @@
 package bfd
 
 import (
+	"net/netip"
 	"strings"
 	"time"
 
@@ -69,13 +70,20 @@ type Machine struct {
 	sessions []*session
 	byName   map[string]*session
 	timers   map[string]timerRef
-	now      events.Time
-	started  bool
-	stopped  bool
-	seed     uint64
-	draws    uint64
-	out      outbox
-	changes  []Change
+	// byDisc and byAddr find a received packet's session without a
+	// walk over every session (lookup): byDisc by local discriminator
+	// (every session not AdminDown is in it under its own), byAddr by
+	// neighbour, in configuration order. Lookups only: no effect ever
+	// depends on their iteration order.
+	byDisc  map[uint32]*session
+	byAddr  map[netip.Addr][]*session
+	now     events.Time
+	started bool
+	stopped bool
+	seed    uint64
+	draws   uint64
+	out     outbox
+	changes []Change
 }
 
 type timerRef struct {
@@ -130,7 +138,31 @@ type Dyn struct {
 }
 
 // New returns a machine with no configuration.
-func New() *Machine { return &Machine{byName: map[string]*session{}, timers: map[string]timerRef{}} }
+func New() *Machine {
+	return &Machine{byName: map[string]*session{}, timers: map[string]timerRef{},
+		byDisc: map[uint32]*session{}, byAddr: map[netip.Addr][]*session{}}
+}
+
+// reindex rebuilds byDisc and byAddr from the sessions.
+func (m *Machine) reindex() {
+	clear(m.byDisc)
+	clear(m.byAddr)
+	for _, s := range m.sessions {
+		m.byAddr[s.cfg.Neighbor] = append(m.byAddr[s.cfg.Neighbor], s)
+		if s.dyn.LocalDisc != 0 && s.dyn.State != events.BFDAdminDown {
+			m.byDisc[s.dyn.LocalDisc] = s
+		}
+	}
+}
+
+// setDisc gives s the local discriminator v.
+func (m *Machine) setDisc(s *session, v uint32) {
+	if old := s.dyn.LocalDisc; old != 0 && m.byDisc[old] == s {
+		delete(m.byDisc, old)
+	}
+	s.dyn.LocalDisc = v
+	m.byDisc[v] = s
+}
 
 // rand returns the next number of the machine's PRNG: splitmix64 seeded
 // with Start.Seed (mixed with a constant of its own, so that the VRRP and
@@ -221,6 +253,7 @@ func (m *Machine) Load(cfg *conf.Config) {
 			m.changes = append(m.changes, Change{Name: n.cfg.Name, VRRP: !n.cfg.CheckerOnly, Checker: !n.cfg.VRRPOnly})
 		}
 	}
+	m.reindex()
 	for _, s := range m.sessions {
 		if !m.Running() {
 			s.dyn.MinTx, s.dyn.MinRx, s.dyn.IdleTx = micros(s.cfg.MinTx), micros(s.cfg.MinRx), micros(s.cfg.IdleTx)
@@ -278,7 +311,7 @@ func (m *Machine) Start(ev *events.Start) {
 func (m *Machine) begin(s *session) {
 	d := &s.dyn
 	d.MinTx, d.MinRx, d.IdleTx = micros(s.cfg.MinTx), micros(s.cfg.MinRx), micros(s.cfg.IdleTx)
-	d.LocalDisc = m.newDisc()
+	m.setDisc(s, m.newDisc())
 	m.transition(s, events.BFDDown, DiagNone, "start")
 	if !s.cfg.Passive {
 		m.send(s, false)
@@ -313,14 +346,9 @@ func (m *Machine) newDisc() uint32 {
 		if v == 0 {
 			continue
 		}
-		dup := false
-		for _, s := range m.sessions {
-			if s.dyn.LocalDisc == v && s.dyn.State != events.BFDAdminDown {
-				dup = true
-				break
-			}
-		}
-		if !dup {
+		// Unique among the sessions not AdminDown: all of them are in
+		// byDisc under their own discriminator.
+		if o := m.byDisc[v]; o == nil || o.dyn.LocalDisc != v || o.dyn.State == events.BFDAdminDown {
 			return v
 		}
 	}

@@ -165,7 +165,7 @@ func (m *Machine) transition(s *session, to, diag uint8, reason string) {
 		m.out.log(effects.LogWarning, name+"Entering Down state (Local diagnostic - "+DiagName(diag)+
 			", Remote diagnostic - "+DiagName(d.RemoteDiag)+")")
 		m.endPoll(s)
-		d.LocalDisc = m.newDisc()
+		m.setDisc(s, m.newDisc())
 		// RFC 5882 §3.2: a neighbour's AdminDown is no failure.
 		if d.RemoteState != events.BFDAdminDown {
 			m.report(s, false)
@@ -263,16 +263,17 @@ func stateWord(st uint8) string {
 // neighbour, and it must have arrived on the session's port.
 func (m *Machine) lookup(ev *events.BFDReceived) *session {
 	src := ev.Src.Unmap()
-	dst := ev.Dst.Unmap()
-	for _, s := range m.sessions {
-		d := &s.dyn
-		if d.State == events.BFDAdminDown || s.cfg.Neighbor != src || s.cfg.Multihop != ev.Multihop {
-			continue
+	if yd := ev.Packet.YourDisc; yd != 0 {
+		s := m.byDisc[yd]
+		if s == nil || s.dyn.LocalDisc != yd || s.dyn.State == events.BFDAdminDown || s.cfg.Neighbor != src ||
+			s.cfg.Multihop != ev.Multihop {
+			return nil
 		}
-		if ev.Packet.YourDisc != 0 {
-			if d.LocalDisc == ev.Packet.YourDisc {
-				return s
-			}
+		return s
+	}
+	dst := ev.Dst.Unmap()
+	for _, s := range m.byAddr[src] {
+		if s.dyn.State == events.BFDAdminDown || s.cfg.Multihop != ev.Multihop {
 			continue
 		}
 		if !s.cfg.Source.IsValid() || s.cfg.Source == dst {

@@ -47,5 +47,6 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 		}
 		x.dyn = s.Sessions[k]
 	}
+	m.reindex()
 	return m, nil
 }

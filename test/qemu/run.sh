@@ -8,7 +8,9 @@
 # syncing a connection with lvs_sync_daemon across a failover;
 # daemon.TestDaemonClockStepInVM: a VRRP pair in namespaces while the
 # guest's CLOCK_REALTIME is stepped by ±1 h and ±1 day, which only the
-# guest may do) inside the VM, and print one result line covering both:
+# guest may do; daemon.TestDaemonBFDCheckInVM: a BFD_CHECK real server
+# following its BFD session to a second daemon in a namespace) inside the
+# VM, and print one result line covering both:
 #
 #   QEMU-LANE: PASS (…)   or   QEMU-LANE: FAIL (…)
 #
@@ -143,18 +145,19 @@ echo "VM: modules loaded"
 /ipvs.test -test.v -test.count=1 -test.timeout=60s > /tmp/out 2>&1
 rc=$?
 cat /tmp/out
-VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=300s -test.run '^TestDaemon(IPVS|IPVSNamespace|SyncDaemon|ClockStep)InVM$' > /tmp/dout 2>&1
+VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=400s -test.run '^TestDaemon(IPVS|IPVSNamespace|SyncDaemon|ClockStep|BFDCheck)InVM$' > /tmp/dout 2>&1
 drc=$?
 cat /tmp/dout
 # TestKernelTable, TestKernelTimeouts, TestKernelSyncDaemon,
 # TestDaemonIPVSInVM, TestDaemonIPVSNamespaceInVM,
-# TestDaemonSyncDaemonInVM and TestDaemonClockStepInVM must have run (a
-# skip means the modules did not load).
+# TestDaemonSyncDaemonInVM, TestDaemonClockStepInVM and
+# TestDaemonBFDCheckInVM must have run (a skip means the modules did not
+# load).
 if [ $rc -eq 0 ] && grep -q '^--- PASS: TestKernelTable' /tmp/out &&
 	grep -q '^--- PASS: TestKernelTimeouts' /tmp/out && grep -q '^--- PASS: TestKernelSyncDaemon' /tmp/out &&
 	[ $drc -eq 0 ] && grep -q '^--- PASS: TestDaemonIPVSInVM' /tmp/dout &&
 	grep -q '^--- PASS: TestDaemonIPVSNamespaceInVM' /tmp/dout && grep -q '^--- PASS: TestDaemonSyncDaemonInVM' /tmp/dout &&
-	grep -q '^--- PASS: TestDaemonClockStepInVM' /tmp/dout; then
+	grep -q '^--- PASS: TestDaemonClockStepInVM' /tmp/dout && grep -q '^--- PASS: TestDaemonBFDCheckInVM' /tmp/dout; then
 	echo "VM-RESULT: PASS"
 else
 	echo "VM-RESULT: FAIL ipvs rc=$rc daemon rc=$drc"
@@ -173,7 +176,7 @@ cpu=max
 log "booting $kver ($accel)"
 out="$work/console.log"
 boot_start=$(date +%s.%N)
-timeout "${VIGIL_QEMU_TIMEOUT:-420}" qemu-system-x86_64 -machine "accel=$accel" -cpu "$cpu" -m 512 -smp 1 -nographic -no-reboot \
+timeout "${VIGIL_QEMU_TIMEOUT:-540}" qemu-system-x86_64 -machine "accel=$accel" -cpu "$cpu" -m 512 -smp 1 -nographic -no-reboot \
 	-kernel "$vmlinuz" -initrd "$work/initramfs.gz" \
 	-append 'console=ttyS0 panic=-1 quiet loglevel=3' \
 	</dev/null >"$out" 2>&1 || true
