@@ -36,6 +36,9 @@
 #   A=1             advert_int (0.1 is allowed: VRRPv3)
 #   ONLY=vigil|keepalived   one implementation only
 #   VIGIL=path KEEPALIVED=path   binaries (default: build vigil, keepalived on PATH)
+#   VIGIL_B=path    a second vigil binary, run as "vigilB" in turn with the
+#                   others (a change measured before/after in one run);
+#                   VIGIL_B_ENV="GOGC=50 ..." environment for it only
 #   VIGIL_ARGS="--debug-pprof 127.0.0.1:6060"  extra vigil run options (both
 #                   nodes; each has its own loopback in its namespace)
 #   KEEPTMP=1       keep the temporary directory (configs, logs, captures)
@@ -95,6 +98,7 @@ fi
 keepalived=${KEEPALIVED:-$(command -v keepalived || true)}
 impls="vigil keepalived"
 [ -n "$keepalived" ] || impls=vigil
+[ -z "${VIGIL_B:-}" ] || impls="vigil vigilB${keepalived:+ keepalived}"
 [ -z "${ONLY:-}" ] || impls=$ONLY
 
 # Topology: four veth pairs between the two namespaces.
@@ -130,8 +134,10 @@ start() {
 	local impl=$1 ns=$2 cf=$3 dir=$4
 	shift 4
 	mkdir -p "$dir"
-	if [ "$impl" = vigil ]; then
-		ip netns exec "$ns" "$vigil" run -P -n -l -D -G -f "$cf" -p "$dir/main.pid" \
+	if [ "$impl" = vigil ] || [ "$impl" = vigilB ]; then
+		local bin=$vigil envs=()
+		[ "$impl" = vigil ] || { bin=$VIGIL_B; envs=(${VIGIL_B_ENV:-}); }
+		ip netns exec "$ns" env "${envs[@]}" "$bin" run -P -n -l -D -G -f "$cf" -p "$dir/main.pid" \
 			-r "$dir/vrrp.pid" --journal "$dir/journal" --control-socket "$dir/vigil.ctl" "$@" >"$dir/log" 2>&1 &
 	else
 		ip netns exec "$ns" "$keepalived" -P -n -l -D -G -f "$cf" -p "$dir/main.pid" \
@@ -255,7 +261,7 @@ for r in $(seq "$runs"); do
 
 		# 2. Steady state.
 		extra=()
-		[ "$impl" != vigil ] || [ -z "${VIGIL_ARGS:-}" ] || extra=($VIGIL_ARGS)
+		[ "$impl" = keepalived ] || [ -z "${VIGIL_ARGS:-}" ] || extra=($VIGIL_ARGS)
 		start "$impl" "$nsm" "$tmp/master.conf" "$d/m" "${extra[@]}"
 		pm=$started_pid
 		start "$impl" "$nsb" "$tmp/backup.conf" "$d/b" "${extra[@]}"
@@ -280,8 +286,12 @@ for r in $(seq "$runs"); do
 		sleep "$window"
 		m1=$(ticks $mp) b1=$(ticks $bp) w1=$EPOCHREALTIME
 		mr=$(rss $mp) br=$(rss $bp)
+		if [ -n "${KEEPTMP:-}" ]; then # where the memory is, for the kept files
+			for p in $mp; do cat "/proc/$p/smaps_rollup" >>"$d/m.smaps" 2>/dev/null; done
+			for p in $bp; do cat "/proc/$p/smaps_rollup" >>"$d/b.smaps" 2>/dev/null; done
+		fi
 		stop "$tp"
-		if [ "$impl" = vigil ]; then
+		if [ "$impl" != keepalived ]; then
 			# vigil status on the backup (it hears every advert: N/A a
 			# second) while it runs: the slowest of STATUS_N requests, and
 			# the loop's latency line before and after them.
@@ -362,12 +372,16 @@ done
 
 echo
 echo "N=$n instances, advert_int $adv, $runs runs (min / median / max)"
-printf '%-22s %-26s %-26s %s\n' metric vigil keepalived "ratio of medians (vigil/keepalived)"
+cols="vigil keepalived"
+[ -z "${VIGIL_B:-}" ] || cols="vigil vigilB keepalived"
+printf '%-22s' metric
+for impl in $cols; do printf ' %-26s' "$impl"; done
+echo " ratio of medians (vigil/keepalived${VIGIL_B:+, vigilB/keepalived})"
 for m in cpu_master cpu_backup rss_master rss_backup sched_mean_err_pct sched_worst_late_ms \
 	startup_first startup_last takeover_first takeover_last takeover_spread status_min_ms status_median_ms status_worst_ms; do
 	line=$(printf '%-22s' "$m")
 	meds=()
-	for impl in vigil keepalived; do
+	for impl in $cols; do
 		s=$(awk -v i="$impl" -v m="$m" '$1 == i && $2 == m { print $3 }' "$results" | sort -g | awk '
 			{ v[NR] = $1 }
 			END { if (NR == 0) { print "-"; exit }
@@ -377,7 +391,11 @@ for m in cpu_master cpu_backup rss_master rss_backup sched_mean_err_pct sched_wo
 		line="$line $(printf '%-26s' "$1")"
 		meds+=("${2:-}")
 	done
-	ratio=$(awk -v a="${meds[0]}" -v b="${meds[1]}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }')
+	k=${meds[${#meds[@]}-1]}
+	ratio=$(awk -v a="${meds[0]}" -v b="$k" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }')
+	if [ -n "${VIGIL_B:-}" ]; then
+		ratio="$ratio $(awk -v a="${meds[1]}" -v b="$k" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }')"
+	fi
 	echo "$line $ratio"
 done
 echo "(cpu: % of one core; rss: MB, all processes; sched: master's adverts of 12 instances, seen in the backup's namespace;"
