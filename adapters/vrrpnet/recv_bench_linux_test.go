@@ -5,7 +5,9 @@ package vrrpnet
 import (
 	"net"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,7 +34,7 @@ func udpRawSock(tb testing.TB) (*rawSock, *net.UDPConn) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { f.Close() })
-	s := &rawSock{f: f, rc: rc, buf: make([]byte, rxBufLen), oob: make([]byte, 128)}
+	s := newRawSock(f, rc)
 	out, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sa.(*unix.SockaddrInet4).Port})
 	if err != nil {
 		tb.Fatal(err)
@@ -52,12 +54,38 @@ func TestRecvReusedBuffers(t *testing.T) {
 			t.Fatalf("recv: %q flags %#x src %v err %v, want %q", s.buf[:n], flags, src, err, p)
 		}
 	}
-	s.buf = s.buf[:4] // a short buffer: the packet is truncated
+	for k := range s.slots { // short buffers: the packet is truncated
+		s.slots[k].buf = s.slots[k].buf[:4]
+	}
 	if _, err := out.Write([]byte("too long")); err != nil {
 		t.Fatal(err)
 	}
 	if n, _, flags, _, err := s.recv(); err != nil || n != 4 || flags&unix.MSG_TRUNC == 0 {
 		t.Fatalf("truncated: n %d flags %#x err %v", n, flags, err)
+	}
+}
+
+// Packets queued together are taken by one system call, and each comes
+// back whole and in order, in its own buffer.
+func TestRecvBatch(t *testing.T) {
+	s, out := udpRawSock(t)
+	var want []string
+	for i := range rxBatch + 3 {
+		p := strings.Repeat(string(rune('a'+i)), i+1)
+		want = append(want, p)
+		if _, err := out.Write([]byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // loopback delivers at once; be generous
+	for i, p := range want {
+		n, _, flags, _, err := s.recv()
+		if err != nil || string(s.buf[:n]) != p || flags&unix.MSG_TRUNC != 0 {
+			t.Fatalf("packet %d: %q flags %#x err %v, want %q", i, s.buf[:n], flags, err, p)
+		}
+		if i == 0 && s.count != rxBatch {
+			t.Errorf("the first receive took %d packets, want a full batch of %d", s.count, rxBatch)
+		}
 	}
 }
 
@@ -83,7 +111,7 @@ func BenchmarkRecv(b *testing.B) {
 			out.Write(pkt)
 			var rerr error
 			err := s.rc.Read(func(fd uintptr) bool {
-				_, _, _, _, rerr = unix.Recvmsg(int(fd), s.buf, s.oob, 0)
+				_, _, _, _, rerr = unix.Recvmsg(int(fd), s.slots[0].buf, s.slots[0].oob, 0)
 				return rerr != unix.EAGAIN
 			})
 			if err != nil || rerr != nil {

@@ -16,25 +16,40 @@ import (
 // rawSock is one non-blocking raw socket registered with the Go runtime's
 // poller, so a blocked receive ends when the socket is closed.
 type rawSock struct {
-	f   *os.File
-	rc  syscall.RawConn
-	buf []byte // receive buffers: one reader per socket
+	f  *os.File
+	rc syscall.RawConn
+	// buf and oob are the packet recv returned last: one of the slots.
+	buf []byte
 	oob []byte
 	// The receive call's arguments, reused (one reader per socket): recv
-	// makes no allocation and one system call per packet.
-	from unix.RawSockaddrAny
-	iov  unix.Iovec
-	msg  unix.Msghdr
+	// makes no allocation, and one recvmmsg(2) takes up to rxBatch
+	// queued packets, so a flood costs a system call and a poller
+	// wake-up per batch rather than per packet.
+	slots       [rxBatch]rxSlot
+	hdrs        [rxBatch]unix.Mmsghdr
+	next, count int // slots[next:count] are received and not yet returned
 	// readFn is s.readOnce as a func value made once, and r* its results:
 	// a closure capturing recv's results would be allocated per packet.
-	readFn            func(fd uintptr) bool
-	rn, roobn, rflags int
-	rerr              error
+	readFn func(fd uintptr) bool
+	rcount int
+	rerr   error
+}
+
+// rxSlot is the buffers of one packet of a batch.
+type rxSlot struct {
+	buf, oob []byte
+	from     unix.RawSockaddrAny
+	iov      unix.Iovec
 }
 
 // rxBufLen holds the largest VRRP packet (about 4.1 kB for IPv6 with 255
 // addresses); anything longer is flagged truncated and judged bad.
 const rxBufLen = 8192
+
+// rxBatch is how many packets one receive system call may take. The
+// kernel writes only what arrives, so a slot costs resident memory only
+// once a batch that deep was queued.
+const rxBatch = 8
 
 // openRaw opens a raw socket for protocol proto bound to the interface, with
 // the multicast and ancillary-data options VRRP needs.
@@ -62,15 +77,19 @@ func openRaw(family, proto int, ifname string, ifindex int) (*rawSock, error) {
 
 // newRawSock wraps an open socket.
 func newRawSock(f *os.File, rc syscall.RawConn) *rawSock {
-	s := &rawSock{f: f, rc: rc, buf: make([]byte, rxBufLen), oob: make([]byte, 128)}
+	s := &rawSock{f: f, rc: rc}
+	for k := range s.slots {
+		s.slots[k].buf, s.slots[k].oob = make([]byte, rxBufLen), make([]byte, 128)
+	}
+	s.buf, s.oob = s.slots[0].buf, s.slots[0].oob
 	s.readFn = s.readOnce
 	return s
 }
 
-// readOnce is one recvmsg attempt for rc.Read: false asks the poller to
+// readOnce is one recvmmsg attempt for rc.Read: false asks the poller to
 // wait for the socket to become readable.
 func (s *rawSock) readOnce(fd uintptr) bool {
-	s.rn, s.roobn, s.rflags, s.rerr = s.recvmsg(int(fd))
+	s.rcount, s.rerr = s.recvmmsg(int(fd))
 	return s.rerr != unix.EAGAIN
 }
 
@@ -153,9 +172,10 @@ func (s *rawSock) membership(family int, group netip.Addr, ifindex int, join boo
 	return err
 }
 
-// recv reads one packet into s.buf, its control messages into s.oob; src
-// is the sender's address for IPv6 (an IPv4 raw socket delivers the IP
-// header, which names it).
+// recv returns the next packet: its bytes in s.buf[:n], its control
+// messages in s.oob[:oobn] (both valid until the next recv); src is the
+// sender's address for IPv6 (an IPv4 raw socket delivers the IP header,
+// which names it). It reads a new batch when the last is used up.
 //
 // Why not unix.Recvmsg: for an AF_INET source it asks the kernel for the
 // socket's protocol (a getsockopt, to tell L2TP apart) and allocates the
@@ -165,36 +185,51 @@ func (s *rawSock) recv() (n, oobn, flags int, src netip.Addr, err error) {
 	if s.readFn == nil {
 		s.readFn = s.readOnce
 	}
-	for {
-		err = s.rc.Read(s.readFn)
-		n, oobn, flags = s.rn, s.roobn, s.rflags
-		if err == nil {
-			err = s.rerr
+	if s.next >= s.count {
+		s.next, s.count = 0, 0
+		for {
+			err = s.rc.Read(s.readFn)
+			if err == nil {
+				err = s.rerr
+			}
+			if err != unix.EINTR {
+				break
+			}
 		}
-		if err != unix.EINTR {
-			break
+		if err != nil {
+			return 0, 0, 0, src, err
 		}
+		s.count = s.rcount
 	}
-	if err == nil && s.from.Addr.Family == unix.AF_INET6 {
-		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&s.from))
+	k := s.next
+	s.next++
+	sl, h := &s.slots[k], &s.hdrs[k]
+	s.buf, s.oob = sl.buf, sl.oob
+	n, oobn, flags = int(h.Len), int(h.Hdr.Controllen), int(h.Hdr.Flags)
+	if sl.from.Addr.Family == unix.AF_INET6 {
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&sl.from))
 		src = netip.AddrFrom16(sa.Addr)
 	}
-	return n, oobn, flags, src, err
+	return n, oobn, flags, src, nil
 }
 
-// recvmsg is one recvmsg(2) into s.buf, s.oob and s.from.
-func (s *rawSock) recvmsg(fd int) (n, oobn, flags int, err error) {
-	s.from = unix.RawSockaddrAny{}
-	s.iov.Base = &s.buf[0]
-	s.iov.SetLen(len(s.buf))
-	s.msg = unix.Msghdr{Name: (*byte)(unsafe.Pointer(&s.from)), Namelen: unix.SizeofSockaddrAny,
-		Iov: &s.iov, Iovlen: 1, Control: &s.oob[0]}
-	s.msg.SetControllen(len(s.oob))
-	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&s.msg)), 0)
-	if e != 0 {
-		return 0, 0, 0, e
+// recvmmsg is one recvmmsg(2) into the slots: how many packets it took.
+func (s *rawSock) recvmmsg(fd int) (int, error) {
+	for k := range s.slots {
+		sl := &s.slots[k]
+		sl.from = unix.RawSockaddrAny{}
+		sl.iov.Base = &sl.buf[0]
+		sl.iov.SetLen(len(sl.buf))
+		s.hdrs[k] = unix.Mmsghdr{Hdr: unix.Msghdr{Name: (*byte)(unsafe.Pointer(&sl.from)), Namelen: unix.SizeofSockaddrAny,
+			Iov: &sl.iov, Iovlen: 1, Control: &sl.oob[0]}}
+		s.hdrs[k].Hdr.SetControllen(len(sl.oob))
 	}
-	return int(r), int(s.msg.Controllen), int(s.msg.Flags), nil
+	r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&s.hdrs[0])), uintptr(len(s.hdrs)),
+		unix.MSG_DONTWAIT, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }
 
 // send writes one packet.
