@@ -21,7 +21,7 @@
 #   down p50/p99/max   every EVERY (default 200 ms) one more real server's
 #              listener is closed; the delay until its weight in the
 #              kernel's IPVS table (read back over generic netlink, every
-#              5 ms) is 0. Bound: delay_loop + connect_timeout = 2 s.
+#              10 ms) is 0. Bound: delay_loop + connect_timeout = 2 s.
 #   up p50/p99 the listener reopened at once; the delay until the weight
 #              is back
 #   farm_cpu   the farm's own CPU (servers and polling), same for both
@@ -39,6 +39,7 @@
 #                 windows (--debug-pprof in the guest) and print its top
 #                 functions; the profiles are kept in the run directory
 #   KEEPTMP=1     keep the run directory (console log, profiles)
+#   LOGTAIL=N     print the last N lines of each daemon's log
 #   VIGIL_ARGS    extra `vigil run` options
 # Needs the qemu lane's cached kernel (run `make qemu` once) and root
 # (qemu, apt-get for the tools as test/qemu/run.sh does).
@@ -125,7 +126,7 @@ for rel in "${order[@]}"; do
 done
 
 cp /bin/busybox "$root/bin/busybox"
-for a in sh mount insmod poweroff cat echo sleep ip dmesg tail grep mkdir ln rm; do ln -s busybox "$root/bin/$a"; done
+for a in sh mount insmod poweroff cat echo sleep ip dmesg tail grep mkdir ln rm head syslogd; do ln -s busybox "$root/bin/$a"; done
 
 daemons="vigil keepalived"
 [[ -n "$only" ]] && daemons="$only"
@@ -146,6 +147,9 @@ mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
 mkdir -p /var && ln -s /run /var/run
 ip link set lo up
+# keepalived logs through syslog(3) (LOG_CONS): without a syslog daemon
+# every line would go to the slow serial console.
+syslogd -O /tmp/messages
 for m in $(cat /modules.order); do
 	insmod /lib/modules/$m || { echo "VM: insmod $m failed:"; dmesg | tail -n 3; }
 done
@@ -167,6 +171,8 @@ EOF
 				[[ $d == vigil ]] && popt="$pprof_opt"
 				echo "echo 'VM: $d $cfg run $i'"
 				echo "/rsfarm run -check $c -vs ${size%x*} -rs ${size#*x} -name $d -window ${window}s -warm ${warm}s -every $every $popt -- $cmd || { echo 'VM: $d $cfg failed'; tail -n 20 /tmp/$d.log; }"
+				# What the daemon logged: its errors and warnings, and how much.
+				echo "echo \"VM: $d log: \$(grep -c . /tmp/$d.log) lines\"; grep -E ' (ERR|WRN|ERROR|WARNING)|rror' /tmp/$d.log | head -n 5; tail -n ${LOGTAIL:-0} /tmp/$d.log"
 				echo "rm -rf /tmp/journal; sleep 2"
 			done
 		done

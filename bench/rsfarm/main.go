@@ -235,7 +235,7 @@ func runCmd(args []string) error {
 	warm := fs.Duration("warm", 5*time.Second, "settling time once the table is complete")
 	window := fs.Duration("window", 30*time.Second, "measurement window")
 	every := fs.Duration("every", 200*time.Millisecond, "a server goes down this often during the window")
-	poll := fs.Duration("poll", 5*time.Millisecond, "IPVS polling interval")
+	poll := fs.Duration("poll", 10*time.Millisecond, "IPVS polling interval")
 	giveUp := fs.Duration("give-up", 15*time.Second, "a victim not detected within this is counted as missed")
 	readyTimeout := fs.Duration("ready-timeout", 180*time.Second, "how long the daemon may take to fill the table")
 	logPath := fs.String("log", "", "the daemon's output (default /tmp/NAME.log)")
@@ -457,16 +457,21 @@ func runVictims(h *ipvs.Handle, f *farm, servers [][]*server, nvs, nrs int, wind
 	next := start
 	i := 0
 	sampled := false
+	busy := map[[2]int]bool{}
 	for {
 		now := time.Now()
 		if !sampled && !now.Before(end) {
 			windowSample.set(sample{at: now, cpu: treeCPU(childPid), acc: f.accepted.Load(), self: selfCPU()})
 			sampled = true
 		}
-		if now.Before(end) && !now.Before(next) && i < nvs*nrs {
+		if now.Before(end) && !now.Before(next) {
 			v, r := order(i)
 			i++
 			next = next.Add(every)
+			if busy[[2]int{v, r}] {
+				continue // still down or coming back: not twice at once
+			}
+			busy[[2]int{v, r}] = true
 			vi := &victim{v: v, r: r, srv: servers[v][r]}
 			f.close(vi.srv)
 			vi.down = time.Now()
@@ -515,6 +520,8 @@ func runVictims(h *ipvs.Handle, f *farm, servers [][]*server, nvs, nrs int, wind
 			}
 			if vi.state < 2 {
 				kept = append(kept, vi)
+			} else {
+				delete(busy, [2]int{vi.v, vi.r})
 			}
 		}
 		open = kept
