@@ -230,7 +230,8 @@ function median(key, d, x,    m, i, j, a, t) {
 }
 function ratio(key, x,    a, b) {
 	a = median(key, "vigil", x); b = median(key, "keepalived", x)
-	if (a == "-" || b == "-" || b + 0 == 0) return "-"
+	# -1 means no victim was detected: no ratio.
+	if (a == "-" || b == "-" || b + 0 <= 0 || a + 0 < 0) return "-"
 	return sprintf("%.2fx", a / b)
 }
 END {
