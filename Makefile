@@ -3,7 +3,7 @@ GO ?= go
 PKGS := ./...
 FUZZTIME ?= 5s
 
-.PHONY: all deps build test vet fmt-check tidy-check unit fuzz-short fuzz bench swarm qemu ipvs-lane interop deb deb-test man clean
+.PHONY: all deps build test vet fmt-check tidy-check unit fuzz-short fuzz bench checkers-bench swarm qemu ipvs-lane interop deb deb-test man clean
 
 all: build
 
@@ -43,6 +43,12 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Health checking at scale (root, the qemu lane's cached kernel): vigil's
+# checkers and keepalived -C on the same 1,000- and 10,000-real-server
+# configurations in one qemu guest (README, Performance). Not in make test.
+checkers-bench:
+	bench/checkers.sh
 
 # A long simulation swarm (make test runs 200 seeds x 10 simulated minutes).
 SWARM_SEEDS ?= 5000

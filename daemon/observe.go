@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-ha/vigil/dumps"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events"
 	"github.com/vigil-ha/vigil/explain"
@@ -280,6 +281,9 @@ func (o *Observer) effects(seq uint64, ev events.Event, at events.Time, effs []e
 	for _, e := range effs {
 		switch v := e.(type) {
 		case *effects.SetTimer:
+			if lvs.IsTimerKey(v.Key) {
+				continue // a checker's timer: no instance to record
+			}
 			if info, ok := o.Engine.Timer(v.Key); ok && info.Kind == effects.TimerAdvert {
 				o.advTimers[v.Key] = advertTimer{at: v.At, instance: info.Instance}
 			}

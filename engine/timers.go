@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/engine/lvs"
 )
 
 // TimerInfo is what one of the engine's timer keys stands for: the kind
@@ -36,6 +37,13 @@ type TimerInfo struct {
 // since replaced, or no key of the engine's). Timer changes nothing; keys
 // are never parsed, here or by the engine's users.
 func (e *Engine) Timer(key string) (TimerInfo, bool) {
+	if lvs.IsTimerKey(key) {
+		l, ok := e.lvs.TimerInfo(key)
+		if !ok {
+			return TimerInfo{}, false
+		}
+		return TimerInfo{Kind: effects.TimerCheck, VirtualServer: l.VirtualServer, RealServer: l.RealServer, Checker: l.Checker}, true
+	}
 	if v, ok := e.vrrp.TimerInfo(key); ok {
 		return TimerInfo{Kind: v.Kind, Instance: v.Instance, Script: v.Script, Interface: v.Interface, Group: v.Group}, true
 	}

@@ -145,6 +145,9 @@ virtual_server 10.0.0.100 80 {
 	if _, ok := e.Timer("vrrp/VI_9/down"); ok {
 		t.Error("a key of no configured instance is known")
 	}
+	if _, ok := e.Timer("lvs/tcp/10.0.0.9:80/10.0.2.1:80/0"); ok {
+		t.Error("a checker key of no configured virtual server is known")
+	}
 	if _, ok := e.Timer(""); ok {
 		t.Error("the empty key is known")
 	}

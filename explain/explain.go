@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-ha/vigil/driver"
 	"github.com/vigil-ha/vigil/effects"
 	"github.com/vigil-ha/vigil/engine"
+	"github.com/vigil-ha/vigil/engine/lvs"
 	"github.com/vigil-ha/vigil/engine/vrrp"
 	"github.com/vigil-ha/vigil/events"
 )
@@ -70,9 +71,15 @@ func EffectInstance(ef effects.Effect, timers TimerLookup) string {
 	case *effects.SendNA:
 		return e.Instance
 	case *effects.SetTimer:
+		if lvs.IsTimerKey(e.Key) {
+			return "" // a checker's: no instance, and no lookup
+		}
 		info, _ := timers.timer(e.Key)
 		return info.Instance
 	case *effects.CancelTimer:
+		if lvs.IsTimerKey(e.Key) {
+			return ""
+		}
 		info, _ := timers.timer(e.Key)
 		return info.Instance
 	case *effects.Notify:

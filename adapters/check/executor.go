@@ -10,11 +10,8 @@ import (
 	"github.com/vigil-ha/vigil/events"
 )
 
-// Defaults for ExecutorOptions.
-const (
-	DefaultWorkers  = 32
-	DefaultQueueLen = 4096
-)
+// DefaultQueueLen is ExecutorOptions.QueueLen's default, with Workers.
+const DefaultQueueLen = 4096
 
 // ExecutorOptions configures an Executor.
 type ExecutorOptions struct {
@@ -24,9 +21,17 @@ type ExecutorOptions struct {
 	Results chan<- events.Event
 	// Now stamps results with the monotonic event time.
 	Now func() events.Time
-	// Workers bounds how many checks run at once (default 32).
+	// Workers, when positive, bounds how many checks run at once (a
+	// pool of that many goroutines, QueueLen checks waiting). Zero, the
+	// default, runs each check on its own goroutine as soon as it is
+	// asked for: never two attempts of one checker at once, so at most
+	// one goroutine per configured checker — what keepalived does with
+	// its one outstanding connection per checker. A fixed pool turned
+	// into false failures at scale ("checker queue full" at 10,000
+	// checks a second: bench/checkers.sh).
 	Workers int
-	// QueueLen bounds the checks waiting for a worker (default 4096).
+	// QueueLen bounds the checks waiting for a worker when Workers is
+	// positive (default 4096).
 	QueueLen int
 }
 
@@ -56,14 +61,17 @@ type Executor struct {
 	opts ExecutorOptions
 	// checker is opts.Checker, swapped by SetChecker while checks run.
 	checker atomic.Pointer[Checker]
-	queue   chan job
+	queue   chan job // nil without a pool (Workers 0)
 	stop    chan struct{}
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	running map[checkKey]bool
-	closed  bool
-	run     atomic.Uint64
-	refused atomic.Uint64
+	// base is cancelled by Close: every check's context derives from it.
+	base       context.Context
+	cancelBase context.CancelFunc
+	wg         sync.WaitGroup
+	mu         sync.Mutex
+	running    map[checkKey]bool
+	closed     bool
+	run        atomic.Uint64
+	refused    atomic.Uint64
 }
 
 // NewExecutor starts the workers.
@@ -71,22 +79,25 @@ func NewExecutor(opts ExecutorOptions) *Executor {
 	if opts.Checker == nil {
 		opts.Checker = &Checker{}
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = DefaultWorkers
+	if opts.Workers < 0 {
+		opts.Workers = 0
 	}
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = DefaultQueueLen
 	}
 	x := &Executor{
 		opts:    opts,
-		queue:   make(chan job, opts.QueueLen),
 		stop:    make(chan struct{}),
 		running: map[checkKey]bool{},
 	}
+	x.base, x.cancelBase = context.WithCancel(context.Background())
 	x.checker.Store(opts.Checker)
-	for range opts.Workers {
-		x.wg.Add(1)
-		go x.work()
+	if opts.Workers > 0 {
+		x.queue = make(chan job, opts.QueueLen)
+		for range opts.Workers {
+			x.wg.Add(1)
+			go x.work()
+		}
 	}
 	return x
 }
@@ -113,6 +124,17 @@ func (x *Executor) Apply(e effects.Effect) error {
 		return nil
 	}
 	x.running[j.key] = true
+	if x.queue == nil {
+		// Added under mu, so Close (which sets closed under mu before
+		// waiting) never misses it.
+		x.wg.Add(1)
+		x.mu.Unlock()
+		go func() {
+			defer x.wg.Done()
+			x.runJob(j)
+		}()
+		return nil
+	}
 	x.mu.Unlock()
 	select {
 	case x.queue <- j:
@@ -151,6 +173,7 @@ func (x *Executor) Close() {
 	x.closed = true
 	x.mu.Unlock()
 	close(x.stop)
+	x.cancelBase()
 	x.wg.Wait()
 }
 
@@ -172,15 +195,10 @@ func (x *Executor) runJob(j job) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	// Derived from base, so Close cancels it without a goroutine per
+	// check watching for the stop.
+	ctx, cancel := context.WithTimeout(x.base, timeout)
 	defer cancel()
-	go func() {
-		select {
-		case <-x.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	var r Result
 	if j.rc.Spec == nil {
 		r = fail("RunCheck without a checker configuration")

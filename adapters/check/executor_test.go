@@ -1,7 +1,10 @@
 package check
 
 import (
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -122,5 +125,49 @@ func TestExecutorCloseCancels(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestExecutorNoPool: by default (Workers 0) every check runs at once,
+// however many are asked for — more than the old fixed pool (32
+// workers) — and none is refused: the server sees all n requests
+// before it answers any.
+func TestExecutorNoPool(t *testing.T) {
+	const n = 200
+	arrived := make(chan struct{}, n)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	target := targetOf(t, srv.Listener.Addr())
+	results := make(chan events.Event, n)
+	x := NewExecutor(ExecutorOptions{Results: results})
+	defer x.Close()
+	spec := httpCheck(conf.CheckHTTP, conf.URL{Path: "/"})
+	for i := range n {
+		x.Apply(&effects.RunCheck{VirtualServer: "vs", RealServer: "rs", Checker: i, Type: conf.CheckHTTP,
+			Addr: target.Addr, Port: target.Port, Timeout: 30 * time.Second, Spec: spec})
+	}
+	for i := range n {
+		select {
+		case <-arrived:
+		case ev := <-results:
+			t.Fatalf("a result before every check was in flight (%d of %d arrived): %+v", i, n, ev)
+		case <-time.After(20 * time.Second):
+			close(release)
+			t.Fatalf("only %d of %d checks in flight at once", i, n)
+		}
+	}
+	close(release)
+	for range n {
+		if r := nextResult(t, results); !r.OK {
+			t.Fatalf("check %d failed: %s", r.Checker, r.Message)
+		}
+	}
+	if s := x.Stats(); s.Run != n || s.Refused != 0 {
+		t.Errorf("stats = %+v, want %d run and none refused", s, n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"time"
 
 	mobyipvs "github.com/moby/ipvs"
@@ -130,6 +131,39 @@ func (k *kernel) read() (Table, error) {
 	}
 	t.Sort()
 	return t, nil
+}
+
+// readService returns one service with its destinations, nil when the
+// kernel has no such service: one IPVS_CMD_GET_SERVICE (answered with
+// ESRCH for an absent service) and one destination dump, instead of the
+// whole table — a weight change on a 10,000-server table read all of it.
+func (k *kernel) readService(key ServiceKey) (*Service, error) {
+	probe := Service{Family: key.Family, Protocol: key.Protocol, Addr: key.Addr, Port: key.Port, FwMark: key.FwMark}
+	ms, err := k.h.GetService(toMobyService(&probe))
+	if errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ipvs: reading service %s: %w", key, err)
+	}
+	s, err := fromMobyService(ms)
+	if err != nil {
+		return nil, err
+	}
+	dests, err := k.h.GetDestinations(ms)
+	if err != nil {
+		return nil, fmt.Errorf("ipvs: listing destinations of %s: %w", key, err)
+	}
+	for _, md := range dests {
+		d, err := fromMobyDest(md)
+		if err != nil {
+			return nil, fmt.Errorf("ipvs: %s: %w", key, err)
+		}
+		s.Dests = append(s.Dests, d)
+	}
+	// In the order read gives them, for the callers that walk them.
+	slices.SortFunc(s.Dests, func(a, b Dest) int { return a.Key().Compare(b.Key()) })
+	return &s, nil
 }
 
 func (k *kernel) addService(s *Service) error {

@@ -425,19 +425,9 @@ func sameKernelDest(want, have *Dest) bool {
 }
 
 // lookup reads one service (with destinations) from the kernel; nil if
-// absent. The whole table is read because moby/ipvs's GetService errors
-// the same way for "absent" and for a failure.
+// absent.
 func (m *Manager) lookup(key ServiceKey) (*Service, error) {
-	t, err := m.k.read()
-	if err != nil {
-		return nil, err
-	}
-	for i := range t {
-		if t[i].Key() == key {
-			return &t[i], nil
-		}
-	}
-	return nil, nil
+	return m.k.readService(key)
 }
 
 func (m *Manager) ownedKeys() []ServiceKey {
