@@ -121,6 +121,9 @@ func (s *soak) analyse() *figures {
 						}
 					}
 				}
+				if !excused && f != nil && !from.Before(f.from) {
+					f.resolve = max(f.resolve, t.Sub(from)+step)
+				}
 				if !excused && t.Sub(from) >= splitWin {
 					fg.split += step
 					if f != nil {
@@ -164,6 +167,9 @@ func (s *soak) analyse() *figures {
 	for _, f := range s.faults {
 		if !f.settled {
 			fg.unsettled++
+		}
+		for _, v := range f.vmacs {
+			fg.leaks = append(fg.leaks, fmt.Sprintf("after %s on %s: VMACs: %s", f.kind, s.nodes[f.node].name(), v))
 		}
 	}
 	return fg
@@ -253,14 +259,14 @@ func summary(ss []*soak) string {
 	w.Flush()
 	b.WriteString("\nper fault (faulted node's implementation):\n")
 	w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "flavour\tfault\ton\tcount\tunsettled\tmax settle\tsplit s outside\tlost s outside\tprobes unanswered")
+	fmt.Fprintln(w, "flavour\tfault\ton\tcount\tunsettled\tmax settle\tlongest overlap after\tsplit s outside\tlost s outside\tprobes unanswered")
 	for _, s := range ss {
 		type key struct{ kind, impl string }
 		type agg struct {
-			n, unsettled int
-			settle       time.Duration
-			split, lost  time.Duration
-			unanswer     int
+			n, unsettled    int
+			settle, resolve time.Duration
+			split, lost     time.Duration
+			unanswer        int
 		}
 		m := map[key]*agg{}
 		var keys []key
@@ -277,6 +283,7 @@ func summary(ss []*soak) string {
 				a.unsettled++
 			}
 			a.settle = max(a.settle, f.settle)
+			a.resolve = max(a.resolve, f.resolve)
 			a.split += f.split
 			a.lost += f.lost
 			a.unanswer += f.unanswer
@@ -289,8 +296,8 @@ func summary(ss []*soak) string {
 		})
 		for _, k := range keys {
 			a := m[k]
-			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%.2f\t%.2f\t%d\n", s.flav, k.kind, k.impl, a.n, a.unsettled,
-				a.settle.Round(step), a.split.Seconds(), a.lost.Seconds(), a.unanswer)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%v\t%v\t%.2f\t%.2f\t%d\n", s.flav, k.kind, k.impl, a.n, a.unsettled,
+				a.settle.Round(step), a.resolve.Round(step), a.split.Seconds(), a.lost.Seconds(), a.unanswer)
 		}
 	}
 	w.Flush()
