@@ -50,6 +50,20 @@ func TestSwarm(t *testing.T) {
 	}
 }
 
+// TestSwarmRegressions runs seeds that once failed because an invariant
+// was wrong (sim/FINDINGS.md, section 2), for their full simulated hour.
+func TestSwarmRegressions(t *testing.T) {
+	for _, seed := range []uint64{1074, 1686, 1742} {
+		res, err := sim.Swarm(Backend(), sim.SwarmOptions{Seeds: 1, First: seed, Duration: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range res.Violations {
+			t.Errorf("seed %d: %s", seed, v)
+		}
+	}
+}
+
 // TestSwarmDeterministic checks that a seed always produces the same
 // trace, byte for byte.
 func TestSwarmDeterministic(t *testing.T) {
