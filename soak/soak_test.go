@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -192,6 +193,9 @@ type soak struct {
 	faults   []*faultRec
 	t0, tEnd time.Time
 	fg       *figures
+	// interrupt, when it fires, ends the schedule.
+	interrupt <-chan os.Signal
+	stopped   bool
 }
 
 type probe struct {
@@ -222,12 +226,17 @@ func TestSoak(t *testing.T) {
 	split, lost, tol := windows()
 	t.Logf("soak: seed %d (reproduce: make soak SOAK_SEED=%d ...); windows: split brain %v, lost VIP %v (tolerance %v)",
 		seed, seed, split, lost, tol)
+	// SIGINT/SIGTERM end the schedule early: the figures so far are
+	// still analysed and printed, and the labs removed.
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(interrupt)
 	var results []*soak
 	for i, f := range flavours {
-		s := &soak{flav: f, rng: rand.New(rand.NewPCG(seed, uint64(i)))}
+		s := &soak{flav: f, rng: rand.New(rand.NewPCG(seed, uint64(i))), interrupt: interrupt}
 		ok := t.Run(f, func(t *testing.T) { s.run(t, iter, perFlavour) })
 		results = append(results, s)
-		if !ok && s.t0.IsZero() {
+		if !ok && s.t0.IsZero() || s.stopped {
 			break
 		}
 	}
@@ -274,8 +283,15 @@ func (s *soak) run(t *testing.T, iter int, dur time.Duration) {
 	stopProbe := s.startProbe()
 	deadline := s.t0.Add(dur)
 	for k := 0; ; k++ {
-		if dur > 0 && time.Now().After(deadline) || dur == 0 && k >= iter {
+		if dur > 0 && time.Now().After(deadline) || dur == 0 && k >= iter || s.stopped {
 			break
+		}
+		select {
+		case <-s.interrupt:
+			t.Logf("soak: interrupted after %d faults", k)
+			s.stopped = true
+			continue
+		default:
 		}
 		f := s.inject()
 		f.settle, f.settled = s.waitSettled(30 * time.Second)
@@ -284,7 +300,7 @@ func (s *soak) run(t *testing.T, iter int, dur time.Duration) {
 		if !f.settled {
 			t.Logf("  not settled: %s", s.holders())
 		}
-		f.vmacs = s.checkVMACs()
+		f.vmacs = s.waitVMACs(10 * time.Second)
 		if len(f.vmacs) > 0 {
 			t.Logf("  VMACs: %v", f.vmacs)
 		}
@@ -354,8 +370,19 @@ func (s *soak) holders() string {
 	return b.String()
 }
 
-// checkVMACs returns the nodes that do not have exactly one VMAC (VI_2's
-// vrrp.52) while their daemon runs: a duplicate, or one not recreated.
+// waitVMACs waits until every node has exactly one VMAC (VI_2's vrrp.52:
+// a daemon just restarted creates it as it starts) and returns the nodes
+// that still do not: a duplicate, or one not recreated.
+func (s *soak) waitVMACs(timeout time.Duration) []string {
+	var bad []string
+	lab.WaitFor(timeout, func() bool {
+		bad = s.checkVMACs()
+		return len(bad) == 0
+	})
+	return bad
+}
+
+// checkVMACs returns the nodes that do not have exactly one VMAC.
 func (s *soak) checkVMACs() []string {
 	var bad []string
 	for _, n := range s.nodes {
