@@ -57,10 +57,11 @@ swarm:
 # split-brain and lost-VIP seconds outside the protocol's windows, leaks,
 # journal gaps, replay verify. SOAK_MINUTES (total, split between the
 # flavours) overrides SOAK_ITER (faults per flavour); SOAK_SEED reproduces a
-# run (each run prints its seed); SOAK_FLAVOURS=vigil|mixed runs one.
+# run (each run prints its seed); SOAK_FLAVOURS=vigil|mixed|kmaster (keepalived
+# as the preferred master) picks flavours; SOAK_FAULTS=kill,stop,... picks faults.
 SOAK_ITER ?= 12
 soak:
-	VIGIL_SOAK=1 SOAK_ITER=$(SOAK_ITER) SOAK_MINUTES=$(SOAK_MINUTES) SOAK_SEED=$(SOAK_SEED) SOAK_FLAVOURS=$(SOAK_FLAVOURS) \
+	VIGIL_SOAK=1 SOAK_ITER=$(SOAK_ITER) SOAK_MINUTES=$(SOAK_MINUTES) SOAK_SEED=$(SOAK_SEED) SOAK_FLAVOURS=$(SOAK_FLAVOURS) SOAK_FAULTS=$(SOAK_FAULTS) \
 		$(GO) test -count=1 -timeout 0 -run 'TestSoak$$' -v ./soak
 
 # The IPVS lane: boots Debian's kernel under qemu (software emulation) and

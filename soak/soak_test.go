@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,11 +204,22 @@ type probe struct {
 	answered bool
 }
 
+// flavourImpls are the daemons of each flavour's nodes, highest priority
+// first: vigil alone; vigil as the preferred master beside a keepalived
+// backup; keepalived as the preferred master (so that the faults it takes
+// as a master are measured too) beside two vigil backups.
+var flavourImpls = map[string][]string{
+	"vigil":   {"vigil", "vigil", "vigil"},
+	"mixed":   {"vigil", "keepalived", "vigil"},
+	"kmaster": {"keepalived", "vigil", "vigil"},
+}
+
 var faultKinds = []string{"kill", "stop", "link", "vipdel", "journalfull", "cpuhog", "restart", "reload"}
 
 // TestSoak runs the fault schedule: VIGIL_SOAK=1, SOAK_SEED, SOAK_ITER
 // (faults per flavour, default 12) or SOAK_MINUTES (total, split between
-// the flavours), SOAK_FLAVOURS (default "vigil,mixed").
+// the flavours), SOAK_FLAVOURS (default "vigil,mixed"; also "kmaster"),
+// SOAK_FAULTS (a comma-separated subset of the fault kinds, default all).
 func TestSoak(t *testing.T) {
 	if os.Getenv("VIGIL_SOAK") != "1" {
 		t.Skip("soak: set VIGIL_SOAK=1 (make soak)")
@@ -218,6 +230,11 @@ func TestSoak(t *testing.T) {
 		seed = v
 	}
 	flavours := strings.Split(envOr("SOAK_FLAVOURS", "vigil,mixed"), ",")
+	for _, k := range strings.Split(os.Getenv("SOAK_FAULTS"), ",") {
+		if k != "" && !slices.Contains(faultKinds, k) {
+			t.Fatalf("soak: unknown fault %q (%s)", k, strings.Join(faultKinds, ", "))
+		}
+	}
 	iter, _ := strconv.Atoi(envOr("SOAK_ITER", "12"))
 	var perFlavour time.Duration
 	if m, err := strconv.ParseFloat(os.Getenv("SOAK_MINUTES"), 64); err == nil && m > 0 {
@@ -252,14 +269,14 @@ func envOr(k, d string) string {
 
 func (s *soak) run(t *testing.T, iter int, dur time.Duration) {
 	s.t = t
-	impls := []string{"vigil", "vigil", "vigil"}
-	if s.flav == "mixed" {
-		impls = []string{"vigil", "keepalived", "vigil"}
+	impls, ok := flavourImpls[s.flav]
+	if !ok {
+		t.Fatalf("soak: unknown flavour %q (vigil, mixed, kmaster)", s.flav)
+	}
+	if slices.Contains(impls, "keepalived") {
 		if _, err := exec.LookPath("keepalived"); err != nil {
 			t.Skip("soak: keepalived not installed")
 		}
-	} else if s.flav != "vigil" {
-		t.Fatalf("soak: unknown flavour %q (vigil, mixed)", s.flav)
 	}
 	s.l = lab.New(t, len(impls)+1)
 	s.l.LogTail = 60
@@ -417,10 +434,14 @@ func (s *soak) dur(minMS, maxMS int) time.Duration {
 // inject draws a fault, injects it, waits for its duration and undoes it.
 func (s *soak) inject() *faultRec {
 	t := s.t
-	kind := faultKinds[s.rng.IntN(len(faultKinds))]
+	kinds := faultKinds
+	if v := os.Getenv("SOAK_FAULTS"); v != "" {
+		kinds = strings.Split(v, ",")
+	}
+	kind := kinds[s.rng.IntN(len(kinds))]
 	i := s.pickNode()
-	if kind == "journalfull" && s.nodes[i].impl != "vigil" {
-		i = 0 // node 0 is vigil in every flavour
+	for kind == "journalfull" && s.nodes[i].impl != "vigil" {
+		i = (i + 1) % len(s.nodes) // keepalived keeps no journal
 	}
 	n := s.nodes[i]
 	f := &faultRec{kind: kind, node: i, impl: n.impl, from: time.Now()}
