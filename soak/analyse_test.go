@@ -26,6 +26,24 @@ type figures struct {
 	verify                       []string // per vigil node: "n1 OK" or what failed
 	verifyFailed                 int
 	monErrs                      []string
+	// envSecs is the time within envGrace of a host neighbour-table
+	// overflow, whose split-brain and lost-VIP time is counted apart
+	// (envSplit, envLost) and whose faults are not judged (envFaults).
+	envSecs, envSplit, envLost time.Duration
+	envFaults                  int
+}
+
+// envGrace extends a neighbour-table overflow span: the protocol needs a
+// master-down interval and an advert to recover from the packets lost.
+const envGrace = 10 * time.Second
+
+func (s *soak) envAt(t time.Time) bool {
+	for _, iv := range s.envBad {
+		if !t.Before(iv.from) && !t.After(iv.to.Add(envGrace)) {
+			return true
+		}
+	}
+	return false
 }
 
 // heldFn is a node's holding of one address over time: the times at which
@@ -94,6 +112,10 @@ func (s *soak) analyse() *figures {
 	lastSole := -1
 	for t := s.t0; t.Before(s.tEnd); t = t.Add(step) {
 		f := faultAt(t)
+		env := s.envAt(t)
+		if env {
+			fg.envSecs += step
+		}
 		for v := range vips {
 			var hs []int
 			for i := range s.nodes {
@@ -125,9 +147,14 @@ func (s *soak) analyse() *figures {
 					f.resolve = max(f.resolve, t.Sub(from)+step)
 				}
 				if !excused && t.Sub(from) >= splitWin {
-					fg.split += step
-					if f != nil {
-						f.split += step
+					switch {
+					case env:
+						fg.envSplit += step
+					default:
+						fg.split += step
+						if f != nil {
+							f.split += step
+						}
 					}
 				}
 			default:
@@ -139,9 +166,14 @@ func (s *soak) analyse() *figures {
 				}
 				fg.maxLoss = max(fg.maxLoss, t.Sub(lossStart[v])+step)
 				if t.Sub(lossStart[v]) >= lostWin {
-					fg.lost += step
-					if f != nil {
-						f.lost += step
+					switch {
+					case env:
+						fg.envLost += step
+					default:
+						fg.lost += step
+						if f != nil {
+							f.lost += step
+						}
 					}
 				}
 			} else {
@@ -165,6 +197,16 @@ func (s *soak) analyse() *figures {
 		}
 	}
 	for _, f := range s.faults {
+		end := f.to.Add(f.settle)
+		for _, iv := range s.envBad {
+			if !iv.from.After(end) && !iv.to.Add(envGrace).Before(f.from) {
+				f.env = true
+			}
+		}
+		if f.env {
+			fg.envFaults++
+			continue // not judged: reported apart
+		}
 		if !f.settled {
 			fg.unsettled++
 		}
@@ -242,7 +284,7 @@ func lastLines(s string, n int) string {
 func summary(ss []*soak) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "flavour\tnodes\tminutes\tfaults\tfailovers\tsplit-brain s outside window\tlost-VIP s outside window\tlongest overlap\tlongest loss\tclient probes unanswered\tunsettled\tleaks\tjournal gapped\tverify failed")
+	fmt.Fprintln(w, "flavour\tnodes\tminutes\tfaults\tfailovers\tsplit-brain s outside window\tlost-VIP s outside window\tlongest overlap\tlongest loss\tclient probes unanswered\tunsettled\tleaks\tjournal gapped\tverify failed\thost neigh-table overflow: s, faults, split s, lost s (apart)")
 	for _, s := range ss {
 		if s.fg == nil {
 			continue
@@ -252,9 +294,10 @@ func summary(ss []*soak) string {
 		for _, n := range s.nodes {
 			impls = append(impls, n.impl)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\t%v\t%v\t%d/%d\t%d\t%d\t%d\t%d\n", s.flav, strings.Join(impls, ","),
+		fmt.Fprintf(w, "%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\t%v\t%v\t%d/%d\t%d\t%d\t%d\t%d\t%.0f, %d, %.2f, %.2f\n", s.flav, strings.Join(impls, ","),
 			s.tEnd.Sub(s.t0).Minutes(), fg.faults, fg.failovers, fg.split.Seconds(), fg.lost.Seconds(),
-			fg.maxOverlap.Round(step), fg.maxLoss.Round(step), fg.unanswered, fg.probes, fg.unsettled, len(fg.leaks), fg.gapped, fg.verifyFailed)
+			fg.maxOverlap.Round(step), fg.maxLoss.Round(step), fg.unanswered, fg.probes, fg.unsettled, len(fg.leaks), fg.gapped, fg.verifyFailed,
+			fg.envSecs.Seconds(), fg.envFaults, fg.envSplit.Seconds(), fg.envLost.Seconds())
 	}
 	w.Flush()
 	b.WriteString("\nper fault (faulted node's implementation):\n")
@@ -271,6 +314,9 @@ func summary(ss []*soak) string {
 		m := map[key]*agg{}
 		var keys []key
 		for _, f := range s.faults {
+			if f.env {
+				continue // the summary counts them apart
+			}
 			k := key{f.kind, f.impl}
 			a := m[k]
 			if a == nil {

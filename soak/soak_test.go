@@ -177,6 +177,7 @@ type faultRec struct {
 	// a cable plugged back in).
 	resolve time.Duration
 	vmacs   []string // nodes whose VMAC count was not 1 once settled
+	env     bool     // the host's neighbour tables overflowed meanwhile
 }
 
 type soak struct {
@@ -194,6 +195,11 @@ type soak struct {
 	faults   []*faultRec
 	t0, tEnd time.Time
 	fg       *figures
+	// envBad are the spans in which the host's neighbour tables
+	// overflowed (shared by every namespace: another lab with thousands
+	// of neighbours makes the kernel drop this lab's packets, adverts
+	// included); their figures are reported apart, not judged.
+	envBad []interval
 	// interrupt, when it fires, ends the schedule.
 	interrupt <-chan os.Signal
 	stopped   bool
@@ -298,6 +304,7 @@ func (s *soak) run(t *testing.T, iter int, dur time.Duration) {
 	}
 	s.t0 = time.Now()
 	stopProbe := s.startProbe()
+	stopEnv := s.watchNeighTables()
 	deadline := s.t0.Add(dur)
 	for k := 0; ; k++ {
 		if dur > 0 && time.Now().After(deadline) || dur == 0 && k >= iter || s.stopped {
@@ -324,6 +331,7 @@ func (s *soak) run(t *testing.T, iter int, dur time.Duration) {
 		time.Sleep(time.Duration(1000+s.rng.IntN(3000)) * time.Millisecond)
 	}
 	stopProbe()
+	stopEnv()
 	s.tEnd = time.Now()
 	s.fg = s.analyse()
 	s.finish(s.fg)
@@ -611,4 +619,63 @@ func (s *soak) startProbe() func() {
 		}
 	}()
 	return func() { close(stop); wg.Wait() }
+}
+
+// neighTableFulls sums the host's "table full" counters of the ARP and
+// NDP neighbour tables (/proc/net/stat/*_cache: hexadecimal, the last
+// column; these tables and their limits are shared by all namespaces).
+func neighTableFulls() uint64 {
+	var sum uint64
+	for _, f := range []string{"/proc/net/stat/arp_cache", "/proc/net/stat/ndisc_cache"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) < 2 {
+			continue
+		}
+		head := strings.Fields(lines[0])
+		col := slices.Index(head, "table_fulls")
+		for _, l := range lines[1:] { // one line per CPU
+			fs := strings.Fields(l)
+			if col >= 0 && col < len(fs) {
+				v, _ := strconv.ParseUint(fs[col], 16, 64)
+				sum += v
+			}
+		}
+	}
+	return sum
+}
+
+// watchNeighTables samples the neighbour tables' overflow counter every
+// 500 ms and records the spans in which it grew.
+func (s *soak) watchNeighTables() func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		last, lastAt := neighTableFulls(), time.Now()
+		tk := time.NewTicker(500 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tk.C:
+				v := neighTableFulls()
+				if v > last {
+					s.mu.Lock()
+					if k := len(s.envBad) - 1; k >= 0 && !s.envBad[k].to.Before(lastAt) {
+						s.envBad[k].to = now
+					} else {
+						s.envBad = append(s.envBad, interval{from: lastAt, to: now})
+					}
+					s.mu.Unlock()
+				}
+				last, lastAt = v, now
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
 }
