@@ -326,8 +326,16 @@ func (m *monitor) masterExit(n *Node, in *conf.Instance, crash bool) {
 	}
 	for _, a := range in.VirtualIPAddresses {
 		vip := a.Prefix.Addr()
+		// Heard leaving, but with GARPs perhaps still on the wire (sent
+		// as MASTER, say in answer to a rival's advert in the very instant
+		// it yielded to a third node): they may land after the winner's,
+		// and nothing in VRRP makes the winner answer them (keepalived's
+		// vrrp_higher_prio_send_advert, off by default, exists for this;
+		// the winner's garp_lower_prio_delay burst, if any, repairs it).
+		last, sent := seg.lastNeigh[vip][n]
+		onWire := sent && m.w.now <= last.Add(seg.Latency+seg.Jitter)
 		switch {
-		case silent:
+		case silent || onWire:
 			// Also when the view does not point at n yet: GARPs n sent
 			// while MASTER may still be on the wire and land after its
 			// exit, and nothing can tell the new master to answer them.

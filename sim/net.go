@@ -107,6 +107,12 @@ func (w *World) neighBurst(n *Node, inst, iface string, a netip.Addr, count int,
 		return
 	}
 	w.mon.garp(n, inst)
+	if seg := ifc.segment(); seg != nil && count > 0 {
+		if seg.lastNeigh[a] == nil {
+			seg.lastNeigh[a] = map[*Node]events.Time{}
+		}
+		seg.lastNeigh[a][n] = max(seg.lastNeigh[a][n], w.now.Add(time.Duration(count-1)*interval))
+	}
 	for k := range count {
 		it := w.newItem()
 		it.at, it.kind, it.node, it.epoch, it.iface, it.addr = w.now.Add(time.Duration(k)*interval), itNeigh, n, n.epoch, ifc, a

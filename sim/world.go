@@ -174,6 +174,10 @@ type Segment struct {
 	// tell the others (partitioned, lossy link, crash), with when they
 	// left: their GARPs sent until then may still arrive and stay excused.
 	silentExit map[netip.Addr]map[*Node]events.Time
+	// lastNeigh is, per address and node, when the node's latest GARP/NA
+	// for it is (or was) due to leave: until one link delay after that,
+	// such a packet may still land in the neighbour view.
+	lastNeigh map[netip.Addr]map[*Node]events.Time
 }
 
 // Neighbour returns the node the segment's neighbour view points at for
@@ -202,7 +206,8 @@ func (w *World) AddSegment(name string, ends []string, o SegmentOpts) error {
 	idx := len(w.segs)
 	s := &Segment{Name: name, index: idx, Latency: o.Latency, Jitter: o.Jitter,
 		Loss: o.Loss, Dup: o.Dup, Reorder: o.Reorder, neigh: map[netip.Addr]*Node{},
-		net4: o.Net4, net6: o.Net6, silentExit: map[netip.Addr]map[*Node]events.Time{}}
+		net4: o.Net4, net6: o.Net6, silentExit: map[netip.Addr]map[*Node]events.Time{},
+		lastNeigh: map[netip.Addr]map[*Node]events.Time{}}
 	if !s.net4.IsValid() {
 		s.net4 = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(idx), 0}), 24)
 	}

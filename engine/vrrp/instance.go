@@ -89,9 +89,12 @@ type instanceDyn struct {
 	// LowerAnsweredAt is when the instance last reacted to a rival's
 	// lower-priority or priority-0 advert (as MASTER: an advert and a GARP
 	// burst; as BACKUP: a log line); LowerIgnored counts those it let
-	// pass since, at most one reaction per advert interval (rival.go).
-	LowerAnsweredAt events.Time `json:"lower_answered_at,omitempty"`
-	LowerIgnored    int         `json:"lower_ignored,omitempty"`
+	// pass since, at most one reaction per rival and advert interval
+	// (rival.go); LowerAnswered are the rivals answered since
+	// LowerAnsweredAt.
+	LowerAnsweredAt events.Time  `json:"lower_answered_at,omitempty"`
+	LowerIgnored    int          `json:"lower_ignored,omitempty"`
+	LowerAnswered   []netip.Addr `json:"lower_answered,omitempty"`
 	// OldChecksum is set when a VRRPv3 IPv4 unicast instance switched to
 	// the pre-1.3.6 checksum on hearing a peer use it (keepalived's
 	// automatic compatibility, unless old_unicast_checksum never).

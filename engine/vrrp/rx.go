@@ -223,7 +223,7 @@ func (m *Machine) backupRx(i *instance, ev *events.AdvertReceived) {
 	}
 	i.dyn.MasterSrc, i.dyn.MasterPrio = ev.Src, prio
 	i.dyn.LowerSeenAt = m.now
-	if m.answerRival(i) {
+	if m.answerRival(i, ev.Src) {
 		m.out.log(effects.LogInfo, i.name, "("+i.name+") received lower priority ("+itoa(prio)+") advert from "+ev.Src.String()+" - discarding"+m.ignoredNote(i))
 	}
 }
@@ -233,7 +233,7 @@ func (m *Machine) masterRx(i *instance, ev *events.AdvertReceived) {
 	a := &ev.Advert
 	prio := int(a.Priority)
 	if prio == prioStop {
-		if !m.answerRival(i) {
+		if !m.answerRival(i, ev.Src) {
 			return // answered less than an advert interval ago (rival.go)
 		}
 		m.sendAdvert(i, i.dyn.Priority)
@@ -292,7 +292,7 @@ func (m *Machine) masterRx(i *instance, ev *events.AdvertReceived) {
 // once per advert interval (rival.go); its own advert timer is not reset.
 func (m *Machine) lowerPrioRx(i *instance, ev *events.AdvertReceived, prio int) {
 	i.dyn.LowerSeenAt = m.now
-	if !m.answerRival(i) {
+	if !m.answerRival(i, ev.Src) {
 		return
 	}
 	msg := "(" + i.name + ") Received advert from " + ev.Src.String() + " with lower priority " + itoa(prio) + ", ours " + itoa(i.dyn.Priority)

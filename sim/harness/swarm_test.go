@@ -50,6 +50,22 @@ func TestSwarm(t *testing.T) {
 	}
 }
 
+// TestSwarmRegressions runs, for their full simulated hour, seeds that
+// once failed: an invariant was wrong (1074, 1686, 1742, 2821, 2990) or
+// the engine let a second rival's advert pass (3375, 3470); see
+// sim/FINDINGS.md, sections 2 and 2b.
+func TestSwarmRegressions(t *testing.T) {
+	for _, seed := range []uint64{1074, 1686, 1742, 2821, 2990, 3375, 3470} {
+		res, err := sim.Swarm(Backend(), sim.SwarmOptions{Seeds: 1, First: seed, Duration: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range res.Violations {
+			t.Errorf("seed %d: %s", seed, v)
+		}
+	}
+}
+
 // TestSwarmDeterministic checks that a seed always produces the same
 // trace, byte for byte.
 func TestSwarmDeterministic(t *testing.T) {
