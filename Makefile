@@ -65,10 +65,17 @@ swarm:
 # flavours) overrides SOAK_ITER (faults per flavour); SOAK_SEED reproduces a
 # run (each run prints its seed); SOAK_FLAVOURS=vigil|mixed|kmaster (keepalived
 # as the preferred master) picks flavours; SOAK_FAULTS=kill,stop,... picks faults.
+# Then the single-fault tests too long for make test: SOAK_RESTARTS (default
+# 100) SIGKILLs at random phases of transitions, each followed by a restart
+# (e2e TestRestartSoak), and the 60 s SIGSTOP of a master (e2e
+# TestMasterStalled with VIGIL_SOAK=1).
 SOAK_ITER ?= 12
+SOAK_RESTARTS ?= 100
 soak:
 	VIGIL_SOAK=1 SOAK_ITER=$(SOAK_ITER) SOAK_MINUTES=$(SOAK_MINUTES) SOAK_SEED=$(SOAK_SEED) SOAK_FLAVOURS=$(SOAK_FLAVOURS) SOAK_FAULTS=$(SOAK_FAULTS) \
 		$(GO) test -count=1 -timeout 0 -run 'TestSoak$$' -v ./soak
+	VIGIL_SOAK_RESTARTS=$(SOAK_RESTARTS) $(GO) test -count=1 -timeout 0 -run 'TestRestartSoak$$' -v ./e2e
+	VIGIL_SOAK=1 $(GO) test -count=1 -timeout 0 -run 'TestMasterStalled$$' -v ./e2e
 
 # The IPVS lane: boots Debian's kernel under qemu (software emulation) and
 # runs the adapters/ipvs kernel tests inside it; ~10 s once cached.
