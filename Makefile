@@ -31,7 +31,7 @@ vet:
 	$(GO) vet $(PKGS)
 
 unit:
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 45m $(PKGS)
 
 # Each fuzz target for FUZZTIME (default 5 s) — the bounded lane of make test.
 fuzz-short:

@@ -105,6 +105,7 @@ type Options struct {
 // down. It returns an error if it could not start.
 func Run(ctx context.Context, o Options) error {
 	log := o.Log.Logger
+	warmThreads(spareThreads)
 	for _, w := range o.Log.Warnings {
 		log.Warn().Msg(w)
 	}

@@ -214,8 +214,8 @@ func TestJournalDiskFaults(t *testing.T) {
 			lab.MustWait(t, 15*time.Second, "the backup's journal resumed", func() bool {
 				return p2.LogContains(journalResumedMsg)
 			})
-			time.Sleep(2 * time.Second) // commits after the episode
-			js = journalStatus(t, p2)
+			// The status snapshot is republished at most every 2 s: poll.
+			lab.WaitFor(10*time.Second, func() bool { js = journalStatus(t, p2); return !js.Failing })
 			if js.Failing || js.Episodes != 1 || js.Committed == 0 {
 				t.Errorf("backup's journal status after healing: %+v", js)
 			}
