@@ -301,6 +301,8 @@ const (
 	tBFDInterop   = "e2e/bfd_test.go:TestBFDInteropKeepalived"
 	tBFDConfig    = "config/bfd_test.go:TestBFDInstance"
 
+	sGARPExtra   = "engine/testdata/keepalived/garp-extra-if.txt"
+	tGARPExtra   = "e2e/garp_extra_test.go:TestGARPExtraIfParity"
 	sRxBufs      = "engine/testdata/keepalived/rx-bufs.txt"
 	tRxBufs      = "e2e/rxbuf_test.go:TestRxBufsParity"
 	tPIDNames    = "daemon/pidfile_names_test.go:TestPIDFiles"
@@ -419,8 +421,8 @@ var keywordTable = func() []Keyword {
 		acted(g, "vrrp_garp_interval", sGARPGlobal, sGARPDelay),
 		acted(g, "vrrp_gna_interval", sGARPGlobal, sGARPDelay),
 		acted(g, "vrrp_min_garp", "engine/testdata/keepalived/min-garp.txt"),
-		refused(g, "vrrp_garp_extra_if", "periodic GARP/NA on the instance's other interfaces - GARP/NA are sent where the VIPs are, on transitions and with vrrp_garp_master_refresh"),
-		refused(g, "vrrp_vmac_garp_intvl", "periodic GARP/NA on the instance's other interfaces - GARP/NA are sent where the VIPs are, on transitions and with vrrp_garp_master_refresh"),
+		acted(g, "vrrp_garp_extra_if", sGARPExtra, tGARPExtra),
+		acted(g, "vrrp_vmac_garp_intvl", sGARPExtra, tGARPExtra),
 		acted(g, "vrrp_lower_prio_no_advert", sAdvertDefs),
 		partial(g, "vrrp_higher_prio_send_advert", IfOff,
 			"not sending an advert before yielding to a higher priority - vigil always sends one (see README)", sHigherPrio),
@@ -644,8 +646,8 @@ var keywordTable = func() []Keyword {
 		acted(vi, "garp_lower_prio_repeat", sLowerPrio),
 		acted(vi, "garp_master_refresh", sGARP),
 		acted(vi, "garp_master_refresh_repeat", sGARP),
-		refused(vi, "garp_extra_if", "periodic GARP/NA on the instance's other interfaces - GARP/NA are sent where the VIPs are, on transitions and with garp_master_refresh"),
-		refused(vi, "vmac_garp_intvl", "periodic GARP/NA on the instance's other interfaces - GARP/NA are sent where the VIPs are, on transitions and with garp_master_refresh"),
+		acted(vi, "garp_extra_if", sGARPExtra, tGARPExtra),
+		acted(vi, "vmac_garp_intvl", sGARPExtra, tGARPExtra),
 		acted(vi, "down_timer_adverts", sDownTimer),
 		acted(vi, "lower_prio_no_advert", "engine/testdata/keepalived/lower-prio-no-advert.txt"),
 		partial(vi, "higher_prio_send_advert", IfOff,

@@ -103,6 +103,9 @@ const (
 	TimerBFDTx
 	// TimerBFDDetect: a BFD session's detection time running out.
 	TimerBFDDetect
+	// TimerGARPExtraIf: garp_extra_if's periodic GARP/NA on the
+	// instance's other interfaces.
+	TimerGARPExtraIf
 )
 
 // String is the kind's name for people ("master-down").
@@ -132,6 +135,8 @@ func (k TimerKind) String() string {
 		return "BFD-tx"
 	case TimerBFDDetect:
 		return "BFD-detect"
+	case TimerGARPExtraIf:
+		return "GARP-extra-if"
 	}
 	return "TimerKind(" + strconv.Itoa(int(k)) + ")"
 }

@@ -52,6 +52,8 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 		at = &i.dyn.LowerPrioGARPAt
 	case effects.TimerGARPRefresh:
 		at = &i.dyn.GARPRefreshAt
+	case effects.TimerGARPExtraIf:
+		at = &i.dyn.GARPExtraAt
 	}
 	if *at == 0 || m.now < *at {
 		return
@@ -97,6 +99,12 @@ func (m *Machine) Timer(ev *events.TimerFired) {
 			m.garpBurst(i, max(i.cfg.GARPMasterRefreshRepeat, 1))
 			i.dyn.GARPRefreshAt = m.now.Add(i.cfg.GARPMasterRefresh.Std())
 			m.out.setTimer(i.garpRefreshKey, i.dyn.GARPRefreshAt)
+		}
+	case effects.TimerGARPExtraIf:
+		if master && i.dyn.VIPSet {
+			m.garpExtra(i)
+			i.dyn.GARPExtraAt = m.now.Add(i.cfg.GARPExtraIf.Std())
+			m.out.setTimer(i.garpExtraKey, i.dyn.GARPExtraAt)
 		}
 	}
 }

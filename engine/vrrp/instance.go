@@ -59,6 +59,10 @@ type instance struct {
 	// after becoming MASTER, the burst after a lower-priority advert, and
 	// garp_master_refresh.
 	advertKey, masterDownKey, secondGARPKey, lowerPrioGARPKey, garpRefreshKey string
+	// garpExtraKey is garp_extra_if's timer; extraIfs are the interfaces
+	// it announces on (none: it is off).
+	garpExtraKey string
+	extraIfs     []string
 
 	dyn instanceDyn
 }
@@ -77,6 +81,8 @@ type instanceDyn struct {
 	SecondGARPAt    events.Time   `json:"garp2_at,omitempty"`
 	LowerPrioGARPAt events.Time   `json:"garplp_at,omitempty"`
 	GARPRefreshAt   events.Time   `json:"refresh_at,omitempty"`
+	// GARPExtraAt is when garp_extra_if's next GARP/NA round is due.
+	GARPExtraAt events.Time `json:"extra_at,omitempty"`
 	PreemptAt       events.Time   `json:"preempt_at,omitempty"`
 	VIPSet          bool          `json:"vip_set,omitempty"`
 	MasterSrc       netip.Addr    `json:"master_src,omitempty"`
@@ -180,6 +186,8 @@ func compileInstance(c *conf.Instance, idx int) *instance {
 	i.secondGARPKey = "vrrp/" + c.Name + "/garp2"
 	i.lowerPrioGARPKey = "vrrp/" + c.Name + "/garplp"
 	i.garpRefreshKey = "vrrp/" + c.Name + "/refresh"
+	i.garpExtraKey = "vrrp/" + c.Name + "/extra"
+	i.extraIfs = i.garpExtraIfs()
 
 	a := &i.advert
 	a.Instance, a.Interface, a.Version, a.VRID = i.name, i.iface, i.version, i.vrid
@@ -292,4 +300,38 @@ func skewFor(ver uint8, p int, masterAdv time.Duration) time.Duration {
 // masterDownInterval is Master_Down_Interval.
 func (i *instance) masterDownInterval() time.Duration {
 	return time.Duration(i.downAdverts)*i.dyn.MasterAdvertInt + i.skew()
+}
+
+// garpExtraIfs lists the interfaces garp_extra_if announces on, as
+// keepalived picks them: the interfaces of the VIPs and eVIPs other than
+// the instance's own (its VMAC with use_vmac, unless vmac_xmit_base),
+// VMACs only unless `all` is given, each once, in address order. None
+// (the feature off) without garp_extra_if.
+func (i *instance) garpExtraIfs() []string {
+	c := i.cfg
+	if c.GARPExtraIf.Std() <= 0 {
+		return nil
+	}
+	ours := func(dev string) bool {
+		if dev == i.vmac && i.vmac != "" {
+			return true
+		}
+		for _, d := range i.addrVMACs {
+			if d.name == dev {
+				return true
+			}
+		}
+		return false
+	}
+	var l []string
+	for _, v := range i.vips {
+		switch {
+		case v.Dev == "" || slices.Contains(l, v.Dev):
+		case !ours(v.Dev) && !c.GARPExtraIfAll:
+		case v.Dev == i.vipIface && !c.VMACXmitBase:
+		default:
+			l = append(l, v.Dev)
+		}
+	}
+	return l
 }

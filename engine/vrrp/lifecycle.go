@@ -255,6 +255,7 @@ func (m *Machine) stopInstance(i *instance, to effects.State, why string, keep b
 	m.cancel(i.secondGARPKey, &i.dyn.SecondGARPAt)
 	m.cancel(i.lowerPrioGARPKey, &i.dyn.LowerPrioGARPAt)
 	m.cancel(i.garpRefreshKey, &i.dyn.GARPRefreshAt)
+	m.cancel(i.garpExtraKey, &i.dyn.GARPExtraAt)
 	m.setState(i, to, why)
 	if i.vmac != "" {
 		m.out.add(&effects.DeleteVMAC{Instance: i.name, Name: i.vmac})

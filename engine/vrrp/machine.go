@@ -156,6 +156,7 @@ func (m *Machine) compile(cfg *conf.Config) {
 		m.timers[i.secondGARPKey] = ref(effects.TimerSecondGARP)
 		m.timers[i.lowerPrioGARPKey] = ref(effects.TimerLowerPrioGARP)
 		m.timers[i.garpRefreshKey] = ref(effects.TimerGARPRefresh)
+		m.timers[i.garpExtraKey] = ref(effects.TimerGARPExtraIf)
 		m.addIface(i.iface, i)
 		for _, v := range i.vips {
 			m.vipAddrs[v.Prefix.Addr()] = true

@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"slices"
 	"time"
 
 	"github.com/vigil-ha/vigil/effects"
@@ -126,6 +127,10 @@ func (m *Machine) becomeMaster(i *instance, why string) {
 		i.dyn.GARPRefreshAt = m.now.Add(i.cfg.GARPMasterDelay.Std() + r)
 		m.out.setTimer(i.garpRefreshKey, i.dyn.GARPRefreshAt)
 	}
+	if len(i.extraIfs) > 0 {
+		i.dyn.GARPExtraAt = m.now.Add(i.cfg.GARPMasterDelay.Std() + i.cfg.GARPExtraIf.Std())
+		m.out.setTimer(i.garpExtraKey, i.dyn.GARPExtraAt)
+	}
 	i.dyn.AdvertAt = m.now.Add(i.advertInt)
 	m.out.setTimer(i.advertKey, i.dyn.AdvertAt)
 	m.setState(i, effects.StateMaster, why)
@@ -209,6 +214,35 @@ func (m *Machine) garpBurst(i *instance, n int) {
 	}
 }
 
+// garpExtra is one round of garp_extra_if (keepalived's
+// vrrp_send_vmac_update): one GARP or NA, for the first address on each
+// of the instance's extra interfaces, through the interface's GARP delay
+// when it has one.
+func (m *Machine) garpExtra(i *instance) {
+	done := make([]bool, len(i.extraIfs))
+	for k := range i.vips {
+		v := &i.vips[k]
+		n := slices.Index(i.extraIfs, v.Dev)
+		if n < 0 || done[n] {
+			continue
+		}
+		done[n] = true
+		addr := v.Prefix.Addr()
+		switch {
+		case m.delayFor(i, v.Dev, addr.Is6()) != nil:
+			m.announce(m.delayFor(i, v.Dev, addr.Is6()), i, v.Dev, addr, 1)
+		case addr.Is4():
+			g := m.out.garps.Get()
+			*g = effects.SendGARP{Instance: i.name, Interface: v.Dev, Addr: addr, Count: 1}
+			m.out.add(g)
+		default:
+			na := m.out.nas.Get()
+			*na = effects.SendNA{Instance: i.name, Interface: v.Dev, Addr: addr, Count: 1}
+			m.out.add(na)
+		}
+	}
+}
+
 // leaveMaster leaves MASTER for BACKUP or FAULT. prio0 sends the
 // priority-0 advert first (stop, VIP removed, fault with the link up).
 // Callers entering BACKUP arm the master-down timer.
@@ -220,6 +254,7 @@ func (m *Machine) leaveMaster(i *instance, to effects.State, why string, prio0 b
 	m.cancel(i.secondGARPKey, &i.dyn.SecondGARPAt)
 	m.cancel(i.lowerPrioGARPKey, &i.dyn.LowerPrioGARPAt)
 	m.cancel(i.garpRefreshKey, &i.dyn.GARPRefreshAt)
+	m.cancel(i.garpExtraKey, &i.dyn.GARPExtraAt)
 	if i.dyn.VIPSet {
 		m.release(i)
 	}
