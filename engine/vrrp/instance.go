@@ -83,10 +83,10 @@ type instanceDyn struct {
 	GARPRefreshAt   events.Time   `json:"refresh_at,omitempty"`
 	// GARPExtraAt is when garp_extra_if's next GARP/NA round is due.
 	GARPExtraAt events.Time `json:"extra_at,omitempty"`
-	PreemptAt       events.Time   `json:"preempt_at,omitempty"`
-	VIPSet          bool          `json:"vip_set,omitempty"`
-	MasterSrc       netip.Addr    `json:"master_src,omitempty"`
-	MasterPrio      int           `json:"master_prio,omitempty"`
+	PreemptAt   events.Time `json:"preempt_at,omitempty"`
+	VIPSet      bool        `json:"vip_set,omitempty"`
+	MasterSrc   netip.Addr  `json:"master_src,omitempty"`
+	MasterPrio  int         `json:"master_prio,omitempty"`
 	// LowerSeenAt is when the instance last heard a router with a lower
 	// priority than its own (as MASTER or BACKUP): in a sync group, the
 	// sign that the two routers' priorities are inverted across members,
