@@ -79,7 +79,7 @@ func (p *preproc) seq(text string, col int) {
 		bad("parameters too long")
 		return
 	}
-	args, more, _, _ := p.substitute(args, col+i)
+	args, more, _, _, _ := p.substitute(args, col+i)
 	if len(more) > 0 {
 		bad("a parameter is a multi-line definition")
 		return

@@ -209,7 +209,14 @@ func (p *preproc) lookup(text string, at, col int) (reference, bool) {
 // Text before the scan position is final, so it is appended to a buffer
 // once; only a replacement that itself holds a '$' is re-joined with the
 // remaining text to be scanned again.
-func (p *preproc) substitute(text string, col int) (out string, more [][]string, changed, capped bool) {
+//
+// block reports that a replacement was a ~SEQ/~LST block (its value
+// starts with '~'): substitution stopped there, and the caller must not
+// substitute the line again either (the block's own variables are its to
+// replace; and a definition that holds itself after a '~' would otherwise
+// grow the line a little at every pass, quadratically, up to
+// MaxLineLen).
+func (p *preproc) substitute(text string, col int) (out string, more [][]string, changed, capped, block bool) {
 	buf := p.scratch[:0]
 	src, pos, count := text, 0, 0
 	for {
@@ -249,6 +256,7 @@ func (p *preproc) substitute(text string, col int) (out string, more [][]string,
 		if r := strings.TrimLeft(repl, " \t"); r != "" && r[0] == '~' {
 			buf = append(buf, repl...)
 			pos = ref.end
+			block = true
 			break
 		}
 		if strings.IndexByte(repl, '$') < 0 {
@@ -259,12 +267,12 @@ func (p *preproc) substitute(text string, col int) (out string, more [][]string,
 		src, pos = repl+src[ref.end:], 0
 	}
 	if !changed {
-		return text, nil, false, capped
+		return text, nil, false, capped, false
 	}
 	buf = append(buf, src[pos:]...)
 	out = string(buf)
 	p.scratch = buf
-	return out, more, true, capped
+	return out, more, true, capped, block
 }
 
 // value computes a single-line parameter's replacement text.

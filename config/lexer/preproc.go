@@ -145,7 +145,7 @@ func (p *preproc) process(text string, col int) {
 		if text[0] == '~' || strings.IndexByte(text, '$') < 0 {
 			break
 		}
-		replaced, more, changed, capped := p.substitute(text, col)
+		replaced, more, changed, capped, block := p.substitute(text, col)
 		if !changed {
 			break
 		}
@@ -153,6 +153,19 @@ func (p *preproc) process(text string, col int) {
 			// Rechecking would hit the same limit again, forever.
 			bodies = append(bodies, more...)
 			text = replaced
+			break
+		}
+		if block {
+			// A ~SEQ/~LST value: the line is final but for the block
+			// itself, when it starts the line.
+			bodies = append(bodies, more...)
+			var off int
+			text, off, _ = decomment(replaced)
+			col += off
+			if strings.HasPrefix(text, "~SEQ") || strings.HasPrefix(text, "~LST") {
+				p.block(text, col)
+				text = ""
+			}
 			break
 		}
 		bodies = append(bodies, more...)
