@@ -130,17 +130,22 @@ func startDirector(t *testing.T, ns, iface string, prio int) *director {
 }
 
 // startChildDaemon runs the daemon on the configuration file, as this
-// test binary run again (TestSyncDirectorChild) in the namespace ns; the
-// cleanup kills it if it still runs.
+// test binary run again (TestSyncDirectorChild) in the namespace ns (""
+// for the test's own); the cleanup kills it if it still runs.
 func startChildDaemon(t *testing.T, ns, name, file string) *director {
 	t.Helper()
 	d := &director{name: name, out: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(os.Args[0], "-test.run=^TestSyncDirectorChild$", "-test.v", "-test.timeout=120s")
 	d.cmd.Env = append(os.Environ(), syncDirectorEnv+"="+file)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	// The child is forked from this thread, in the director's namespace.
+	// The child is forked from this thread, in the director's namespace
+	// ("": the test's own).
 	var err error
-	inNS(t, ns, func() { err = d.cmd.Start() })
+	if ns == "" {
+		err = d.cmd.Start()
+	} else {
+		inNS(t, ns, func() { err = d.cmd.Start() })
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
