@@ -2,16 +2,12 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,32 +25,6 @@ import (
 // jumps forward and back by an hour and by a day; timers run on the
 // monotonic clock, so the master's advert schedule is undisturbed and the
 // backup never takes over; the journal's recorded times stay ordered.
-
-// clockNodeEnv names the configuration a child node runs.
-const clockNodeEnv = "VIGIL_CLOCK_NODE"
-
-// TestClockNodeChild is a node of TestDaemonClockStepInVM: the daemon,
-// VRRP only, with its journal beside the configuration, in the namespace
-// it was started in, until SIGTERM.
-func TestClockNodeChild(t *testing.T) {
-	file := os.Getenv(clockNodeEnv)
-	if file == "" {
-		t.Skip("a node of TestDaemonClockStepInVM (needs " + clockNodeEnv + ")")
-	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM)
-	lg, err := NewLogging(LogOptions{Console: true, NoSyslog: true, Tag: "vigil-clock"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
-	dir := filepath.Dir(file)
-	err = Run(context.Background(), Options{ConfigFile: file, Log: lg, Signals: sigs, JournalDir: filepath.Join(dir, "journal"),
-		DataFile: filepath.Join(dir, "data"), StatsFile: filepath.Join(dir, "stats")})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 const clockNodeConf = `vrrp_instance VI_1 {
   state BACKUP
@@ -106,27 +76,8 @@ func startClockNode(t *testing.T, ns, iface string, prio int) (*director, *locke
 	if err := os.WriteFile(file, fmt.Appendf(nil, clockNodeConf, iface, prio), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &director{name: ns, out: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(os.Args[0], "-test.run=^TestClockNodeChild$", "-test.v", "-test.timeout=200s")
-	d.cmd.Env = append(os.Environ(), clockNodeEnv+"="+file)
-	lb := &lockedBuffer{b: d.out}
-	d.cmd.Stdout, d.cmd.Stderr = lb, lb
-	var err error
-	inNS(t, ns, func() { err = d.cmd.Start() })
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.done <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		if !d.stopped {
-			d.cmd.Process.Kill()
-			<-d.done
-		}
-		if t.Failed() {
-			t.Logf("--- %s's log:\n%s", d.name, d.out.String())
-		}
-	})
-	return d, lb, filepath.Join(dir, "journal")
+	d := startChildDaemon(t, ns, ns, file)
+	return d, d.out, filepath.Join(dir, "journal")
 }
 
 func TestDaemonClockStepInVM(t *testing.T) {

@@ -148,16 +148,17 @@ func dests(t *testing.T, m *ipvs.Manager) (ds map[string]int, ok bool) {
 
 // eventually waits for the kernel table to satisfy cond; the bound only
 // prevents a hang.
-func eventually(t *testing.T, d *vmDaemon, m *ipvs.Manager, what string, cond func(map[string]int, bool) bool) {
+// done is the daemon's: its end fails the wait at once.
+func eventually(t *testing.T, done <-chan error, m *ipvs.Manager, what string, cond func(map[string]int, bool) bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ds, ok := dests(t, m)
 		if cond(ds, ok) {
 			return
 		}
 		select {
-		case err := <-d.done:
+		case err := <-done:
 			t.Fatalf("the daemon stopped waiting for %s: %v", what, err)
 		default:
 		}
@@ -168,22 +169,14 @@ func eventually(t *testing.T, d *vmDaemon, m *ipvs.Manager, what string, cond fu
 	}
 }
 
-// TestDaemonIPVSInVM is the checker daemon against a real IPVS table:
-// both real servers enter the table, a stopped one leaves it (or is
-// inhibited at weight 0) and returns when it listens again, and the stop
-// removes the service — unless --dont-release-ipvs.
-func TestDaemonIPVSInVM(t *testing.T) {
-	if os.Getenv(vmEnv) == "" {
-		t.Skip(vmEnv + " is not set: this test rewrites the IPVS table and runs in the qemu lane only (test/qemu/run.sh)")
-	}
+// vmIPVS puts the virtual server's and real servers' addresses on lo and
+// opens the kernel's IPVS table, closed at cleanup.
+func vmIPVS(t *testing.T) *ipvs.Manager {
+	t.Helper()
 	for _, a := range []string{"10.77.0.1/32", "10.77.1.1/32", "10.77.1.2/32"} {
 		if out, err := exec.Command("ip", "addr", "add", a, "dev", "lo").CombinedOutput(); err != nil && !strings.Contains(string(out), "exists") {
 			t.Fatalf("ip addr add %s: %v %s", a, err, out)
 		}
-	}
-	conf := filepath.Join(t.TempDir(), "keepalived.conf")
-	if err := os.WriteFile(conf, []byte(vmIPVSConf), 0o644); err != nil {
-		t.Fatal(err)
 	}
 	m, err := ipvs.Open(ipvs.Options{NoModprobe: true})
 	if errors.Is(err, ipvs.ErrNoIPVS) {
@@ -192,7 +185,23 @@ func TestDaemonIPVSInVM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestDaemonIPVSInVM is the checker daemon against a real IPVS table:
+// both real servers enter the table, a stopped one leaves it (or is
+// inhibited at weight 0) and returns when it listens again, and the stop
+// removes the service — unless --dont-release-ipvs.
+func TestDaemonIPVSInVM(t *testing.T) {
+	if os.Getenv(vmEnv) == "" {
+		t.Skip(vmEnv + " is not set: this test rewrites the IPVS table and runs in the qemu lane only (test/qemu/run.sh)")
+	}
+	m := vmIPVS(t)
+	conf := filepath.Join(t.TempDir(), "keepalived.conf")
+	if err := os.WriteFile(conf, []byte(vmIPVSConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	rs1, rs2 := &realServer{addr: "10.77.1.1:8080"}, &realServer{addr: "10.77.1.2:8080"}
 	rs1.start(t)
 	rs2.start(t)
@@ -200,23 +209,23 @@ func TestDaemonIPVSInVM(t *testing.T) {
 	defer rs2.stop()
 
 	d := startVMDaemon(t, conf, false)
-	eventually(t, d, m, "both real servers", func(ds map[string]int, ok bool) bool {
+	eventually(t, d.done, m, "both real servers", func(ds map[string]int, ok bool) bool {
 		return ok && len(ds) == 2 && ds["10.77.1.1:8080"] == 2 && ds["10.77.1.2:8080"] == 3
 	})
 	rs2.stop()
-	eventually(t, d, m, "10.77.1.2 removed", func(ds map[string]int, ok bool) bool {
+	eventually(t, d.done, m, "10.77.1.2 removed", func(ds map[string]int, ok bool) bool {
 		_, in := ds["10.77.1.2:8080"]
 		return ok && !in && len(ds) == 1
 	})
 	rs2.start(t)
-	eventually(t, d, m, "10.77.1.2 back", func(ds map[string]int, ok bool) bool { return ok && ds["10.77.1.2:8080"] == 3 })
+	eventually(t, d.done, m, "10.77.1.2 back", func(ds map[string]int, ok bool) bool { return ok && ds["10.77.1.2:8080"] == 3 })
 	rs1.stop()
-	eventually(t, d, m, "10.77.1.1 inhibited", func(ds map[string]int, ok bool) bool {
+	eventually(t, d.done, m, "10.77.1.1 inhibited", func(ds map[string]int, ok bool) bool {
 		w, in := ds["10.77.1.1:8080"]
 		return ok && in && w == 0
 	})
 	rs1.start(t)
-	eventually(t, d, m, "10.77.1.1 weight restored", func(ds map[string]int, ok bool) bool { return ok && ds["10.77.1.1:8080"] == 2 })
+	eventually(t, d.done, m, "10.77.1.1 weight restored", func(ds map[string]int, ok bool) bool { return ok && ds["10.77.1.1:8080"] == 2 })
 	d.stop(t)
 	if _, ok := dests(t, m); ok {
 		t.Fatal("the service is still in the table after the stop")
@@ -224,7 +233,7 @@ func TestDaemonIPVSInVM(t *testing.T) {
 
 	// --dont-release-ipvs: the table outlives the daemon.
 	d = startVMDaemon(t, conf, true)
-	eventually(t, d, m, "both real servers (second run)", func(ds map[string]int, ok bool) bool { return ok && len(ds) == 2 })
+	eventually(t, d.done, m, "both real servers (second run)", func(ds map[string]int, ok bool) bool { return ok && len(ds) == 2 })
 	d.stop(t)
 	if ds, ok := dests(t, m); !ok || len(ds) != 2 {
 		t.Fatalf("-I: table after the stop %v (service present %v)", ds, ok)

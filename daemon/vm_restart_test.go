@@ -1,16 +1,11 @@
 package daemon
 
 import (
-	"errors"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/vigil-ha/vigil/adapters/ipvs"
 )
 
 // TestDaemonIPVSRestartInVM: the daemon is SIGKILLed with its virtual
@@ -23,11 +18,7 @@ func TestDaemonIPVSRestartInVM(t *testing.T) {
 	if os.Getenv(vmEnv) == "" {
 		t.Skip(vmEnv + " is not set: this test rewrites the IPVS table and runs in the qemu lane only (test/qemu/run.sh)")
 	}
-	for _, a := range []string{"10.77.0.1/32", "10.77.1.1/32", "10.77.1.2/32"} {
-		if out, err := exec.Command("ip", "addr", "add", a, "dev", "lo").CombinedOutput(); err != nil && !strings.Contains(string(out), "exists") {
-			t.Fatalf("ip addr add %s: %v %s", a, err, out)
-		}
-	}
+	m := vmIPVS(t)
 	text := strings.Replace(vmIPVSConf, "global_defs {\n  lvs_flush\n}\n", "", 1)
 	if strings.Contains(text, "lvs_flush") {
 		t.Fatal("the configuration still flushes the table")
@@ -36,14 +27,6 @@ func TestDaemonIPVSRestartInVM(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := ipvs.Open(ipvs.Options{NoModprobe: true})
-	if errors.Is(err, ipvs.ErrNoIPVS) {
-		t.Fatal("no IPVS in the VM's kernel")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	if _, err := m.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,28 +51,8 @@ func TestDaemonIPVSRestartInVM(t *testing.T) {
 		}
 		return n
 	}
-	await := func(d *director, what string, cond func(map[string]int, bool) bool) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			ds, ok := dests(t, m)
-			if cond(ds, ok) {
-				return
-			}
-			select {
-			case err := <-d.done:
-				t.Fatalf("the daemon stopped waiting for %s: %v\n%s", what, err, d.out.String())
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; table: %v (service present %v)\n%s", what, ds, ok, d.out.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-
 	d := startChildDaemon(t, "", "first", conf)
-	await(d, "both real servers", func(ds map[string]int, ok bool) bool {
+	eventually(t, d.done, m, "both real servers", func(ds map[string]int, ok bool) bool {
 		return ok && ds["10.77.1.1:8080"] == 2 && ds["10.77.1.2:8080"] == 3
 	})
 	if err := d.cmd.Process.Kill(); err != nil {
@@ -103,7 +66,7 @@ func TestDaemonIPVSRestartInVM(t *testing.T) {
 	rs2.stop()
 
 	d = startChildDaemon(t, "", "second", conf)
-	await(d, "the table taken over", func(ds map[string]int, ok bool) bool {
+	eventually(t, d.done, m, "the table taken over", func(ds map[string]int, ok bool) bool {
 		_, in := ds["10.77.1.2:8080"]
 		return ok && !in && ds["10.77.1.1:8080"] == 2 && len(ds) == 1
 	})

@@ -36,9 +36,11 @@ import (
 const syncDirectorEnv = "VIGIL_SYNC_DIRECTOR"
 
 // TestSyncDirectorChild is a director of TestDaemonSyncDaemonInVM (or
-// the BFD peer of TestDaemonBFDCheckInVM): the daemon, VRRP, IPVS and
-// BFD, on the configuration named by VIGIL_SYNC_DIRECTOR, in the
-// namespace it was started in, until SIGTERM.
+// the BFD peer of TestDaemonBFDCheckInVM, a node of
+// TestDaemonClockStepInVM, a daemon of TestDaemonIPVSRestartInVM): the
+// daemon, VRRP, IPVS and BFD, on the configuration named by
+// VIGIL_SYNC_DIRECTOR, with its journal beside it, in the namespace it
+// was started in, until SIGTERM.
 func TestSyncDirectorChild(t *testing.T) {
 	file := os.Getenv(syncDirectorEnv)
 	if file == "" {
@@ -52,7 +54,7 @@ func TestSyncDirectorChild(t *testing.T) {
 	}
 	defer lg.Close()
 	dir := filepath.Dir(file)
-	err = Run(context.Background(), Options{ConfigFile: file, Log: lg, Signals: sigs,
+	err = Run(context.Background(), Options{ConfigFile: file, Log: lg, Signals: sigs, JournalDir: filepath.Join(dir, "journal"),
 		DataFile: filepath.Join(dir, "data"), StatsFile: filepath.Join(dir, "stats")})
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +116,7 @@ func inNS(t *testing.T, name string, f func()) {
 type director struct {
 	name    string
 	cmd     *exec.Cmd
-	out     *bytes.Buffer
+	out     *lockedBuffer
 	done    chan error
 	stopped bool
 }
@@ -134,8 +136,8 @@ func startDirector(t *testing.T, ns, iface string, prio int) *director {
 // for the test's own); the cleanup kills it if it still runs.
 func startChildDaemon(t *testing.T, ns, name, file string) *director {
 	t.Helper()
-	d := &director{name: name, out: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(os.Args[0], "-test.run=^TestSyncDirectorChild$", "-test.v", "-test.timeout=120s")
+	d := &director{name: name, out: &lockedBuffer{b: &bytes.Buffer{}}, done: make(chan error, 1)}
+	d.cmd = exec.Command(os.Args[0], "-test.run=^TestSyncDirectorChild$", "-test.v", "-test.timeout=200s")
 	d.cmd.Env = append(os.Environ(), syncDirectorEnv+"="+file)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	// The child is forked from this thread, in the director's namespace
