@@ -5,7 +5,11 @@
 # ROUNDS times (default 2); after SETTLE seconds (default 20), the adverts
 # the backup hears per second, its loop's latency line, STATUS_N (default
 # 20) `vigil status` runs timed from exec to exit (min / median / max), and
-# the latency line again. Unlike scale.sh it times the requests whatever
+# the latency line again. It separates the request from the process
+# start: the same number of requests sent at the socket by bench/statusq
+# (round trip, whole answer read), and of `vigil --version` runs (a
+# process start and nothing else), each min / median / max in ms.
+# Unlike scale.sh it times the requests whatever
 # the nodes' states (scale.sh skips a run whose backup took over, as it
 # does on an overloaded machine).
 #
@@ -21,6 +25,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; ip netns del "$nsm" 2>/dev/null; ip netns del "$nsb" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+q="$tmp/statusq"
+(cd "$here" && go build -o "$q" ./bench/statusq) || exit 1
+# mmm prints the min / median / max of the numbers on its standard input.
+mmm() { sort -g | awk '{ v[NR] = $1 } END { printf "%s / %s / %s", v[1], (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[NR] }'; }
 ip netns add "$nsm"; ip netns add "$nsb"
 for ns in "$nsm" "$nsb"; do ip -n "$ns" link set lo up; done
 for l in 0 1 2 3; do
@@ -49,9 +57,16 @@ for r in $(seq "$rounds"); do
 			t0=$EPOCHREALTIME; "$bin" status -s "$sock" >"$d/status.txt" 2>&1; t1=$EPOCHREALTIME
 			times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
 		done
+		req=$("$q" -n "${STATUS_N:-20}" "$sock" | head -1)
+		starts=()
+		for _ in $(seq "${STATUS_N:-20}"); do
+			t0=$EPOCHREALTIME; "$bin" --version >/dev/null; t1=$EPOCHREALTIME
+			starts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
+		done
 		l1=$("$bin" status -s "$sock" 2>/dev/null | grep '^loop:')
-		st=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%s / %s / %s", v[1], (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[NR] }')
+		st=$(printf '%s\n' "${times[@]}" | mmm)
 		echo "## $v round $r $(date -u +%T) load $(cut -d' ' -f1 /proc/loadavg): backup hears $rate adverts/s, VIPs m/b $(nvips "$nsm")/$(nvips "$nsb"); status min/median/max $st ms; lines $(wc -l <"$d/status.txt")"
+		echo "   request at the socket (no process start): $(tr ' ' '\n' <<<"$req" | grep . | mmm) ms; process start alone ($(basename "$bin") --version): $(printf '%s\n' "${starts[@]}" | mmm) ms"
 		echo "   all: ${times[*]}"
 		echo "   before: $l0"
 		echo "   after:  $l1"

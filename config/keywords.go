@@ -3,6 +3,7 @@ package config
 import (
 	"sort"
 	"strings"
+	"sync"
 )
 
 // The keyword table: every keyword of keepalived.conf(5) 2.2.7 (and the
@@ -97,8 +98,8 @@ func (k *Keyword) Diagnostic() string {
 
 // Keywords returns the table, sorted by block and name.
 func Keywords() []Keyword {
-	out := make([]Keyword, len(keywordTable))
-	copy(out, keywordTable)
+	out := make([]Keyword, len(keywordTable()))
+	copy(out, keywordTable())
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Block != out[j].Block {
 			return out[i].Block < out[j].Block
@@ -111,25 +112,29 @@ func Keywords() []Keyword {
 // LookupKeyword returns the entry of keyword name in block (a checker's
 // options fall back to CHECKER_TYPE).
 func LookupKeyword(block, name string) (Keyword, bool) {
-	if k, ok := keywordIndex[[2]string{block, name}]; ok {
+	if k, ok := keywordIndex()[[2]string{block, name}]; ok {
 		return *k, true
 	}
 	if checkerTypes[block] {
-		if k, ok := keywordIndex[[2]string{"CHECKER_TYPE", name}]; ok {
+		if k, ok := keywordIndex()[[2]string{"CHECKER_TYPE", name}]; ok {
 			return *k, true
 		}
 	}
 	return Keyword{}, false
 }
 
-var keywordIndex = func() map[[2]string]*Keyword {
-	m := make(map[[2]string]*Keyword, len(keywordTable))
-	for i := range keywordTable {
-		k := &keywordTable[i]
+// keywordIndex and keywordTable are built on first use, not at program
+// start: every vigil command pays the package's init, and `vigil status`
+// (which never parses a configuration) should not pay for them.
+var keywordIndex = sync.OnceValue(func() map[[2]string]*Keyword {
+	t := keywordTable()
+	m := make(map[[2]string]*Keyword, len(t))
+	for i := range t {
+		k := &t[i]
 		m[[2]string{k.Block, k.Name}] = k
 	}
 	return m
-}()
+})
 
 // reportUnimplemented walks the statements and reports every use of a
 // Partial or Refused keyword, as its entry says. List entries (addresses,
@@ -329,7 +334,7 @@ var (
 	httpBlocks         = []string{"HTTP_GET", "SSL_GET"}
 )
 
-var keywordTable = func() []Keyword {
+var keywordTable = sync.OnceValue(func() []Keyword {
 	var t []Keyword
 	add := func(k ...Keyword) { t = append(t, k...) }
 
@@ -833,7 +838,7 @@ var keywordTable = func() []Keyword {
 		acted("SSL", "password", tGoldenDump, "adapters/check/tls_test.go:TestSSLClientCertificate"),
 	)
 	return t
-}()
+})
 
 // NotImplementedMarkdown renders the table's Refused and Partial keywords
 // as the Markdown list README's "Not implemented" section holds: one item
@@ -850,7 +855,7 @@ func NotImplementedMarkdown() string {
 	}
 	var items []*item
 	byMsg := map[string]*item{}
-	for _, k := range keywordTable {
+	for _, k := range keywordTable() {
 		if k.Class == Acted || k.Reported == Never {
 			continue
 		}
