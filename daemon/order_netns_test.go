@@ -21,13 +21,13 @@ import (
 	"github.com/vigil-ha/vigil/events/conf"
 )
 
-// requireNetns skips a test that needs root, iproute2 and tcpdump.
+// requireNetns skips a test that needs root and iproute2.
 func requireNetns(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create network namespaces (run the test as root)")
 	}
-	for _, c := range []string{"ip", "tcpdump"} {
+	for _, c := range []string{"ip"} {
 		if _, err := exec.LookPath(c); err != nil {
 			t.Skipf("needs the %s command", c)
 		}
