@@ -21,6 +21,36 @@ type Link struct {
 	Parent, MAC string
 }
 
+// vmacDevs are the VMACs named so far and the host's interfaces, indexed
+// for the lookups naming makes: with tens of thousands of instances a
+// scan per instance made loading quadratic.
+type vmacDevs struct {
+	// byLink is the first private macvlan of each (parent, MAC), in the
+	// order the devices were added (host interfaces first): a device's
+	// key never changes, so the first one stays the first.
+	byLink map[[2]string]*vmacDev
+	// host is the host's interfaces by name.
+	host map[string]*vmacDev
+	// next is where vmacIfName's search for a free name resumes, per
+	// prefix, VRID and family.
+	next map[vmacNameKey]int
+}
+
+type vmacNameKey struct {
+	prefix    string
+	vrid, fam int
+}
+
+func (ds *vmacDevs) add(d *vmacDev) {
+	if !d.macvlan {
+		return
+	}
+	k := [2]string{d.parent, d.mac}
+	if _, ok := ds.byLink[k]; !ok {
+		ds.byLink[k] = d
+	}
+}
+
 // vmacDev is a VMAC, or a host interface that may serve as one.
 type vmacDev struct {
 	name, parent, mac string
@@ -57,7 +87,7 @@ func (p *parser) nameVMACs() {
 		return
 	}
 	taken := map[string]bool{}
-	var devs []*vmacDev
+	devs := &vmacDevs{byLink: map[[2]string]*vmacDev{}, host: map[string]*vmacDev{}, next: map[vmacNameKey]int{}}
 	if p.opts.Links != nil {
 		links, err := p.opts.Links()
 		if err != nil {
@@ -65,18 +95,14 @@ func (p *parser) nameVMACs() {
 		}
 		for _, l := range links {
 			taken[l.Name] = true
-			devs = append(devs, &vmacDev{name: l.Name, parent: l.Parent, mac: l.MAC, macvlan: l.Macvlan})
+			d := &vmacDev{name: l.Name, parent: l.Parent, mac: l.MAC, macvlan: l.Macvlan}
+			if _, ok := devs.host[l.Name]; !ok {
+				devs.host[l.Name] = d
+			}
+			devs.add(d)
 		}
 	} else {
 		p.configIfaces(taken)
-	}
-	hostDev := func(name string) *vmacDev {
-		for _, d := range devs {
-			if d.name == name {
-				return d
-			}
-		}
-		return nil
 	}
 	// Explicit names first: keepalived records them as it parses.
 	named := map[string]string{}
@@ -90,7 +116,7 @@ func (p *parser) nameVMACs() {
 			in.VMACName = ""
 			continue
 		}
-		if d := hostDev(in.VMACName); d != nil && !d.macvlan {
+		if d := devs.host[in.VMACName]; d != nil && !d.macvlan {
 			p.warnf(st.vmacN, "(%s) interface %s already exists and is not a private macvlan; ignoring vmac if_name", in.Name, in.VMACName)
 			in.VMACName = ""
 			continue
@@ -112,13 +138,7 @@ func (p *parser) nameVMACs() {
 		}
 		if in.UseVMAC {
 			mac := vmacMAC(in, in.Family)
-			var found *vmacDev
-			for _, d := range devs {
-				if d.macvlan && d.parent == in.Interface && d.mac == mac {
-					found = d
-					break
-				}
-			}
+			found := devs.byLink[[2]string{in.Interface, mac}]
 			switch {
 			case found != nil:
 				if found.instance != "" {
@@ -128,18 +148,18 @@ func (p *parser) nameVMACs() {
 				in.VMACName = found.name
 				found.instance, found.addr = in.Name, ""
 			case in.VMACName != "":
-				devs = append(devs, &vmacDev{name: in.VMACName, parent: in.Interface, mac: mac, macvlan: true, instance: in.Name})
+				devs.add(&vmacDev{name: in.VMACName, parent: in.Interface, mac: mac, macvlan: true, instance: in.Name})
 			default:
-				in.VMACName = vmacIfName(g.VMACPrefix, in.VRID, in.Family, taken)
-				devs = append(devs, &vmacDev{name: in.VMACName, parent: in.Interface, mac: mac, macvlan: true, instance: in.Name})
+				in.VMACName = devs.freeName(g.VMACPrefix, in.VRID, in.Family, taken)
+				devs.add(&vmacDev{name: in.VMACName, parent: in.Interface, mac: mac, macvlan: true, instance: in.Name})
 			}
 			taken[in.VMACName] = true
 		}
 		for k := range in.VirtualIPAddresses {
-			p.addressVMAC(in, &in.VirtualIPAddresses[k], at(nodeAt(st.vipN, k), st.n), addrPrefix, taken, &devs)
+			p.addressVMAC(in, &in.VirtualIPAddresses[k], at(nodeAt(st.vipN, k), st.n), addrPrefix, taken, devs)
 		}
 		for k := range in.VirtualIPAddressesExcluded {
-			p.addressVMAC(in, &in.VirtualIPAddressesExcluded[k], at(nodeAt(st.evipN, k), st.n), addrPrefix, taken, &devs)
+			p.addressVMAC(in, &in.VirtualIPAddressesExcluded[k], at(nodeAt(st.evipN, k), st.n), addrPrefix, taken, devs)
 		}
 	}
 }
@@ -153,7 +173,7 @@ func (d *vmacDev) what() string {
 
 // addressVMAC decides whether a virtual address of in needs a VMAC of its
 // own and names it (Address.VMAC).
-func (p *parser) addressVMAC(in *conf.Instance, a *conf.Address, n *node, prefix string, taken map[string]bool, devs *[]*vmacDev) {
+func (p *parser) addressVMAC(in *conf.Instance, a *conf.Address, n *node, prefix string, taken map[string]bool, devs *vmacDevs) {
 	fam := family(a.Prefix.Addr())
 	onIface := a.Dev == "" || a.Dev == in.Interface
 	useVMAC := a.UseVMAC
@@ -185,24 +205,22 @@ func (p *parser) addressVMAC(in *conf.Instance, a *conf.Address, n *node, prefix
 		return
 	}
 	mac := vmacMAC(in, fam)
-	for _, d := range *devs {
-		if d.macvlan && d.parent == parent && d.mac == mac {
-			if d.instance != "" && d.instance != in.Name {
-				p.errorf(n, "(%s) VIP/eVIP %s uses the same VMAC (%s on %s) as VRRP instance %s - keepalived disables %s",
-					in.Name, a.Prefix, mac, parent, d.instance, d.instance)
-			} else if d.instance == in.Name && d.addr == "" {
-				p.errorf(n, "(%s) VIP/eVIP %s needs a VMAC on %s with %s: the instance's own VMAC", in.Name, a.Prefix, parent, mac)
-			}
-			if d.instance == "" {
-				d.instance, d.addr = in.Name, a.Prefix.String()
-			}
-			a.VMAC = d.name
-			return
+	if d := devs.byLink[[2]string{parent, mac}]; d != nil {
+		if d.instance != "" && d.instance != in.Name {
+			p.errorf(n, "(%s) VIP/eVIP %s uses the same VMAC (%s on %s) as VRRP instance %s - keepalived disables %s",
+				in.Name, a.Prefix, mac, parent, d.instance, d.instance)
+		} else if d.instance == in.Name && d.addr == "" {
+			p.errorf(n, "(%s) VIP/eVIP %s needs a VMAC on %s with %s: the instance's own VMAC", in.Name, a.Prefix, parent, mac)
 		}
+		if d.instance == "" {
+			d.instance, d.addr = in.Name, a.Prefix.String()
+		}
+		a.VMAC = d.name
+		return
 	}
-	name := vmacIfName(prefix, in.VRID, fam, taken)
+	name := devs.freeName(prefix, in.VRID, fam, taken)
 	taken[name] = true
-	*devs = append(*devs, &vmacDev{name: name, parent: parent, mac: mac, macvlan: true, instance: in.Name, addr: a.Prefix.String()})
+	devs.add(&vmacDev{name: name, parent: parent, mac: mac, macvlan: true, instance: in.Name, addr: a.Prefix.String()})
 	a.VMAC = name
 }
 
@@ -224,6 +242,24 @@ func hexOctet(v int) string { return fmt.Sprintf("%02x", v&0xff) }
 // PREFIXn.VRID with n = 1, 2, ... (6 first for IPv6, then 1 to 5, 7, ...),
 // the prefix cut so the name fits IFNAMSIZ (15 characters).
 func vmacIfName(prefix string, vrid, fam int, taken map[string]bool) string {
+	name, _ := vmacIfNameFrom(prefix, vrid, fam, 0, taken)
+	return name
+}
+
+// freeName is vmacIfName resuming where the last search for the same
+// prefix, VRID and family stopped: names are only ever taken, never
+// freed, while naming, and every name it returns is taken by its caller,
+// so the names before that point are still taken.
+func (ds *vmacDevs) freeName(prefix string, vrid, fam int, taken map[string]bool) string {
+	k := vmacNameKey{prefix, vrid, fam}
+	name, num := vmacIfNameFrom(prefix, vrid, fam, ds.next[k], taken)
+	ds.next[k] = num
+	return name
+}
+
+// vmacIfNameFrom is vmacIfName's search from the step num (0: PREFIX.VRID
+// itself); it returns the name and its step.
+func vmacIfNameFrom(prefix string, vrid, fam, num int, taken map[string]bool) (string, int) {
 	const maxLen = 15
 	build := func(num string) string {
 		tail := num + "." + strconv.Itoa(vrid)
@@ -234,7 +270,10 @@ func vmacIfName(prefix string, vrid, fam int, taken map[string]bool) string {
 		return pre + tail
 	}
 	name := build("")
-	for num := 0; taken[name] && num < 1<<16; {
+	if num != 0 {
+		name = build(strconv.Itoa(num))
+	}
+	for taken[name] && num < 1<<16 {
 		switch {
 		case fam == 6 && num == 0:
 			num = 6
@@ -248,7 +287,7 @@ func vmacIfName(prefix string, vrid, fam int, taken map[string]bool) string {
 		}
 		name = build(strconv.Itoa(num))
 	}
-	return name
+	return name, num
 }
 
 // configIfaces marks the interfaces the configuration names as taken: the
