@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -148,5 +149,30 @@ func TestVMACShared(t *testing.T) {
 		vmacInst("B", "eth1", 1, " virtual_ipaddress {\n  10.78.0.100/24\n  10.77.0.101/24 dev eth0 use_vmac\n }"), Options{ConfigID: "t"})
 	if err == nil || !strings.Contains(list(diags), "(B) VIP/eVIP 10.77.0.101/24 uses the same VMAC") {
 		t.Errorf("err %v, diagnostics:\n%s", err, list(diags))
+	}
+}
+
+// freeName resumes its search where the last one stopped; it must name
+// exactly what the full search from PREFIX.VRID names, whatever the mix
+// of VRIDs, families, prefixes and names taken by others in between.
+func TestVMACFreeNameResumes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	taken := map[string]bool{}
+	ds := &vmacDevs{next: map[vmacNameKey]int{}}
+	for i := range 5000 {
+		prefix := []string{"vrrp", "vm", "averyverylongprefix"}[rng.IntN(3)]
+		vrid, fam := 1+rng.IntN(4), []int{4, 6}[rng.IntN(2)]
+		if rng.IntN(5) == 0 {
+			// A name taken by something else: an explicit use_vmac
+			// name or a host interface.
+			taken[fmt.Sprintf("%s%d.%d", prefix, rng.IntN(20), vrid)] = true
+			continue
+		}
+		want := vmacIfName(prefix, vrid, fam, taken)
+		got := ds.freeName(prefix, vrid, fam, taken)
+		if got != want {
+			t.Fatalf("step %d: %s/%d/IPv%d: freeName %q, full search %q", i, prefix, vrid, fam, got, want)
+		}
+		taken[got] = true
 	}
 }
