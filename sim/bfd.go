@@ -217,7 +217,9 @@ func (m *monitor) checkBFDDetect(n *Node) {
 		if v == nil || v.flagged || v.deadline == 0 || (v.state != events.BFDUp && v.state != events.BFDInit) {
 			continue
 		}
-		if m.w.now > max(v.deadline, n.thawAt) {
+		// A stall's end may not be processed yet when other items of
+		// its instant are: the node is thawed from stalledUntil on.
+		if m.w.now > max(v.deadline, n.thawAt, n.stalledUntil) {
 			v.flagged = true
 			m.violate("bfd-detect", "%s bfd %s is still %s %s after the last packet it accepted; detection time %s",
 				n.Name, c.Name, events.BFDStateName(v.state), m.w.now.Sub(v.deadline.Add(-v.detect)), v.detect)

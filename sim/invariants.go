@@ -192,6 +192,24 @@ func expectFault(n *Node, in *conf.Instance) bool {
 	return false
 }
 
+// tracksBFD reports whether the instance, or its sync group, tracks a BFD
+// session.
+func tracksBFD(n *Node, in *conf.Instance) bool {
+	g := syncGroupOf(n.conf, in.Name)
+	if g == nil {
+		return len(in.TrackBFDs) > 0
+	}
+	if len(g.TrackBFDs) > 0 {
+		return true
+	}
+	for _, name := range g.Group {
+		if m := n.inst[name]; m != nil && len(m.TrackBFDs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func instFault(n *Node, in *conf.Instance) bool {
 	if ifc := n.iface(in.Interface); !in.DontTrackPrimary && (ifc == nil || !ifc.up) {
 		return true
@@ -263,7 +281,7 @@ func (m *monitor) expectTakeover(n *Node, graceful bool) {
 		if r.n != n {
 			continue
 		}
-		best, synced, found := 0, false, false
+		best, synced, found, bfd := 0, false, false, false
 		var bestIn *conf.Instance
 		var bestN *Node
 		for _, c := range m.visible(false) {
@@ -275,8 +293,12 @@ func (m *monitor) expectTakeover(n *Node, graceful bool) {
 				best, bestIn, bestN, found = p, c.in, c.n, true
 			}
 			synced = synced || syncGroupOf(c.n.conf, c.in.Name) != nil
+			bfd = bfd || tracksBFD(c.n, c.in)
 		}
-		if !found {
+		if !found || bfd {
+			// With track_bfd, the node going down takes BFD sessions down
+			// with it: the backups' priorities and FAULT move too, and the
+			// takeover is no longer VRRP's alone.
 			continue
 		}
 		iv := advertInt(bestIn)
