@@ -1,9 +1,10 @@
 // Package sim is vigil's deterministic cluster simulator. Each simulated
 // node runs a vigil engine on its own keepalived.conf; the engine's effects
 // are executed against a model of the world (interfaces, address tables,
-// L2 segments with latency, loss, duplication and reordering, partitions, a
-// neighbour view per segment fed by gratuitous ARPs and NAs); time is
-// virtual, so an hour of cluster life takes milliseconds.
+// L2 segments with latency, loss, duplication and reordering, partitions
+// and one-way drops, a neighbour view per segment fed by gratuitous ARPs
+// and NAs, BFD control packets carried to the neighbour's engine); time
+// is virtual, so an hour of cluster life takes milliseconds.
 //
 // A run is fully determined by its seed: one event queue ordered by
 // (virtual time, insertion sequence), one seeded PCG for every random

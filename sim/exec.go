@@ -55,7 +55,8 @@ func (r *Runner) Result() Result { return r.res }
 // takeover bounds count from the last of them.
 var faults = map[string]bool{"start": true, "stop": true, "kill": true, "restart": true,
 	"stall": true, "link-down": true, "link-up": true, "partition": true, "heal": true,
-	"loss": true, "script": true, "track-file": true, "process": true, "del-addr": true, "reload": true}
+	"loss": true, "script": true, "track-file": true, "process": true, "del-addr": true, "reload": true,
+	"drop": true, "undrop": true}
 
 // Exec executes one command.
 func (r *Runner) Exec(c Cmd) error {
@@ -131,6 +132,8 @@ func (r *Runner) exec(c Cmd) error {
 		return r.partition(c)
 	case "heal":
 		w.Heal()
+	case "drop", "undrop":
+		return r.drop(c)
 	case "loss":
 		s := w.segBy[c.Args[0]]
 		if s == nil {
@@ -366,6 +369,31 @@ func (r *Runner) tracker(c Cmd) error {
 		r.W.SetTrackFile(n, c.Args[1], x)
 	case "process":
 		r.W.SetProcess(n, c.Args[1], int(x))
+	}
+	return nil
+}
+
+// drop executes `drop FROM TO [both]` and `undrop FROM TO [both]`: the
+// packets from FROM to TO (and back, with both) are lost, or pass again.
+func (r *Runner) drop(c Cmd) error {
+	a, err := r.nodeArg(c.Args[0])
+	if err != nil {
+		return err
+	}
+	b, err := r.nodeArg(c.Args[1])
+	if err != nil {
+		return err
+	}
+	if a == b {
+		return fmt.Errorf("%s to itself", c.Verb)
+	}
+	both := len(c.Args) == 3
+	if both && c.Args[2] != "both" {
+		return fmt.Errorf("third argument %q: want both", c.Args[2])
+	}
+	r.W.Drop(a, b, c.Verb == "drop")
+	if both {
+		r.W.Drop(b, a, c.Verb == "drop")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-ha/vigil/effects"
+	"github.com/vigil-ha/vigil/events"
 )
 
 // expect evaluates one expectation and prints its result.
@@ -125,6 +126,25 @@ func (r *Runner) check(c Cmd) (bool, string, error) {
 		return got == a[3], "at " + got, nil
 	case "takeover":
 		return r.checkTakeover(c)
+	case "bfd":
+		if err := need(4); err != nil {
+			return false, "", err
+		}
+		n, err := r.nodeArg(a[1])
+		if err != nil {
+			return false, "", err
+		}
+		want, err := bfdStateByName(a[3])
+		if err != nil {
+			return false, "", err
+		}
+		st, ok := n.BFDState(a[2])
+		if !ok || !n.running {
+			return false, fmt.Sprintf("%s runs no bfd_instance %s", n.Name, a[2]), nil
+		}
+		return st == want, events.BFDStateName(st), nil
+	case "bfd-down":
+		return r.checkBFDDown(c)
 	case "no-split-brain":
 		return r.checkViolations("split-brain")
 	case "no-transitions":
@@ -160,6 +180,37 @@ func (r *Runner) checkTakeover(c Cmd) (bool, string, error) {
 	}
 	took := at.Sub(r.W.mon.lastFault)
 	return took <= limit, fmt.Sprintf("%s after %s", ms[0], took), nil
+}
+
+// checkBFDDown: `expect bfd-down NODE SESSION <= DURATION` — the session
+// fell from Up after the last fault command, within DURATION of it, and
+// is not Up again.
+func (r *Runner) checkBFDDown(c Cmd) (bool, string, error) {
+	a := c.Args
+	if len(a) != 5 || a[3] != "<=" {
+		return false, "", fmt.Errorf("want `expect bfd-down NODE SESSION <= DURATION`")
+	}
+	n, err := r.nodeArg(a[1])
+	if err != nil {
+		return false, "", err
+	}
+	limit, err := time.ParseDuration(a[4])
+	if err != nil {
+		return false, "", fmt.Errorf("bad duration: %w", err)
+	}
+	v := n.bfd[a[2]]
+	if v == nil || !n.running {
+		return false, fmt.Sprintf("%s runs no bfd_instance %s", n.Name, a[2]), nil
+	}
+	if v.state == events.BFDUp {
+		return false, "Up", nil
+	}
+	last := r.W.mon.lastFault
+	if v.leftUp == 0 || v.leftUp < last {
+		return false, fmt.Sprintf("%s, and not Up since the last fault", events.BFDStateName(v.state)), nil
+	}
+	took := v.leftUp.Sub(last)
+	return took <= limit, fmt.Sprintf("%s after %s", events.BFDStateName(v.state), took), nil
 }
 
 func (r *Runner) checkViolations(rule string) (bool, string, error) {

@@ -25,6 +25,9 @@ type clusterSpec struct {
 	jitter  time.Duration
 	dup     float64
 	reorder float64
+	// bfd, when set, runs BFD sessions (drawn from a stream of their
+	// own: see genBFD).
+	bfd *genBFDSpec
 }
 
 type genInstance struct {
@@ -265,6 +268,9 @@ func (c *clusterSpec) config(n int, nc nodeConf) string {
 		}
 		b.WriteString("}\n")
 	}
+	if c.bfd != nil {
+		c.bfd.sessions(&b, n)
+	}
 	var members []string
 	for k, in := range c.instances {
 		if nc.has[k] {
@@ -312,6 +318,9 @@ func (c *clusterSpec) config(n int, nc nodeConf) string {
 		}
 		if c.eth1 && k == 0 {
 			b.WriteString("    track_interface {\n        eth1\n    }\n")
+		}
+		if c.bfd != nil && k == 0 {
+			c.bfd.track(&b, n)
 		}
 		b.WriteString("}\n")
 	}

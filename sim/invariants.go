@@ -18,6 +18,7 @@ import (
 // member preempts, the MASTER having the highest priority.
 func (m *monitor) checkStrict() {
 	m.checkStrayVIPs()
+	m.checkBFDState()
 	vis := m.visible(false)
 	done := make([]bool, len(vis))
 	for i := range vis {
@@ -29,7 +30,7 @@ func (m *monitor) checkStrict() {
 		var comp []masterRef
 		for j := i; j < len(vis); j++ {
 			a, b := vis[i], vis[j]
-			if !done[j] && a.seg == b.seg && a.in.VRID == b.in.VRID && a.fam6 == b.fam6 && m.w.reachable(a.n, b.n) {
+			if !done[j] && a.seg == b.seg && a.in.VRID == b.in.VRID && a.fam6 == b.fam6 && m.w.hear(a.n, b.n) {
 				done[j] = true
 				comp = append(comp, b)
 			}
@@ -180,7 +181,7 @@ func expectFault(n *Node, in *conf.Instance) bool {
 	if g == nil {
 		return instFault(n, in)
 	}
-	if trackersFail(n, g.TrackInterfaces, g.TrackScripts, g.TrackFiles, g.TrackProcesses) {
+	if trackersFail(n, g.TrackInterfaces, g.TrackScripts, g.TrackFiles, g.TrackProcesses, g.TrackBFDs) {
 		return true
 	}
 	for _, name := range g.Group {
@@ -191,11 +192,29 @@ func expectFault(n *Node, in *conf.Instance) bool {
 	return false
 }
 
+// tracksBFD reports whether the instance, or its sync group, tracks a BFD
+// session.
+func tracksBFD(n *Node, in *conf.Instance) bool {
+	g := syncGroupOf(n.conf, in.Name)
+	if g == nil {
+		return len(in.TrackBFDs) > 0
+	}
+	if len(g.TrackBFDs) > 0 {
+		return true
+	}
+	for _, name := range g.Group {
+		if m := n.inst[name]; m != nil && len(m.TrackBFDs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func instFault(n *Node, in *conf.Instance) bool {
 	if ifc := n.iface(in.Interface); !in.DontTrackPrimary && (ifc == nil || !ifc.up) {
 		return true
 	}
-	return trackersFail(n, in.TrackInterfaces, in.TrackScripts, in.TrackFiles, in.TrackProcesses)
+	return trackersFail(n, in.TrackInterfaces, in.TrackScripts, in.TrackFiles, in.TrackProcesses, in.TrackBFDs)
 }
 
 func refWeight(r conf.TrackRef, def int) int {
@@ -205,7 +224,14 @@ func refWeight(r conf.TrackRef, def int) int {
 	return def
 }
 
-func trackersFail(n *Node, ifs, scripts, files, procs []conf.TrackRef) bool {
+func trackersFail(n *Node, ifs, scripts, files, procs, bfds []conf.TrackRef) bool {
+	for _, r := range bfds {
+		for _, b := range n.conf.BFDInstances {
+			if b.Name == r.Name && refWeight(r, b.Weight) == 0 && !bfdUp(n, b.Name) {
+				return true
+			}
+		}
+	}
 	for _, r := range ifs {
 		if ifc := n.iface(r.Name); refWeight(r, 0) == 0 && (ifc == nil || !ifc.up) {
 			return true
@@ -255,20 +281,24 @@ func (m *monitor) expectTakeover(n *Node, graceful bool) {
 		if r.n != n {
 			continue
 		}
-		best, synced, found := 0, false, false
+		best, synced, found, bfd := 0, false, false, false
 		var bestIn *conf.Instance
 		var bestN *Node
 		for _, c := range m.visible(false) {
 			if c.n == n || c.seg != r.seg || c.in.VRID != r.in.VRID || c.fam6 != r.fam6 ||
-				!m.w.reachable(n, c.n) || c.n.state[c.in.Name] != effects.StateBackup || expectFault(c.n, c.in) {
+				!m.w.hear(n, c.n) || c.n.state[c.in.Name] != effects.StateBackup || expectFault(c.n, c.in) {
 				continue
 			}
 			if p := enginePriority(c.n, c.in.Name); !found || p > best {
 				best, bestIn, bestN, found = p, c.in, c.n, true
 			}
 			synced = synced || syncGroupOf(c.n.conf, c.in.Name) != nil
+			bfd = bfd || tracksBFD(c.n, c.in)
 		}
-		if !found {
+		if !found || bfd {
+			// With track_bfd, the node going down takes BFD sessions down
+			// with it: the backups' priorities and FAULT move too, and the
+			// takeover is no longer VRRP's alone.
 			continue
 		}
 		iv := advertInt(bestIn)

@@ -97,7 +97,11 @@ func (m *monitor) fault() {
 	}})
 }
 
-func (m *monitor) settled() bool { return m.w.now >= m.settleAt }
+// settled reports whether the convergence bound has passed since the
+// last fault. Never while a one-way drop is in place: with one node
+// deaf to another, VRRP has no settled state to check (the split brain
+// it leads to is the fault's own).
+func (m *monitor) settled() bool { return m.w.now >= m.settleAt && !m.w.dropping() }
 
 func (m *monitor) garp(n *Node, inst string) {
 	m.garps = append(m.garps, garpRec{at: m.w.now, node: n, inst: inst})
@@ -169,7 +173,7 @@ func (m *monitor) bound() time.Duration {
 			b = max(b, x+c.GlobalDefs.VRRPStartupDelay.Std()+scriptBound(c, in))
 		}
 	}
-	return b + m.duelBound() + 4*m.maxDelay() + 50*time.Millisecond
+	return b + m.duelBound() + m.bfdBound() + 4*m.maxDelay() + 50*time.Millisecond
 }
 
 // duelBound is the extra time sync groups may need to settle a duel
@@ -303,7 +307,7 @@ func (m *monitor) checkSplit() {
 	for i := range ms {
 		for j := i + 1; j < len(ms); j++ {
 			a, b := ms[i], ms[j]
-			if a.n == b.n || a.seg != b.seg || a.in.VRID != b.in.VRID || a.fam6 != b.fam6 || !m.w.reachable(a.n, b.n) {
+			if a.n == b.n || a.seg != b.seg || a.in.VRID != b.in.VRID || a.fam6 != b.fam6 || !m.w.hear(a.n, b.n) {
 				continue
 			}
 			key := fmt.Sprintf("%s/%d/%s/%s", a.seg.Name, a.in.VRID, a.n.Name, b.n.Name)

@@ -41,6 +41,10 @@ type Node struct {
 
 	stalledUntil events.Time
 	held         []*item
+	// thawAt is when the node last thawed from a stall.
+	thawAt events.Time
+	// bfd is the node's BFD sessions as the simulator sees them.
+	bfd map[string]*bfdView
 
 	// timers are the armed timers' queued items, by key.
 	timers map[string]*item
@@ -200,7 +204,8 @@ func (w *World) Start(n *Node) error {
 	n.running = true
 	n.timers = map[string]*item{}
 	n.state = map[string]effects.State{}
-	n.held, n.stalledUntil = nil, 0
+	n.held, n.stalledUntil, n.thawAt = nil, 0, 0
+	n.bfd = bfdViews(n.conf, nil)
 	if w.rec != nil {
 		if err := w.rec.Started(n.Name, w.now, n.eng); err != nil {
 			n.running, n.eng = false, nil
@@ -271,6 +276,7 @@ func (w *World) Follow(n *Node, ev events.Event) []effects.Effect {
 		n.epoch++
 		n.eng, n.running = w.backend.NewEngine(), true
 		n.timers, n.state = map[string]*item{}, map[string]effects.State{}
+		n.bfd = bfdViews(n.conf, nil)
 	}
 	w.now = max(w.now, ev.EventTime())
 	effs := w.step(n, ev)
@@ -321,6 +327,7 @@ func (w *World) halt(n *Node) {
 	n.timers = nil
 	n.held, n.stalledUntil = nil, 0
 	n.state = map[string]effects.State{}
+	n.bfd = nil
 	w.mon.topologyChanged()
 }
 
@@ -347,7 +354,7 @@ func (w *World) Stall(n *Node, d time.Duration) error {
 }
 
 func (w *World) thaw(n *Node) {
-	n.stalledUntil = 0
+	n.stalledUntil, n.thawAt = 0, w.now
 	held := n.held
 	n.held = nil
 	for _, it := range held {
@@ -380,6 +387,7 @@ func (w *World) Reload(n *Node, cfg *conf.Config, confName string) {
 			w.step(n, linkEvent(i))
 		}
 	}
+	n.bfd = bfdViews(cfg, n.bfd)
 	w.step(n, &events.ConfigLoaded{Config: cfg, Digest: confName})
 	w.sendTrackers(n)
 }

@@ -107,7 +107,7 @@ var arity = map[string][2]int{
 	"link-down": {1, -1}, "link-up": {1, -1}, "partition": {1, -1}, "heal": {0, 0},
 	"loss": {2, 2}, "script": {2, 2}, "track-file": {2, 2}, "process": {2, 2},
 	"del-addr": {2, 2}, "reload": {1, 1}, "expect": {1, -1}, "trace": {1, 1},
-	"invariants": {1, 1},
+	"invariants": {1, 1}, "drop": {2, 3}, "undrop": {2, 3},
 }
 
 func checkArity(c Cmd) error {

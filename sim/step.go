@@ -104,6 +104,9 @@ func (w *World) step(n *Node, ev events.Event) []effects.Effect {
 	if w.trace != nil {
 		fmt.Fprintf(w.trace, "%s %s <- %s\n", stamp(w.now), n.Name, driver.DescribeEvent(ev))
 	}
+	if n.bfd != nil {
+		w.mon.checkBFDDetect(n)
+	}
 	d := driver.Driver{Engine: n.eng}
 	effs := d.Step(ev, w.now)
 	if w.rec != nil {
@@ -115,6 +118,9 @@ func (w *World) step(n *Node, ev events.Event) []effects.Effect {
 		}
 		w.execute(n, e)
 	}
+	if rx, ok := ev.(*events.BFDReceived); ok && n.bfd != nil {
+		w.bfdAccepted(n, rx, effs)
+	}
 	return effs
 }
 
@@ -123,6 +129,10 @@ func (w *World) execute(n *Node, e effects.Effect) {
 	switch e := e.(type) {
 	case *effects.SendAdvert:
 		w.sendAdvert(n, e)
+	case *effects.SendBFD:
+		w.sendBFD(n, e)
+	case *effects.BFDStateChanged:
+		w.bfdChanged(n, e)
 	case *effects.AddAddress:
 		w.mon.reloadEffect(n, e)
 		w.addrEffect(n, e.Instance, e.Address.Dev, e.Address.Prefix, true)

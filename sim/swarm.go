@@ -97,7 +97,13 @@ func newSwarmCase(seed uint64, d time.Duration) (*swarmCase, error) {
 	// choices depend only on the seed and the commands run.
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	c := genCluster(r)
-	return &swarmCase{seed: seed, cluster: c, faults: genFaults(r, c, d), duration: d}, nil
+	fs := genFaults(r, c, d)
+	// BFD comes from a stream of its own, drawn last (genbfd.go).
+	rb := rand.New(rand.NewPCG(seed, bfdSeedStream))
+	if c.bfd = genBFD(rb, c); c.bfd != nil {
+		fs = append(fs, genBFDFaults(rb, c, d)...)
+	}
+	return &swarmCase{seed: seed, cluster: c, faults: fs, duration: d}, nil
 }
 
 // run executes the case with the given faults; trace, when set, receives

@@ -43,6 +43,9 @@ type World struct {
 	// the reused TimerFired event (without a recorder).
 	free       []*item
 	timerFired events.TimerFired
+	// drops holds the one-way path breaks: packets from node index [0]
+	// to node index [1] are lost.
+	drops map[[2]int]bool
 }
 
 // NewWorld returns an empty world whose random choices all come from seed.
@@ -270,10 +273,17 @@ func hostIn(p netip.Prefix, h int) netip.Prefix {
 }
 
 // reachable reports whether a packet can go from node a to node b: the
-// partition, if any, puts them on the same side.
+// partition, if any, puts them on the same side, and no one-way drop
+// takes a's packets to b.
 func (w *World) reachable(a, b *Node) bool {
+	if len(w.drops) > 0 && w.drops[[2]int{a.index, b.index}] {
+		return false
+	}
 	return a.part == 0 || b.part == 0 || a.part == b.part
 }
+
+// hear reports whether nodes a and b hear each other.
+func (w *World) hear(a, b *Node) bool { return w.reachable(a, b) && w.reachable(b, a) }
 
 // jitterDelay draws one packet's one-way delay on s.
 func (w *World) jitterDelay(s *Segment) time.Duration {

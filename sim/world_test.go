@@ -282,3 +282,43 @@ run 20s
 		t.Fatalf("want the stray VIP reported:\n%s", out)
 	}
 }
+
+// TestWorldDropIsOneWay: with a's packets to b dropped, b stops hearing
+// the master and takes over, while c still hears a and stays BACKUP;
+// undropping lets b hear a again.
+func TestWorldDropIsOneWay(t *testing.T) {
+	runFake(t, `
+start a b c
+run 5s
+expect master VI_1 a
+drop a b
+run 10s
+expect state a VI_1 MASTER
+expect state b VI_1 MASTER
+expect state c VI_1 BACKUP
+undrop a b
+run 10s
+expect master VI_1 a
+`)
+}
+
+// TestWorldDropBoth: `drop a b both` cuts both ways; `undrop a b both`
+// restores both.
+func TestWorldDropBoth(t *testing.T) {
+	runFake(t, `
+start a b
+run 5s
+drop a b both
+run 10s
+expect state b VI_1 MASTER
+undrop a b both
+run 10s
+expect master VI_1 a
+`)
+	if _, _, err := runFakeRaw("drop a b sideways\n"); err == nil || !strings.Contains(err.Error(), "want both") {
+		t.Errorf("drop with a bad third argument: %v", err)
+	}
+	if _, _, err := runFakeRaw("drop a a\n"); err == nil {
+		t.Error("drop a a: no error")
+	}
+}
