@@ -67,10 +67,6 @@ const (
 	// Never: the keyword's block is reported instead (the keywords inside
 	// a refused block such as bfd_instance).
 	Never
-	// InParser: the parser reports the unimplemented part where it
-	// applies, which depends on more than the keyword's first argument
-	// (lvs_sync_daemon without a VRRP instance).
-	InParser
 )
 
 // Keyword is one entry of the table.
@@ -156,7 +152,7 @@ func (p *parser) reportUnimplemented(nodes []*node, block string) {
 // applies reports whether the statement uses the unimplemented part.
 func (k *Keyword) applies(n *node) bool {
 	switch k.Reported {
-	case Never, InParser:
+	case Never:
 		return false
 	case IfArgs:
 		return len(n.args) > 0
@@ -406,11 +402,12 @@ var keywordTable = sync.OnceValue(func() []Keyword {
 		acted(g, "vrrp_mcast_group6", sMcast),
 		acted(g, "default_interface", "engine/testdata/keepalived/static-address-default-interface.txt",
 			"e2e/static_test.go:TestStaticAddressDefaultInterface"),
-		partial(g, "lvs_sync_daemon", InParser,
-			"lvs_sync_daemon without a VRRP instance (keepalived's checker then runs the master and backup daemons together) - no sync daemon is started",
+		acted(g, "lvs_sync_daemon",
 			"engine/testdata/keepalived/lvs-sync-daemon.txt", "engine/testdata/keepalived/lvs-sync-daemon-reload.txt",
+			"engine/testdata/keepalived/lvs-sync-daemon-no-instance.txt",
+			"engine/testdata/keepalived/lvs-sync-daemon-no-instance-reload.txt",
 			"adapters/ipvs/syncd_test.go:TestKernelSyncDaemon", "daemon/vm_syncd_test.go:TestDaemonSyncDaemonInVM",
-			"config/syncd_test.go:TestLVSSyncDaemonForms"),
+			"daemon/vm_syncd_test.go:TestDaemonSyncDaemonPairInVM", "config/syncd_test.go:TestLVSSyncDaemonForms"),
 		acted(g, "lvs_timeouts", "engine/lvs/testdata/timeouts.txt", "adapters/ipvs/kernel_test.go:TestKernelTimeouts",
 			"daemon/vm_ipvs_test.go:TestDaemonIPVSNamespaceInVM"),
 		acted(g, "lvs_flush", "daemon/vm_ipvs_test.go:TestDaemonIPVSInVM", "daemon/lvs_test.go:TestLoopChecksDriveIPVS"),

@@ -660,10 +660,6 @@ func (p *parser) parseSyncDaemon(n *node) {
 			}
 		}
 	}
-	if sd.Instance == "" {
-		k, _ := LookupKeyword("global_defs", "lvs_sync_daemon")
-		p.warnf(n, "%s", k.Diagnostic())
-	}
 	p.cfg.GlobalDefs.LVSSyncDaemon = sd
 	p.global.syncDaemon = n
 }

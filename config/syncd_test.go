@@ -10,9 +10,8 @@ import (
 
 // TestLVSSyncDaemonForms loads lvs_sync_daemon as keepalived reads it:
 // with `inst` or the instance alone, every option, the older positional
-// sync id (with a warning), and vrrp_instance lvs_sync_daemon_interface;
-// the form without an instance, which vigil does not act on, is
-// reported.
+// sync id (with a warning), vrrp_instance lvs_sync_daemon_interface,
+// and the form without an instance (the checker's pair of daemons).
 func TestLVSSyncDaemonForms(t *testing.T) {
 	id := func(v int) *int { return &v }
 	for _, tc := range []struct {
@@ -32,8 +31,7 @@ func TestLVSSyncDaemonForms(t *testing.T) {
 			want: conf.LVSSyncDaemon{Interface: "eth2", Instance: "VI_1", Port: conf.DefaultLVSSyncPort},
 			warn: "deprecated"},
 		{name: "no instance", global: "lvs_sync_daemon eth1 id 3",
-			want: conf.LVSSyncDaemon{Interface: "eth1", SyncID: id(3), Port: conf.DefaultLVSSyncPort},
-			warn: "not implemented: lvs_sync_daemon without a VRRP instance"},
+			want: conf.LVSSyncDaemon{Interface: "eth1", SyncID: id(3), Port: conf.DefaultLVSSyncPort}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := vi

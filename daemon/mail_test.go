@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,4 +98,36 @@ func TestLoopMailRealServerDown(t *testing.T) {
 	got := srv.Wait(t, 1, 10*time.Second)
 	checkMail(t, got[0], sprintf("[lb1] Realserver [127.0.0.1]:tcp:%d of virtual server [127.0.0.1]:tcp:80 - DOWN", port),
 		"=> TCP CHECK failed on service <=")
+}
+
+// The stop's alerts are sent before the daemon ends: the loop stops (the
+// instance's "Stopping" alert is its last effect), then the sender is
+// closed as the daemon's shutdown closes it, and every alert, the
+// stop's among them, has reached the SMTP server by then. No connection
+// opens before the loop has ended, so that all three alerts are still
+// queued when the shutdown begins.
+func TestLoopMailStopAlertSentAtShutdown(t *testing.T) {
+	srv := mailtest.Start(t)
+	cfg := loadConfText(t, mailGlobals(srv, "  smtp_alert\n")+sprintf(testConf, "10.77.0.100/24"))
+	loopDone := make(chan struct{})
+	sender := mail.New(mail.Options{Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), Drain: 30 * time.Second,
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			<-loopDone
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}})
+	tl := newTestLoop(t, cfg, func(l *Loop) { l.Exec.Mail = sender })
+	tl.run()
+	tl.becomeMaster(t)
+	tl.sigs <- syscall.SIGTERM
+	<-tl.done
+	close(loopDone)
+	sender.Close()
+	got := srv.Messages()
+	if len(got) != 3 {
+		t.Fatalf("%d alerts reached the server by the shutdown's end, want 3: %+v", len(got), got)
+	}
+	checkMail(t, got[0], "[lb1] VRRP Instance VI_1 - Entering BACKUP state", "=> VRRP Instance is no longer owning VRRP VIPs <=")
+	checkMail(t, got[1], "[lb1] VRRP Instance VI_1 - Entering MASTER state", "=> VRRP Instance is now owning VRRP VIPs <=")
+	checkMail(t, got[2], "[lb1] VRRP Instance VI_1 - Stopping", "=> VRRP Instance stopping <=")
 }

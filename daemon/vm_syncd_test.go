@@ -384,3 +384,122 @@ func TestDaemonSyncDaemonInVM(t *testing.T) {
 	}
 	t.Logf("the connection reached the backup and survived the failover")
 }
+
+// syncPairConf is lvs_sync_daemon without a VRRP instance: the checker's
+// pair of daemons, run while there are virtual servers.
+const syncPairConf = `global_defs {
+  lvs_sync_daemon vspa id 9 port 8851
+}
+virtual_server 10.88.1.1 80 {
+  lvs_sched rr
+  lvs_method NAT
+  protocol TCP
+  real_server 10.88.2.1 80 {
+    weight 1
+  }
+}
+`
+
+// TestDaemonSyncDaemonPairInVM: lvs_sync_daemon without a VRRP instance
+// runs both the master and the backup daemons, as keepalived's checker
+// does: a backup daemon left with other settings (by a crashed
+// predecessor) is replaced, both daemons read back from the kernel
+// (IPVS_CMD_GET_DAEMON) with the configured settings, and a stop stops
+// both.
+func TestDaemonSyncDaemonPairInVM(t *testing.T) {
+	if os.Getenv(vmEnv) == "" {
+		t.Skip(vmEnv + " is not set: this test builds a namespace and runs the kernel's sync daemons in the qemu lane only (test/qemu/run.sh)")
+	}
+	const ns = "vigil-syncp"
+	func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer orig.Close()
+		h, err := netns.NewNamed(ns)
+		if err != nil {
+			t.Fatalf("new netns %s: %v", ns, err)
+		}
+		h.Close()
+		if err := netns.Set(orig); err != nil {
+			t.Fatalf("back to the original netns: %v", err)
+		}
+	}()
+	t.Cleanup(func() { netns.DeleteNamed(ns) })
+	h, err := netns.GetFromName(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	nh, err := netlink.NewHandleAt(h, unix.NETLINK_ROUTE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nh.Close()
+	if err := nh.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "vspa"}, PeerName: "vspb"}); err != nil {
+		t.Fatalf("veth: %v", err)
+	}
+	for name, a := range map[string]string{"vspa": "10.88.3.1/24", "vspb": "10.88.3.2/24", "lo": "10.88.2.1/32"} {
+		l, err := nh.LinkByName(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pa, _ := netlink.ParseAddr(a)
+		if err := nh.AddrAdd(l, pa); err != nil {
+			t.Fatalf("%s %s: %v", name, a, err)
+		}
+		if err := nh.LinkSetUp(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := ipvs.Open(ipvs.Options{Netns: "/run/netns/" + ns, NoModprobe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	daemons := func() string {
+		ds, err := m.SyncDaemons()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l []string
+		for _, d := range ds {
+			l = append(l, fmt.Sprintf("%s/%s/%d/%d", d.State, d.Interface, d.SyncID, d.Port))
+		}
+		return strings.Join(l, " ")
+	}
+	// A crashed predecessor's backup daemon, with other settings.
+	if err := m.StartSyncDaemon(ipvs.SyncDaemon{State: ipvs.SyncBackup, Interface: "vspb", SyncID: 99}); err != nil {
+		t.Fatal(err)
+	}
+	if got := daemons(); got != "backup/vspb/99/8848" {
+		t.Fatalf("the leftover daemon: %q", got)
+	}
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(file, []byte(syncPairConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startChildDaemon(t, ns, ns, file)
+	const want = "master/vspa/9/8851 backup/vspa/9/8851"
+	waitFor(t, "both daemons", func() (bool, string) {
+		got := daemons()
+		return got == want, got
+	})
+	d.stop(t)
+	if got := daemons(); got != "" {
+		t.Fatalf("sync daemons after the stop: %q", got)
+	}
+	// Clearing the master daemon that did not run at the start is no
+	// error: no sync daemon command failed.
+	for _, l := range strings.Split(d.out.String(), "\n") {
+		if strings.Contains(l, "sync daemon") {
+			t.Errorf("a sync daemon command failed: %s", l)
+		}
+	}
+	t.Logf("both daemons ran (%s) and stopped", want)
+}

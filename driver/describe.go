@@ -382,6 +382,10 @@ func describeMail(e *effects.SendMail) string {
 // describeSyncDaemon names the operation, the daemon and, for a start, the
 // settings that are not the kernel's defaults.
 func describeSyncDaemon(e *effects.IPVSSyncDaemon) string {
+	if e.IfRunning {
+		// Whatever daemon of that state runs, if any.
+		return fmt.Sprintf("IPVSSyncDaemon %s %s if-running", e.Op, e.State)
+	}
 	s := fmt.Sprintf("IPVSSyncDaemon %s %s %s id=%d", e.Op, e.State, e.Interface, e.SyncID)
 	if e.Op != effects.SyncDaemonStart {
 		return s

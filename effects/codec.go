@@ -173,6 +173,7 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		e.Int(6, int64(v.Port))
 		e.Int(7, int64(v.TTL))
 		e.Addr(8, v.Group)
+		e.Bool(9, v.IfRunning)
 	case *SetIPVSTimeouts:
 		e.Int(1, int64(v.TCP))
 		e.Int(2, int64(v.TCPFin))

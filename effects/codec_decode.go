@@ -782,6 +782,8 @@ func decodeSyncDaemon(d *wire.Decoder) *IPVSSyncDaemon {
 			v.TTL = int(d.Int())
 		case 8:
 			v.Group = d.Addr()
+		case 9:
+			v.IfRunning = d.Bool()
 		default:
 			d.Skip()
 		}

@@ -661,11 +661,11 @@ type SendMail struct {
 // already knows the connections. A start carries the configuration; a
 // stop needs only State (the kernel runs at most one daemon of each
 // state). The engine never starts a daemon it has started already, nor
-// stops one it has not: an executor that finds a daemon of that state
-// running at a start (a crashed predecessor's) keeps it when its settings
-// are the ones asked for and reports the kernel's refusal otherwise, as
-// keepalived does; it reports a stop of a daemon that does not run as an
-// error.
+// stops one it has not, except with IfRunning: an executor that finds a
+// daemon of that state running at a start (a crashed predecessor's) keeps
+// it when its settings are the ones asked for and reports the kernel's
+// refusal otherwise, as keepalived does; it reports a stop of a daemon
+// that does not run as an error, unless the stop says IfRunning.
 type IPVSSyncDaemon struct {
 	Op    SyncDaemonOp    `json:"op"`
 	State SyncDaemonState `json:"state"`
@@ -680,6 +680,11 @@ type IPVSSyncDaemon struct {
 	Port   int        `json:"port,omitempty"`
 	TTL    int        `json:"ttl,omitempty"`
 	Group  netip.Addr `json:"group,omitzero"`
+	// IfRunning marks a stop of a daemon that may not run: the one a
+	// crashed predecessor may have left, which keepalived's checker
+	// stops (ignoring the kernel's answer) before starting its own. The
+	// executor takes "no such daemon" as done.
+	IfRunning bool `json:"if_running,omitempty"`
 }
 
 // SyncDaemonOp is what an IPVSSyncDaemon does.

@@ -108,9 +108,10 @@
 //     enter and leave its drop sets.
 //   - notify.go: notify scripts and FIFO lines, and the email alerts
 //     (smtp_alert) of instances and sync groups.
-//   - lvssync.go: the IPVS connection sync daemon (lvs_sync_daemon):
-//     backup at a start, master while the instance is MASTER, stopped
-//     at a stop.
+//   - lvssync.go: the IPVS connection sync daemons (lvs_sync_daemon):
+//     with an instance, backup at a start, master while the instance is
+//     MASTER, stopped at a stop; without one, both while there are
+//     virtual servers (keepalived's checker runs them).
 //   - snapshot.go, dumpview.go: the state as journaled, and as dumped.
 //
 // engine/lvs is the checker process: virtual and real servers.

@@ -340,7 +340,11 @@ func (x *Executor) syncDaemon(e *effects.IPVSSyncDaemon) error {
 		d.MaxLen, d.Port, d.TTL = uint16(e.MaxLen), uint16(e.Port), uint8(e.TTL)
 		return x.m.StartSyncDaemon(d)
 	case effects.SyncDaemonStop:
-		return x.m.StopSyncDaemon(s)
+		err := x.m.StopSyncDaemon(s)
+		if e.IfRunning && errors.Is(err, unix.ESRCH) {
+			return nil // none ran: nothing to clear
+		}
+		return err
 	}
 	return fmt.Errorf("ipvs: sync daemon: bad operation %v", e.Op)
 }

@@ -19,6 +19,15 @@
 // is dropped and counted. A failing server is logged once when the
 // failures begin (not once per alert), and once when an alert gets
 // through again, with the number lost meanwhile.
+//
+// Close drains, within a bound: the alerts queued when it is called (a
+// stop's "Stopping" and "Shutting down" alerts among them) are still
+// sent, for at most Options.Drain (DefaultDrain, one second), and what
+// is left then is abandoned, counted as dropped and logged once.
+// keepalived does the same: its VRRP process keeps its scheduler, and
+// with it the SMTP connections it has opened, running for one second
+// after its shutdown notifications (vrrp_terminate_phase1's shutdown
+// timer), then exits, dropping whatever alert is not through.
 package mail
 
 import (
@@ -40,6 +49,10 @@ import (
 // DefaultQueue is the number of alerts that may wait for the sender.
 const DefaultQueue = 64
 
+// DefaultDrain bounds how long Close keeps sending the alerts queued
+// when it is called: keepalived's one second of shutdown timer.
+const DefaultDrain = time.Second
+
 // Options configure a Sender.
 type Options struct {
 	// Queue bounds the alerts waiting to be sent (DefaultQueue if 0).
@@ -50,6 +63,9 @@ type Options struct {
 	Now func() time.Time
 	// Dial opens the connection; nil means a net.Dialer's DialContext.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Drain bounds how long Close keeps sending the queued alerts
+	// (DefaultDrain if 0; negative: none are sent).
+	Drain time.Duration
 }
 
 // Stats count what happened to the alerts given to Apply.
@@ -66,14 +82,21 @@ type Sender struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
+	// closing is closed when Close begins: the sender then sends what is
+	// queued and ends, unless ctx ends first.
+	closing chan struct{}
+	drain   time.Duration
+	done    chan struct{}
+	once    sync.Once
 
 	sent, failed, dropped atomic.Uint64
 	// failing is the sender goroutine's own: whether the last alert
 	// failed, and how many have failed since the last success.
 	failing bool
 	lost    uint64
+	// abandoned counts the alerts given up when the drain's bound
+	// passed; read by Close once the goroutine is done.
+	abandoned uint64
 }
 
 // New starts a Sender.
@@ -91,7 +114,11 @@ func New(o Options) *Sender {
 		var d net.Dialer
 		o.Dial = d.DialContext
 	}
-	s := &Sender{queue: make(chan *effects.SendMail, o.Queue), log: o.Logger, now: o.Now, dial: o.Dial, done: make(chan struct{})}
+	if o.Drain == 0 {
+		o.Drain = DefaultDrain
+	}
+	s := &Sender{queue: make(chan *effects.SendMail, o.Queue), log: o.Logger, now: o.Now, dial: o.Dial,
+		closing: make(chan struct{}), drain: o.Drain, done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	go s.run()
 	return s
@@ -126,12 +153,31 @@ func (s *Sender) Stats() Stats {
 	return Stats{Sent: s.sent.Load(), Failed: s.failed.Load(), Dropped: s.dropped.Load()}
 }
 
-// Close stops the sender: the alert being sent is abandoned and queued
-// ones are dropped.
+// Close stops the sender. The alerts queued (and the one being sent) are
+// still sent, one at a time, for at most the drain bound; then the one
+// being sent is abandoned and the queued ones are dropped. Close returns
+// once the sender has ended; it never waits much longer than the bound.
 func (s *Sender) Close() {
 	s.once.Do(func() {
+		close(s.closing)
+		if s.drain > 0 {
+			t := time.NewTimer(s.drain)
+			select {
+			case <-s.done:
+			case <-t.C:
+			}
+			t.Stop()
+		}
 		s.cancel()
 		<-s.done
+		for len(s.queue) > 0 { // queued by Apply as the sender ended
+			<-s.queue
+			s.dropped.Add(1)
+			s.abandoned++
+		}
+		if s.abandoned > 0 {
+			s.log.Warn("SMTP alerts not sent at shutdown: the drain's bound passed", "abandoned", s.abandoned, "bound", s.drain)
+		}
 	})
 }
 
@@ -140,6 +186,10 @@ func (s *Sender) run() {
 	for {
 		select {
 		case <-s.ctx.Done():
+			s.abandonQueued()
+			return
+		case <-s.closing:
+			s.drainQueue()
 			return
 		case m := <-s.queue:
 			s.one(m)
@@ -147,9 +197,43 @@ func (s *Sender) run() {
 	}
 }
 
+// drainQueue sends the queued alerts until none is left or Close's
+// bound has passed.
+func (s *Sender) drainQueue() {
+	for s.ctx.Err() == nil {
+		select {
+		case m := <-s.queue:
+			s.one(m)
+		default:
+			return
+		}
+	}
+	s.abandonQueued()
+}
+
+// abandonQueued drops what is left in the queue once Close's bound has
+// passed.
+func (s *Sender) abandonQueued() {
+	for {
+		select {
+		case <-s.queue:
+			s.dropped.Add(1)
+			s.abandoned++
+		default:
+			return
+		}
+	}
+}
+
 func (s *Sender) one(m *effects.SendMail) {
 	server := net.JoinHostPort(m.Server, strconv.Itoa(m.Port))
 	err := s.send(m, server)
+	if err != nil && s.ctx.Err() != nil {
+		// Cut off by Close's bound: abandoned, not a server failure.
+		s.dropped.Add(1)
+		s.abandoned++
+		return
+	}
 	if err == nil {
 		s.sent.Add(1)
 		if s.failing {

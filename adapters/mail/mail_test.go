@@ -3,9 +3,11 @@ package mail
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,5 +149,103 @@ func waitStats(t *testing.T, s *Sender, want Stats) {
 			t.Fatalf("stats %+v, want %+v", s.Stats(), want)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestCloseDrains: alerts queued when Close is called are still sent,
+// as keepalived sends its shutdown alerts before it exits. The first
+// connection waits until Close has begun, so that all three are queued
+// then.
+func TestCloseDrains(t *testing.T) {
+	srv := mailtest.Start(t)
+	var s *Sender
+	var once sync.Once
+	closed := make(chan struct{})
+	s = New(Options{Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), Drain: time.Minute,
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			once.Do(func() {
+				go func() { s.Close(); close(closed) }()
+				<-s.closing
+			})
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}})
+	for i := range 3 {
+		m := alert(srv)
+		m.Subject = fmt.Sprintf("alert %d", i)
+		if err := s.Apply(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	got := srv.Messages()
+	if len(got) != 3 {
+		t.Fatalf("%d alerts reached the server by Close's return, want 3", len(got))
+	}
+	for i, m := range got {
+		if want := fmt.Sprintf("Subject: alert %d\r\n", i); !strings.Contains(m.Data, want) {
+			t.Errorf("alert %d: no %q in %q", i, want, m.Data)
+		}
+	}
+	if st := s.Stats(); st != (Stats{Sent: 3}) {
+		t.Errorf("stats %+v, want 3 sent", st)
+	}
+}
+
+// TestCloseBounded: a server that accepts and never greets holds the
+// drain no longer than its bound; the alert being sent and those queued
+// are abandoned, counted as dropped and logged once.
+func TestCloseBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, silent
+		}
+	}()
+	defer func() {
+		for len(accepted) > 0 {
+			(<-accepted).Close()
+		}
+	}()
+	var buf syncBuffer
+	s := New(Options{Logger: slog.New(slog.NewTextHandler(&buf, nil)), Drain: 50 * time.Millisecond})
+	a := ln.Addr().(*net.TCPAddr)
+	for range 3 {
+		s.Apply(&effects.SendMail{Server: a.IP.String(), Port: a.Port, Timeout: time.Hour, To: []string{"x@y"}})
+	}
+	select {
+	case <-accepted: // the first alert is with the server
+	case <-time.After(30 * time.Second):
+		t.Fatal("no connection")
+	}
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close waited on a silent server")
+	}
+	if st := s.Stats(); st != (Stats{Dropped: 3}) {
+		t.Errorf("stats %+v, want 3 dropped", st)
+	}
+	out := buf.String()
+	if n := strings.Count(out, "SMTP alerts not sent at shutdown"); n != 1 || !strings.Contains(out, "abandoned=3") {
+		t.Errorf("want one abandoned=3 line:\n%s", out)
+	}
+	if strings.Contains(out, "cannot send SMTP alert") {
+		t.Errorf("the abandoned alert was logged as a server failure:\n%s", out)
 	}
 }

@@ -234,6 +234,7 @@ func (m *Machine) Stop(ev *events.Stop) {
 	}
 	m.removeFirewall()
 	m.stopped = true
+	m.syncdApply() // the daemons that follow no instance
 }
 
 // stopInstance takes an instance out of service (STOP at shutdown, DELETED

@@ -73,10 +73,10 @@ type Machine struct {
 	// configuration asks for (firewall.go).
 	fw, fwWant firewall
 
-	// syncd is the IPVS sync daemon the engine has asked the kernel to
-	// run (lvssync.go), nil for none; reloading defers its changes to the
-	// end of a reload.
-	syncd     *effects.IPVSSyncDaemon
+	// syncd is the IPVS sync daemons the engine has asked the kernel to
+	// run (lvssync.go), the master's first; reloading defers their
+	// changes to the end of a reload.
+	syncd     []effects.IPVSSyncDaemon
 	reloading bool
 
 	out             outbox

@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"errors"
+	"slices"
 	"sort"
 
 	"github.com/vigil-ha/vigil/effects"
@@ -35,7 +36,10 @@ type Snapshot struct {
 	Firewall *firewall `json:"firewall,omitempty"`
 	// GARPDelays: the GARP/NA delays' queues and schedules, those in use.
 	GARPDelays []garpDelayDyn `json:"garp_delays,omitempty"`
-	// SyncDaemon is the IPVS sync daemon the engine asked for, if any.
+	// SyncDaemons is the IPVS sync daemons the engine asked for.
+	SyncDaemons []effects.IPVSSyncDaemon `json:"sync_daemons,omitempty"`
+	// SyncDaemon is the one daemon of a snapshot from before SyncDaemons,
+	// read only.
 	SyncDaemon *effects.IPVSSyncDaemon `json:"sync_daemon,omitempty"`
 }
 
@@ -74,10 +78,7 @@ func (m *Machine) Snapshot() *Snapshot {
 			s.GARPDelays = append(s.GARPDelays, d.dyn)
 		}
 	}
-	if m.syncd != nil {
-		c := *m.syncd
-		s.SyncDaemon = &c
-	}
+	s.SyncDaemons = slices.Clone(m.syncd)
 	if m.fw != m.fwWant {
 		fw := m.fw
 		s.Firewall = &fw
@@ -141,9 +142,9 @@ func Restore(cfg *conf.Config, s *Snapshot) (*Machine, error) {
 			}
 		}
 	}
-	if s.SyncDaemon != nil {
-		c := *s.SyncDaemon
-		m.syncd = &c
+	m.syncd = slices.Clone(s.SyncDaemons)
+	if s.SyncDaemon != nil && len(m.syncd) == 0 {
+		m.syncd = []effects.IPVSSyncDaemon{*s.SyncDaemon}
 	}
 	m.now, m.started, m.stopped, m.seed, m.startupUntil, m.draws = s.Now, s.Started, s.Stopped, s.Seed, s.StartupUntil, s.Draws
 	if s.Firewall != nil {

@@ -6,6 +6,8 @@
 # against HTTP real servers on loopback addresses, driving the kernel
 # table; daemon.TestDaemonSyncDaemonInVM: two directors in namespaces
 # syncing a connection with lvs_sync_daemon across a failover;
+# daemon.TestDaemonSyncDaemonPairInVM: lvs_sync_daemon without a VRRP
+# instance, both daemons replacing a leftover one;
 # daemon.TestDaemonIPVSRestartInVM: the table a SIGKILLed daemon left,
 # taken over by the next one;
 # daemon.TestDaemonClockStepInVM: a VRRP pair in namespaces while the
@@ -147,18 +149,20 @@ echo "VM: modules loaded"
 /ipvs.test -test.v -test.count=1 -test.timeout=60s > /tmp/out 2>&1
 rc=$?
 cat /tmp/out
-VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=400s -test.run '^TestDaemon(IPVS|IPVSNamespace|IPVSRestart|SyncDaemon|ClockStep|BFDCheck)InVM$' > /tmp/dout 2>&1
+VIGIL_QEMU_DAEMON=1 /daemon.test -test.v -test.count=1 -test.timeout=400s -test.run '^TestDaemon(IPVS|IPVSNamespace|IPVSRestart|SyncDaemon|SyncDaemonPair|ClockStep|BFDCheck)InVM$' > /tmp/dout 2>&1
 drc=$?
 cat /tmp/dout
 # TestKernelTable, TestKernelTimeouts, TestKernelSyncDaemon,
 # TestDaemonIPVSInVM, TestDaemonIPVSNamespaceInVM, TestDaemonIPVSRestartInVM,
-# TestDaemonSyncDaemonInVM, TestDaemonClockStepInVM and
+# TestDaemonSyncDaemonInVM, TestDaemonSyncDaemonPairInVM,
+# TestDaemonClockStepInVM and
 # TestDaemonBFDCheckInVM must have run (a skip means the modules did not
 # load).
 if [ $rc -eq 0 ] && grep -q '^--- PASS: TestKernelTable' /tmp/out &&
 	grep -q '^--- PASS: TestKernelTimeouts' /tmp/out && grep -q '^--- PASS: TestKernelSyncDaemon' /tmp/out &&
 	[ $drc -eq 0 ] && grep -q '^--- PASS: TestDaemonIPVSInVM' /tmp/dout &&
 	grep -q '^--- PASS: TestDaemonIPVSNamespaceInVM' /tmp/dout && grep -q '^--- PASS: TestDaemonSyncDaemonInVM' /tmp/dout &&
+	grep -q '^--- PASS: TestDaemonSyncDaemonPairInVM' /tmp/dout &&
 	grep -q '^--- PASS: TestDaemonIPVSRestartInVM' /tmp/dout &&
 	grep -q '^--- PASS: TestDaemonClockStepInVM' /tmp/dout && grep -q '^--- PASS: TestDaemonBFDCheckInVM' /tmp/dout; then
 	echo "VM-RESULT: PASS"
