@@ -237,6 +237,8 @@ const (
 	tNftRuleset    = "adapters/nftfw/nftfw_test.go:TestRulesetMatchesKeepalived"
 	tNftE2E        = "e2e/noaccept_test.go:TestNoAcceptFirewall"
 	tNftConf       = "config/nftables_test.go:TestNFTablesKeywords"
+	tNftVMAC       = "adapters/nftfw/nftfw_test.go:TestVMACRulesetMatchesKeepalived"
+	sNftVMAC       = "engine/testdata/keepalived/nftables-vmac.txt"
 
 	sElection       = "engine/testdata/election/backup-becomes-master.txt"
 	sGARP           = "engine/testdata/keepalived/garp-schedule.txt"
@@ -320,7 +322,6 @@ const (
 	mNetlink  = "netlink buffer sizes - vigil's netlink monitor uses a 4 MiB buffer and resynchronises after an overrun"
 	mProcName = "process names - vigil is one process, named as started"
 	mReload   = "scheduled or signalled-by-file reloads - reload with SIGHUP"
-	mVMACFw   = "IGMP/MLD filtering on VMACs (keepalived's igmp and mld sets) - a VMAC's multicast reports are not dropped; the VIP drop sets of no_accept are created"
 	mNftIPVS  = "nftables fwmarks for virtual server groups - each address of a group is its own IPVS service"
 	mLinkbeat = "link polling (MII/ETHTOOL/ioctl) - link state comes from netlink"
 )
@@ -429,7 +430,7 @@ var keywordTable = sync.OnceValue(func() []Keyword {
 		partial(g, "vrrp_higher_prio_send_advert", IfOff,
 			"not sending an advert before yielding to a higher priority - vigil always sends one (see README)", sHigherPrio),
 		acted(g, "vrrp_version", "engine/testdata/election/v3-learns-master-interval.txt"),
-		partial(g, "nftables", Always, mVMACFw, tNftConf, sNftNoAccept, tNftRuleset, tNftE2E),
+		acted(g, "nftables", tNftConf, sNftNoAccept, tNftRuleset, tNftE2E, sNftVMAC, tNftVMAC),
 		acted(g, "nftables_priority", tNftConf, sNftNoAccept, tNftRuleset),
 		acted(g, "nftables_counters", sNftNoAccept, tNftRuleset),
 		acted(g, "nftables_ifindex", "engine/testdata/keepalived/nftables-ifindex.txt", tNftRuleset),
@@ -440,7 +441,7 @@ var keywordTable = sync.OnceValue(func() []Keyword {
 		// warns and means `nftables` (the default table), as here.
 		acted(g, "vrrp_iptables", tNftConf, "engine/testdata/keepalived/nftables-ifindex.txt", tNftRuleset),
 		refused(g, "vrrp_ipsets", "ipsets - keepalived built without ipset support (Debian's) does not know the keyword either; no_accept uses nftables sets"),
-		refused(g, "disable_local_igmp", "the igmp_link_local_mcast_reports sysctl is left as it is"),
+		refused(g, "disable_local_igmp", "the igmp_link_local_mcast_reports sysctl is left as it is, and IPv4 VMACs still enter the nftables IGMP map"),
 		acted(g, "vrrp_check_unicast_src", sAdvertDefs),
 		acted(g, "vrrp_skip_check_adv_addr", sAdvertDefs),
 		acted(g, "vrrp_strict", sStrict, "engine/testdata/keepalived/nftables-strict-default.txt", tNftRuleset),
@@ -620,7 +621,8 @@ var keywordTable = sync.OnceValue(func() []Keyword {
 		refused(vi, "vrf", "binding the VRRP sockets to a VRF - adverts use the default routing table"),
 		acted(vi, "use_vmac", "engine/testdata/keepalived/vmac.txt", "engine/testdata/keepalived/vmac-names.txt", tVMACNames,
 			"config/vmac_test.go:TestVMACNamesHost", "config/vmac_test.go:TestVMACAddr", "adapters/netlink/vmac_test.go:TestVMACv4",
-			"adapters/netlink/vmac_test.go:TestVMACReplacesOtherMacvlan", tVMACE2E, "e2e/vmac_test.go:TestVMACNamesReloadParity", tMatrix),
+			"adapters/netlink/vmac_test.go:TestVMACReplacesOtherMacvlan", tVMACE2E, "e2e/vmac_test.go:TestVMACNamesReloadParity", tMatrix,
+			sNftVMAC, tNftVMAC, "e2e/vmacfw_test.go:TestVMACFirewall"),
 		acted(vi, "use_vmac_addr", sVMACAddr, tVMACNames, tVMACE2E),
 		acted(vi, "vmac_xmit_base", tMatrix),
 		refused(vi, "use_ipvlan", "ipvlan interfaces - the instance runs on its interface without one"),

@@ -57,8 +57,8 @@ type Executors struct {
 	IPVS   Applier
 	// BFD sends SendBFD, inline like Net.
 	BFD BFDNet
-	// Firewall applies AddFirewallVIPs, DelFirewallVIPs and
-	// RemoveFirewall (nftfw.Executor). They are kernel effects: behind a
+	// Firewall applies AddFirewallVIPs, DelFirewallVIPs, AddFirewallVMAC,
+	// DelFirewallVMAC and RemoveFirewall (nftfw.Executor). They are kernel effects: behind a
 	// Sequencer Kernel they are queued in order with the addresses.
 	Firewall Applier
 	// Mail sends the email alerts (SendMail: mail.Sender, a queue).
@@ -142,7 +142,8 @@ func (d *dispatcher) one(e effects.Effect) {
 		err = d.apply(d.x.Kernel, e)
 	case *effects.SendGARP, *effects.SendNA:
 		err = d.announce(e)
-	case *effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall:
+	case *effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall,
+		*effects.AddFirewallVMAC, *effects.DelFirewallVMAC:
 		err = d.firewall(e)
 	case *effects.SetTimer, *effects.CancelTimer:
 		err = d.apply(d.x.Timers, e)

@@ -204,6 +204,10 @@ func DescribeEffect(e effects.Effect) string {
 		return "DelFirewallVIPs " + describeFirewall(v.Instance, &v.Table, v.VIPs)
 	case *effects.RemoveFirewall:
 		return "RemoveFirewall " + v.Table
+	case *effects.AddFirewallVMAC:
+		return "AddFirewallVMAC " + describeFirewallVMAC(v.Instance, &v.Table, &v.FirewallVMAC)
+	case *effects.DelFirewallVMAC:
+		return "DelFirewallVMAC " + describeFirewallVMAC(v.Instance, &v.Table, &v.FirewallVMAC)
 	case *effects.RunCheck:
 		return fmt.Sprintf("RunCheck %s %s #%d %s %s timeout=%s", v.VirtualServer, v.RealServer, v.Checker, v.Type,
 			netip.AddrPortFrom(v.Addr, uint16(v.Port)), v.Timeout)
@@ -271,6 +275,19 @@ func describeFirewall(inst string, t *effects.FirewallTable, vips []effects.Fire
 				s += "%" + v.Interface
 			}
 		}
+	}
+	return s
+}
+
+// describeFirewallVMAC prints a VMAC of the IGMP/MLD objects: the table,
+// VMAC>parent and the families (ip, ip6).
+func describeFirewallVMAC(inst string, t *effects.FirewallTable, v *effects.FirewallVMAC) string {
+	s := describeFirewall(inst, t, nil) + " " + v.VMAC + ">" + v.Parent
+	if v.IPv4 {
+		s += " ip"
+	}
+	if v.IPv6 {
+		s += " ip6"
 	}
 	return s
 }

@@ -164,6 +164,10 @@ func encodeOne(e *wire.Encoder, f Effect) error {
 		encodeFirewallVIPs(e, v.Instance, &v.Table, v.VIPs)
 	case *RemoveFirewall:
 		e.String(1, v.Table)
+	case *AddFirewallVMAC:
+		encodeFirewallVMAC(e, v.Instance, &v.Table, &v.FirewallVMAC)
+	case *DelFirewallVMAC:
+		encodeFirewallVMAC(e, v.Instance, &v.Table, &v.FirewallVMAC)
 	case *IPVSSyncDaemon:
 		e.Uint(1, uint64(v.Op))
 		e.Uint(2, uint64(v.State))
@@ -368,6 +372,17 @@ func encodeFirewallVIPs(e *wire.Encoder, inst string, t *FirewallTable, vips []F
 		e.Bool(3, vips[i].ByName)
 		e.EndMap(m)
 	}
+}
+
+// encodeFirewallVMAC writes AddFirewallVMAC and DelFirewallVMAC: 1
+// instance, 2 the table (as encodeFirewallVIPs), 3 the VMAC, 4 its parent,
+// 5 IPv4, 6 IPv6.
+func encodeFirewallVMAC(e *wire.Encoder, inst string, t *FirewallTable, v *FirewallVMAC) {
+	encodeFirewallVIPs(e, inst, t, nil)
+	e.String(3, v.VMAC)
+	e.String(4, v.Parent)
+	e.Bool(5, v.IPv4)
+	e.Bool(6, v.IPv6)
 }
 
 func isZeroService(s *IPVSService) bool {

@@ -393,6 +393,14 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 		v := new(DelFirewallVIPs)
 		decodeFirewallVIPs(d, &v.Instance, &v.Table, &v.VIPs)
 		return v
+	case KindAddFirewallVMAC:
+		v := new(AddFirewallVMAC)
+		decodeFirewallVMAC(d, &v.Instance, &v.Table, &v.FirewallVMAC)
+		return v
+	case KindDelFirewallVMAC:
+		v := new(DelFirewallVMAC)
+		decodeFirewallVMAC(d, &v.Instance, &v.Table, &v.FirewallVMAC)
+		return v
 	case KindRemoveFirewall:
 		v := new(RemoveFirewall)
 		for range d.MapLen() {
@@ -410,6 +418,45 @@ func decodePayload2(d *wire.Decoder, k Kind) Effect {
 }
 
 // decodeFirewallVIPs reads the fields encodeFirewallVIPs writes.
+// decodeFirewallTable reads the table map of encodeFirewallVIPs.
+func decodeFirewallTable(d *wire.Decoder, t *FirewallTable) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			t.Name = d.Name()
+		case 2:
+			t.Priority = int(d.Int())
+		case 3:
+			t.Counters = d.Bool()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+}
+
+func decodeFirewallVMAC(d *wire.Decoder, inst *string, t *FirewallTable, v *FirewallVMAC) {
+	for range d.MapLen() {
+		switch d.Key() {
+		case 1:
+			*inst = d.Name()
+		case 2:
+			decodeFirewallTable(d, t)
+		case 3:
+			v.VMAC = d.Name()
+		case 4:
+			v.Parent = d.Name()
+		case 5:
+			v.IPv4 = d.Bool()
+		case 6:
+			v.IPv6 = d.Bool()
+		default:
+			d.Skip()
+		}
+	}
+	d.EndContainer()
+}
+
 func decodeFirewallVIPs(d *wire.Decoder, inst *string, t *FirewallTable, vips *[]FirewallVIP) {
 	for range d.MapLen() {
 		switch d.Key() {

@@ -10,7 +10,8 @@
 //
 //   - The kernel effects (AddAddress, DelAddress, AddRoute, DelRoute,
 //     AddRule, DelRule, CreateVMAC, DeleteVMAC, AddFirewallVIPs,
-//     DelFirewallVIPs, RemoveFirewall) and the announcements
+//     DelFirewallVIPs, AddFirewallVMAC, DelFirewallVMAC, RemoveFirewall)
+//     and the announcements
 //     (SendGARP, SendNA) form one ordered stream, across Steps too: each is
 //     applied only after every one of them emitted before it has been
 //     applied. Hence a CreateVMAC precedes the addresses on that VMAC and
@@ -21,6 +22,8 @@
 //     An address of a no_accept instance enters its drop set
 //     (AddFirewallVIPs) before it is added, and leaves it
 //     (DelFirewallVIPs) after it is deleted: it is never held unfiltered.
+//     A VMAC enters the IGMP/MLD objects (AddFirewallVMAC) after it is
+//     created, and leaves them (DelFirewallVMAC) after it is deleted.
 //   - An announcement's first frame follows its address; its repeats
 //     (Count frames, Interval apart) are sent asynchronously after it and
 //     do not hold up the stream.
@@ -99,6 +102,9 @@ const (
 	KindBFDStateChanged Kind = 33
 	// An interface setting (engine/vrrp).
 	KindSetPromoteSecondaries Kind = 34
+	// A VMAC's multicast-report redirection in the firewall table.
+	KindAddFirewallVMAC Kind = 35
+	KindDelFirewallVMAC Kind = 36
 )
 
 var kindNames = [...]string{
@@ -136,6 +142,8 @@ var kindNames = [...]string{
 	KindSendBFD:               "SendBFD",
 	KindBFDStateChanged:       "BFDStateChanged",
 	KindSetPromoteSecondaries: "SetPromoteSecondaries",
+	KindAddFirewallVMAC:       "AddFirewallVMAC",
+	KindDelFirewallVMAC:       "DelFirewallVMAC",
 }
 
 func (k Kind) String() string {
@@ -790,6 +798,41 @@ type DelFirewallVIPs struct {
 	VIPs     []FirewallVIP `json:"vips"`
 }
 
+// FirewallVMAC is a VMAC (macvlan) as the IGMP/MLD objects of the firewall
+// table hold it, keepalived's vmac_map (VMAC index : parent index) and, in
+// ip6, vmac_set (VMAC index); the adapter resolves the indexes. IPv4 and
+// IPv6 say which families' tables hold it: the family of the VMAC's
+// instance (or address), and the other one too when the instance has
+// eVIPs of the other family. In those tables the VMAC's IGMP reports (ip)
+// and MLDv2 reports (ip6) leave through its parent instead, and its IPv6
+// router solicitations are dropped.
+type FirewallVMAC struct {
+	VMAC   string `json:"vmac"`
+	Parent string `json:"parent"`
+	IPv4   bool   `json:"ipv4,omitempty"`
+	IPv6   bool   `json:"ipv6,omitempty"`
+}
+
+// AddFirewallVMAC puts a VMAC into the IGMP/MLD objects of Table, creating
+// the family's table, its out chain, the map (and set) and their rules
+// first if they do not exist yet. The engine emits it after the CreateVMAC
+// of the VMAC.
+type AddFirewallVMAC struct {
+	Instance string        `json:"instance"`
+	Table    FirewallTable `json:"table"`
+	FirewallVMAC
+}
+
+// DelFirewallVMAC takes a VMAC out of the IGMP/MLD objects of Table (the
+// objects themselves stay until the table goes); a VMAC not in them is no
+// error. The engine emits it after the DeleteVMAC of the VMAC: the adapter
+// remembers the indexes it added.
+type DelFirewallVMAC struct {
+	Instance string        `json:"instance"`
+	Table    FirewallTable `json:"table"`
+	FirewallVMAC
+}
+
 // RemoveFirewall deletes the tables named Table of both families, with
 // everything in them, if they exist: at Start (what a crashed run left)
 // and at Stop, after every other kernel effect of the stop.
@@ -912,6 +955,8 @@ func (*IPVSSyncDaemon) EffectKind() Kind        { return KindIPVSSyncDaemon }
 func (*SendBFD) EffectKind() Kind               { return KindSendBFD }
 func (*BFDStateChanged) EffectKind() Kind       { return KindBFDStateChanged }
 func (*SetPromoteSecondaries) EffectKind() Kind { return KindSetPromoteSecondaries }
+func (*AddFirewallVMAC) EffectKind() Kind       { return KindAddFirewallVMAC }
+func (*DelFirewallVMAC) EffectKind() Kind       { return KindDelFirewallVMAC }
 
 // Clone returns a deep copy of e that stays valid after the engine's next
 // Step.
@@ -1004,6 +1049,12 @@ func Clone(e Effect) Effect {
 		c.Services = CloneIPVSTable(v.Services)
 		return &c
 	case *RemoveFirewall:
+		c := *v
+		return &c
+	case *AddFirewallVMAC:
+		c := *v
+		return &c
+	case *DelFirewallVMAC:
 		c := *v
 		return &c
 	case *SetIPVSTimeouts:

@@ -434,8 +434,8 @@ func checkGoldenCoversAllKinds(t *testing.T, recs []goldenRecord) {
 // goldenV6Firewall is the firewall of no_accept, in goldenV6: a configuration with the
 // nftables keywords, Start removing a leftover table, a MASTER's VIPs
 // entering the drop sets (IPv4, global IPv6, link-local by index and by
-// name) before its address, leaving them after it, and Stop removing the
-// table.
+// name) before its address, leaving them after it, a VMAC entering and
+// leaving the IGMP/MLD objects, and Stop removing the table.
 func goldenV6Firewall() []goldenRecord {
 	a := netip.MustParseAddr
 	p := netip.MustParsePrefix
@@ -447,15 +447,22 @@ func goldenV6Firewall() []goldenRecord {
 	vips := []effects.FirewallVIP{{Addr: a("10.0.0.100")}, {Addr: a("fd00::100")},
 		{Addr: a("fe80::100"), Interface: "eth0"}, {Addr: a("fe80::101"), Interface: "eth1", ByName: true}}
 	addr := conf.Address{Prefix: p("10.0.0.100/24"), Dev: "eth0"}
+	// use_vmac: the VMAC's IGMP/MLD objects, both families (an eVIP of
+	// the other family).
+	vmac := effects.FirewallVMAC{VMAC: "vrrp.51", Parent: "eth0", IPv4: true, IPv6: true}
 	return append([]goldenRecord{},
 		goldenRecord{&events.ConfigLoaded{Header: at(30), Config: cfg, Digest: "sha256:5f1c"}, nil},
-		goldenRecord{&events.Start{Header: at(30), Seed: 13}, []effects.Effect{&effects.RemoveFirewall{Table: "vigil"}}},
+		goldenRecord{&events.Start{Header: at(30), Seed: 13}, []effects.Effect{&effects.RemoveFirewall{Table: "vigil"},
+			&effects.CreateVMAC{Instance: "NA", Name: "vrrp.51", Parent: "eth0", MAC: "00:00:5e:00:01:33"},
+			&effects.AddFirewallVMAC{Instance: "NA", Table: tab, FirewallVMAC: vmac}}},
 		goldenRecord{&events.TimerFired{Header: at(34), Key: "vrrp/NA/down"}, []effects.Effect{
 			&effects.AddFirewallVIPs{Instance: "NA", Table: tab, VIPs: vips},
 			&effects.AddAddress{Instance: "NA", Address: addr}}},
 		goldenRecord{&events.Stop{Header: at(35)}, []effects.Effect{
 			&effects.DelAddress{Instance: "NA", Address: addr},
 			&effects.DelFirewallVIPs{Instance: "NA", Table: effects.FirewallTable{Name: "vigil", Priority: -1}, VIPs: vips[:1]},
+			&effects.DeleteVMAC{Instance: "NA", Name: "vrrp.51"},
+			&effects.DelFirewallVMAC{Instance: "NA", Table: tab, FirewallVMAC: vmac},
 			&effects.RemoveFirewall{Table: "vigil"}}},
 	)
 }

@@ -173,7 +173,8 @@ func (s *story) record(seq uint64, ev events.Event, effs []effects.Effect) {
 			*effects.AddRule, *effects.DelRule, *effects.CreateVMAC, *effects.DeleteVMAC,
 			*effects.SendGARP, *effects.SendNA, *effects.Notify, *effects.SetIPVS, *effects.ReconcileIPVS,
 			*effects.AddFirewallVIPs, *effects.DelFirewallVIPs, *effects.RemoveFirewall, *effects.SetIPVSTimeouts,
-			*effects.SendMail, *effects.IPVSSyncDaemon, *effects.SetPromoteSecondaries:
+			*effects.SendMail, *effects.IPVSSyncDaemon, *effects.SetPromoteSecondaries,
+			*effects.AddFirewallVMAC, *effects.DelFirewallVMAC:
 			it.World = true
 		}
 		if it.Kind == ItemState {

@@ -197,6 +197,9 @@ func (w *World) execute(n *Node, e effects.Effect) {
 				delete(n.dropped, v)
 			}
 		}
+	case *effects.AddFirewallVMAC, *effects.DelFirewallVMAC:
+		// The simulated segments carry no IGMP/MLD reports to redirect:
+		// the VMAC's IGMP/MLD objects change nothing the model sees.
 	case *effects.JoinGroup, *effects.CreateVMAC, *effects.DeleteVMAC:
 		if v, ok := e.(*effects.CreateVMAC); ok {
 			// The macvlan sits on its parent's segment.

@@ -284,3 +284,129 @@ func TestTableRecreated(t *testing.T) {
 		t.Errorf("table not recreated:\n%s", out)
 	}
 }
+
+// TestVMACRulesetMatchesKeepalived: keepalived 2.2.7 with use_vmac
+// instances (V4: IPv4 with an IPv6 eVIP and no_accept, so its VMAC is in
+// both families' IGMP/MLD objects and its VIPs in the drop sets; V6: an
+// IPv6 VMAC), against the effects vigil's engine emits for the same
+// configuration (engine/testdata/keepalived/nftables-vmac.txt: the VMACs'
+// at start, the VIPs' on becoming MASTER), applied in another namespace
+// with VMACs of the same names; `nft -j list ruleset` of both compared
+// structurally. Then the VMACs go (deleted first, as the engine orders
+// it) and leave the map and set; the objects stay until the table goes.
+func TestVMACRulesetMatchesKeepalived(t *testing.T) {
+	requireLab(t)
+	a := netip.MustParseAddr
+	for _, tc := range []struct {
+		name   string
+		global string
+		table  effects.FirewallTable
+	}{
+		{name: "default", table: effects.FirewallTable{Name: "keepalived", Priority: -1}},
+		{name: "named-counters-priority", global: "nftables vgt\n nftables_priority 5\n nftables_counters",
+			table: effects.FirewallTable{Name: "vgt", Priority: 5, Counters: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := lab.New(t, 2)
+			conf := fmt.Sprintf(`global_defs {
+ %s
+}
+vrrp_instance V4 {
+ state MASTER
+ interface eth0
+ use_vmac
+ virtual_router_id 51
+ priority 150
+ advert_int 1
+ no_accept
+ virtual_ipaddress {
+  10.77.0.100/24
+ }
+ virtual_ipaddress_excluded {
+  fd77::110/64
+ }
+}
+vrrp_instance V6 {
+ state MASTER
+ interface eth0
+ use_vmac
+ virtual_router_id 52
+ priority 150
+ advert_int 1
+ virtual_ipaddress {
+  fd77::100/64
+ }
+}
+`, tc.global)
+			k := l.Nodes[0].StartKeepalived(t, conf)
+			lab.MustWait(t, 10*time.Second, "keepalived's VMAC objects and drop sets", func() bool {
+				out, _ := l.Nodes[0].Exec("nft", "list", "ruleset")
+				return strings.Contains(out, "10.77.0.100") && strings.Contains(out, "fd77::110") &&
+					strings.Contains(out, `"vrrp.52"`)
+			})
+			want := ruleset(t, l.Nodes[0])
+			k.Stop(10 * time.Second)
+			if len(want) < 20 {
+				t.Fatalf("keepalived's ruleset has %d objects, expected two tables with their VMAC and VIP objects", len(want))
+			}
+			t.Logf("comparing %d objects", len(want))
+
+			n := l.Nodes[1]
+			for _, v := range []struct{ name, mac string }{{"vrrp.51", "00:00:5e:00:01:33"}, {"vrrp.52", "00:00:5e:00:02:34"}} {
+				n.MustExec("ip", "link", "add", v.name, "link", "eth0", "address", v.mac, "type", "macvlan", "mode", "private")
+				n.MustExec("ip", "link", "set", v.name, "up")
+			}
+			x := executorIn(t, n)
+			vm4 := effects.FirewallVMAC{VMAC: "vrrp.51", Parent: "eth0", IPv4: true, IPv6: true}
+			vm6 := effects.FirewallVMAC{VMAC: "vrrp.52", Parent: "eth0", IPv6: true}
+			for _, e := range []effects.Effect{
+				&effects.RemoveFirewall{Table: tc.table.Name},
+				&effects.AddFirewallVMAC{Instance: "V4", Table: tc.table, FirewallVMAC: vm4},
+				&effects.AddFirewallVMAC{Instance: "V6", Table: tc.table, FirewallVMAC: vm6},
+				&effects.AddFirewallVIPs{Instance: "V4", Table: tc.table, VIPs: []effects.FirewallVIP{{Addr: a("10.77.0.100")}, {Addr: a("fd77::110")}}},
+			} {
+				if err := x.Apply(e); err != nil {
+					t.Fatalf("%v: %v", e.EffectKind(), err)
+				}
+			}
+			got := ruleset(t, n)
+			if d := diffRulesets(want, got); d != "" {
+				t.Errorf("rulesets differ:\n%s", d)
+			}
+
+			// The VMACs are deleted, then leave the map and set (by the
+			// indexes they were added with); deleting again is no error.
+			for _, name := range []string{"vrrp.51", "vrrp.52"} {
+				n.MustExec("ip", "link", "del", name)
+			}
+			for _, e := range []effects.Effect{
+				&effects.DelFirewallVMAC{Instance: "V4", Table: tc.table, FirewallVMAC: vm4},
+				&effects.DelFirewallVMAC{Instance: "V6", Table: tc.table, FirewallVMAC: vm6},
+				&effects.DelFirewallVMAC{Instance: "V6", Table: tc.table, FirewallVMAC: vm6},
+			} {
+				if err := x.Apply(e); err != nil {
+					t.Fatalf("%v: %v", e.EffectKind(), err)
+				}
+			}
+			out := n.MustExec("nft", "-j", "list", "ruleset")
+			if strings.Contains(out, `"elem"`) && !strings.Contains(out, `"nd-neighbor-solicit"`) {
+				t.Errorf("elements left:\n%s", out)
+			}
+			for _, fam := range []string{"ip", "ip6"} {
+				m := n.MustExec("nft", "list", "map", fam, tc.table.Name, "vmac_map")
+				if strings.Contains(m, "elements") {
+					t.Errorf("%s vmac_map not emptied:\n%s", fam, m)
+				}
+			}
+			if s := n.MustExec("nft", "list", "set", "ip6", tc.table.Name, "vmac_set"); strings.Contains(s, "elements") {
+				t.Errorf("ip6 vmac_set not emptied:\n%s", s)
+			}
+			if err := x.Apply(&effects.RemoveFirewall{Table: tc.table.Name}); err != nil {
+				t.Fatal(err)
+			}
+			if out, _ := n.Exec("nft", "list", "tables"); strings.TrimSpace(out) != "" {
+				t.Errorf("tables left after RemoveFirewall: %s", out)
+			}
+		})
+	}
+}

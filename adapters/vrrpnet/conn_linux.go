@@ -340,6 +340,9 @@ func (c *Conn) receive(s *rawSock, ev *events.AdvertReceived) error {
 		}
 		c.mu.Unlock()
 	}
+	if ev.Verdict != events.VerdictOK {
+		s.junk = true // read the rest of a flood in batches (junkPause)
+	}
 	return nil
 }
 

@@ -89,6 +89,77 @@ func TestRecvBatch(t *testing.T) {
 	}
 }
 
+// TestRecvPausesAfterJunk: once a batch that did not fill (the queue was
+// drained) and looked like a flood — it held junk (a rejected packet),
+// or more than one packet, or came within junkPause of the one before —
+// is used up, the reader waits junkPause before its next receive, so that
+// what arrives meanwhile comes in one batch. It does not wait after a full
+// batch (the queue is behind) nor after a lone packet arriving long after
+// the last. The sleep is replaced: what arrives "during" it is written by
+// the replacement, so the test does not depend on the clock (writes sleep
+// 50 ms, far longer than junkPause, to let loopback deliver).
+func TestRecvPausesAfterJunk(t *testing.T) {
+	s, out := udpRawSock(t)
+	write := func(n int) {
+		t.Helper()
+		for range n {
+			if _, err := out.Write([]byte("junk")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var slept []time.Duration
+	during := 0
+	s.sleep = func(d time.Duration) {
+		slept = append(slept, d)
+		write(during) // the flood goes on while the reader waits
+	}
+	recvAll := func(n int) {
+		t.Helper()
+		for i := range n {
+			if _, _, _, _, err := s.recv(); err != nil {
+				t.Fatalf("packet %d: %v", i, err)
+			}
+		}
+	}
+	check := func(what string, pauses, count int) {
+		t.Helper()
+		if len(slept) != pauses || s.count != count {
+			t.Fatalf("%s: slept %v, batch of %d; want %d pauses and a batch of %d", what, slept, s.count, pauses, count)
+		}
+		for _, d := range slept {
+			if d != junkPause {
+				t.Fatalf("%s: slept %v, want %v each", what, slept, junkPause)
+			}
+		}
+	}
+
+	write(1)
+	recvAll(1)
+	check("a lone packet", 0, 1)
+	s.junk = true // the reader rejected it
+	during = 5
+	recvAll(1)
+	check("after junk", 1, 5)
+	recvAll(4)
+	during = 1
+	recvAll(1)
+	check("after a batch of 5", 2, 1)
+
+	write(1) // long after: no pause
+	recvAll(1)
+	check("a lone packet again", 2, 1)
+
+	write(rxBatch + 1)
+	recvAll(1)
+	check("a full batch", 2, rxBatch)
+	recvAll(rxBatch) // its rest, and the next batch's one packet
+	check("after a full batch", 2, 1)
+	recvAll(1) // that one came right after the full batch: pause
+	check("after a batch close behind another", 3, 1)
+}
+
 // BenchmarkRecv is one packet written on loopback and received: "recv" is
 // rawSock.recv, "xsys" the unix.Recvmsg call it replaced (a getsockopt and
 // a Sockaddr allocation more per packet for AF_INET).

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/net/bpf"
@@ -33,6 +34,13 @@ type rawSock struct {
 	readFn func(fd uintptr) bool
 	rcount int
 	rerr   error
+	// junk: the reader rejected a packet of the current batch (Conn
+	// sets it); busy: the batch held more than one packet or came within
+	// junkPause of the one before (lastRead). sleep is time.Sleep (tests
+	// replace it).
+	junk, busy bool
+	lastRead   time.Time
+	sleep      func(time.Duration)
 }
 
 // rxSlot is the buffers of one packet of a batch.
@@ -46,10 +54,24 @@ type rxSlot struct {
 // addresses); anything longer is flagged truncated and judged bad.
 const rxBufLen = 8192
 
-// rxBatch is how many packets one receive system call may take. The
-// kernel writes only what arrives, so a slot costs resident memory only
-// once a batch that deep was queued.
-const rxBatch = 8
+// rxBatch is how many packets one receive system call may take: what
+// arrives at 64,000 packets a second during junkPause. The kernel writes
+// only what arrives, so a slot costs resident memory only once a batch
+// that deep was queued.
+const rxBatch = 64
+
+// junkPause is how long the reader waits before its next receive when
+// the batch it has just used up did not fill (it had drained the queue)
+// and looked like a flood: it held junk (a packet the reader rejected),
+// or more than one packet, or came within junkPause of the batch before.
+// The packets then queue up and come in one system call and one wake-up
+// per pause instead of one per packet (a wake-up costs more than the
+// packet: the poller, the scheduler, a futex, and for an advert the
+// engine loop's own wake-up). A valid advert arriving meanwhile waits at
+// most that long; a full batch never pauses, so the queue never grows
+// behind the reader; adverts at the usual rates (a few a second per
+// peer) come one per batch, far apart, and never wait.
+const junkPause = time.Millisecond
 
 // openRaw opens a raw socket for protocol proto bound to the interface, with
 // the multicast and ancillary-data options VRRP needs.
@@ -83,6 +105,7 @@ func newRawSock(f *os.File, rc syscall.RawConn) *rawSock {
 	}
 	s.buf, s.oob = s.slots[0].buf, s.slots[0].oob
 	s.readFn = s.readOnce
+	s.sleep = time.Sleep
 	return s
 }
 
@@ -186,7 +209,10 @@ func (s *rawSock) recv() (n, oobn, flags int, src netip.Addr, err error) {
 		s.readFn = s.readOnce
 	}
 	if s.next >= s.count {
-		s.next, s.count = 0, 0
+		if s.count < rxBatch && (s.junk || s.busy) {
+			s.sleep(junkPause)
+		}
+		s.next, s.count, s.junk = 0, 0, false
 		for {
 			err = s.rc.Read(s.readFn)
 			if err == nil {
@@ -200,6 +226,9 @@ func (s *rawSock) recv() (n, oobn, flags int, src netip.Addr, err error) {
 			return 0, 0, 0, src, err
 		}
 		s.count = s.rcount
+		now := time.Now()
+		s.busy = s.count > 1 || now.Sub(s.lastRead) < junkPause
+		s.lastRead = now
 	}
 	k := s.next
 	s.next++

@@ -24,6 +24,18 @@ import (
 //     such a reload; vigil keeps the running table and says so).
 //   - Start removes a table of that name left by an earlier run (keepalived
 //     does it when it first creates the table); Stop removes it.
+//   - use_vmac needs the table too (keepalived: "use_vmac or
+//     no_accept/strict specified, but no firewall configured - using
+//     nftables"). Each VMAC it creates, an instance's or an address's,
+//     enters the table's IGMP/MLD objects just after it is created and
+//     leaves them just after it is deleted (vrrp_vmac.c calls
+//     firewall_add_vmac / firewall_remove_vmac there): in the family of
+//     its instance (an address VMAC: of its addresses), and in the other
+//     family too when the instance has eVIPs of the other family. Its
+//     IGMP (ip) and MLDv2 (ip6) reports then leave through the parent,
+//     and its router solicitations are dropped (ip6). The objects, once
+//     created, stay until the table goes. keepalived skips the IPv4 part
+//     with disable_local_igmp, which vigil refuses.
 
 // firewall is the nftables table in use, and how IPv6 link-local VIPs are
 // keyed (nftables_ifindex).
@@ -48,7 +60,7 @@ func (m *Machine) compileFirewall(cfg *conf.Config) {
 	needed := false
 	for _, i := range m.instances {
 		i.fw = !i.cfg.Accept && !i.owner()
-		needed = needed || i.fw
+		needed = needed || i.fw || i.vmac != ""
 	}
 	if want.Table.Name == "" && needed {
 		want.Table.Name = defaultFirewallTable
@@ -64,9 +76,14 @@ func (m *Machine) compileFirewall(cfg *conf.Config) {
 }
 
 // compileFirewallVIPs lists each filtering instance's set elements, keyed
-// as the table in effect says.
+// as the table in effect says, and each instance's VMACs as the IGMP/MLD
+// objects hold them.
 func (m *Machine) compileFirewallVIPs() {
 	for _, i := range m.instances {
+		i.fwVMACs = nil
+		if m.fw.Table.Name != "" {
+			i.fwVMACs = i.firewallVMACs()
+		}
 		i.fwVIPs = nil
 		if !i.fw || m.fw.Table.Name == "" {
 			i.fw = false
@@ -83,6 +100,48 @@ func (m *Machine) compileFirewallVIPs() {
 				e.ByName = !m.fw.Ifindex && i.cfg.DontTrackPrimary && (v.Dev == i.vipIface || v.NoTrack)
 			}
 			i.fwVIPs = append(i.fwVIPs, e)
+		}
+	}
+}
+
+// firewallVMACs lists i's VMACs as the IGMP/MLD objects hold them: its
+// own (use_vmac) in its family, and in the other one when it has an eVIP
+// of the other family; then each address VMAC in its addresses' family.
+func (i *instance) firewallVMACs() []effects.FirewallVMAC {
+	var out []effects.FirewallVMAC
+	if i.vmac != "" {
+		v := effects.FirewallVMAC{VMAC: i.vmac, Parent: i.iface, IPv4: i.family == 4, IPv6: i.family == 6}
+		for _, a := range i.vips[i.numVIPs:] {
+			if a.Prefix.Addr().Is4() != (i.family == 4) {
+				v.IPv4, v.IPv6 = true, true
+			}
+		}
+		out = append(out, v)
+	}
+	for _, d := range i.addrVMACs {
+		v := effects.FirewallVMAC{VMAC: d.name, Parent: d.parent}
+		for _, a := range i.vips {
+			if a.Dev == d.name {
+				v.IPv4 = v.IPv4 || a.Prefix.Addr().Is4()
+				v.IPv6 = v.IPv6 || a.Prefix.Addr().Is6()
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// vmacFirewall emits, after the CreateVMAC (add) or DeleteVMAC of the VMAC
+// named name, its AddFirewallVMAC or DelFirewallVMAC.
+func (m *Machine) vmacFirewall(i *instance, name string, add bool) {
+	for _, v := range i.fwVMACs {
+		if v.VMAC != name {
+			continue
+		}
+		if add {
+			m.out.add(&effects.AddFirewallVMAC{Instance: i.name, Table: m.fw.Table, FirewallVMAC: v})
+		} else {
+			m.out.add(&effects.DelFirewallVMAC{Instance: i.name, Table: m.fw.Table, FirewallVMAC: v})
 		}
 	}
 }

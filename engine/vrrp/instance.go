@@ -48,7 +48,10 @@ type instance struct {
 	// an address owner); fwVIPs are its drop-set elements (firewall.go).
 	fw     bool
 	fwVIPs []effects.FirewallVIP
-	sock   *sock // the socket it receives on
+	// fwVMACs are its VMACs as the IGMP/MLD objects of the table hold
+	// them (any instance with a VMAC while a table is in effect).
+	fwVMACs []effects.FirewallVMAC
+	sock    *sock // the socket it receives on
 
 	// advert is the template every SendAdvert copies (Addrs and Dst are
 	// shared, read-only slices).

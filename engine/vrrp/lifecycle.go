@@ -134,9 +134,11 @@ func (m *Machine) startInstance(i *instance) {
 	}
 	if i.vmac != "" {
 		m.out.add(&effects.CreateVMAC{Instance: i.name, Name: i.vmac, Parent: i.iface, MAC: i.vmacMAC})
+		m.vmacFirewall(i, i.vmac, true)
 	}
 	for _, d := range i.addrVMACs {
 		m.out.add(&effects.CreateVMAC{Instance: i.name, Name: d.name, Parent: d.parent, MAC: d.mac})
+		m.vmacFirewall(i, d.name, true)
 	}
 	_, _, prio, _ := m.evalTrack(i)
 	i.dyn.Priority = prio
@@ -260,9 +262,11 @@ func (m *Machine) stopInstance(i *instance, to effects.State, why string, keep b
 	m.setState(i, to, why)
 	if i.vmac != "" {
 		m.out.add(&effects.DeleteVMAC{Instance: i.name, Name: i.vmac})
+		m.vmacFirewall(i, i.vmac, false)
 	}
 	for _, d := range i.addrVMACs {
 		m.out.add(&effects.DeleteVMAC{Instance: i.name, Name: d.name})
+		m.vmacFirewall(i, d.name, false)
 	}
 }
 
