@@ -145,6 +145,7 @@ for impl in $impls; do
 		mon="$dir/mon.$run"
 		ip -ts -n "$n1" monitor address >"$mon" 2>&1 &
 		mpid=$!
+		pids+=("$mpid") # killed by cleanup on every exit: a leftover monitor would keep a caller's flock held
 		sleep 0.2
 		t0=$EPOCHREALTIME
 		ip -n "$sw" link set p2 down
