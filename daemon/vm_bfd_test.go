@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -94,24 +93,7 @@ func TestDaemonBFDCheckInVM(t *testing.T) {
 		t.Skip(vmEnv + " is not set: this test builds a namespace and rewrites the IPVS table and runs in the qemu lane only (test/qemu/run.sh)")
 	}
 	const ns, here, there = "vigil-bfd-peer", "vbfd0", "vbfd1"
-	func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer orig.Close()
-		h, err := netns.NewNamed(ns)
-		if err != nil {
-			t.Fatalf("new netns %s: %v", ns, err)
-		}
-		h.Close()
-		if err := netns.Set(orig); err != nil {
-			t.Fatalf("back to the original netns: %v", err)
-		}
-		runtime.UnlockOSThread()
-	}()
-	t.Cleanup(func() { netns.DeleteNamed(ns) })
+	vmNamedNetns(t, ns)
 
 	// The veth: vbfd0 (10.77.5.1) here, vbfd1 (10.77.5.2) in the peer's
 	// namespace.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -86,24 +85,7 @@ func TestDaemonClockStepInVM(t *testing.T) {
 	}
 	const nsA, nsB = "vigil-clk-a", "vigil-clk-b"
 	for _, n := range []string{nsA, nsB} {
-		func() {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			orig, err := netns.Get()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer orig.Close()
-			h, err := netns.NewNamed(n)
-			if err != nil {
-				t.Fatalf("new netns %s: %v", n, err)
-			}
-			h.Close()
-			if err := netns.Set(orig); err != nil {
-				t.Fatalf("back to the original netns: %v", err)
-			}
-		}()
-		t.Cleanup(func() { netns.DeleteNamed(n) })
+		vmNamedNetns(t, n)
 	}
 	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "vca"}, PeerName: "vcb"}); err != nil {
 		t.Fatalf("veth: %v", err)

@@ -262,6 +262,28 @@ virtual_server 10.77.0.2 80 {
 // lvs_timeouts go to the named namespace (/var/run/netns/NAME), not to
 // the daemon's own; the stop removes the service and restores the
 // namespace's original timeouts.
+// vmNamedNetns creates the named network namespace name (as `ip netns
+// add` does), deleted at cleanup, leaving the calling thread where it was.
+func vmNamedNetns(t *testing.T, name string) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	h, err := netns.NewNamed(name)
+	if err != nil {
+		t.Fatalf("new netns %s: %v", name, err)
+	}
+	h.Close()
+	t.Cleanup(func() { netns.DeleteNamed(name) })
+	if err := netns.Set(orig); err != nil {
+		t.Fatalf("back to the original netns: %v", err)
+	}
+}
+
 func TestDaemonIPVSNamespaceInVM(t *testing.T) {
 	if os.Getenv(vmEnv) == "" {
 		t.Skip(vmEnv + " is not set: this test rewrites IPVS tables and runs in the qemu lane only (test/qemu/run.sh)")

@@ -234,24 +234,7 @@ func TestDaemonSyncDaemonInVM(t *testing.T) {
 	}
 	const nsA, nsB = "vigil-sync-a", "vigil-sync-b"
 	for _, n := range []string{nsA, nsB} {
-		func() {
-			runtime.LockOSThread()
-			orig, err := netns.Get()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer orig.Close()
-			h, err := netns.NewNamed(n)
-			if err != nil {
-				t.Fatalf("new netns %s: %v", n, err)
-			}
-			h.Close()
-			if err := netns.Set(orig); err != nil {
-				t.Fatalf("back to the original netns: %v", err)
-			}
-			runtime.UnlockOSThread()
-		}()
-		t.Cleanup(func() { netns.DeleteNamed(n) })
+		vmNamedNetns(t, n)
 	}
 	// The veth, one end in each namespace.
 	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "vsa"}, PeerName: "vsb"}); err != nil {
@@ -411,24 +394,7 @@ func TestDaemonSyncDaemonPairInVM(t *testing.T) {
 		t.Skip(vmEnv + " is not set: this test builds a namespace and runs the kernel's sync daemons in the qemu lane only (test/qemu/run.sh)")
 	}
 	const ns = "vigil-syncp"
-	func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer orig.Close()
-		h, err := netns.NewNamed(ns)
-		if err != nil {
-			t.Fatalf("new netns %s: %v", ns, err)
-		}
-		h.Close()
-		if err := netns.Set(orig); err != nil {
-			t.Fatalf("back to the original netns: %v", err)
-		}
-	}()
-	t.Cleanup(func() { netns.DeleteNamed(ns) })
+	vmNamedNetns(t, ns)
 	h, err := netns.GetFromName(ns)
 	if err != nil {
 		t.Fatal(err)
